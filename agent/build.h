@@ -1,0 +1,44 @@
+/*
+ * Building a baseline from training data (`driftd baseline`): kinds from a
+ * schema or inferred, full-data summaries, and a seeded uniform sample of
+ * rows (statistics.md "Baseline").
+ */
+#ifndef DRIFTD_AGENT_BUILD_H
+#define DRIFTD_AGENT_BUILD_H
+
+#include "agent/input.h"
+#include "agent/reader.h"
+#include "stats/baseline.h"
+
+#include <stdint.h>
+
+/* Where messages about bad records go: "driftd: FILE:LINE: ..." on stderr,
+ * the first `max_shown`, then a count. */
+struct diag {
+    const char *file;
+    unsigned shown, max_shown;
+    uint64_t count;
+};
+
+void diag_record_error(struct diag *d, uint64_t line, uint64_t index, const char *msg);
+/* Print "driftd: FILE: N more problems not shown" when some were held back. */
+void diag_summary(struct diag *d);
+
+/* Feature kinds given by the user: {"features": {"name": "numerical"|...}}. */
+struct schema {
+    char *path;
+    size_t n;
+    char **names;
+    enum stats_kind *kinds;
+};
+
+/* Load a schema file; prints the error and returns -1 on failure. */
+int schema_load(struct schema *s, const char *path);
+void schema_free(struct schema *s);
+int schema_kind(const struct schema *s, const char *name); /* kind or -1 */
+
+/* Build a baseline from in. Returns 0, or -1 with the reason printed. */
+int build_baseline(const struct input *in, enum reader_format fmt, const struct schema *schema,
+                   uint64_t max_sample, uint64_t seed, struct stats_baseline **out);
+
+#endif

@@ -1,0 +1,513 @@
+/*
+ * One-shot subcommands: baseline, check, version, help.
+ */
+#include "agent/cli.h"
+
+#include "agent/build.h"
+#include "agent/config.h"
+#include "agent/dataset.h"
+#include "agent/drift.h"
+#include "agent/input.h"
+#include "agent/reader.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_main[] =
+    "driftd - data-drift monitoring for machine-learning models\n"
+    "\n"
+    "Usage:\n"
+    "  driftd baseline --input FILE [--format csv|ndjson] [--schema FILE]\n"
+    "                  [--max-sample N] [--seed S] --output BASELINE.json\n"
+    "  driftd check    --baseline BASELINE.json --input FILE [--format csv|ndjson]\n"
+    "                  [--config FILE] [--json] [--all-metrics] [--output REPORT.json]\n"
+    "  driftd run      --config FILE     run the daemon (foreground; systemd Type=notify)\n"
+    "  driftd validate --config FILE     check a configuration and its baseline\n"
+    "  driftd version\n"
+    "  driftd help [SUBCOMMAND]\n"
+    "\n"
+    "Exit status: 0 success / no dataset drift, 1 dataset drift (check),\n"
+    "2 usage, input or configuration error.\n";
+
+static const char usage_baseline[] =
+    "Usage: driftd baseline --input FILE --output BASELINE.json [options]\n"
+    "\n"
+    "Build the training baseline: per-feature summaries and a reference sample.\n"
+    "\n"
+    "  -i, --input FILE      training data (CSV with a header, or NDJSON); - for stdin\n"
+    "  -f, --format FMT      csv or ndjson (default: from the file name)\n"
+    "  -s, --schema FILE     feature kinds: {\"features\": {\"age\": \"numerical\", ...}}\n"
+    "                        (default: numerical when every value is a number)\n"
+    "  -n, --max-sample N    rows kept as the reference sample (default 50000)\n"
+    "      --seed S          seed of the sampler (default 1); same input and seed\n"
+    "                        give a byte-identical baseline\n"
+    "  -o, --output FILE     where to write the baseline (- for stdout)\n"
+    "  -h, --help            this help\n";
+
+static const char usage_check[] =
+    "Usage: driftd check --baseline BASELINE.json --input FILE [options]\n"
+    "\n"
+    "Compare a data set with the baseline and report drift per feature.\n"
+    "\n"
+    "  -b, --baseline FILE   baseline written by 'driftd baseline'\n"
+    "  -i, --input FILE      current data (CSV or NDJSON); - for stdin\n"
+    "  -f, --format FMT      csv or ndjson (default: from the file name)\n"
+    "  -c, --config FILE     daemon configuration: its \"features\" and \"drift\"\n"
+    "                        sections choose tests, thresholds and corrections\n"
+    "  -j, --json            print the JSON report instead of a table\n"
+    "  -a, --all-metrics     compute every applicable metric, not only the test\n"
+    "  -o, --output FILE     also write the JSON report to FILE\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Exit status: 0 no dataset drift, 1 dataset drift, 2 error.\n";
+
+static const char usage_version[] = "Usage: driftd version\n\nPrint the version.\n";
+
+static const char usage_help[] = "Usage: driftd help [SUBCOMMAND]\n";
+
+extern const char usage_run[], usage_validate[];
+
+const char *cli_usage(const char *name)
+{
+    if (name == NULL)
+        return usage_main;
+    if (strcmp(name, "baseline") == 0)
+        return usage_baseline;
+    if (strcmp(name, "check") == 0)
+        return usage_check;
+    if (strcmp(name, "run") == 0)
+        return usage_run;
+    if (strcmp(name, "validate") == 0)
+        return usage_validate;
+    if (strcmp(name, "version") == 0)
+        return usage_version;
+    if (strcmp(name, "help") == 0)
+        return usage_help;
+    return NULL;
+}
+
+/* Parse a non-negative integer option value; prints and returns -1 on error. */
+static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < min) {
+        fprintf(stderr, "driftd: %s: expected an integer >= %llu, got \"%s\"\n", opt,
+                (unsigned long long)min, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* The input format from --format or the file name. */
+static int pick_format(const char *fmt, const char *path)
+{
+    if (fmt != NULL) {
+        if (strcmp(fmt, "csv") == 0)
+            return READER_CSV;
+        if (strcmp(fmt, "ndjson") == 0 || strcmp(fmt, "jsonl") == 0)
+            return READER_NDJSON;
+        fprintf(stderr, "driftd: --format: expected csv or ndjson, got \"%s\"\n", fmt);
+        return -1;
+    }
+    int f = reader_format_from_name(path);
+    if (f < 0)
+        fprintf(stderr,
+                "driftd: %s: cannot tell the format from the name; use --format csv|ndjson\n",
+                path);
+    return f;
+}
+
+static int usage_error(const char *cmd)
+{
+    fprintf(stderr, "Try 'driftd %s --help'.\n", cmd);
+    return 2;
+}
+
+/* Write text to path, or stdout for "-"; prints the error. */
+static int write_output(const char *path, const char *data, size_t len)
+{
+    if (strcmp(path, "-") == 0) {
+        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0) {
+            fprintf(stderr, "driftd: <stdout>: %s\n", strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    if (write_file_atomic(path, data, len) != 0) {
+        fprintf(stderr, "driftd: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_baseline(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"input", required_argument, NULL, 'i'},  {"format", required_argument, NULL, 'f'},
+        {"schema", required_argument, NULL, 's'}, {"max-sample", required_argument, NULL, 'n'},
+        {"seed", required_argument, NULL, 'S'},   {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    const char *input = NULL, *format = NULL, *schema_path = NULL, *output = NULL;
+    uint64_t max_sample = 50000, seed = 1;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "i:f:s:n:o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i': input = optarg; break;
+        case 'f': format = optarg; break;
+        case 's': schema_path = optarg; break;
+        case 'n':
+            if (parse_u64("--max-sample", optarg, 1, &max_sample) != 0)
+                return 2;
+            break;
+        case 'S':
+            if (parse_u64("--seed", optarg, 0, &seed) != 0)
+                return 2;
+            break;
+        case 'o': output = optarg; break;
+        case 'h': fputs(usage_baseline, stdout); return 0;
+        default: return usage_error("baseline");
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "driftd baseline: unexpected argument \"%s\"\n", argv[optind]);
+        return usage_error("baseline");
+    }
+    if (input == NULL || output == NULL) {
+        fprintf(stderr, "driftd baseline: --input and --output are required\n");
+        return usage_error("baseline");
+    }
+    int fmt = pick_format(format, input);
+    if (fmt < 0)
+        return 2;
+    struct schema schema = {0};
+    if (schema_path != NULL && schema_load(&schema, schema_path) != 0)
+        return 2;
+    struct input in;
+    if (input_open(&in, input) != 0) {
+        schema_free(&schema);
+        return 2;
+    }
+    struct stats_baseline *b = NULL;
+    int rc = build_baseline(&in, (enum reader_format)fmt, schema_path ? &schema : NULL,
+                            max_sample, seed, &b);
+    input_close(&in);
+    schema_free(&schema);
+    if (rc != 0)
+        return 2;
+    size_t len;
+    char *text = stats_baseline_serialize(b, &len);
+    if (text == NULL) {
+        fprintf(stderr, "driftd: out of memory\n");
+        stats_baseline_free(b);
+        return 2;
+    }
+    rc = write_output(output, text, len) == 0 ? 0 : 2;
+    if (rc == 0 && strcmp(output, "-") != 0)
+        fprintf(stderr, "driftd: wrote %s: %zu features, %llu rows, sample of %llu rows\n", output,
+                b->nfeatures, (unsigned long long)b->rows, (unsigned long long)b->sample_rows);
+    free(text);
+    stats_baseline_free(b);
+    return rc;
+}
+
+/* Load and validate a baseline file; prints the error. */
+struct stats_baseline *load_baseline(const char *path)
+{
+    size_t len;
+    char *text = read_file(path, &len);
+    if (text == NULL) {
+        fprintf(stderr, "driftd: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    struct stats_baseline *b = NULL;
+    char err[512];
+    if (stats_baseline_parse(text, len, path, &b, err, sizeof(err)) != 0)
+        fprintf(stderr, "driftd: %s\n", err);
+    free(text);
+    return b;
+}
+
+/* State of a check run, shared with the reader callbacks. */
+struct check_ctx {
+    struct dataset *ds;
+    struct diag diag;
+    long *colmap; /* reader column -> baseline feature, -1 */
+    size_t cap;
+    bool oom;
+    uint64_t *type_errors_seen; /* per feature: reported already */
+};
+
+static int check_column(void *arg, size_t index, const char *name, size_t len)
+{
+    struct check_ctx *c = arg;
+    if (index >= c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        while (cap <= index)
+            cap *= 2;
+        long *m = realloc(c->colmap, cap * sizeof(*m));
+        if (m == NULL) {
+            c->oom = true;
+            return -1;
+        }
+        c->colmap = m;
+        c->cap = cap;
+    }
+    char *tmp = strndup(name, len);
+    c->colmap[index] = tmp != NULL ? stats_baseline_find(c->ds->b, tmp) : -1;
+    free(tmp);
+    return c->colmap[index] < 0 ? -1 : 0;
+}
+
+static void check_record(void *arg, const struct reader_record *rec)
+{
+    struct check_ctx *c = arg;
+    c->ds->records++;
+    for (size_t i = 0; i < rec->ncells; i++) {
+        long f = c->colmap[i];
+        if (f < 0)
+            continue;
+        uint64_t before = c->ds->cols[f].type_errors;
+        if (!dataset_add_cell(c->ds, (size_t)f, &rec->cells[i]))
+            c->oom = true;
+        if (c->ds->cols[f].type_errors > before && c->type_errors_seen[f]++ == 0)
+            fprintf(stderr,
+                    "driftd: %s:%llu: record %llu: feature \"%s\": value is not a number "
+                    "(counted as a type error)\n",
+                    c->diag.file, (unsigned long long)rec->line, (unsigned long long)rec->index,
+                    c->ds->b->features[f].name);
+    }
+}
+
+static void check_error(void *arg, uint64_t line, uint64_t index, const char *msg)
+{
+    struct check_ctx *c = arg;
+    diag_record_error(&c->diag, line, index, msg);
+}
+
+int cmd_check(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"baseline", required_argument, NULL, 'b'}, {"input", required_argument, NULL, 'i'},
+        {"format", required_argument, NULL, 'f'},   {"config", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},           {"all-metrics", no_argument, NULL, 'a'},
+        {"output", required_argument, NULL, 'o'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *baseline = NULL, *input = NULL, *format = NULL, *config = NULL, *output = NULL;
+    bool json = false, all = false;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "b:i:f:c:jao:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': baseline = optarg; break;
+        case 'i': input = optarg; break;
+        case 'f': format = optarg; break;
+        case 'c': config = optarg; break;
+        case 'j': json = true; break;
+        case 'a': all = true; break;
+        case 'o': output = optarg; break;
+        case 'h': fputs(usage_check, stdout); return 0;
+        default: return usage_error("check");
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "driftd check: unexpected argument \"%s\"\n", argv[optind]);
+        return usage_error("check");
+    }
+    if (baseline == NULL || input == NULL) {
+        fprintf(stderr, "driftd check: --baseline and --input are required\n");
+        return usage_error("check");
+    }
+    int fmt = pick_format(format, input);
+    if (fmt < 0)
+        return 2;
+
+    struct drift_opts dopts;
+    drift_opts_init(&dopts);
+    if (config != NULL && config_load_drift_opts(config, &dopts) != 0) {
+        drift_opts_clear(&dopts);
+        return 2;
+    }
+    dopts.all_metrics = all;
+    struct stats_baseline *b = load_baseline(baseline);
+    if (b == NULL) {
+        drift_opts_clear(&dopts);
+        return 2;
+    }
+    if (config_check_features(config, &dopts, b) != 0) {
+        drift_opts_clear(&dopts);
+        stats_baseline_free(b);
+        return 2;
+    }
+    int rc = 2;
+    struct input in = {0};
+    struct check_ctx ctx = {.diag = {input, 0, 20, 0}};
+    struct reader *r = NULL;
+    struct report *rep = NULL;
+    struct sbuf out;
+    sbuf_init(&out);
+    if (input_open(&in, input) != 0)
+        goto done;
+    ctx.diag.file = in.name;
+    ctx.ds = dataset_new(b);
+    ctx.type_errors_seen = calloc(b->nfeatures, sizeof(uint64_t));
+    struct reader_ops ops = {check_column, check_record, check_error};
+    if (ctx.ds == NULL || ctx.type_errors_seen == NULL ||
+        (r = reader_new((enum reader_format)fmt, NULL, &ops, &ctx)) == NULL) {
+        fprintf(stderr, "driftd: out of memory\n");
+        goto done;
+    }
+    ctx.ds->na_tokens = fmt == READER_CSV;
+    reader_feed(r, in.data, in.len);
+    reader_finish(r);
+    diag_summary(&ctx.diag);
+    if (ctx.oom) {
+        fprintf(stderr, "driftd: %s: out of memory\n", in.name);
+        goto done;
+    }
+    size_t known = 0;
+    for (size_t i = 0; i < reader_ncolumns(r); i++)
+        known += ctx.colmap[i] >= 0;
+    if (ctx.ds->records == 0) {
+        fprintf(stderr, "driftd: %s: no usable records%s\n", in.name,
+                in.len == 0 ? " (the file is empty)"
+                : fmt == READER_CSV && reader_has_header(r) ? " (only a header)"
+                                                            : "");
+        goto done;
+    }
+    if (known == 0) {
+        fprintf(stderr, "driftd: %s: none of its columns is a feature of the baseline %s\n",
+                in.name, baseline);
+        goto done;
+    }
+    for (size_t i = 0; i < b->nfeatures; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < reader_ncolumns(r) && !seen; j++)
+            seen = ctx.colmap[j] == (long)i;
+        if (!seen)
+            fprintf(stderr, "driftd: %s: baseline feature \"%s\" is not in the data (all missing)\n",
+                    in.name, b->features[i].name);
+    }
+    if ((rep = drift_evaluate(ctx.ds, &dopts)) == NULL) {
+        fprintf(stderr, "driftd: out of memory\n");
+        goto done;
+    }
+    report_json(rep, all, &out);
+    if (sbuf_failed(&out)) {
+        fprintf(stderr, "driftd: out of memory\n");
+        goto done;
+    }
+    if (output != NULL && write_output(output, out.data, out.len) != 0)
+        goto done;
+    if (json) {
+        if (output == NULL || strcmp(output, "-") != 0)
+            fwrite(out.data, 1, out.len, stdout);
+    } else {
+        report_table(rep, all, stdout);
+        if (ctx.diag.count > 0)
+            printf("(%llu records skipped; see messages above)\n",
+                   (unsigned long long)ctx.diag.count);
+    }
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "driftd: <stdout>: %s\n", strerror(errno));
+        goto done;
+    }
+    rc = rep->dataset.drift ? 1 : 0;
+done:
+    sbuf_free(&out);
+    report_free(rep);
+    reader_free(r);
+    free(ctx.colmap);
+    free(ctx.type_errors_seen);
+    dataset_free(ctx.ds);
+    input_close(&in);
+    stats_baseline_free(b);
+    drift_opts_clear(&dopts);
+    return rc;
+}
+
+int cmd_version(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1) {
+        fprintf(stderr, "driftd version: takes no arguments\n");
+        return 2;
+    }
+    printf("driftd %s\n", DRIFTD_VERSION);
+    return 0;
+}
+
+int cmd_help(int argc, char **argv)
+{
+    const char *u = cli_usage(argc > 1 ? argv[1] : NULL);
+    if (u == NULL) {
+        fprintf(stderr, "driftd help: unknown subcommand \"%s\"\n%s", argv[1], usage_main);
+        return 2;
+    }
+    fputs(u, stdout);
+    return 0;
+}
+
+const char usage_run[] = "Usage: driftd run --config FILE\n\nRun the daemon in the foreground.\n";
+const char usage_validate[] =
+    "Usage: driftd validate --config FILE\n\nCheck a configuration and its baseline; print "
+    "every error.\n";
+
+int cmd_validate(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *path = NULL;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 'h': fputs(usage_validate, stdout); return 0;
+        default: return usage_error("validate");
+        }
+    }
+    if (path == NULL || optind < argc) {
+        fprintf(stderr, "driftd validate: --config FILE is required\n");
+        return usage_error("validate");
+    }
+    struct config cfg;
+    struct config_errors errs = {0};
+    config_load(path, &cfg, &errs);
+    if (cfg.baseline == NULL && errs.n == 0) {
+        fprintf(stderr, "driftd: %s: baseline: required (path of the baseline file)\n", path);
+        config_free(&cfg);
+        return 2;
+    }
+    if (cfg.baseline != NULL) {
+        struct stats_baseline *b = load_baseline(cfg.baseline);
+        if (b == NULL) {
+            errs.n += 0; /* load_baseline printed why */
+            config_errors_print(&errs, stderr);
+            config_errors_free(&errs);
+            config_free(&cfg);
+            return 2;
+        }
+        config_check_baseline(&cfg.drift, b, path, &errs);
+        stats_baseline_free(b);
+    }
+    int rc = errs.n > 0 ? 2 : 0;
+    config_errors_print(&errs, stderr);
+    if (rc == 0)
+        printf("%s: ok (baseline %s)\n", path, cfg.baseline);
+    else
+        fprintf(stderr, "driftd: %s: %zu error%s\n", path, errs.n, errs.n == 1 ? "" : "s");
+    config_errors_free(&errs);
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,23 @@
+/*
+ * The subcommands of the driftd binary. Each returns the process exit
+ * status: 0 success / no drift, 1 dataset drift (check), 2 usage, input or
+ * configuration error.
+ */
+#ifndef DRIFTD_AGENT_CLI_H
+#define DRIFTD_AGENT_CLI_H
+
+int cmd_baseline(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+struct stats_baseline;
+/* Load and validate a baseline file; prints the error and returns NULL. */
+struct stats_baseline *load_baseline(const char *path);
+
+/* Usage text of a subcommand (NULL name: the overview); NULL if unknown. */
+const char *cli_usage(const char *name);
+
+#endif

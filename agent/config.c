@@ -1,0 +1,833 @@
+/*
+ * Table-driven configuration (Fluent Bit's config map, Redis' config.c):
+ * every key is one row {path, type, default, where it lands, reloadable,
+ * help}. Loading walks the JSON, finds each key's row, converts and checks
+ * the value, and collects every error with the key's path (OpenSMTPD's
+ * `smtpd -n`: report them all, then stop).
+ */
+#include "agent/config.h"
+
+#include "agent/input.h"
+#include "agent/reader.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum ktype {
+    K_OBJECT,     /* a section: its members are keys of their own */
+    K_STRING,
+    K_UINT,       /* integer >= min */
+    K_DURATION,   /* seconds: number or "5m" */
+    K_NUMBER,     /* real in [min, max] */
+    K_OPT_NUMBER, /* null (NAN) or a real in [min, max] */
+    K_BOOL,
+    K_ENUM,       /* one of `values` ("a|b|c"), stored as its index */
+    K_TEST,       /* a test name or "auto" */
+    K_STRLIST,    /* array of strings: char ** at offset, size_t at offset2 */
+    K_ARRAY,      /* array of objects of another base */
+    K_MAP         /* object of user-named members */
+};
+
+enum kbase { B_CONFIG, B_INPUT, B_SINK, B_OVERRIDE };
+
+struct ckey {
+    const char *path;
+    enum ktype type;
+    enum kbase base;
+    size_t offset, offset2;
+    const char *def; /* default, as JSON text (NULL: none) */
+    double min, max;
+    const char *values;
+    bool reload; /* a reload may change it */
+    const char *help;
+};
+
+#define C(f) offsetof(struct config, f)
+#define I(f) offsetof(struct input_conf, f)
+#define S(f) offsetof(struct sink_conf, f)
+#define O(f) offsetof(struct feature_override, f)
+#define BIG 1e300
+
+static const struct ckey keys[] = {
+    {"model", K_STRING, B_CONFIG, C(model), 0, "\"model\"", 0, 0, NULL, true,
+     "Model name: the `model` label of metrics and alerts."},
+    {"baseline", K_STRING, B_CONFIG, C(baseline), 0, NULL, 0, 0, NULL, true,
+     "Path of the baseline written by `driftd baseline` (required by `run`)."},
+    {"state_dir", K_STRING, B_CONFIG, C(state_dir), 0, NULL, 0, 0, NULL, false,
+     "Directory for state, spool and dead letters. Default: $STATE_DIRECTORY, else "
+     "./driftd-state."},
+    {"listen", K_STRING, B_CONFIG, C(listen), 0, "\"127.0.0.1:9107\"", 0, 0, NULL, false,
+     "HOST:PORT of the HTTP API (port 0: any free port, logged at start)."},
+    {"max_body_bytes", K_UINT, B_CONFIG, C(max_body_bytes), 0, "8388608", 1, BIG, NULL, true,
+     "Largest accepted request body; larger ones get 413."},
+    {"auth", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, false, "Authentication of POSTs."},
+    {"auth.token_file", K_STRING, B_CONFIG, C(token_file), 0, NULL, 0, 0, NULL, true,
+     "File holding the bearer token POSTs must carry (relative: looked up in "
+     "$CREDENTIALS_DIRECTORY first)."},
+    {"inputs", K_ARRAY, B_CONFIG, C(inputs), C(n_inputs), "[{\"type\": \"http\"}]", 0, 0, NULL,
+     false, "Where records come from."},
+    {"inputs[].type", K_ENUM, B_INPUT, I(type), 0, NULL, 0, 0, "http|tail|stdin", false,
+     "Input kind (required)."},
+    {"inputs[].path", K_STRING, B_INPUT, I(path), 0, NULL, 0, 0, NULL, false,
+     "File to follow (tail; required)."},
+    {"inputs[].format", K_ENUM, B_INPUT, I(format), 0, NULL, 0, 0, "csv|ndjson", false,
+     "Record format of a tail or stdin input (default: from the file name, else ndjson)."},
+    {"inputs[].start", K_ENUM, B_INPUT, I(start), 0, "\"end\"", 0, 0, "end|beginning", false,
+     "Where a tail input starts the first time it sees a file."},
+    {"inputs[].validate", K_ENUM, B_INPUT, I(validate), 0, "\"full\"", 0, 0, "full|sampled",
+     false,
+     "full: parse and check every record; sampled: parse only the records the window "
+     "keeps (faster; unchecked records are counted, not validated)."},
+    {"features", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Which features, which tests."},
+    {"features.include", K_STRLIST, B_CONFIG, C(drift.include), C(drift.n_include), "[]", 0, 0,
+     NULL, true, "Features to evaluate (empty: all of the baseline)."},
+    {"features.exclude", K_STRLIST, B_CONFIG, C(drift.exclude), C(drift.n_exclude), "[]", 0, 0,
+     NULL, true, "Features never evaluated."},
+    {"features.overrides", K_MAP, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true,
+     "Per-feature settings: {\"name\": {\"test\": ..., \"threshold\": ...}}."},
+    {"features.overrides.*.test", K_TEST, B_OVERRIDE, O(test), 0, "\"auto\"", 0, 0, NULL, true,
+     "Test of this feature (a metric name, or auto)."},
+    {"features.overrides.*.threshold", K_OPT_NUMBER, B_OVERRIDE, O(threshold), 0, "null", 0, BIG,
+     NULL, true, "Threshold of this feature's test (null: the test's default)."},
+    {"features.overrides.*.missing_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_MISSING]), 0,
+     "null", 0, 1, NULL, true, "Drift when the missing rate exceeds this."},
+    {"features.overrides.*.type_error_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_TYPE_ERROR]),
+     0, "null", 0, 1, NULL, true, "Drift when the type-error rate exceeds this."},
+    {"features.overrides.*.unseen_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_UNSEEN]), 0,
+     "null", 0, 1, NULL, true, "Drift when the unseen-category rate exceeds this."},
+    {"features.overrides.*.out_of_range_rate", K_OPT_NUMBER, B_OVERRIDE,
+     O(quality[Q_OUT_OF_RANGE]), 0, "null", 0, 1, NULL, true,
+     "Drift when the out-of-range rate exceeds this."},
+    {"window", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Evaluation windows."},
+    {"window.records", K_UINT, B_CONFIG, C(window_records), 0, "10000", 1, BIG, NULL, true,
+     "A window closes after this many records..."},
+    {"window.seconds", K_DURATION, B_CONFIG, C(window_seconds), 0, "300", 0.001, BIG, NULL, true,
+     "...or after this long, whichever comes first."},
+    {"window.min_records", K_UINT, B_CONFIG, C(window_min_records), 0, "500", 1, BIG, NULL, true,
+     "A window with fewer records is extended instead of evaluated."},
+    {"window.sample", K_UINT, B_CONFIG, C(window_sample), 0, "10000", 1, 10000000, NULL, true,
+     "Records kept per window (uniform reservoir): memory does not grow with traffic."},
+    {"drift", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "The drift decision."},
+    {"drift.method", K_TEST, B_CONFIG, C(drift.method), 0, "\"auto\"", 0, 0, NULL, true,
+     "Test of every feature without an override (auto: Evidently's rule)."},
+    {"drift.drift_share", K_NUMBER, B_CONFIG, C(drift.drift.drift_share), 0, "0.5", 0, 1, NULL,
+     true, "Dataset drift when this share of features drifts."},
+    {"drift.correction", K_ENUM, B_CONFIG, C(drift.drift.correction), 0, "\"none\"", 0, 0,
+     "none|bonferroni|fdr", true, "Multiple-testing correction of the p-value tests."},
+    {"drift.alpha", K_NUMBER, B_CONFIG, C(drift.drift.alpha), 0, "0.05", 0, 1, NULL, true,
+     "Level of the correction."},
+    {"drift.min_effect", K_OPT_NUMBER, B_CONFIG, C(drift.drift.min_effect), 0, "null", 0, BIG,
+     NULL, true,
+     "Effect floor for p-value tests: wasserstein_normed (numerical) or tvd (categorical) "
+     "must reach it."},
+    {"drift.quality", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true,
+     "Data-quality thresholds for every feature."},
+    {"drift.quality.missing_rate", K_OPT_NUMBER, B_CONFIG, C(drift.quality[Q_MISSING]), 0, "null",
+     0, 1, NULL, true, "Drift when a feature's missing rate exceeds this."},
+    {"drift.quality.type_error_rate", K_OPT_NUMBER, B_CONFIG, C(drift.quality[Q_TYPE_ERROR]), 0,
+     "null", 0, 1, NULL, true, "Drift when a feature's type-error rate exceeds this."},
+    {"drift.quality.unseen_rate", K_OPT_NUMBER, B_CONFIG, C(drift.quality[Q_UNSEEN]), 0, "null",
+     0, 1, NULL, true, "Drift when a categorical feature's unseen rate exceeds this."},
+    {"drift.quality.out_of_range_rate", K_OPT_NUMBER, B_CONFIG, C(drift.quality[Q_OUT_OF_RANGE]),
+     0, "null", 0, 1, NULL, true, "Drift when a numerical feature's out-of-range rate exceeds "
+                                  "this."},
+    {"alerts", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Alerting."},
+    {"alerts.resolve_after", K_UINT, B_CONFIG, C(resolve_after), 0, "1", 1, BIG, NULL, true,
+     "Clean windows before a firing alert resolves."},
+    {"alerts.repeat_seconds", K_DURATION, B_CONFIG, C(repeat_seconds), 0, "14400", 1, BIG, NULL,
+     true, "A firing alert is sent again this often."},
+    {"alerts.sinks", K_ARRAY, B_CONFIG, C(sinks), C(n_sinks), "[{\"type\": \"log\"}]", 0, 0, NULL,
+     true, "Where alerts go."},
+    {"alerts.sinks[].type", K_ENUM, B_SINK, S(type), 0, NULL, 0, 0,
+     "log|webhook|slack|alertmanager", true, "Sink kind (required)."},
+    {"alerts.sinks[].url", K_STRING, B_SINK, S(url), 0, NULL, 0, 0, NULL, true,
+     "Receiver URL (webhook, slack, alertmanager base URL)."},
+    {"alerts.sinks[].url_file", K_STRING, B_SINK, S(url_file), 0, NULL, 0, 0, NULL, true,
+     "File holding the URL, for URLs that embed a secret (Slack)."},
+    {"alerts.sinks[].headers", K_MAP, B_SINK, 0, 0, NULL, 0, 0, NULL, true,
+     "Extra HTTP headers (webhook)."},
+    {"alerts.sinks[].ca_file", K_STRING, B_SINK, S(ca_file), 0, NULL, 0, 0, NULL, true,
+     "CA bundle for TLS verification."},
+    {"alerts.sinks[].resend_seconds", K_DURATION, B_SINK, S(resend_seconds), 0, "60", 1, BIG, NULL,
+     true, "Alertmanager: re-post firing alerts this often."},
+    {"alerts.sinks[].timeout_seconds", K_DURATION, B_SINK, S(timeout_seconds), 0, "10", 0.1, 600,
+     NULL, true, "Request timeout."},
+    {"alerts.sinks[].max_age", K_DURATION, B_SINK, S(max_age), 0, "86400", 1, BIG, NULL, true,
+     "Give up retrying after this long (into dead-letter/)."},
+    {"retrain", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Retraining on drift."},
+    {"retrain.github", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true,
+     "GitHub Actions workflow_dispatch."},
+    {"retrain.github.api_url", K_STRING, B_CONFIG, C(github.api_url), 0,
+     "\"https://api.github.com\"", 0, 0, NULL, true,
+     "API base (GitHub Enterprise Server: https://HOST/api/v3)."},
+    {"retrain.github.repository", K_STRING, B_CONFIG, C(github.repository), 0, NULL, 0, 0, NULL,
+     true, "owner/repo (required)."},
+    {"retrain.github.workflow", K_STRING, B_CONFIG, C(github.workflow), 0, NULL, 0, 0, NULL, true,
+     "Workflow file name or id (required)."},
+    {"retrain.github.ref", K_STRING, B_CONFIG, C(github.ref), 0, "\"main\"", 0, 0, NULL, true,
+     "Branch or tag to run."},
+    {"retrain.github.token_file", K_STRING, B_CONFIG, C(github.token_file), 0, NULL, 0, 0, NULL,
+     true, "File with a token having Actions: write (else $DRIFTD_GITHUB_TOKEN)."},
+    {"retrain.github.inputs", K_MAP, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true,
+     "workflow_dispatch inputs, with ${model} ${drifted_features} ${drift_share} "
+     "${window_end} ${correlation_id} ${severity} expanded (at most 25)."},
+    {"retrain.github.api_version", K_STRING, B_CONFIG, C(github.api_version), 0, "\"2022-11-28\"",
+     0, 0, NULL, true, "X-GitHub-Api-Version header."},
+    {"retrain.github.ca_file", K_STRING, B_CONFIG, C(github.ca_file), 0, NULL, 0, 0, NULL, true,
+     "CA bundle for TLS verification."},
+    {"retrain.github.timeout_seconds", K_DURATION, B_CONFIG, C(github.timeout_seconds), 0, "30",
+     0.1, 600, NULL, true, "Request timeout."},
+    {"retrain.consecutive", K_UINT, B_CONFIG, C(retrain_consecutive), 0, "2", 1, BIG, NULL, true,
+     "Windows of dataset drift in a row before a dispatch."},
+    {"retrain.cooldown_seconds", K_DURATION, B_CONFIG, C(retrain_cooldown), 0, "86400", 0, BIG,
+     NULL, true, "Least time between two dispatches (survives restarts)."},
+    {"retrain.dry_run", K_BOOL, B_CONFIG, C(retrain_dry_run), 0, "false", 0, 0, NULL, true,
+     "Log the exact request instead of sending it."},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+struct loader {
+    const char *path;
+    struct config_errors *errs;
+};
+
+static void cerr(struct loader *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Record one error, prefixed with the file name. */
+static void cerr(struct loader *L, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    int n = snprintf(msg, sizeof(msg), "%s: ", L->path);
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+    va_end(ap);
+    char **v = realloc(L->errs->msgs, (L->errs->n + 1) * sizeof(char *));
+    if (v == NULL)
+        return;
+    L->errs->msgs = v;
+    if ((v[L->errs->n] = strdup(msg)) != NULL)
+        L->errs->n++;
+}
+
+void config_errors_free(struct config_errors *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        free(e->msgs[i]);
+    free(e->msgs);
+    e->msgs = NULL;
+    e->n = 0;
+}
+
+void config_errors_print(const struct config_errors *e, FILE *out)
+{
+    for (size_t i = 0; i < e->n; i++)
+        fprintf(out, "driftd: %s\n", e->msgs[i]);
+}
+
+static const struct ckey *find_key(const char *pattern)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].path, pattern) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+int config_parse_duration(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno != 0 || !isfinite(v) || v < 0)
+        return -1;
+    double mult = 1;
+    if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
+        mult = 1;
+    else if (strcmp(end, "ms") == 0)
+        mult = 0.001;
+    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+        mult = 60;
+    else if (strcmp(end, "h") == 0)
+        mult = 3600;
+    else if (strcmp(end, "d") == 0)
+        mult = 86400;
+    else
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
+/* Index of word in "a|b|c", or -1. */
+static int enum_index(const char *values, const char *word)
+{
+    int i = 0;
+    size_t wl = strlen(word);
+    for (const char *p = values; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n == wl && strncmp(p, word, n) == 0)
+            return i;
+        i++;
+        p += n + (bar ? 1 : 0);
+    }
+    return -1;
+}
+
+static void free_strlist(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void apply_defaults(struct loader *L, enum kbase base, void *obj);
+
+/* Convert one JSON value per its key row and store it in obj. */
+static void assign(struct loader *L, const struct ckey *k, const cJSON *v, const char *where,
+                   void *obj)
+{
+    char *p = (char *)obj + k->offset;
+    double d;
+
+    switch (k->type) {
+    case K_STRING:
+        if (!cJSON_IsString(v)) {
+            cerr(L, "%s: expected a string", where);
+            return;
+        }
+        free(*(char **)p);
+        *(char **)p = strdup(v->valuestring);
+        return;
+    case K_UINT:
+        if (!cJSON_IsNumber(v) || floor(v->valuedouble) != v->valuedouble ||
+            v->valuedouble < k->min || v->valuedouble > k->max ||
+            v->valuedouble > 9007199254740992.0) {
+            cerr(L, "%s: expected an integer >= %.0f%s", where, k->min,
+                 k->max < BIG ? " (and not too large)" : "");
+            return;
+        }
+        *(uint64_t *)p = (uint64_t)v->valuedouble;
+        return;
+    case K_DURATION:
+        if (cJSON_IsNumber(v)) {
+            d = v->valuedouble;
+        } else if (!cJSON_IsString(v) || config_parse_duration(v->valuestring, &d) != 0) {
+            cerr(L, "%s: expected seconds (a number) or a duration like \"90s\", \"5m\", \"6h\"",
+                 where);
+            return;
+        }
+        if (!(d >= k->min && d <= k->max)) {
+            cerr(L, "%s: duration must be at least %g s%s", where, k->min,
+                 k->max < BIG ? " and within range" : "");
+            return;
+        }
+        *(double *)p = d;
+        return;
+    case K_OPT_NUMBER:
+        if (cJSON_IsNull(v)) {
+            *(double *)p = NAN;
+            return;
+        }
+        /* fall through */
+    case K_NUMBER:
+        if (!cJSON_IsNumber(v) || !(v->valuedouble >= k->min && v->valuedouble <= k->max)) {
+            if (k->max < BIG)
+                cerr(L, "%s: expected a number from %g to %g%s", where, k->min, k->max,
+                     k->type == K_OPT_NUMBER ? " or null" : "");
+            else
+                cerr(L, "%s: expected a number >= %g%s", where, k->min,
+                     k->type == K_OPT_NUMBER ? " or null" : "");
+            return;
+        }
+        *(double *)p = v->valuedouble;
+        return;
+    case K_BOOL:
+        if (!cJSON_IsBool(v)) {
+            cerr(L, "%s: expected true or false", where);
+            return;
+        }
+        *(bool *)p = cJSON_IsTrue(v);
+        return;
+    case K_ENUM: {
+        int i = cJSON_IsString(v) ? enum_index(k->values, v->valuestring) : -1;
+        if (i < 0) {
+            char list[128];
+            snprintf(list, sizeof(list), "%s", k->values);
+            for (char *q = list; *q; q++)
+                if (*q == '|')
+                    *q = ',';
+            cerr(L, "%s: expected one of %s", where, list);
+            return;
+        }
+        *(int *)p = i;
+        return;
+    }
+    case K_TEST: {
+        int t = cJSON_IsString(v) ? stats_test_by_name(v->valuestring) : -2;
+        if (t == -2) {
+            cerr(L, "%s: unknown test%s%s%s (auto, ks, wasserstein, wasserstein_normed, "
+                    "energy_distance, cramer_von_mises, anderson, psi, kl_div, jensen_shannon, "
+                    "hellinger, chisquare, z, tvd)",
+                 where, cJSON_IsString(v) ? " \"" : "", cJSON_IsString(v) ? v->valuestring : "",
+                 cJSON_IsString(v) ? "\"" : "");
+            return;
+        }
+        *(int *)p = t;
+        return;
+    }
+    case K_STRLIST: {
+        if (!cJSON_IsArray(v)) {
+            cerr(L, "%s: expected an array of strings", where);
+            return;
+        }
+        size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+        char **list = calloc(n ? n : 1, sizeof(char *));
+        const cJSON *e;
+        cJSON_ArrayForEach(e, v)
+        {
+            if (!cJSON_IsString(e)) {
+                cerr(L, "%s[%zu]: expected a string", where, i);
+                continue;
+            }
+            if (list != NULL)
+                list[i++] = strdup(e->valuestring);
+        }
+        free_strlist(*(char ***)p, *(size_t *)((char *)obj + k->offset2));
+        *(char ***)p = list;
+        *(size_t *)((char *)obj + k->offset2) = list ? i : 0;
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+static void walk(struct loader *L, const cJSON *obj, const char *pattern, const char *where,
+                 enum kbase base, void *ptr, struct config *c);
+
+/* Elements of `inputs` or `alerts.sinks`. */
+static void walk_array(struct loader *L, const struct ckey *k, const cJSON *v, const char *where,
+                       struct config *c)
+{
+    if (!cJSON_IsArray(v)) {
+        cerr(L, "%s: expected an array of objects", where);
+        return;
+    }
+    bool is_input = strcmp(k->path, "inputs") == 0;
+    size_t n = (size_t)cJSON_GetArraySize(v), size = is_input ? sizeof(struct input_conf)
+                                                              : sizeof(struct sink_conf);
+    char *arr = calloc(n ? n : 1, size);
+    if (arr == NULL)
+        return;
+    size_t i = 0;
+    const cJSON *e;
+    char pat[128], w[256];
+    snprintf(pat, sizeof(pat), "%s[]", k->path);
+    cJSON_ArrayForEach(e, v)
+    {
+        void *elem = arr + i * size;
+        snprintf(w, sizeof(w), "%s[%zu]", where, i);
+        apply_defaults(L, is_input ? B_INPUT : B_SINK, elem);
+        if (!cJSON_IsObject(e)) {
+            cerr(L, "%s: expected an object", w);
+        } else if (cJSON_GetObjectItemCaseSensitive(e, "type") == NULL) {
+            cerr(L, "%s.type: missing (required)", w);
+        }
+        if (cJSON_IsObject(e))
+            walk(L, e, pat, w, is_input ? B_INPUT : B_SINK, elem, c);
+        i++;
+    }
+    if (is_input) {
+        for (size_t j = 0; j < c->n_inputs; j++)
+            free(c->inputs[j].path);
+        free(c->inputs);
+        c->inputs = (struct input_conf *)arr;
+        c->n_inputs = n;
+    } else {
+        for (size_t j = 0; j < c->n_sinks; j++) {
+            struct sink_conf *s = &c->sinks[j];
+            free(s->url), free(s->url_file), free(s->ca_file);
+            for (size_t h = 0; h < s->n_headers; h++)
+                free(s->headers[h].name), free(s->headers[h].value);
+            free(s->headers);
+        }
+        free(c->sinks);
+        c->sinks = (struct sink_conf *)arr;
+        c->n_sinks = n;
+    }
+}
+
+/* User-named members: feature overrides, sink headers, dispatch inputs. */
+static void walk_map(struct loader *L, const struct ckey *k, const cJSON *v, const char *where,
+                     void *ptr, struct config *c)
+{
+    if (!cJSON_IsObject(v)) {
+        cerr(L, "%s: expected an object", where);
+        return;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(v);
+    const cJSON *e;
+    char w[300];
+    if (strcmp(k->path, "features.overrides") == 0) {
+        struct feature_override *ov = calloc(n ? n : 1, sizeof(*ov));
+        if (ov == NULL)
+            return;
+        size_t i = 0;
+        cJSON_ArrayForEach(e, v)
+        {
+            snprintf(w, sizeof(w), "%s.%s", where, e->string);
+            apply_defaults(L, B_OVERRIDE, &ov[i]);
+            ov[i].name = strdup(e->string);
+            if (!cJSON_IsObject(e))
+                cerr(L, "%s: expected an object like {\"test\": \"psi\", \"threshold\": 0.2}", w);
+            else
+                walk(L, e, "features.overrides.*", w, B_OVERRIDE, &ov[i], c);
+            i++;
+        }
+        for (size_t j = 0; j < c->drift.n_overrides; j++)
+            free(c->drift.overrides[j].name);
+        free(c->drift.overrides);
+        c->drift.overrides = ov;
+        c->drift.n_overrides = i;
+        return;
+    }
+    /* string maps */
+    struct header_conf *pairs = calloc(n ? n : 1, sizeof(*pairs));
+    if (pairs == NULL)
+        return;
+    size_t i = 0;
+    cJSON_ArrayForEach(e, v)
+    {
+        snprintf(w, sizeof(w), "%s.%s", where, e->string);
+        if (!cJSON_IsString(e)) {
+            cerr(L, "%s: expected a string", w);
+            continue;
+        }
+        pairs[i].name = strdup(e->string);
+        pairs[i].value = strdup(e->valuestring);
+        i++;
+    }
+    if (strcmp(k->path, "retrain.github.inputs") == 0) {
+        if (i > 25)
+            cerr(L, "%s: %zu inputs; GitHub accepts at most 25", where, i);
+        c->github.inputs = (struct template_conf *)pairs;
+        c->github.n_inputs = i;
+    } else {
+        struct sink_conf *s = ptr;
+        s->headers = pairs;
+        s->n_headers = i;
+    }
+}
+
+static void walk(struct loader *L, const cJSON *obj, const char *pattern, const char *where,
+                 enum kbase base, void *ptr, struct config *c)
+{
+    const cJSON *m;
+    char pat[256], w[512];
+
+    cJSON_ArrayForEach(m, obj)
+    {
+        snprintf(pat, sizeof(pat), "%s%s%s", pattern, *pattern ? "." : "", m->string);
+        snprintf(w, sizeof(w), "%s%s%s", where, *where ? "." : "", m->string);
+        const struct ckey *k = find_key(pat);
+        if (k == NULL) {
+            cerr(L, "%s: unknown key", w);
+            continue;
+        }
+        if (k->base == B_CONFIG && base != B_CONFIG)
+            continue; /* cannot happen: patterns are per base */
+        if (strcmp(m->string, "github") == 0 && strcmp(pat, "retrain.github") == 0)
+            c->github.enabled = true;
+        switch (k->type) {
+        case K_OBJECT:
+            if (!cJSON_IsObject(m))
+                cerr(L, "%s: expected an object", w);
+            else
+                walk(L, m, pat, w, base, ptr, c);
+            break;
+        case K_ARRAY:
+            walk_array(L, k, m, w, c);
+            break;
+        case K_MAP:
+            walk_map(L, k, m, w, ptr, c);
+            break;
+        default:
+            assign(L, k, m, w, ptr);
+        }
+    }
+}
+
+/* Set every key of a base to its default (parsed from the table's text). */
+static void apply_defaults(struct loader *L, enum kbase base, void *obj)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct ckey *k = &keys[i];
+        if (k->base != base || k->def == NULL || k->type == K_ARRAY)
+            continue;
+        cJSON *v = cJSON_Parse(k->def);
+        if (v != NULL)
+            assign(L, k, v, k->path, obj);
+        cJSON_Delete(v);
+    }
+    if (base == B_INPUT)
+        ((struct input_conf *)obj)->format = -1;
+}
+
+/* Checks across keys, after every key has its value. */
+static void validate(struct loader *L, struct config *c)
+{
+    if (c->listen != NULL) {
+        const char *colon = strrchr(c->listen, ':');
+        char *end;
+        long port = colon ? strtol(colon + 1, &end, 10) : -1;
+        if (colon == NULL || colon == c->listen || colon[1] == '\0' || *end != '\0' || port < 0 ||
+            port > 65535)
+            cerr(L, "listen: expected HOST:PORT (e.g. 127.0.0.1:9107), got \"%s\"", c->listen);
+    }
+    if (c->window_min_records > c->window_records)
+        cerr(L, "window.min_records (%llu) is greater than window.records (%llu)",
+             (unsigned long long)c->window_min_records, (unsigned long long)c->window_records);
+    size_t n_http = 0, n_stdin = 0;
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        struct input_conf *in = &c->inputs[i];
+        n_http += in->type == INPUT_HTTP;
+        n_stdin += in->type == INPUT_STDIN;
+        if (in->type == INPUT_TAIL && in->path == NULL)
+            cerr(L, "inputs[%zu].path: required for a tail input", i);
+        if (in->type != INPUT_TAIL && in->path != NULL)
+            cerr(L, "inputs[%zu].path: only a tail input has a path", i);
+        if (in->type == INPUT_TAIL && in->format < 0 && in->path != NULL)
+            in->format = reader_format_from_name(in->path) == READER_CSV ? READER_CSV
+                                                                          : READER_NDJSON;
+        if (in->type == INPUT_STDIN && in->format < 0)
+            in->format = READER_NDJSON;
+    }
+    if (n_http > 1)
+        cerr(L, "inputs: at most one http input (it serves on `listen`)");
+    if (n_stdin > 1)
+        cerr(L, "inputs: at most one stdin input");
+    for (size_t i = 0; i < c->n_sinks; i++) {
+        struct sink_conf *s = &c->sinks[i];
+        bool needs_url = s->type != SINK_LOG;
+        if (needs_url && (s->url == NULL) == (s->url_file == NULL))
+            cerr(L, "alerts.sinks[%zu]: give exactly one of url and url_file", i);
+        if (!needs_url && (s->url != NULL || s->url_file != NULL))
+            cerr(L, "alerts.sinks[%zu]: a log sink takes no url", i);
+        if (s->type == SINK_ALERTMANAGER && s->url_file != NULL)
+            cerr(L, "alerts.sinks[%zu].url_file: alertmanager takes url", i);
+        if (s->n_headers > 0 && s->type != SINK_WEBHOOK)
+            cerr(L, "alerts.sinks[%zu].headers: only a webhook sink takes headers", i);
+        const char *u = s->url;
+        if (u != NULL && strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+            cerr(L, "alerts.sinks[%zu].url: expected an http:// or https:// URL", i);
+    }
+    if (c->github.enabled) {
+        if (c->github.repository == NULL)
+            cerr(L, "retrain.github.repository: required (owner/repo)");
+        else if (strchr(c->github.repository, '/') == NULL ||
+                 strchr(c->github.repository, '/') != strrchr(c->github.repository, '/'))
+            cerr(L, "retrain.github.repository: expected owner/repo, got \"%s\"",
+                 c->github.repository);
+        if (c->github.workflow == NULL)
+            cerr(L, "retrain.github.workflow: required (file name like retrain.yml, or id)");
+        if (c->github.api_url != NULL && strncmp(c->github.api_url, "http://", 7) != 0 &&
+            strncmp(c->github.api_url, "https://", 8) != 0)
+            cerr(L, "retrain.github.api_url: expected an http(s) URL");
+    }
+    for (size_t i = 0; i < c->drift.n_overrides; i++) {
+        for (size_t j = 0; j < c->drift.n_exclude; j++)
+            if (strcmp(c->drift.overrides[i].name, c->drift.exclude[j]) == 0)
+                cerr(L, "features.overrides.%s: the feature is also excluded",
+                     c->drift.overrides[i].name);
+    }
+}
+
+int config_parse(const char *text, size_t len, const char *path, struct config *c,
+                 struct config_errors *errs)
+{
+    struct loader L = {path, errs};
+    memset(c, 0, sizeof(*c));
+    drift_opts_init(&c->drift);
+    c->path = strdup(path);
+    apply_defaults(&L, B_CONFIG, c);
+    /* array defaults: one http input, one log sink */
+    c->inputs = calloc(1, sizeof(*c->inputs));
+    c->sinks = calloc(1, sizeof(*c->sinks));
+    if (c->inputs != NULL) {
+        c->n_inputs = 1;
+        apply_defaults(&L, B_INPUT, c->inputs);
+        c->inputs[0].type = INPUT_HTTP;
+    }
+    if (c->sinks != NULL) {
+        c->n_sinks = 1;
+        apply_defaults(&L, B_SINK, c->sinks);
+        c->sinks[0].type = SINK_LOG;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (root == NULL) {
+        size_t off = end != NULL && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+        size_t line = 1, col = 1;
+        for (size_t i = 0; i < off; i++) {
+            if (text[i] == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        cerr(&L, "%zu:%zu: invalid JSON", line, col);
+        return -1;
+    }
+    if (!cJSON_IsObject(root)) {
+        cerr(&L, "expected a JSON object at the top level");
+    } else {
+        walk(&L, root, "", "", B_CONFIG, c, c);
+        validate(&L, c);
+    }
+    cJSON_Delete(root);
+    if (c->state_dir == NULL) {
+        const char *sd = getenv("STATE_DIRECTORY");
+        if (sd != NULL && *sd) {
+            /* systemd may pass several, colon-separated: the first is ours */
+            c->state_dir = strndup(sd, strcspn(sd, ":"));
+        } else {
+            c->state_dir = strdup("./driftd-state");
+        }
+    }
+    return errs->n > 0 ? -1 : 0;
+}
+
+int config_load(const char *path, struct config *c, struct config_errors *errs)
+{
+    size_t len;
+    char *text = read_file(path, &len);
+    if (text == NULL) {
+        struct loader L = {path, errs};
+        memset(c, 0, sizeof(*c));
+        drift_opts_init(&c->drift);
+        cerr(&L, "%s", strerror(errno));
+        return -1;
+    }
+    int rc = config_parse(text, len, path, c, errs);
+    free(text);
+    return rc;
+}
+
+void config_free(struct config *c)
+{
+    free(c->path), free(c->model), free(c->baseline), free(c->state_dir), free(c->listen);
+    free(c->token_file);
+    for (size_t i = 0; i < c->n_inputs; i++)
+        free(c->inputs[i].path);
+    free(c->inputs);
+    for (size_t i = 0; i < c->n_sinks; i++) {
+        struct sink_conf *s = &c->sinks[i];
+        free(s->url), free(s->url_file), free(s->ca_file);
+        for (size_t h = 0; h < s->n_headers; h++)
+            free(s->headers[h].name), free(s->headers[h].value);
+        free(s->headers);
+    }
+    free(c->sinks);
+    struct github_conf *g = &c->github;
+    free(g->api_url), free(g->repository), free(g->workflow), free(g->ref), free(g->token_file);
+    free(g->api_version), free(g->ca_file);
+    for (size_t i = 0; i < g->n_inputs; i++)
+        free(g->inputs[i].name), free(g->inputs[i].value);
+    free(g->inputs);
+    drift_opts_clear(&c->drift);
+    memset(c, 0, sizeof(*c));
+}
+
+void config_check_baseline(const struct drift_opts *o, const struct stats_baseline *b,
+                           const char *path, struct config_errors *errs)
+{
+    struct loader L = {path, errs};
+    for (size_t i = 0; i < o->n_overrides; i++) {
+        const struct feature_override *ov = &o->overrides[i];
+        int f = stats_baseline_find(b, ov->name);
+        if (f < 0) {
+            cerr(&L, "features.overrides.%s: not a feature of the baseline", ov->name);
+            continue;
+        }
+        const struct stats_test_info *ti = stats_test_info((enum stats_test)ov->test);
+        enum stats_kind k = b->features[f].kind;
+        if (ti != NULL && (k == STATS_NUMERICAL ? !ti->numerical : !ti->categorical))
+            cerr(&L, "features.overrides.%s.test: %s does not apply to a %s feature", ov->name,
+                 ti->name, stats_kind_name(k));
+    }
+    const struct stats_test_info *mt = stats_test_info((enum stats_test)o->method);
+    for (size_t f = 0; mt != NULL && f < b->nfeatures; f++) {
+        enum stats_kind k = b->features[f].kind;
+        bool overridden = false;
+        for (size_t i = 0; i < o->n_overrides; i++)
+            overridden |= strcmp(o->overrides[i].name, b->features[f].name) == 0 &&
+                          o->overrides[i].test != STATS_TEST_AUTO;
+        if (!overridden && (k == STATS_NUMERICAL ? !mt->numerical : !mt->categorical))
+            cerr(&L, "drift.method: %s does not apply to %s feature \"%s\" (override its test)",
+                 mt->name, stats_kind_name(k), b->features[f].name);
+    }
+    char **lists[2] = {o->include, o->exclude};
+    size_t ns[2] = {o->n_include, o->n_exclude};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < ns[l]; i++)
+            if (stats_baseline_find(b, lists[l][i]) < 0)
+                cerr(&L, "features.%s[%zu]: \"%s\" is not a feature of the baseline",
+                     l == 0 ? "include" : "exclude", i, lists[l][i]);
+}
+
+int config_load_drift_opts(const char *path, struct drift_opts *o)
+{
+    struct config c;
+    struct config_errors errs = {0};
+    int rc = config_load(path, &c, &errs);
+    if (rc != 0) {
+        config_errors_print(&errs, stderr);
+        config_errors_free(&errs);
+        config_free(&c);
+        return -1;
+    }
+    drift_opts_clear(o);
+    *o = c.drift;
+    drift_opts_init(&c.drift);
+    config_free(&c);
+    return 0;
+}
+
+int config_check_features(const char *path, const struct drift_opts *o,
+                          const struct stats_baseline *b)
+{
+    struct config_errors errs = {0};
+    if (path == NULL)
+        return 0;
+    config_check_baseline(o, b, path, &errs);
+    config_errors_print(&errs, stderr);
+    int rc = errs.n > 0 ? -1 : 0;
+    config_errors_free(&errs);
+    return rc;
+}
+
+static const char *type_name(enum ktype t)
+{
+    static const char *const names[] = {"object", "string", "integer", "duration", "number",
+                                        "number or null", "boolean", "enum", "test name",
+                                        "array of strings", "array of objects", "object"};
+    return names[t];
+}
+
+void config_print_reference(FILE *out)
+{
+    fprintf(out, "| key | type | default | reload | description |\n|---|---|---|---|---|\n");
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct ckey *k = &keys[i];
+        fprintf(out, "| `%s` | %s%s%s | %s | %s | %s |\n", k->path, type_name(k->type),
+                k->values ? ": " : "", k->values ? k->values : "", k->def ? k->def : "",
+                k->reload ? "yes" : "no", k->help);
+    }
+}

@@ -1,0 +1,107 @@
+/*
+ * The daemon's JSON configuration (interface.md). One table lists every key
+ * with its type, default, whether a reload may change it, and its help; the
+ * loader, `driftd validate` and docs/configuration.md all come from it.
+ */
+#ifndef DRIFTD_AGENT_CONFIG_H
+#define DRIFTD_AGENT_CONFIG_H
+
+#include "agent/drift.h"
+#include "stats/baseline.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum input_type { INPUT_HTTP, INPUT_TAIL, INPUT_STDIN };
+enum input_start { START_END, START_BEGINNING };
+enum input_validate { VALIDATE_FULL, VALIDATE_SAMPLED };
+
+struct input_conf {
+    enum input_type type;
+    char *path;
+    int format; /* enum reader_format, or -1: from the path */
+    enum input_start start;
+    enum input_validate validate;
+};
+
+enum sink_type { SINK_LOG, SINK_WEBHOOK, SINK_SLACK, SINK_ALERTMANAGER };
+
+struct header_conf {
+    char *name, *value;
+};
+
+struct sink_conf {
+    enum sink_type type;
+    char *url, *url_file, *ca_file;
+    struct header_conf *headers;
+    size_t n_headers;
+    double resend_seconds, timeout_seconds, max_age;
+};
+
+struct template_conf {
+    char *name, *value;
+};
+
+struct github_conf {
+    bool enabled; /* retrain.github present */
+    char *api_url, *repository, *workflow, *ref, *token_file, *api_version, *ca_file;
+    struct template_conf *inputs;
+    size_t n_inputs;
+    double timeout_seconds;
+};
+
+struct config {
+    char *path; /* file it came from */
+    char *model, *baseline, *state_dir, *listen, *token_file;
+    uint64_t max_body_bytes;
+    struct input_conf *inputs;
+    size_t n_inputs;
+    struct drift_opts drift;
+    uint64_t window_records, window_min_records, window_sample;
+    double window_seconds;
+    uint64_t resolve_after;
+    double repeat_seconds;
+    struct sink_conf *sinks;
+    size_t n_sinks;
+    struct github_conf github;
+    uint64_t retrain_consecutive;
+    double retrain_cooldown;
+    bool retrain_dry_run;
+};
+
+/* Error list: every problem found, each naming the file and key path. */
+struct config_errors {
+    char **msgs;
+    size_t n;
+};
+void config_errors_free(struct config_errors *e);
+void config_errors_print(const struct config_errors *e, FILE *out);
+
+/* Load and validate the file; returns 0, or -1 with every error in errs. */
+int config_load(const char *path, struct config *c, struct config_errors *errs);
+/* Parse text (path only names it in messages). */
+int config_parse(const char *text, size_t len, const char *path, struct config *c,
+                 struct config_errors *errs);
+void config_free(struct config *c);
+
+/* Keys of `features` that must name baseline features and tests that must
+ * suit each feature's kind; appends errors. */
+void config_check_baseline(const struct drift_opts *o, const struct stats_baseline *b,
+                           const char *path, struct config_errors *errs);
+
+/* For `driftd check --config`: load only the drift options (the whole file
+ * is validated); prints errors, returns 0 or -1. */
+int config_load_drift_opts(const char *path, struct drift_opts *o);
+/* Same check as config_check_baseline, printed; path NULL: nothing to check. */
+int config_check_features(const char *path, const struct drift_opts *o,
+                          const struct stats_baseline *b);
+
+/* Print the table of keys as Markdown (docs/configuration.md). */
+void config_print_reference(FILE *out);
+
+/* Parse a duration: a number of seconds or a string with a unit
+ * (ms, s, m, h, d): "5m", "6h". Returns 0 or -1. */
+int config_parse_duration(const char *s, double *out);
+
+#endif

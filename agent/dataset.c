@@ -1,0 +1,136 @@
+#include "agent/dataset.h"
+
+#include "agent/value.h"
+#include "stats/sbuf.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dataset *dataset_new(const struct stats_baseline *b)
+{
+    struct dataset *ds = calloc(1, sizeof(*ds));
+    if (ds == NULL)
+        return NULL;
+    ds->b = b;
+    if ((ds->cols = calloc(b->nfeatures, sizeof(*ds->cols))) == NULL) {
+        free(ds);
+        return NULL;
+    }
+    return ds;
+}
+
+void dataset_free(struct dataset *ds)
+{
+    if (ds == NULL)
+        return;
+    for (size_t i = 0; i < ds->b->nfeatures; i++) {
+        free(ds->cols[i].vals);
+        dict_free(ds->cols[i].cats);
+        free(ds->cols[i].counts);
+    }
+    free(ds->cols);
+    free(ds);
+}
+
+void dataset_clear(struct dataset *ds)
+{
+    for (size_t i = 0; i < ds->b->nfeatures; i++) {
+        struct dataset_col *c = &ds->cols[i];
+        dict_free(c->cats);
+        c->cats = NULL;
+        if (c->counts != NULL)
+            memset(c->counts, 0, c->cap_counts * sizeof(*c->counts));
+        c->n = 0;
+        c->present = c->missing = c->type_errors = c->unseen = c->out_of_range = 0;
+    }
+    ds->records = 0;
+}
+
+static bool add_number(struct dataset_col *c, const struct stats_bfeature *f, double v)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        double *p = realloc(c->vals, cap * sizeof(*p));
+        if (p == NULL)
+            return false;
+        c->vals = p;
+        c->cap = cap;
+    }
+    c->vals[c->n++] = v;
+    c->present++;
+    if (f->count > 0 && (v < f->min || v > f->max))
+        c->out_of_range++;
+    return true;
+}
+
+static bool add_category(struct dataset_col *c, const struct stats_bfeature *f, const char *s,
+                         size_t len)
+{
+    if (c->cats == NULL && (c->cats = dict_new()) == NULL)
+        return false;
+    uint32_t id = dict_intern(c->cats, s, len, DATASET_MAX_CATEGORIES, NULL);
+    if (id == DICT_NONE)
+        return false;
+    if (id >= c->cap_counts) {
+        size_t cap = c->cap_counts ? c->cap_counts * 2 : 64;
+        while (cap <= id)
+            cap *= 2;
+        double *p = realloc(c->counts, cap * sizeof(*p));
+        if (p == NULL)
+            return false;
+        memset(p + c->cap_counts, 0, (cap - c->cap_counts) * sizeof(*p));
+        c->counts = p;
+        c->cap_counts = cap;
+    }
+    c->counts[id] += 1;
+    c->present++;
+    if (stats_bfeature_find_cat(f, s, len) < 0)
+        c->unseen++;
+    return true;
+}
+
+bool dataset_add_cell(struct dataset *ds, size_t fi, const struct cell *cell)
+{
+    const struct stats_bfeature *f = &ds->b->features[fi];
+    struct dataset_col *c = &ds->cols[fi];
+    double v;
+
+    switch (cell->type) {
+    case CELL_MISSING:
+        c->missing++;
+        return true;
+    case CELL_NESTED:
+        c->type_errors++;
+        return true;
+    case CELL_NUMBER:
+        if (!isfinite(cell->num)) {
+            c->missing++;
+            return true;
+        }
+        if (f->kind == STATS_NUMERICAL)
+            return add_number(c, f, cell->num);
+        char tmp[40];
+        int n = fmt_double(tmp, sizeof(tmp), cell->num);
+        return add_category(c, f, tmp, (size_t)n);
+    case CELL_TEXT:
+        if (f->kind == STATS_NUMERICAL) {
+            switch (value_parse(cell->str, cell->len, ds->na_tokens, &v)) {
+            case VALUE_NUMBER:
+                return add_number(c, f, v);
+            case VALUE_MISSING:
+                c->missing++;
+                return true;
+            case VALUE_TEXT:
+                c->type_errors++;
+                return true;
+            }
+        }
+        if (cell->len == 0 || (ds->na_tokens && value_is_na_token(cell->str, cell->len))) {
+            c->missing++;
+            return true;
+        }
+        return add_category(c, f, cell->str, cell->len);
+    }
+    return true;
+}

@@ -1,0 +1,44 @@
+/*
+ * The current data of one evaluation, column by column, against a baseline:
+ * numerical values, categorical counts, and the data-quality counters
+ * (missing, type errors, unseen categories, out-of-range values). Used by
+ * `driftd check` for a whole file and by the daemon for a window's sample.
+ */
+#ifndef DRIFTD_AGENT_DATASET_H
+#define DRIFTD_AGENT_DATASET_H
+
+#include "agent/dict.h"
+#include "agent/reader.h"
+#include "stats/baseline.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct dataset_col {
+    double *vals; /* numerical: present values */
+    size_t n, cap;
+    struct dict *cats; /* categorical: categories of the current data */
+    double *counts;    /* per cats id */
+    size_t cap_counts;
+    uint64_t present, missing, type_errors, unseen, out_of_range;
+};
+
+struct dataset {
+    const struct stats_baseline *b;
+    struct dataset_col *cols; /* one per baseline feature, baseline order */
+    bool na_tokens;           /* CSV input: pandas' NA strings are missing */
+    uint64_t records;         /* records added */
+};
+
+/* An empty dataset for the features of b (b must outlive it). */
+struct dataset *dataset_new(const struct stats_baseline *b);
+void dataset_free(struct dataset *ds);
+void dataset_clear(struct dataset *ds);
+
+/* Add one value of feature f; returns false on ENOMEM. */
+bool dataset_add_cell(struct dataset *ds, size_t f, const struct cell *c);
+
+/* Category limit per feature in the current data (bounded memory). */
+#define DATASET_MAX_CATEGORIES 65536
+
+#endif

@@ -1,0 +1,341 @@
+#include "agent/drift.h"
+
+#include <gsl/gsl_sort.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const quality_names[Q_COUNT] = {"missing_rate", "type_error_rate", "unseen_rate",
+                                            "out_of_range_rate"};
+
+void drift_opts_init(struct drift_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->method = STATS_TEST_AUTO;
+    o->drift.drift_share = 0.5;
+    o->drift.correction = STATS_CORRECTION_NONE;
+    o->drift.alpha = 0.05;
+    o->drift.min_effect = NAN;
+    for (int q = 0; q < Q_COUNT; q++)
+        o->quality[q] = NAN;
+}
+
+static void free_names(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void drift_opts_clear(struct drift_opts *o)
+{
+    free_names(o->include, o->n_include);
+    free_names(o->exclude, o->n_exclude);
+    for (size_t i = 0; i < o->n_overrides; i++)
+        free(o->overrides[i].name);
+    free(o->overrides);
+    drift_opts_init(o);
+}
+
+static bool name_in(char *const *v, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], name) == 0)
+            return true;
+    return false;
+}
+
+static const struct feature_override *find_override(const struct drift_opts *o, const char *name)
+{
+    for (size_t i = 0; i < o->n_overrides; i++)
+        if (strcmp(o->overrides[i].name, name) == 0)
+            return &o->overrides[i];
+    return NULL;
+}
+
+void report_free(struct report *r)
+{
+    if (r == NULL)
+        return;
+    free(r->features);
+    free(r);
+}
+
+/* x / y, or NAN when there is nothing to divide. */
+static double rate(uint64_t x, uint64_t y)
+{
+    return y == 0 ? NAN : (double)x / (double)y;
+}
+
+/* Union of baseline categories (with their sample counts) and the current
+ * data's categories; returns false on ENOMEM. */
+static bool categorical_union(const struct stats_bfeature *bf, const struct dataset_col *c,
+                              double **rc, double **cc, size_t *k, size_t *first)
+{
+    size_t ncur = c->cats != NULL ? dict_size(c->cats) : 0;
+    size_t cap = bf->n_cats + ncur;
+    *rc = calloc(cap ? cap : 1, sizeof(double));
+    *cc = calloc(cap ? cap : 1, sizeof(double));
+    const char **keys = calloc(cap ? cap : 1, sizeof(char *));
+    size_t *lens = calloc(cap ? cap : 1, sizeof(size_t));
+    if (*rc == NULL || *cc == NULL || keys == NULL || lens == NULL) {
+        free(*rc), free(*cc), free(keys), free(lens);
+        return false;
+    }
+    for (size_t j = 0; j < bf->n_cats; j++) {
+        (*rc)[j] = (double)bf->cat_sample[j];
+        keys[j] = bf->cats[j];
+        lens[j] = strlen(bf->cats[j]);
+    }
+    size_t n = bf->n_cats;
+    for (uint32_t id = 0; id < ncur; id++) {
+        size_t len;
+        const char *s = dict_key(c->cats, id, &len);
+        long j = stats_bfeature_find_cat(bf, s, len);
+        if (j >= 0) {
+            (*cc)[j] += c->counts[id];
+        } else {
+            keys[n] = s;
+            lens[n] = len;
+            (*cc)[n++] = c->counts[id];
+        }
+    }
+    /* The z-test's 0 category: the smallest key (byte order, as Python sorts
+     * str) among those either sample has. */
+    *first = 0;
+    bool have = false;
+    for (size_t j = 0; j < n; j++) {
+        if ((*rc)[j] == 0 && (*cc)[j] == 0)
+            continue;
+        if (!have) {
+            *first = j;
+            have = true;
+            continue;
+        }
+        size_t a = lens[j], b = lens[*first];
+        int cmp = memcmp(keys[j], keys[*first], a < b ? a : b);
+        if (cmp < 0 || (cmp == 0 && a < b))
+            *first = j;
+    }
+    *k = n;
+    free(keys);
+    free(lens);
+    return true;
+}
+
+struct report *drift_evaluate(struct dataset *ds, const struct drift_opts *o)
+{
+    const struct stats_baseline *b = ds->b;
+    struct report *rep = calloc(1, sizeof(*rep));
+    bool *extra = calloc(b->nfeatures ? b->nfeatures : 1, sizeof(bool));
+    if (rep == NULL || extra == NULL ||
+        (rep->features = calloc(b->nfeatures ? b->nfeatures : 1, sizeof(*rep->features))) ==
+            NULL) {
+        free(extra);
+        report_free(rep);
+        return NULL;
+    }
+    for (size_t i = 0; i < b->nfeatures; i++) {
+        const struct stats_bfeature *bf = &b->features[i];
+        struct dataset_col *c = &ds->cols[i];
+        if ((o->n_include > 0 && !name_in(o->include, o->n_include, bf->name)) ||
+            name_in(o->exclude, o->n_exclude, bf->name))
+            continue;
+        const struct feature_override *ov = find_override(o, bf->name);
+        struct report_feature *rf = &rep->features[rep->n];
+        rf->name = bf->name;
+        rf->kind = bf->kind;
+        rf->quality[Q_MISSING] = rate(c->missing, c->missing + c->present);
+        rf->quality[Q_TYPE_ERROR] = rate(c->type_errors, c->missing + c->present + c->type_errors);
+        rf->quality[Q_UNSEEN] = bf->kind == STATS_CATEGORICAL ? rate(c->unseen, c->present) : NAN;
+        rf->quality[Q_OUT_OF_RANGE] =
+            bf->kind == STATS_NUMERICAL && bf->count > 0 ? rate(c->out_of_range, c->present) : NAN;
+        for (int q = 0; q < Q_COUNT; q++) {
+            double limit = ov != NULL && !isnan(ov->quality[q]) ? ov->quality[q] : o->quality[q];
+            if (!isnan(limit) && rf->quality[q] > limit)
+                rf->quality_drift = true;
+        }
+        extra[rep->n] = rf->quality_drift;
+
+        struct stats_feature_data d = {.kind = bf->kind, .reference_rows = b->sample_rows};
+        struct stats_feature_opts fo = {
+            .test = ov != NULL && ov->test != STATS_TEST_AUTO ? ov->test : o->method,
+            .threshold = ov != NULL ? ov->threshold : NAN,
+            .all_metrics = o->all_metrics,
+            .need_effect = !isnan(o->drift.min_effect),
+        };
+        double *rc = NULL, *cc = NULL;
+        if (bf->kind == STATS_NUMERICAL) {
+            gsl_sort(c->vals, 1, c->n);
+            d.ref = bf->sample;
+            d.n_ref = bf->n_sample;
+            d.cur = c->vals;
+            d.n_cur = c->n;
+            rf->reference_count = bf->n_sample;
+            rf->current_count = c->n;
+        } else {
+            if (!categorical_union(bf, c, &rc, &cc, &d.k, &d.first)) {
+                free(extra);
+                report_free(rep);
+                return NULL;
+            }
+            d.ref_counts = rc;
+            d.cur_counts = cc;
+            for (size_t j = 0; j < d.k; j++) {
+                rf->reference_count += (uint64_t)rc[j];
+                rf->current_count += (uint64_t)cc[j];
+            }
+        }
+        rf->evaluated = stats_feature_evaluate(&d, &fo, &rf->r) == 0;
+        free(rc);
+        free(cc);
+        rep->n++;
+    }
+    /* stats_dataset_decide works on a contiguous result array. */
+    struct stats_feature_result *res = calloc(rep->n ? rep->n : 1, sizeof(*res));
+    if (res == NULL) {
+        free(extra);
+        report_free(rep);
+        return NULL;
+    }
+    for (size_t i = 0; i < rep->n; i++)
+        res[i] = rep->features[i].r;
+    stats_dataset_decide(res, rep->n, extra, &o->drift, &rep->dataset);
+    for (size_t i = 0; i < rep->n; i++)
+        rep->features[i].r = res[i];
+    free(res);
+    free(extra);
+    return rep;
+}
+
+static void add_kv_double(struct sbuf *s, const char *key, double v)
+{
+    sbuf_printf(s, "\"%s\": ", key);
+    sbuf_add_double(s, v);
+}
+
+static void metric_json(struct sbuf *s, const struct stats_metric *m, enum stats_test t)
+{
+    if (stats_test_info(t)->has_p) {
+        sbuf_adds(s, "{");
+        add_kv_double(s, "statistic", m->statistic);
+        sbuf_adds(s, ", ");
+        add_kv_double(s, "p_value", m->p_value);
+        sbuf_adds(s, "}");
+    } else {
+        sbuf_add_double(s, m->statistic);
+    }
+}
+
+void report_json_members(const struct report *r, bool all_metrics, struct sbuf *s)
+{
+    const struct stats_dataset_result *d = &r->dataset;
+
+    sbuf_printf(s, "\"dataset\": {\"drift\": %s, \"drifted_features\": %zu, "
+                   "\"total_features\": %zu, ",
+                d->drift ? "true" : "false", d->drifted, d->total);
+    add_kv_double(s, "share", d->share);
+    sbuf_adds(s, ", ");
+    add_kv_double(s, "drift_share", d->drift_share);
+    sbuf_adds(s, "},\n\"features\": [");
+    for (size_t i = 0; i < r->n; i++) {
+        const struct report_feature *f = &r->features[i];
+        const struct stats_test_info *ti = stats_test_info(f->r.test);
+        sbuf_adds(s, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
+        sbuf_add_json_string(s, f->name, strlen(f->name));
+        sbuf_printf(s, ", \"kind\": \"%s\", \"test\": \"%s\", ", stats_kind_name(f->kind),
+                    ti->name);
+        add_kv_double(s, "statistic", f->r.statistic);
+        sbuf_adds(s, ", ");
+        add_kv_double(s, "p_value", ti->has_p ? f->r.p_value : NAN);
+        sbuf_adds(s, ", ");
+        add_kv_double(s, "threshold", f->r.threshold);
+        sbuf_printf(s, ", \"drift\": %s, \"reference_count\": %llu, \"current_count\": %llu, ",
+                    f->r.drift ? "true" : "false", (unsigned long long)f->reference_count,
+                    (unsigned long long)f->current_count);
+        add_kv_double(s, "missing_rate", f->quality[Q_MISSING]);
+        sbuf_adds(s, ",\n   \"metrics\": {");
+        bool firstm = true;
+        for (int t = 0; t < STATS_TEST_COUNT; t++) {
+            const struct stats_metric *m = &f->r.m[t];
+            bool show = t == (int)f->r.test || (all_metrics && m->present);
+            if (!show)
+                continue;
+            sbuf_printf(s, "%s\"%s\": ", firstm ? "" : ", ", stats_test_info(t)->name);
+            metric_json(s, m, (enum stats_test)t);
+            firstm = false;
+        }
+        sbuf_adds(s, "},\n   \"quality\": {");
+        for (int q = 0; q < Q_COUNT; q++) {
+            if (q)
+                sbuf_adds(s, ", ");
+            add_kv_double(s, quality_names[q], f->quality[q]);
+        }
+        sbuf_printf(s, ", \"drift\": %s}}", f->quality_drift ? "true" : "false");
+    }
+    sbuf_adds(s, "\n]");
+}
+
+void report_json(const struct report *r, bool all_metrics, struct sbuf *s)
+{
+    sbuf_adds(s, "{");
+    report_json_members(r, all_metrics, s);
+    sbuf_adds(s, "\n}\n");
+}
+
+/* A number for the table: fixed width, "-" when absent. */
+static void cell_num(FILE *out, double v, int width)
+{
+    if (isnan(v))
+        fprintf(out, " %*s", width, "-");
+    else if (isinf(v))
+        fprintf(out, " %*s", width, v > 0 ? "inf" : "-inf");
+    else if (v != 0 && (fabs(v) < 1e-3 || fabs(v) >= 1e6))
+        fprintf(out, " %*.3e", width, v);
+    else
+        fprintf(out, " %*.4f", width, v);
+}
+
+void report_table(const struct report *r, bool all_metrics, FILE *out)
+{
+    size_t w = 7;
+
+    for (size_t i = 0; i < r->n; i++)
+        if (strlen(r->features[i].name) > w)
+            w = strlen(r->features[i].name);
+    if (w > 40)
+        w = 40;
+    fprintf(out, "%-*s %-11s %-18s %10s %10s %9s %8s %8s  %s\n", (int)w, "feature", "kind", "test",
+            "statistic", "p-value", "threshold", "ref n", "cur n", "drift");
+    for (size_t i = 0; i < r->n; i++) {
+        const struct report_feature *f = &r->features[i];
+        const struct stats_test_info *ti = stats_test_info(f->r.test);
+        fprintf(out, "%-*.*s %-11s %-18s", (int)w, (int)w, f->name, stats_kind_name(f->kind),
+                ti->name);
+        cell_num(out, f->r.statistic, 10);
+        cell_num(out, ti->has_p ? f->r.p_value : NAN, 10);
+        cell_num(out, f->r.threshold, 9);
+        fprintf(out, " %8llu %8llu  %s", (unsigned long long)f->reference_count,
+                (unsigned long long)f->current_count,
+                !f->evaluated ? "n/a" : f->r.drift ? "DRIFT" : "ok");
+        if (f->quality_drift)
+            fprintf(out, " (data quality)");
+        if (f->quality[Q_MISSING] > 0)
+            fprintf(out, "  missing %.1f%%", 100 * f->quality[Q_MISSING]);
+        fputc('\n', out);
+        if (all_metrics) {
+            for (int t = 0; t < STATS_TEST_COUNT; t++) {
+                const struct stats_metric *m = &f->r.m[t];
+                if (!m->present || t == (int)f->r.test)
+                    continue;
+                fprintf(out, "%-*s   %-18s", (int)w, "", stats_test_info(t)->name);
+                cell_num(out, m->statistic, 10);
+                cell_num(out, stats_test_info(t)->has_p ? m->p_value : NAN, 10);
+                fputc('\n', out);
+            }
+        }
+    }
+    const struct stats_dataset_result *d = &r->dataset;
+    fprintf(out, "\nDataset drift: %s (%zu of %zu features drifted, share %.2f, threshold %.2f)\n",
+            d->drift ? "YES" : "no", d->drifted, d->total, d->share, d->drift_share);
+}

@@ -1,0 +1,70 @@
+/*
+ * Evaluating a dataset against its baseline: per-feature tests with the
+ * configured overrides, data-quality signals, the dataset decision, and the
+ * report in JSON (interface.md) or as a table for a terminal.
+ */
+#ifndef DRIFTD_AGENT_DRIFT_H
+#define DRIFTD_AGENT_DRIFT_H
+
+#include "agent/dataset.h"
+#include "stats/evaluate.h"
+#include "stats/sbuf.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum quality_signal { Q_MISSING, Q_TYPE_ERROR, Q_UNSEEN, Q_OUT_OF_RANGE, Q_COUNT };
+
+struct feature_override {
+    char *name;
+    int test;         /* STATS_TEST_AUTO: the global method */
+    double threshold; /* NAN: the test's default */
+    double quality[Q_COUNT]; /* NAN: the global value */
+};
+
+struct drift_opts {
+    int method; /* default test of every feature (STATS_TEST_AUTO) */
+    struct stats_drift_opts drift;
+    char **include, **exclude; /* feature names; include empty = all */
+    size_t n_include, n_exclude;
+    struct feature_override *overrides;
+    size_t n_overrides;
+    double quality[Q_COUNT]; /* drift when a rate exceeds it; NAN = off */
+    bool all_metrics;
+};
+
+/* Defaults of statistics.md: auto tests, drift_share 0.5, no correction. */
+void drift_opts_init(struct drift_opts *o);
+void drift_opts_clear(struct drift_opts *o);
+
+struct report_feature {
+    const char *name; /* the baseline's */
+    enum stats_kind kind;
+    bool evaluated;   /* false: no data to test (values null) */
+    struct stats_feature_result r;
+    uint64_t reference_count, current_count;
+    double quality[Q_COUNT];
+    bool quality_drift;
+};
+
+struct report {
+    struct stats_dataset_result dataset;
+    size_t n;
+    struct report_feature *features;
+};
+
+/* Evaluate ds (its numerical columns get sorted in place). NULL on ENOMEM. */
+struct report *drift_evaluate(struct dataset *ds, const struct drift_opts *o);
+void report_free(struct report *r);
+
+/* The report JSON object's members, without the enclosing braces, so the
+ * daemon can add its "window". */
+void report_json_members(const struct report *r, bool all_metrics, struct sbuf *out);
+/* The whole report as a JSON document with a trailing newline. */
+void report_json(const struct report *r, bool all_metrics, struct sbuf *out);
+/* A table for a person at a terminal. */
+void report_table(const struct report *r, bool all_metrics, FILE *out);
+
+extern const char *const quality_names[Q_COUNT];
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * driftd: data-drift monitoring for machine-learning models. The binary's
+ * entry point only dispatches to a subcommand.
+ */
+#include "agent/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {{"baseline", cmd_baseline}, {"check", cmd_check},
+                {"validate", cmd_validate}, {"version", cmd_version}, {"help", cmd_help}};
+
+    if (argc < 2) {
+        fputs(cli_usage(NULL), stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return cmd_help(1, argv);
+    if (strcmp(argv[1], "--version") == 0)
+        return cmd_version(1, argv);
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "driftd: unknown subcommand \"%s\"\n\n%s", argv[1], cli_usage(NULL));
+    return 2;
+}

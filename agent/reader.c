@@ -1,0 +1,560 @@
+/*
+ * CSV: a byte-at-a-time RFC 4180 state machine that survives any chunking
+ * (quotes, CRLF and records may straddle chunks). NDJSON: line assembly
+ * plus cJSON per line. Both keep at most one pending record in memory.
+ */
+#include "agent/reader.h"
+
+#include "agent/dict.h"
+#include "stats/sbuf.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <strings.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum csv_state { CSV_FIELD_START, CSV_UNQUOTED, CSV_QUOTED, CSV_QUOTE_SEEN };
+
+struct reader {
+    enum reader_format fmt;
+    struct reader_limits lim;
+    struct reader_ops ops;
+    void *arg;
+
+    struct dict *columns;
+    bool *ignored; /* per column: the consumer does not want it */
+    size_t cap_columns;
+    struct cell *cells;
+    size_t cap_cells;
+
+    uint64_t line;     /* current line, 1-based */
+    uint64_t rec_line; /* line where the pending record started */
+    uint64_t records, errors, index;
+    bool header_done;
+    bool overflow; /* the pending record is over max_record: being skipped */
+    bool bom_checked;
+
+    /* CSV */
+    enum csv_state st;
+    struct sbuf rec;        /* field bytes, back to back */
+    size_t *fields;         /* start offset of each field in rec */
+    bool *quoted;           /* per field: was quoted */
+    size_t nfields, cap_fields;
+    bool rec_started;       /* any byte of the record seen */
+
+    /* NDJSON */
+    struct sbuf pending;
+};
+
+static const struct reader_limits default_limits = {1 << 20, 4096};
+
+struct reader *reader_new(enum reader_format fmt, const struct reader_limits *limits,
+                          const struct reader_ops *ops, void *arg)
+{
+    struct reader *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return NULL;
+    r->fmt = fmt;
+    r->lim = limits != NULL ? *limits : default_limits;
+    if (r->lim.max_record == 0)
+        r->lim.max_record = default_limits.max_record;
+    if (r->lim.max_columns == 0)
+        r->lim.max_columns = default_limits.max_columns;
+    r->ops = *ops;
+    r->arg = arg;
+    r->line = 1;
+    r->rec_line = 1;
+    sbuf_init(&r->rec);
+    sbuf_init(&r->pending);
+    if ((r->columns = dict_new()) == NULL) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void reader_free(struct reader *r)
+{
+    if (r == NULL)
+        return;
+    dict_free(r->columns);
+    free(r->ignored);
+    free(r->cells);
+    free(r->fields);
+    free(r->quoted);
+    sbuf_free(&r->rec);
+    sbuf_free(&r->pending);
+    free(r);
+}
+
+size_t reader_ncolumns(const struct reader *r)
+{
+    return dict_size(r->columns);
+}
+
+const char *reader_column_name(const struct reader *r, size_t i)
+{
+    return dict_key(r->columns, (uint32_t)i, NULL);
+}
+
+bool reader_has_header(const struct reader *r)
+{
+    return r->header_done;
+}
+
+uint64_t reader_records(const struct reader *r)
+{
+    return r->records;
+}
+
+uint64_t reader_errors(const struct reader *r)
+{
+    return r->errors;
+}
+
+uint64_t reader_lines(const struct reader *r)
+{
+    return r->line - 1;
+}
+
+int reader_format_from_name(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (dot == NULL)
+        return -1;
+    if (strcasecmp(dot, ".csv") == 0)
+        return READER_CSV;
+    if (strcasecmp(dot, ".ndjson") == 0 || strcasecmp(dot, ".jsonl") == 0 ||
+        strcasecmp(dot, ".json") == 0)
+        return READER_NDJSON;
+    return -1;
+}
+
+static void report(struct reader *r, uint64_t line, uint64_t index, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Count a skipped record and tell the consumer why. */
+static void report(struct reader *r, uint64_t line, uint64_t index, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    r->errors++;
+    if (r->ops.error != NULL)
+        r->ops.error(r->arg, line, index, msg);
+}
+
+/* Register a column name; returns its index or -1 when over the limit. */
+static long add_column(struct reader *r, const char *name, size_t len)
+{
+    int added = 0;
+    uint32_t id = dict_intern(r->columns, name, len, r->lim.max_columns, &added);
+    if (id == DICT_NONE)
+        return -1;
+    if (added) {
+        if (id >= r->cap_columns) {
+            size_t cap = r->cap_columns ? r->cap_columns * 2 : 32;
+            bool *ig = realloc(r->ignored, cap * sizeof(*ig));
+            struct cell *cells = realloc(r->cells, cap * sizeof(*cells));
+            if (ig != NULL)
+                r->ignored = ig;
+            if (cells != NULL)
+                r->cells = cells;
+            if (ig == NULL || cells == NULL)
+                return -1;
+            r->cap_columns = cap;
+        }
+        r->ignored[id] = false;
+        if (r->ops.column != NULL && r->ops.column(r->arg, id, name, len) != 0)
+            r->ignored[id] = true;
+    }
+    return (long)id;
+}
+
+static void reset_cells(struct reader *r)
+{
+    size_t n = reader_ncolumns(r);
+    for (size_t i = 0; i < n; i++)
+        r->cells[i] = (struct cell){CELL_MISSING, 0, NULL, 0};
+}
+
+static void deliver(struct reader *r, uint64_t line)
+{
+    struct reader_record rec = {line, r->index, reader_ncolumns(r), r->cells};
+    r->records++;
+    if (r->ops.record != NULL)
+        r->ops.record(r->arg, &rec);
+}
+
+/* ---- CSV ---- */
+
+static void csv_new_field(struct reader *r, bool quoted)
+{
+    if (r->nfields == r->cap_fields) {
+        size_t cap = r->cap_fields ? r->cap_fields * 2 : 32;
+        size_t *f = realloc(r->fields, cap * sizeof(*f));
+        bool *q = realloc(r->quoted, cap * sizeof(*q));
+        if (f != NULL)
+            r->fields = f;
+        if (q != NULL)
+            r->quoted = q;
+        if (f == NULL || q == NULL) {
+            r->overflow = true;
+            return;
+        }
+        r->cap_fields = cap;
+    }
+    r->fields[r->nfields] = r->rec.len;
+    r->quoted[r->nfields] = quoted;
+    r->nfields++;
+}
+
+/* Field i as (pointer, length) in the record buffer. */
+static const char *csv_field(const struct reader *r, size_t i, size_t *len)
+{
+    size_t end = i + 1 < r->nfields ? r->fields[i + 1] : r->rec.len;
+    *len = end - r->fields[i];
+    return r->rec.data + r->fields[i];
+}
+
+/* A complete CSV record (header or data) ends here. */
+static void csv_end_record(struct reader *r)
+{
+    uint64_t line = r->rec_line;
+
+    if (!r->rec_started) /* blank line */
+        goto reset;
+    if (r->overflow) {
+        if (r->header_done)
+            r->index++;
+        report(r, line, r->header_done ? r->index : 0, "record longer than %zu bytes",
+               r->lim.max_record);
+        goto reset;
+    }
+    /* CRLF: a trailing CR on the last unquoted field belongs to the line end. */
+    if (r->nfields > 0 && !r->quoted[r->nfields - 1] && r->rec.len > r->fields[r->nfields - 1] &&
+        r->rec.data[r->rec.len - 1] == '\r')
+        r->rec.data[--r->rec.len] = '\0';
+    if (!r->header_done) {
+        r->header_done = true;
+        for (size_t i = 0; i < r->nfields; i++) {
+            size_t len;
+            const char *name = csv_field(r, i, &len);
+            if (dict_get(r->columns, name, len) != DICT_NONE) {
+                report(r, line, 0, "header: column %zu \"%.*s\" repeats an earlier name", i + 1,
+                       (int)(len > 64 ? 64 : len), name);
+                /* keep positions aligned: a unique placeholder that is ignored */
+                char tmp[48];
+                int n = snprintf(tmp, sizeof(tmp), "\x01dup%zu", i);
+                long id = add_column(r, tmp, (size_t)n);
+                if (id >= 0)
+                    r->ignored[id] = true;
+                continue;
+            }
+            if (add_column(r, name, len) < 0) {
+                report(r, line, 0, "header: too many columns (limit %zu)", r->lim.max_columns);
+                break;
+            }
+        }
+        goto reset;
+    }
+    r->index++;
+    size_t ncol = reader_ncolumns(r);
+    if (r->nfields != ncol) {
+        report(r, line, r->index, "expected %zu fields, found %zu", ncol, r->nfields);
+        goto reset;
+    }
+    for (size_t i = 0; i < ncol; i++) {
+        size_t len;
+        const char *s = csv_field(r, i, &len);
+        if (len == 0 && !r->quoted[i])
+            r->cells[i] = (struct cell){CELL_MISSING, 0, s, 0};
+        else
+            r->cells[i] = (struct cell){CELL_TEXT, 0, s, len};
+    }
+    deliver(r, line);
+reset:
+    sbuf_reset(&r->rec);
+    r->nfields = 0;
+    r->rec_started = false;
+    r->overflow = false;
+    r->st = CSV_FIELD_START;
+}
+
+/* Append one byte to the current field, unless the record is oversized. */
+static inline void csv_put(struct reader *r, char c)
+{
+    if (r->overflow)
+        return;
+    if (r->rec.len >= r->lim.max_record) {
+        r->overflow = true;
+        return;
+    }
+    sbuf_addc(&r->rec, c);
+    if (sbuf_failed(&r->rec))
+        r->overflow = true;
+}
+
+static void csv_feed(struct reader *r, const char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        if (!r->rec_started) {
+            if (c == '\n') {
+                r->line++;
+                r->rec_line = r->line;
+                continue;
+            }
+            if (c == '\r' && r->st == CSV_FIELD_START && r->nfields == 0)
+                continue; /* blank CRLF line */
+            r->rec_started = true;
+            r->rec_line = r->line;
+            r->st = CSV_FIELD_START;
+        }
+        switch (r->st) {
+        case CSV_FIELD_START:
+            if (c == '"') {
+                csv_new_field(r, true);
+                r->st = CSV_QUOTED;
+            } else if (c == ',') {
+                csv_new_field(r, false);
+            } else if (c == '\n') {
+                csv_new_field(r, false);
+                csv_end_record(r);
+                r->line++;
+                r->rec_line = r->line;
+            } else {
+                csv_new_field(r, false);
+                csv_put(r, c);
+                r->st = CSV_UNQUOTED;
+            }
+            break;
+        case CSV_UNQUOTED: {
+            /* Fast path: copy the run of ordinary bytes at once. */
+            size_t j = i;
+            while (j < len && p[j] != ',' && p[j] != '\n')
+                j++;
+            if (!r->overflow) {
+                if (r->rec.len + (j - i) > r->lim.max_record)
+                    r->overflow = true;
+                else
+                    sbuf_add(&r->rec, p + i, j - i);
+            }
+            i = j;
+            if (i >= len)
+                break;
+            if (p[i] == ',') {
+                r->st = CSV_FIELD_START;
+            } else {
+                csv_end_record(r);
+                r->line++;
+                r->rec_line = r->line;
+            }
+            break;
+        }
+        case CSV_QUOTED:
+            if (c == '"') {
+                r->st = CSV_QUOTE_SEEN;
+            } else {
+                if (c == '\n')
+                    r->line++;
+                csv_put(r, c);
+            }
+            break;
+        case CSV_QUOTE_SEEN:
+            if (c == '"') { /* escaped quote */
+                csv_put(r, '"');
+                r->st = CSV_QUOTED;
+            } else if (c == ',') {
+                r->st = CSV_FIELD_START;
+            } else if (c == '\n') {
+                csv_end_record(r);
+                r->line++;
+                r->rec_line = r->line;
+            } else if (c == '\r') {
+                /* CRLF after a closing quote */
+            } else {
+                /* Text after a closing quote: keep it, as Python's csv does. */
+                csv_put(r, c);
+                r->st = CSV_UNQUOTED;
+            }
+            break;
+        }
+    }
+}
+
+/* A line that ended with ',' (FIELD_START at end of record) has one more
+ * empty field: csv_end_record sees nfields from the commas. */
+static void csv_finish(struct reader *r)
+{
+    if (!r->rec_started)
+        return;
+    if (r->st == CSV_QUOTED) {
+        uint64_t line = r->rec_line;
+        if (r->header_done)
+            r->index++;
+        report(r, line, r->header_done ? r->index : 0,
+               "unterminated quoted field (opened on line %llu, still open at end of input)",
+               (unsigned long long)line);
+        sbuf_reset(&r->rec);
+        r->nfields = 0;
+        r->rec_started = false;
+        r->overflow = false;
+        r->st = CSV_FIELD_START;
+        return;
+    }
+    if (r->st == CSV_FIELD_START)
+        csv_new_field(r, false);
+    csv_end_record(r);
+}
+
+/* ---- NDJSON ---- */
+
+static void ndjson_line(struct reader *r, const char *s, size_t len)
+{
+    uint64_t line = r->line;
+
+    while (len > 0 && (s[len - 1] == '\r' || s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    size_t k = 0;
+    while (k < len && (s[k] == ' ' || s[k] == '\t'))
+        k++;
+    if (k == len)
+        return; /* blank line */
+    r->index++;
+    const char *end = NULL;
+    cJSON *obj = cJSON_ParseWithLengthOpts(s, len, &end, 0);
+    if (obj == NULL) {
+        size_t col = end != NULL && end >= s && end <= s + len ? (size_t)(end - s) + 1 : 1;
+        report(r, line, r->index, "invalid JSON near column %zu", col);
+        return;
+    }
+    for (const char *q = end; q < s + len; q++) {
+        if (*q != ' ' && *q != '\t') {
+            report(r, line, r->index, "unexpected text after the JSON value at column %zu",
+                   (size_t)(q - s) + 1);
+            cJSON_Delete(obj);
+            return;
+        }
+    }
+    if (!cJSON_IsObject(obj)) {
+        report(r, line, r->index, "expected a JSON object, found %s",
+               cJSON_IsArray(obj) ? "an array" : "a scalar");
+        cJSON_Delete(obj);
+        return;
+    }
+    const cJSON *item;
+    bool registered_all = true;
+    cJSON_ArrayForEach(item, obj)
+    {
+        if (item->string != NULL && dict_get(r->columns, item->string, strlen(item->string)) ==
+                                        DICT_NONE) {
+            if (add_column(r, item->string, strlen(item->string)) < 0)
+                registered_all = false;
+        }
+    }
+    reset_cells(r);
+    cJSON_ArrayForEach(item, obj)
+    {
+        if (item->string == NULL)
+            continue;
+        uint32_t id = dict_get(r->columns, item->string, strlen(item->string));
+        if (id == DICT_NONE || r->ignored[id])
+            continue;
+        struct cell *c = &r->cells[id];
+        if (cJSON_IsNumber(item)) {
+            *c = (struct cell){CELL_NUMBER, item->valuedouble, NULL, 0};
+        } else if (cJSON_IsString(item)) {
+            *c = (struct cell){CELL_TEXT, 0, item->valuestring, strlen(item->valuestring)};
+        } else if (cJSON_IsTrue(item)) {
+            *c = (struct cell){CELL_TEXT, 0, "true", 4};
+        } else if (cJSON_IsFalse(item)) {
+            *c = (struct cell){CELL_TEXT, 0, "false", 5};
+        } else if (cJSON_IsNull(item)) {
+            *c = (struct cell){CELL_MISSING, 0, NULL, 0};
+        } else {
+            *c = (struct cell){CELL_NESTED, 0, NULL, 0};
+        }
+    }
+    (void)registered_all;
+    deliver(r, line);
+    cJSON_Delete(obj);
+}
+
+static void ndjson_feed(struct reader *r, const char *p, size_t len)
+{
+    while (len > 0) {
+        const char *nl = memchr(p, '\n', len);
+        size_t n = nl != NULL ? (size_t)(nl - p) : len;
+        if (nl == NULL) {
+            if (!r->overflow) {
+                if (r->pending.len + n > r->lim.max_record) {
+                    r->overflow = true;
+                    sbuf_reset(&r->pending);
+                } else {
+                    sbuf_add(&r->pending, p, n);
+                }
+            }
+            return;
+        }
+        if (r->overflow) {
+            r->index++;
+            report(r, r->line, r->index, "line longer than %zu bytes", r->lim.max_record);
+            r->overflow = false;
+        } else if (r->pending.len > 0) {
+            if (r->pending.len + n > r->lim.max_record) {
+                r->index++;
+                report(r, r->line, r->index, "line longer than %zu bytes", r->lim.max_record);
+            } else {
+                sbuf_add(&r->pending, p, n);
+                ndjson_line(r, r->pending.data, r->pending.len);
+            }
+            sbuf_reset(&r->pending);
+        } else if (n > r->lim.max_record) {
+            r->index++;
+            report(r, r->line, r->index, "line longer than %zu bytes", r->lim.max_record);
+        } else {
+            ndjson_line(r, p, n);
+        }
+        r->line++;
+        p += n + 1;
+        len -= n + 1;
+    }
+}
+
+void reader_feed(struct reader *r, const char *data, size_t len)
+{
+    if (!r->bom_checked && len > 0) {
+        /* A UTF-8 byte order mark is not part of the first column name. */
+        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+            data += 3;
+            len -= 3;
+        }
+        r->bom_checked = true;
+    }
+    if (r->fmt == READER_CSV)
+        csv_feed(r, data, len);
+    else
+        ndjson_feed(r, data, len);
+}
+
+void reader_finish(struct reader *r)
+{
+    if (r->fmt == READER_CSV) {
+        csv_finish(r);
+        return;
+    }
+    if (r->overflow) {
+        r->index++;
+        report(r, r->line, r->index, "line longer than %zu bytes", r->lim.max_record);
+        r->overflow = false;
+    } else if (r->pending.len > 0) {
+        ndjson_line(r, r->pending.data, r->pending.len);
+    }
+    sbuf_reset(&r->pending);
+}

@@ -1,0 +1,81 @@
+/*
+ * Streaming readers for CSV (RFC 4180) and NDJSON records. Input arrives in
+ * chunks of any size (a file, an HTTP body, appended log lines); each
+ * complete record is handed to a callback with its line number, and a bad
+ * record is reported through another callback and skipped, never stopping
+ * the stream. Memory is bounded by max_record bytes per pending record.
+ */
+#ifndef DRIFTD_AGENT_READER_H
+#define DRIFTD_AGENT_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum reader_format { READER_CSV, READER_NDJSON };
+
+enum cell_type {
+    CELL_MISSING, /* absent key, JSON null, empty CSV field */
+    CELL_NUMBER,  /* a JSON number (CSV cells are always text) */
+    CELL_TEXT,    /* CSV field, JSON string, or "true"/"false" */
+    CELL_NESTED   /* JSON object or array: a type error for the feature */
+};
+
+struct cell {
+    enum cell_type type;
+    double num;
+    const char *str; /* CELL_TEXT: not NUL-terminated, valid during the callback */
+    size_t len;
+};
+
+struct reader_record {
+    uint64_t line;  /* 1-based line where the record starts */
+    uint64_t index; /* 1-based record number (a CSV header is not counted) */
+    size_t ncells;  /* number of columns known so far */
+    const struct cell *cells;
+};
+
+struct reader_ops {
+    /* A column became known: CSV header field, or an NDJSON key seen the
+     * first time. Return -1 to ignore the column from now on. */
+    int (*column)(void *arg, size_t index, const char *name, size_t len);
+    void (*record)(void *arg, const struct reader_record *rec);
+    /* A record (or line) was skipped; index is 0 for the CSV header. */
+    void (*error)(void *arg, uint64_t line, uint64_t index, const char *msg);
+};
+
+struct reader_limits {
+    size_t max_record;  /* bytes in one record/line; default 1 MiB */
+    size_t max_columns; /* distinct columns; default 4096 */
+};
+
+struct reader;
+
+/* A reader; limits may be NULL for the defaults. NULL on ENOMEM. */
+struct reader *reader_new(enum reader_format fmt, const struct reader_limits *limits,
+                          const struct reader_ops *ops, void *arg);
+void reader_free(struct reader *r);
+
+/* Feed the next chunk of input. */
+void reader_feed(struct reader *r, const char *data, size_t len);
+
+/* End of input: a last line without newline is a record; an open quoted
+ * field is an error. */
+void reader_finish(struct reader *r);
+
+/* Columns seen so far (CSV: header fields). */
+size_t reader_ncolumns(const struct reader *r);
+const char *reader_column_name(const struct reader *r, size_t i);
+
+/* True once a CSV header has been read. */
+bool reader_has_header(const struct reader *r);
+
+/* Records delivered and skipped so far; lines seen. */
+uint64_t reader_records(const struct reader *r);
+uint64_t reader_errors(const struct reader *r);
+uint64_t reader_lines(const struct reader *r);
+
+/* Format from a file name (.csv, .ndjson, .jsonl, .json); -1 when unknown. */
+int reader_format_from_name(const char *path);
+
+#endif

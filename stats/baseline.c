@@ -1,0 +1,430 @@
+/*
+ * Baseline (de)serialisation. The writer is hand-rolled so the layout is
+ * stable and numbers use the shortest text that reads back bit-exact; the
+ * reader is cJSON plus a validation pass that names the offending key.
+ */
+#include "stats/baseline.h"
+
+#include "stats/sbuf.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void bfeature_clear(struct stats_bfeature *f)
+{
+    free(f->name);
+    free(f->sample);
+    for (size_t i = 0; i < f->n_cats; i++)
+        free(f->cats[i]);
+    free(f->cats);
+    free(f->cat_count);
+    free(f->cat_sample);
+}
+
+void stats_baseline_free(struct stats_baseline *b)
+{
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < b->nfeatures; i++)
+        bfeature_clear(&b->features[i]);
+    free(b->features);
+    free(b);
+}
+
+int stats_baseline_find(const struct stats_baseline *b, const char *name)
+{
+    for (size_t i = 0; i < b->nfeatures; i++)
+        if (strcmp(b->features[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Byte-order comparison of a counted string with a C string. */
+static int cmp_counted(const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b);
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c != 0)
+        return c;
+    return (alen > blen) - (alen < blen);
+}
+
+long stats_bfeature_find_cat(const struct stats_bfeature *f, const char *name, size_t len)
+{
+    size_t lo = 0, hi = f->n_cats;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = cmp_counted(name, len, f->cats[mid]);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return -1;
+}
+
+char *stats_baseline_serialize(const struct stats_baseline *b, size_t *len)
+{
+    struct sbuf s;
+
+    sbuf_init(&s);
+    sbuf_printf(&s,
+                "{\n\"format\": \"%s\",\n\"version\": %d,\n\"rows\": %llu,\n"
+                "\"sample_rows\": %llu,\n\"max_sample\": %llu,\n\"seed\": %llu,\n"
+                "\"features\": [\n",
+                STATS_BASELINE_FORMAT, STATS_BASELINE_VERSION, (unsigned long long)b->rows,
+                (unsigned long long)b->sample_rows, (unsigned long long)b->max_sample,
+                (unsigned long long)b->seed);
+    for (size_t i = 0; i < b->nfeatures; i++) {
+        const struct stats_bfeature *f = &b->features[i];
+        sbuf_adds(&s, "{\"name\": ");
+        sbuf_add_json_string(&s, f->name, strlen(f->name));
+        sbuf_printf(&s,
+                    ", \"kind\": \"%s\", \"count\": %llu, \"missing\": %llu, "
+                    "\"distinct\": %llu, \"sample_missing\": %llu",
+                    stats_kind_name(f->kind), (unsigned long long)f->count,
+                    (unsigned long long)f->missing, (unsigned long long)f->distinct,
+                    (unsigned long long)f->sample_missing);
+        if (f->kind == STATS_NUMERICAL) {
+            const char *names[] = {"min", "max", "mean", "std"};
+            const double vals[] = {f->min, f->max, f->mean, f->std};
+            for (int k = 0; k < 4; k++) {
+                sbuf_printf(&s, ", \"%s\": ", names[k]);
+                sbuf_add_double(&s, vals[k]);
+            }
+            sbuf_adds(&s, ",\n  \"sample\": [");
+            for (size_t j = 0; j < f->n_sample; j++) {
+                if (j > 0)
+                    sbuf_addc(&s, ',');
+                sbuf_add_double(&s, f->sample[j]);
+            }
+            sbuf_addc(&s, ']');
+        } else {
+            sbuf_adds(&s, ",\n  \"categories\": [");
+            for (size_t j = 0; j < f->n_cats; j++) {
+                sbuf_adds(&s, j > 0 ? ",\n    [" : "\n    [");
+                sbuf_add_json_string(&s, f->cats[j], strlen(f->cats[j]));
+                sbuf_printf(&s, ", %llu, %llu]", (unsigned long long)f->cat_count[j],
+                            (unsigned long long)f->cat_sample[j]);
+            }
+            sbuf_adds(&s, "]");
+        }
+        sbuf_adds(&s, i + 1 < b->nfeatures ? "},\n" : "}\n");
+    }
+    sbuf_adds(&s, "]\n}\n");
+    if (sbuf_failed(&s)) {
+        sbuf_free(&s);
+        return NULL;
+    }
+    return sbuf_steal(&s, len);
+}
+
+/* Parsing context: where we are, for error messages. */
+struct pctx {
+    const char *source;
+    char *err;
+    size_t errlen;
+    bool failed;
+};
+
+static void perr(struct pctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void perr(struct pctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (c->failed)
+        return;
+    c->failed = true;
+    n = snprintf(c->err, c->errlen, "%s: ", c->source);
+    if (n < 0 || (size_t)n >= c->errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+/* A non-negative integer count stored exactly in a double. */
+static bool get_count(struct pctx *c, const cJSON *obj, const char *key, const char *where,
+                      uint64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (v == NULL) {
+        perr(c, "%s: missing key \"%s\"", where, key);
+        return false;
+    }
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 9007199254740992.0 ||
+        floor(v->valuedouble) != v->valuedouble) {
+        perr(c, "%s.%s: expected a non-negative integer", where, key);
+        return false;
+    }
+    *out = (uint64_t)v->valuedouble;
+    return true;
+}
+
+/* A finite number, or null meaning NAN when allow_null. */
+static bool get_real(struct pctx *c, const cJSON *obj, const char *key, const char *where,
+                     bool allow_null, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (v == NULL) {
+        perr(c, "%s: missing key \"%s\"", where, key);
+        return false;
+    }
+    if (cJSON_IsNull(v) && allow_null) {
+        *out = NAN;
+        return true;
+    }
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+        perr(c, "%s.%s: expected a finite number", where, key);
+        return false;
+    }
+    *out = v->valuedouble;
+    return true;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static bool parse_numerical(struct pctx *c, const cJSON *jf, const char *where,
+                            struct stats_bfeature *f)
+{
+    if (!get_real(c, jf, "min", where, f->count == 0, &f->min) ||
+        !get_real(c, jf, "max", where, f->count == 0, &f->max) ||
+        !get_real(c, jf, "mean", where, f->count == 0, &f->mean) ||
+        !get_real(c, jf, "std", where, f->count == 0, &f->std))
+        return false;
+    if (f->count > 0 && !(f->min <= f->max)) {
+        perr(c, "%s: min %.17g is greater than max %.17g", where, f->min, f->max);
+        return false;
+    }
+    const cJSON *js = cJSON_GetObjectItemCaseSensitive(jf, "sample");
+    if (!cJSON_IsArray(js)) {
+        perr(c, "%s.sample: expected an array of numbers", where);
+        return false;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(js), i = 0;
+    f->sample = malloc((n ? n : 1) * sizeof(double));
+    if (f->sample == NULL) {
+        perr(c, "%s.sample: out of memory", where);
+        return false;
+    }
+    bool sorted = true;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, js)
+    {
+        if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+            perr(c, "%s.sample[%zu]: expected a finite number", where, i);
+            return false;
+        }
+        f->sample[i] = v->valuedouble;
+        if (i > 0 && f->sample[i] < f->sample[i - 1])
+            sorted = false;
+        i++;
+    }
+    f->n_sample = n;
+    if (!sorted)
+        qsort(f->sample, n, sizeof(double), cmp_double);
+    if (n > f->count) {
+        perr(c, "%s.sample: %zu values but count is %llu", where, n,
+             (unsigned long long)f->count);
+        return false;
+    }
+    return true;
+}
+
+static bool parse_categorical(struct pctx *c, const cJSON *jf, const char *where,
+                              struct stats_bfeature *f)
+{
+    const cJSON *jc = cJSON_GetObjectItemCaseSensitive(jf, "categories");
+    if (!cJSON_IsArray(jc)) {
+        perr(c, "%s.categories: expected an array of [name, count, sample_count]", where);
+        return false;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(jc), i = 0;
+    f->cats = calloc(n ? n : 1, sizeof(char *));
+    f->cat_count = calloc(n ? n : 1, sizeof(uint64_t));
+    f->cat_sample = calloc(n ? n : 1, sizeof(uint64_t));
+    if (f->cats == NULL || f->cat_count == NULL || f->cat_sample == NULL) {
+        perr(c, "%s.categories: out of memory", where);
+        return false;
+    }
+    uint64_t total = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, jc)
+    {
+        const cJSON *name = cJSON_GetArrayItem(e, 0), *cnt = cJSON_GetArrayItem(e, 1),
+                    *smp = cJSON_GetArrayItem(e, 2);
+        if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) != 3 || !cJSON_IsString(name) ||
+            !cJSON_IsNumber(cnt) || !cJSON_IsNumber(smp) || !(cnt->valuedouble >= 0) ||
+            !(smp->valuedouble >= 0) || floor(cnt->valuedouble) != cnt->valuedouble ||
+            floor(smp->valuedouble) != smp->valuedouble || smp->valuedouble > cnt->valuedouble ||
+            cnt->valuedouble > 9007199254740992.0) {
+            perr(c, "%s.categories[%zu]: expected [name, count, sample_count] with "
+                    "0 <= sample_count <= count", where, i);
+            return false;
+        }
+        if ((f->cats[i] = strdup(name->valuestring)) == NULL) {
+            perr(c, "%s.categories: out of memory", where);
+            return false;
+        }
+        f->cat_count[i] = (uint64_t)cnt->valuedouble;
+        f->cat_sample[i] = (uint64_t)smp->valuedouble;
+        total += f->cat_count[i];
+        f->n_cats = ++i;
+        if (i > 1 && strcmp(f->cats[i - 2], f->cats[i - 1]) >= 0) {
+            perr(c, "%s.categories[%zu]: \"%s\" is out of order or repeated (categories are "
+                    "sorted by byte order)", where, i - 1, f->cats[i - 1]);
+            return false;
+        }
+    }
+    if (total != f->count) {
+        perr(c, "%s.categories: counts add up to %llu but count is %llu", where,
+             (unsigned long long)total, (unsigned long long)f->count);
+        return false;
+    }
+    return true;
+}
+
+/* Line and column of a byte offset, for JSON syntax errors. */
+static void line_col(const char *text, size_t off, size_t *line, size_t *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+int stats_baseline_parse(const char *text, size_t len, const char *source,
+                         struct stats_baseline **out, char *err, size_t errlen)
+{
+    struct pctx c = {source, err, errlen, false};
+    const char *end = NULL;
+    struct stats_baseline *b = NULL;
+
+    *out = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (root == NULL) {
+        size_t off = end != NULL && end >= text ? (size_t)(end - text) : 0, line, col;
+        if (off > len)
+            off = len;
+        line_col(text, off, &line, &col);
+        perr(&c, "%zu:%zu: invalid JSON (is this a baseline written by driftd baseline?)", line,
+             col);
+        return -1;
+    }
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
+    if (!cJSON_IsObject(root) || !cJSON_IsString(fmt) ||
+        strcmp(fmt->valuestring, STATS_BASELINE_FORMAT) != 0) {
+        perr(&c, "not a driftd baseline (expected \"format\": \"%s\")", STATS_BASELINE_FORMAT);
+        goto fail;
+    }
+    if (!cJSON_IsNumber(ver) || ver->valuedouble != STATS_BASELINE_VERSION) {
+        perr(&c, "version: unsupported baseline version (this driftd reads version %d)",
+             STATS_BASELINE_VERSION);
+        goto fail;
+    }
+    if ((b = calloc(1, sizeof(*b))) == NULL) {
+        perr(&c, "out of memory");
+        goto fail;
+    }
+    if (!get_count(&c, root, "rows", "baseline", &b->rows) ||
+        !get_count(&c, root, "sample_rows", "baseline", &b->sample_rows) ||
+        !get_count(&c, root, "max_sample", "baseline", &b->max_sample) ||
+        !get_count(&c, root, "seed", "baseline", &b->seed))
+        goto fail;
+    if (b->sample_rows > b->rows) {
+        perr(&c, "sample_rows (%llu) is greater than rows (%llu)",
+             (unsigned long long)b->sample_rows, (unsigned long long)b->rows);
+        goto fail;
+    }
+    const cJSON *jfs = cJSON_GetObjectItemCaseSensitive(root, "features");
+    if (!cJSON_IsArray(jfs) || cJSON_GetArraySize(jfs) == 0) {
+        perr(&c, "features: expected a non-empty array");
+        goto fail;
+    }
+    size_t nf = (size_t)cJSON_GetArraySize(jfs);
+    if ((b->features = calloc(nf, sizeof(*b->features))) == NULL) {
+        perr(&c, "out of memory");
+        goto fail;
+    }
+    const cJSON *jf;
+    cJSON_ArrayForEach(jf, jfs)
+    {
+        char where[64];
+        struct stats_bfeature *f = &b->features[b->nfeatures];
+        snprintf(where, sizeof(where), "features[%zu]", b->nfeatures);
+        b->nfeatures++;
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(jf, "name");
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(jf, "kind");
+        if (!cJSON_IsObject(jf) || !cJSON_IsString(name) || name->valuestring[0] == '\0') {
+            perr(&c, "%s.name: expected a non-empty string", where);
+            goto fail;
+        }
+        if ((f->name = strdup(name->valuestring)) == NULL) {
+            perr(&c, "out of memory");
+            goto fail;
+        }
+        if (stats_baseline_find(b, f->name) != (int)b->nfeatures - 1) {
+            perr(&c, "%s.name: feature \"%s\" appears twice", where, f->name);
+            goto fail;
+        }
+        if (cJSON_IsString(kind) && strcmp(kind->valuestring, "numerical") == 0) {
+            f->kind = STATS_NUMERICAL;
+        } else if (cJSON_IsString(kind) && strcmp(kind->valuestring, "categorical") == 0) {
+            f->kind = STATS_CATEGORICAL;
+        } else {
+            perr(&c, "%s.kind: expected \"numerical\" or \"categorical\"", where);
+            goto fail;
+        }
+        if (!get_count(&c, jf, "count", where, &f->count) ||
+            !get_count(&c, jf, "missing", where, &f->missing) ||
+            !get_count(&c, jf, "distinct", where, &f->distinct) ||
+            !get_count(&c, jf, "sample_missing", where, &f->sample_missing))
+            goto fail;
+        if (f->count + f->missing != b->rows) {
+            perr(&c, "%s: count + missing = %llu but the baseline has %llu rows", where,
+                 (unsigned long long)(f->count + f->missing), (unsigned long long)b->rows);
+            goto fail;
+        }
+        if (f->kind == STATS_NUMERICAL ? !parse_numerical(&c, jf, where, f)
+                                       : !parse_categorical(&c, jf, where, f))
+            goto fail;
+        uint64_t in_sample = f->sample_missing;
+        if (f->kind == STATS_NUMERICAL)
+            in_sample += f->n_sample;
+        else
+            for (size_t i = 0; i < f->n_cats; i++)
+                in_sample += f->cat_sample[i];
+        if (in_sample != b->sample_rows) {
+            perr(&c, "%s: the sample holds %llu values but sample_rows is %llu", where,
+                 (unsigned long long)in_sample, (unsigned long long)b->sample_rows);
+            goto fail;
+        }
+    }
+    cJSON_Delete(root);
+    *out = b;
+    return 0;
+fail:
+    cJSON_Delete(root);
+    stats_baseline_free(b);
+    return -1;
+}

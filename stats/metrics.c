@@ -1,0 +1,352 @@
+/*
+ * Distances and binned metrics, written to give scipy 1.10's and Evidently's
+ * numbers (statistics.md). Sums run in the order the Python code runs them
+ * where that matters for the last bits; elsewhere plain left-to-right sums
+ * stay well inside the 1e-9 relative tolerance.
+ */
+#include "stats/metrics.h"
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sort.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Walk the distinct pooled values and integrate |F1 - F2|^p (scipy's _cdf_distance). */
+static double cdf_distance(const double *x, size_t n1, const double *y, size_t n2, int p)
+{
+    size_t i = 0, j = 0;
+    double sum = 0.0;
+
+    if (n1 == 0 || n2 == 0)
+        return NAN;
+    while (i < n1 || j < n2) {
+        double v;
+        if (j >= n2 || (i < n1 && x[i] <= y[j]))
+            v = x[i];
+        else
+            v = y[j];
+        while (i < n1 && x[i] <= v)
+            i++;
+        while (j < n2 && y[j] <= v)
+            j++;
+        if (i >= n1 && j >= n2)
+            break;
+        double next;
+        if (j >= n2 || (i < n1 && x[i] <= y[j]))
+            next = x[i];
+        else
+            next = y[j];
+        double diff = fabs((double)i / (double)n1 - (double)j / (double)n2);
+        sum += (p == 1 ? diff : diff * diff) * (next - v);
+    }
+    return p == 1 ? sum : sqrt(sum);
+}
+
+double stats_wasserstein(const double *x, size_t n1, const double *y, size_t n2)
+{
+    return cdf_distance(x, n1, y, n2, 1);
+}
+
+double stats_energy_distance(const double *x, size_t n1, const double *y, size_t n2)
+{
+    return sqrt(2.0) * cdf_distance(x, n1, y, n2, 2);
+}
+
+double stats_std(const double *x, size_t n)
+{
+    double sum = 0.0, ss = 0.0;
+
+    if (n == 0)
+        return NAN;
+    for (size_t i = 0; i < n; i++)
+        sum += x[i];
+    double mean = sum / (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (x[i] - mean) * (x[i] - mean);
+    return sqrt(ss / (double)n);
+}
+
+/* numpy.histogram_bin_edges(bins="sturges"): width = ptp/(log2 n + 1), then
+ * ceil(ptp/width) bins; the two divisions are kept as numpy does them. */
+size_t stats_sturges_nbins(double lo, double hi, size_t n)
+{
+    if (n == 0 || !(hi > lo))
+        return 1;
+    double width = (hi - lo) / (log2((double)n) + 1.0);
+    if (width == 0.0)
+        return 1;
+    double nb = ceil((hi - lo) / width);
+    return nb < 1.0 ? 1 : (size_t)nb;
+}
+
+/* numpy.linspace(lo, hi, nbins + 1): i*step + lo, last edge exactly hi; equal
+ * bounds widen to [lo - 0.5, hi + 0.5] first, as numpy's _get_outer_edges. */
+void stats_sturges_edges(double lo, double hi, size_t nbins, double *edges)
+{
+    if (lo == hi) {
+        lo -= 0.5;
+        hi += 0.5;
+    }
+    double delta = hi - lo;
+    double step = delta / (double)nbins;
+    for (size_t i = 0; i <= nbins; i++) {
+        if (step == 0.0)
+            edges[i] = (double)i / (double)nbins * delta + lo;
+        else
+            edges[i] = (double)i * step + lo;
+    }
+    edges[nbins] = hi;
+}
+
+void stats_histogram(const double *sorted, size_t n, const double *edges, size_t nbins,
+                     double *counts)
+{
+    size_t i = 0;
+
+    /* numpy: searchsorted(edges[:-1], 'left') and searchsorted(edges[-1], 'right'). */
+    while (i < n && sorted[i] < edges[0])
+        i++;
+    for (size_t b = 0; b < nbins; b++) {
+        size_t start = i;
+        if (b + 1 < nbins) {
+            while (i < n && sorted[i] < edges[b + 1])
+                i++;
+        } else {
+            while (i < n && sorted[i] <= edges[nbins])
+                i++;
+        }
+        counts[b] = (double)(i - start);
+    }
+}
+
+void stats_fill_zeros(double *p, size_t k)
+{
+    double min = INFINITY;
+
+    for (size_t i = 0; i < k; i++)
+        if (p[i] != 0.0 && p[i] < min)
+            min = p[i];
+    if (isinf(min))
+        return;
+    double fill = min <= 0.0001 ? min / 1e6 : 0.0001;
+    for (size_t i = 0; i < k; i++)
+        if (p[i] == 0.0)
+            p[i] = fill;
+}
+
+double stats_psi(const double *r, const double *c, size_t k)
+{
+    double sum = 0.0;
+
+    for (size_t i = 0; i < k; i++)
+        sum += (r[i] - c[i]) * log(r[i] / c[i]);
+    return sum;
+}
+
+/* scipy.special.rel_entr. */
+static double rel_entr(double x, double y)
+{
+    if (isnan(x) || isnan(y))
+        return NAN;
+    if (x > 0 && y > 0)
+        return x * log(x / y);
+    if (x == 0 && y >= 0)
+        return 0.0;
+    return INFINITY;
+}
+
+static double sum_of(const double *p, size_t k)
+{
+    double s = 0.0;
+
+    for (size_t i = 0; i < k; i++)
+        s += p[i];
+    return s;
+}
+
+double stats_kl_div(const double *r, const double *c, size_t k)
+{
+    /* scipy.stats.entropy normalises both arrays to sum 1 first. */
+    double sr = sum_of(r, k), sc = sum_of(c, k), s = 0.0;
+
+    for (size_t i = 0; i < k; i++)
+        s += rel_entr(r[i] / sr, c[i] / sc);
+    return s;
+}
+
+double stats_jensen_shannon(const double *r, const double *c, size_t k)
+{
+    double sr = sum_of(r, k), sc = sum_of(c, k), left = 0.0, right = 0.0;
+
+    for (size_t i = 0; i < k; i++) {
+        double p = r[i] / sr, q = c[i] / sc;
+        double m = (p + q) / 2.0;
+        left += rel_entr(p, m);
+        right += rel_entr(q, m);
+    }
+    double js = (left + right) / 2.0;
+    return sqrt(js < 0 ? 0.0 : js);
+}
+
+double stats_tvd(const double *r, const double *c, size_t k)
+{
+    double s = 0.0;
+
+    for (size_t i = 0; i < k; i++)
+        s += fabs(r[i] - c[i]);
+    return 0.5 * s;
+}
+
+double stats_hellinger_props(const double *r, const double *c, size_t k)
+{
+    double bc = 0.0;
+
+    for (size_t i = 0; i < k; i++)
+        bc += sqrt(r[i] * c[i]);
+    bc = bc < 0 ? 0 : bc > 1 ? 1 : bc;
+    return sqrt(1.0 - bc);
+}
+
+/* Number of distinct values in the union of two sorted arrays. */
+static size_t union_distinct(const double *x, size_t n1, const double *y, size_t n2, double *out)
+{
+    size_t i = 0, j = 0, k = 0;
+
+    while (i < n1 || j < n2) {
+        double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
+        while (i < n1 && x[i] == v)
+            i++;
+        while (j < n2 && y[j] == v)
+            j++;
+        if (out != NULL)
+            out[k] = v;
+        k++;
+    }
+    return k;
+}
+
+double stats_hellinger_numeric(const double *x, size_t n1, const double *y, size_t n2)
+{
+    if (n1 == 0 || n2 == 0)
+        return NAN;
+    double *keys = malloc((n1 + n2) * sizeof(*keys));
+    if (keys == NULL)
+        return NAN;
+    size_t nk = union_distinct(x, n1, y, n2, keys);
+    double lo = keys[0], hi = keys[nk - 1];
+    free(keys);
+
+    size_t nb = stats_sturges_nbins(lo, hi, nk);
+    double *edges = malloc((nb + 1) * sizeof(*edges));
+    double *h1 = malloc(nb * sizeof(*h1));
+    double *h2 = malloc(nb * sizeof(*h2));
+    if (edges == NULL || h1 == NULL || h2 == NULL) {
+        free(edges), free(h1), free(h2);
+        return NAN;
+    }
+    stats_sturges_edges(lo, hi, nb, edges);
+    stats_histogram(x, n1, edges, nb, h1);
+    stats_histogram(y, n2, edges, nb, h2);
+    /* numpy density: count / bin width / total; Evidently then multiplies
+     * by (max - min) / nbins, not by the edge difference. */
+    double width = (hi - lo) / (double)nb, bc = 0.0;
+    for (size_t b = 0; b < nb; b++) {
+        double db = edges[b + 1] - edges[b];
+        double p1 = h1[b] / db / (double)n1;
+        double p2 = h2[b] / db / (double)n2;
+        bc += sqrt(p1 * p2) * width;
+    }
+    free(edges), free(h1), free(h2);
+    bc = bc < 0 ? 0 : bc > 1 ? 1 : bc;
+    return sqrt(1.0 - bc);
+}
+
+int stats_chisquare(const double *ref_counts, const double *cur_counts, size_t k, double *stat,
+                    double *p)
+{
+    double n1 = sum_of(ref_counts, k), n2 = sum_of(cur_counts, k), x2 = 0.0;
+
+    *stat = *p = NAN;
+    if (k < 2 || n1 <= 0 || n2 <= 0)
+        return -1;
+    double norm = n2 / n1;
+    size_t used = 0;
+    for (size_t i = 0; i < k; i++) {
+        double e = ref_counts[i] * norm, o = cur_counts[i];
+        if (e == 0.0 && o == 0.0)
+            continue; /* a category neither sample has is no category */
+        used++;
+        x2 += (o - e) * (o - e) / e;
+    }
+    if (used < 2)
+        return -1;
+    *stat = x2;
+    *p = isinf(x2) ? 0.0 : gsl_cdf_chisq_Q(x2, (double)(used - 1));
+    return 0;
+}
+
+int stats_ztest(const double *ref_counts, const double *cur_counts, size_t k, size_t first,
+                double *stat, double *p)
+{
+    double n1 = sum_of(ref_counts, k), n2 = sum_of(cur_counts, k);
+
+    *stat = *p = NAN;
+    if (n1 <= 0 || n2 <= 0 || first >= k)
+        return -1;
+    size_t nz_ref = 0, nz_cur = 0;
+    for (size_t i = 0; i < k; i++) {
+        nz_ref += ref_counts[i] > 0;
+        nz_cur += cur_counts[i] > 0;
+    }
+    /* Evidently: both samples constant and equal -> p = 1, no difference. */
+    if (nz_ref == 1 && nz_cur == 1) {
+        size_t a = 0, b = 0;
+        for (size_t i = 0; i < k; i++) {
+            if (ref_counts[i] > 0)
+                a = i;
+            if (cur_counts[i] > 0)
+                b = i;
+        }
+        if (a == b) {
+            *stat = 0.0;
+            *p = 1.0;
+            return 0;
+        }
+    }
+    double p1 = (n1 - ref_counts[first]) / n1;
+    double p2 = (n2 - cur_counts[first]) / n2;
+    double pooled = (p1 * n1 + p2 * n2) / (n1 + n2);
+    double z = (p1 - p2) / sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2));
+    *stat = z;
+    *p = 2.0 * (1.0 - gsl_cdf_ugaussian_P(fabs(z)));
+    return 0;
+}
+
+void stats_fdr(const double *p, size_t m, double q, int *flag, size_t *order)
+{
+    size_t tested = 0, last = 0;
+    double *vals = calloc(m ? m : 1, sizeof(*vals));
+    size_t *map = malloc((m ? m : 1) * sizeof(*map));
+
+    for (size_t i = 0; i < m; i++)
+        flag[i] = 0;
+    if (vals == NULL || map == NULL) {
+        free(vals), free(map);
+        return;
+    }
+    /* NAN p-values (tests that could not run) take no part in the ranking. */
+    for (size_t i = 0; i < m; i++) {
+        if (!isnan(p[i])) {
+            vals[tested] = p[i];
+            map[tested++] = i;
+        }
+    }
+    gsl_sort_index(order, vals, 1, tested);
+    for (size_t r = 1; r <= tested; r++)
+        if (vals[order[r - 1]] < q * (double)r / (double)tested)
+            last = r;
+    for (size_t r = 1; r <= last; r++)
+        flag[map[order[r - 1]]] = 1;
+    free(vals), free(map);
+}
