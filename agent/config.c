@@ -682,7 +682,11 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
                 col++;
             }
         }
-        cerr(&L, "%zu:%zu: invalid JSON", line, col);
+        /* "file:line:col:" is what editors jump to; cerr would add ": ". */
+        char full[600];
+        snprintf(full, sizeof(full), "%s:%zu:%zu", path, line, col);
+        L.path = full;
+        cerr(&L, "invalid JSON");
         return -1;
     }
     if (!cJSON_IsObject(root)) {

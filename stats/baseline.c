@@ -326,8 +326,9 @@ int stats_baseline_parse(const char *text, size_t len, const char *source,
         if (off > len)
             off = len;
         line_col(text, off, &line, &col);
-        perr(&c, "%zu:%zu: invalid JSON (is this a baseline written by driftd baseline?)", line,
-             col);
+        snprintf(err, errlen,
+                 "%s:%zu:%zu: invalid JSON (is this a baseline written by driftd baseline?)",
+                 source, line, col);
         return -1;
     }
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");

@@ -1,0 +1,43 @@
+# Shared helpers of the integration tests (POSIX sh). The tests run the real
+# binary ($DRIFTD) in a temp directory and count checks like the unit tests.
+: "${DRIFTD:?DRIFTD must point at the driftd binary}"
+: "${SRCDIR:?SRCDIR must point at the source tree}"
+passed=0
+failed=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/driftd-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+ok() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); printf 'FAIL: %s\n' "$*" >&2; }
+
+# expect_rc WANT CMD...: run CMD, keep stdout/stderr in $T/out, $T/err.
+expect_rc() {
+    want=$1; shift
+    "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    if [ "$rc" -eq "$want" ]; then ok; else
+        fail "exit $rc, want $want: $*"; sed 's/^/  stderr: /' "$T/err" >&2; fi
+}
+
+# expect_err PATTERN: the last command's stderr matches the extended regex.
+expect_err() {
+    if grep -Eq -- "$1" "$T/err"; then ok; else
+        fail "stderr lacks /$1/"; sed 's/^/  stderr: /' "$T/err" >&2; fi
+}
+
+expect_out() {
+    if grep -Eq -- "$1" "$T/out"; then ok; else
+        fail "stdout lacks /$1/"; sed 's/^/  stdout: /' "$T/out" | head -20 >&2; fi
+}
+
+# A crash is never an answer: sanitizer reports and signals fail the test.
+expect_no_crash() {
+    if grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer' "$T/err" || [ "${rc:-0}" -ge 128 ]; then
+        fail "crash or sanitizer report: $*"; head -30 "$T/err" >&2
+    else ok; fi
+}
+
+finish() {
+    printf '%d passed, %d failed\n' "$passed" "$failed"
+    [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}
