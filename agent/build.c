@@ -46,8 +46,10 @@ int schema_load(struct schema *s, const char *path)
     free(text);
     const cJSON *fs = cJSON_GetObjectItemCaseSensitive(root, "features");
     if (root == NULL || !cJSON_IsObject(fs)) {
-        fprintf(stderr, "driftd: %s: expected a JSON object {\"features\": {\"name\": "
-                        "\"numerical\" | \"categorical\", ...}}\n", path);
+        fprintf(stderr,
+                "driftd: %s: expected a JSON object {\"features\": {\"name\": "
+                "\"numerical\" | \"categorical\", ...}}\n",
+                path);
         cJSON_Delete(root);
         return -1;
     }
@@ -224,8 +226,8 @@ static void build_record(struct build *b, const struct reader_record *rec)
     b->rows++;
     for (size_t i = 0; i < b->ncols; i++) {
         struct bcol *col = &b->cols[i];
-        const struct cell *c = i < rec->ncells ? &rec->cells[i]
-                                               : &(struct cell){CELL_MISSING, 0, NULL, 0};
+        const struct cell *c =
+            i < rec->ncells ? &rec->cells[i] : &(struct cell){CELL_MISSING, 0, NULL, 0};
         double v = NAN;
         if (col->ignored)
             continue;
@@ -395,7 +397,7 @@ int build_baseline(const struct input *in, enum reader_format fmt, const struct 
         goto oom;
     if (b.rows == 0) {
         fprintf(stderr, "driftd: %s: no usable records%s\n", in->name,
-                in->len == 0 ? " (the file is empty)"
+                in->len == 0                                  ? " (the file is empty)"
                 : fmt == READER_CSV && reader_ncolumns(r) > 0 ? " (only a header)"
                                                               : "");
         goto out;
@@ -407,8 +409,8 @@ int build_baseline(const struct input *in, enum reader_format fmt, const struct 
             continue;
         const char *name = reader_column_name(r, i);
         int k = schema_kind(schema, name);
-        c->kind = k >= 0 ? (enum stats_kind)k
-                         : (c->numeric_ok ? STATS_NUMERICAL : STATS_CATEGORICAL);
+        c->kind =
+            k >= 0 ? (enum stats_kind)k : (c->numeric_ok ? STATS_NUMERICAL : STATS_CATEGORICAL);
         used++;
     }
     for (size_t i = 0; schema != NULL && i < schema->n; i++) {

@@ -160,9 +160,15 @@ int cmd_baseline(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:f:s:n:o:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'i': input = optarg; break;
-        case 'f': format = optarg; break;
-        case 's': schema_path = optarg; break;
+        case 'i':
+            input = optarg;
+            break;
+        case 'f':
+            format = optarg;
+            break;
+        case 's':
+            schema_path = optarg;
+            break;
         case 'n':
             if (parse_u64("--max-sample", optarg, 1, &max_sample) != 0)
                 return 2;
@@ -171,9 +177,14 @@ int cmd_baseline(int argc, char **argv)
             if (parse_u64("--seed", optarg, 0, &seed) != 0)
                 return 2;
             break;
-        case 'o': output = optarg; break;
-        case 'h': fputs(usage_baseline, stdout); return 0;
-        default: return usage_error("baseline");
+        case 'o':
+            output = optarg;
+            break;
+        case 'h':
+            fputs(usage_baseline, stdout);
+            return 0;
+        default:
+            return usage_error("baseline");
         }
     }
     if (optind < argc) {
@@ -196,8 +207,8 @@ int cmd_baseline(int argc, char **argv)
         return 2;
     }
     struct stats_baseline *b = NULL;
-    int rc = build_baseline(&in, (enum reader_format)fmt, schema_path ? &schema : NULL,
-                            max_sample, seed, &b);
+    int rc = build_baseline(&in, (enum reader_format)fmt, schema_path ? &schema : NULL, max_sample,
+                            seed, &b);
     input_close(&in);
     schema_free(&schema);
     if (rc != 0)
@@ -294,12 +305,15 @@ static void check_error(void *arg, uint64_t line, uint64_t index, const char *ms
 
 int cmd_check(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"baseline", required_argument, NULL, 'b'}, {"input", required_argument, NULL, 'i'},
-        {"format", required_argument, NULL, 'f'},   {"config", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},           {"all-metrics", no_argument, NULL, 'a'},
-        {"output", required_argument, NULL, 'o'},   {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"baseline", required_argument, NULL, 'b'},
+                                         {"input", required_argument, NULL, 'i'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"all-metrics", no_argument, NULL, 'a'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *baseline = NULL, *input = NULL, *format = NULL, *config = NULL, *output = NULL;
     bool json = false, all = false;
     int c;
@@ -307,15 +321,32 @@ int cmd_check(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "b:i:f:c:jao:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'b': baseline = optarg; break;
-        case 'i': input = optarg; break;
-        case 'f': format = optarg; break;
-        case 'c': config = optarg; break;
-        case 'j': json = true; break;
-        case 'a': all = true; break;
-        case 'o': output = optarg; break;
-        case 'h': fputs(usage_check, stdout); return 0;
-        default: return usage_error("check");
+        case 'b':
+            baseline = optarg;
+            break;
+        case 'i':
+            input = optarg;
+            break;
+        case 'f':
+            format = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'a':
+            all = true;
+            break;
+        case 'o':
+            output = optarg;
+            break;
+        case 'h':
+            fputs(usage_check, stdout);
+            return 0;
+        default:
+            return usage_error("check");
         }
     }
     if (optind < argc) {
@@ -378,7 +409,7 @@ int cmd_check(int argc, char **argv)
         known += ctx.colmap[i] >= 0;
     if (ctx.ds->records == 0) {
         fprintf(stderr, "driftd: %s: no usable records%s\n", in.name,
-                in.len == 0 ? " (the file is empty)"
+                in.len == 0                                 ? " (the file is empty)"
                 : fmt == READER_CSV && reader_has_header(r) ? " (only a header)"
                                                             : "");
         goto done;
@@ -393,7 +424,8 @@ int cmd_check(int argc, char **argv)
         for (size_t j = 0; j < reader_ncolumns(r) && !seen; j++)
             seen = ctx.colmap[j] == (long)i;
         if (!seen)
-            fprintf(stderr, "driftd: %s: baseline feature \"%s\" is not in the data (all missing)\n",
+            fprintf(stderr,
+                    "driftd: %s: baseline feature \"%s\" is not in the data (all missing)\n",
                     in.name, b->features[i].name);
     }
     if ((rep = drift_evaluate(ctx.ds, &dopts)) == NULL) {
@@ -472,9 +504,14 @@ int cmd_validate(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'c': path = optarg; break;
-        case 'h': fputs(usage_validate, stdout); return 0;
-        default: return usage_error("validate");
+        case 'c':
+            path = optarg;
+            break;
+        case 'h':
+            fputs(usage_validate, stdout);
+            return 0;
+        default:
+            return usage_error("validate");
         }
     }
     if (path == NULL || optind < argc) {

@@ -19,18 +19,18 @@
 #include <string.h>
 
 enum ktype {
-    K_OBJECT,     /* a section: its members are keys of their own */
+    K_OBJECT, /* a section: its members are keys of their own */
     K_STRING,
     K_UINT,       /* integer >= min */
     K_DURATION,   /* seconds: number or "5m" */
     K_NUMBER,     /* real in [min, max] */
     K_OPT_NUMBER, /* null (NAN) or a real in [min, max] */
     K_BOOL,
-    K_ENUM,       /* one of `values` ("a|b|c"), stored as its index */
-    K_TEST,       /* a test name or "auto" */
-    K_STRLIST,    /* array of strings: char ** at offset, size_t at offset2 */
-    K_ARRAY,      /* array of objects of another base */
-    K_MAP         /* object of user-named members */
+    K_ENUM,    /* one of `values` ("a|b|c"), stored as its index */
+    K_TEST,    /* a test name or "auto" */
+    K_STRLIST, /* array of strings: char ** at offset, size_t at offset2 */
+    K_ARRAY,   /* array of objects of another base */
+    K_MAP      /* object of user-named members */
 };
 
 enum kbase { B_CONFIG, B_INPUT, B_SINK, B_OVERRIDE };
@@ -79,8 +79,7 @@ static const struct ckey keys[] = {
      "Record format of a tail or stdin input (default: from the file name, else ndjson)."},
     {"inputs[].start", K_ENUM, B_INPUT, I(start), 0, "\"end\"", 0, 0, "end|beginning", false,
      "Where a tail input starts the first time it sees a file."},
-    {"inputs[].validate", K_ENUM, B_INPUT, I(validate), 0, "\"full\"", 0, 0, "full|sampled",
-     false,
+    {"inputs[].validate", K_ENUM, B_INPUT, I(validate), 0, "\"full\"", 0, 0, "full|sampled", false,
      "full: parse and check every record; sampled: parse only the records the window "
      "keeps (faster; unchecked records are counted, not validated)."},
     {"features", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Which features, which tests."},
@@ -96,13 +95,12 @@ static const struct ckey keys[] = {
      NULL, true, "Threshold of this feature's test (null: the test's default)."},
     {"features.overrides.*.missing_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_MISSING]), 0,
      "null", 0, 1, NULL, true, "Drift when the missing rate exceeds this."},
-    {"features.overrides.*.type_error_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_TYPE_ERROR]),
-     0, "null", 0, 1, NULL, true, "Drift when the type-error rate exceeds this."},
-    {"features.overrides.*.unseen_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_UNSEEN]), 0,
-     "null", 0, 1, NULL, true, "Drift when the unseen-category rate exceeds this."},
-    {"features.overrides.*.out_of_range_rate", K_OPT_NUMBER, B_OVERRIDE,
-     O(quality[Q_OUT_OF_RANGE]), 0, "null", 0, 1, NULL, true,
-     "Drift when the out-of-range rate exceeds this."},
+    {"features.overrides.*.type_error_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_TYPE_ERROR]), 0,
+     "null", 0, 1, NULL, true, "Drift when the type-error rate exceeds this."},
+    {"features.overrides.*.unseen_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_UNSEEN]), 0, "null",
+     0, 1, NULL, true, "Drift when the unseen-category rate exceeds this."},
+    {"features.overrides.*.out_of_range_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_OUT_OF_RANGE]),
+     0, "null", 0, 1, NULL, true, "Drift when the out-of-range rate exceeds this."},
     {"window", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Evaluation windows."},
     {"window.records", K_UINT, B_CONFIG, C(window_records), 0, "10000", 1, BIG, NULL, true,
      "A window closes after this many records..."},
@@ -121,8 +119,8 @@ static const struct ckey keys[] = {
      "none|bonferroni|fdr", true, "Multiple-testing correction of the p-value tests."},
     {"drift.alpha", K_NUMBER, B_CONFIG, C(drift.drift.alpha), 0, "0.05", 0, 1, NULL, true,
      "Level of the correction."},
-    {"drift.min_effect", K_OPT_NUMBER, B_CONFIG, C(drift.drift.min_effect), 0, "null", 0, BIG,
-     NULL, true,
+    {"drift.min_effect", K_OPT_NUMBER, B_CONFIG, C(drift.drift.min_effect), 0, "null", 0, BIG, NULL,
+     true,
      "Effect floor for p-value tests: wasserstein_normed (numerical) or tvd (categorical) "
      "must reach it."},
     {"drift.quality", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true,
@@ -131,11 +129,12 @@ static const struct ckey keys[] = {
      0, 1, NULL, true, "Drift when a feature's missing rate exceeds this."},
     {"drift.quality.type_error_rate", K_OPT_NUMBER, B_CONFIG, C(drift.quality[Q_TYPE_ERROR]), 0,
      "null", 0, 1, NULL, true, "Drift when a feature's type-error rate exceeds this."},
-    {"drift.quality.unseen_rate", K_OPT_NUMBER, B_CONFIG, C(drift.quality[Q_UNSEEN]), 0, "null",
-     0, 1, NULL, true, "Drift when a categorical feature's unseen rate exceeds this."},
-    {"drift.quality.out_of_range_rate", K_OPT_NUMBER, B_CONFIG, C(drift.quality[Q_OUT_OF_RANGE]),
-     0, "null", 0, 1, NULL, true, "Drift when a numerical feature's out-of-range rate exceeds "
-                                  "this."},
+    {"drift.quality.unseen_rate", K_OPT_NUMBER, B_CONFIG, C(drift.quality[Q_UNSEEN]), 0, "null", 0,
+     1, NULL, true, "Drift when a categorical feature's unseen rate exceeds this."},
+    {"drift.quality.out_of_range_rate", K_OPT_NUMBER, B_CONFIG, C(drift.quality[Q_OUT_OF_RANGE]), 0,
+     "null", 0, 1, NULL, true,
+     "Drift when a numerical feature's out-of-range rate exceeds "
+     "this."},
     {"alerts", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Alerting."},
     {"alerts.resolve_after", K_UINT, B_CONFIG, C(resolve_after), 0, "1", 1, BIG, NULL, true,
      "Clean windows before a firing alert resolves."},
@@ -371,9 +370,10 @@ static void assign(struct loader *L, const struct ckey *k, const cJSON *v, const
     case K_TEST: {
         int t = cJSON_IsString(v) ? stats_test_by_name(v->valuestring) : -2;
         if (t == -2) {
-            cerr(L, "%s: unknown test%s%s%s (auto, ks, wasserstein, wasserstein_normed, "
-                    "energy_distance, cramer_von_mises, anderson, psi, kl_div, jensen_shannon, "
-                    "hellinger, chisquare, z, tvd)",
+            cerr(L,
+                 "%s: unknown test%s%s%s (auto, ks, wasserstein, wasserstein_normed, "
+                 "energy_distance, cramer_von_mises, anderson, psi, kl_div, jensen_shannon, "
+                 "hellinger, chisquare, z, tvd)",
                  where, cJSON_IsString(v) ? " \"" : "", cJSON_IsString(v) ? v->valuestring : "",
                  cJSON_IsString(v) ? "\"" : "");
             return;
@@ -420,8 +420,8 @@ static void walk_array(struct loader *L, const struct ckey *k, const cJSON *v, c
         return;
     }
     bool is_input = strcmp(k->path, "inputs") == 0;
-    size_t n = (size_t)cJSON_GetArraySize(v), size = is_input ? sizeof(struct input_conf)
-                                                              : sizeof(struct sink_conf);
+    size_t n = (size_t)cJSON_GetArraySize(v),
+           size = is_input ? sizeof(struct input_conf) : sizeof(struct sink_conf);
     char *arr = calloc(n ? n : 1, size);
     if (arr == NULL)
         return;
@@ -603,8 +603,8 @@ static void validate(struct loader *L, struct config *c)
         if (in->type != INPUT_TAIL && in->path != NULL)
             cerr(L, "inputs[%zu].path: only a tail input has a path", i);
         if (in->type == INPUT_TAIL && in->format < 0 && in->path != NULL)
-            in->format = reader_format_from_name(in->path) == READER_CSV ? READER_CSV
-                                                                          : READER_NDJSON;
+            in->format =
+                reader_format_from_name(in->path) == READER_CSV ? READER_CSV : READER_NDJSON;
         if (in->type == INPUT_STDIN && in->format < 0)
             in->format = READER_NDJSON;
     }
@@ -819,9 +819,9 @@ int config_check_features(const char *path, const struct drift_opts *o,
 
 static const char *type_name(enum ktype t)
 {
-    static const char *const names[] = {"object", "string", "integer", "duration", "number",
-                                        "number or null", "boolean", "enum", "test name",
-                                        "array of strings", "array of objects", "object"};
+    static const char *const names[] = {
+        "object",  "string", "integer",   "duration",         "number",           "number or null",
+        "boolean", "enum",   "test name", "array of strings", "array of objects", "object"};
     return names[t];
 }
 

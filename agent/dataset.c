@@ -90,47 +90,64 @@ static bool add_category(struct dataset_col *c, const struct stats_bfeature *f, 
     return true;
 }
 
+enum cell_class cell_classify(enum stats_kind kind, const struct cell *c, bool na_tokens,
+                              double *num, const char **str, size_t *len, char tmp[40])
+{
+    switch (c->type) {
+    case CELL_MISSING:
+        return CC_MISSING;
+    case CELL_NESTED:
+        return CC_TYPE_ERROR;
+    case CELL_NUMBER:
+        if (!isfinite(c->num))
+            return CC_MISSING;
+        if (kind == STATS_NUMERICAL) {
+            *num = c->num;
+            return CC_NUMBER;
+        }
+        *len = (size_t)fmt_double(tmp, 40, c->num);
+        *str = tmp;
+        return CC_TEXT;
+    case CELL_TEXT:
+        if (kind == STATS_NUMERICAL) {
+            switch (value_parse(c->str, c->len, na_tokens, num)) {
+            case VALUE_NUMBER:
+                return CC_NUMBER;
+            case VALUE_MISSING:
+                return CC_MISSING;
+            case VALUE_TEXT:
+                return CC_TYPE_ERROR;
+            }
+        }
+        if (c->len == 0 || (na_tokens && value_is_na_token(c->str, c->len)))
+            return CC_MISSING;
+        *str = c->str;
+        *len = c->len;
+        return CC_TEXT;
+    }
+    return CC_TYPE_ERROR;
+}
+
 bool dataset_add_cell(struct dataset *ds, size_t fi, const struct cell *cell)
 {
     const struct stats_bfeature *f = &ds->b->features[fi];
     struct dataset_col *c = &ds->cols[fi];
-    double v;
+    double v = 0;
+    const char *s = NULL;
+    size_t len = 0;
+    char tmp[40];
 
-    switch (cell->type) {
-    case CELL_MISSING:
+    switch (cell_classify(f->kind, cell, ds->na_tokens, &v, &s, &len, tmp)) {
+    case CC_MISSING:
         c->missing++;
         return true;
-    case CELL_NESTED:
+    case CC_TYPE_ERROR:
         c->type_errors++;
         return true;
-    case CELL_NUMBER:
-        if (!isfinite(cell->num)) {
-            c->missing++;
-            return true;
-        }
-        if (f->kind == STATS_NUMERICAL)
-            return add_number(c, f, cell->num);
-        char tmp[40];
-        int n = fmt_double(tmp, sizeof(tmp), cell->num);
-        return add_category(c, f, tmp, (size_t)n);
-    case CELL_TEXT:
-        if (f->kind == STATS_NUMERICAL) {
-            switch (value_parse(cell->str, cell->len, ds->na_tokens, &v)) {
-            case VALUE_NUMBER:
-                return add_number(c, f, v);
-            case VALUE_MISSING:
-                c->missing++;
-                return true;
-            case VALUE_TEXT:
-                c->type_errors++;
-                return true;
-            }
-        }
-        if (cell->len == 0 || (ds->na_tokens && value_is_na_token(cell->str, cell->len))) {
-            c->missing++;
-            return true;
-        }
-        return add_category(c, f, cell->str, cell->len);
+    case CC_NUMBER:
+        return add_number(c, f, v);
+    case CC_TEXT:
+        return add_category(c, f, s, len);
     }
     return true;
 }

@@ -35,6 +35,15 @@ struct dataset *dataset_new(const struct stats_baseline *b);
 void dataset_free(struct dataset *ds);
 void dataset_clear(struct dataset *ds);
 
+/* A cell read as a value of a feature of the given kind. */
+enum cell_class { CC_MISSING, CC_NUMBER, CC_TEXT, CC_TYPE_ERROR };
+
+/* Classify a cell for a feature kind: numbers (numerical), category text
+ * (categorical; a JSON number becomes its shortest decimal text, written to
+ * tmp), missing, or a type error. na_tokens: pandas' NA strings are missing. */
+enum cell_class cell_classify(enum stats_kind kind, const struct cell *c, bool na_tokens,
+                              double *num, const char **str, size_t *len, char tmp[40]);
+
 /* Add one value of feature f; returns false on ENOMEM. */
 bool dataset_add_cell(struct dataset *ds, size_t f, const struct cell *c);
 

@@ -129,8 +129,7 @@ struct report *drift_evaluate(struct dataset *ds, const struct drift_opts *o)
     struct report *rep = calloc(1, sizeof(*rep));
     bool *extra = calloc(b->nfeatures ? b->nfeatures : 1, sizeof(bool));
     if (rep == NULL || extra == NULL ||
-        (rep->features = calloc(b->nfeatures ? b->nfeatures : 1, sizeof(*rep->features))) ==
-            NULL) {
+        (rep->features = calloc(b->nfeatures ? b->nfeatures : 1, sizeof(*rep->features))) == NULL) {
         free(extra);
         report_free(rep);
         return NULL;
@@ -231,8 +230,9 @@ void report_json_members(const struct report *r, bool all_metrics, struct sbuf *
 {
     const struct stats_dataset_result *d = &r->dataset;
 
-    sbuf_printf(s, "\"dataset\": {\"drift\": %s, \"drifted_features\": %zu, "
-                   "\"total_features\": %zu, ",
+    sbuf_printf(s,
+                "\"dataset\": {\"drift\": %s, \"drifted_features\": %zu, "
+                "\"total_features\": %zu, ",
                 d->drift ? "true" : "false", d->drifted, d->total);
     add_kv_double(s, "share", d->share);
     sbuf_adds(s, ", ");
@@ -317,7 +317,9 @@ void report_table(const struct report *r, bool all_metrics, FILE *out)
         cell_num(out, f->r.threshold, 9);
         fprintf(out, " %8llu %8llu  %s", (unsigned long long)f->reference_count,
                 (unsigned long long)f->current_count,
-                !f->evaluated ? "n/a" : f->r.drift ? "DRIFT" : "ok");
+                !f->evaluated ? "n/a"
+                : f->r.drift  ? "DRIFT"
+                              : "ok");
         if (f->quality_drift)
             fprintf(out, " (data quality)");
         if (f->quality[Q_MISSING] > 0)

@@ -17,8 +17,8 @@ enum quality_signal { Q_MISSING, Q_TYPE_ERROR, Q_UNSEEN, Q_OUT_OF_RANGE, Q_COUNT
 
 struct feature_override {
     char *name;
-    int test;         /* STATS_TEST_AUTO: the global method */
-    double threshold; /* NAN: the test's default */
+    int test;                /* STATS_TEST_AUTO: the global method */
+    double threshold;        /* NAN: the test's default */
     double quality[Q_COUNT]; /* NAN: the global value */
 };
 
@@ -40,7 +40,7 @@ void drift_opts_clear(struct drift_opts *o);
 struct report_feature {
     const char *name; /* the baseline's */
     enum stats_kind kind;
-    bool evaluated;   /* false: no data to test (values null) */
+    bool evaluated; /* false: no data to test (values null) */
     struct stats_feature_result r;
     uint64_t reference_count, current_count;
     double quality[Q_COUNT];

@@ -11,8 +11,8 @@ struct input {
     const char *name; /* for messages: the path, or "<stdin>" */
     const char *data;
     size_t len;
-    void *map;      /* mmap'd region, or NULL */
-    char *owned;    /* malloc'd copy (stdin, pipes), or NULL */
+    void *map;   /* mmap'd region, or NULL */
+    char *owned; /* malloc'd copy (stdin, pipes), or NULL */
 };
 
 /* Open path ("-" for standard input). On error prints "driftd: PATH: why"

@@ -12,7 +12,7 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"baseline", cmd_baseline}, {"check", cmd_check},
+    } cmds[] = {{"baseline", cmd_baseline}, {"check", cmd_check},     {"run", cmd_run},
                 {"validate", cmd_validate}, {"version", cmd_version}, {"help", cmd_help}};
 
     if (argc < 2) {

@@ -38,11 +38,11 @@ struct reader {
 
     /* CSV */
     enum csv_state st;
-    struct sbuf rec;        /* field bytes, back to back */
-    size_t *fields;         /* start offset of each field in rec */
-    bool *quoted;           /* per field: was quoted */
+    struct sbuf rec; /* field bytes, back to back */
+    size_t *fields;  /* start offset of each field in rec */
+    bool *quoted;    /* per field: was quoted */
     size_t nfields, cap_fields;
-    bool rec_started;       /* any byte of the record seen */
+    bool rec_started; /* any byte of the record seen */
 
     /* NDJSON */
     struct sbuf pending;
@@ -452,8 +452,8 @@ static void ndjson_line(struct reader *r, const char *s, size_t len)
     bool registered_all = true;
     cJSON_ArrayForEach(item, obj)
     {
-        if (item->string != NULL && dict_get(r->columns, item->string, strlen(item->string)) ==
-                                        DICT_NONE) {
+        if (item->string != NULL &&
+            dict_get(r->columns, item->string, strlen(item->string)) == DICT_NONE) {
             if (add_column(r, item->string, strlen(item->string)) < 0)
                 registered_all = false;
         }

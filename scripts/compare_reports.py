@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Compare two driftd drift reports (driftd check --json, reference_report.py).
 
-usage: compare_reports.py [--quiet] A.json B.json
+usage: compare_reports.py [--quiet] [--ignore KEY]... A.json B.json
 
 Exit 0 when they agree, 1 when they differ (each difference printed on
 stdout as PATH: A-value vs B-value), 2 on usage or read errors.
@@ -15,7 +15,9 @@ Agreement, per statistics.md:
     when their squares are within 1e-12 absolute;
   - integers, booleans and strings exactly; null only equals null;
   - a key present on one side only is ignored when its value is null;
-  - features are matched by name, and their order must be the same.
+  - features are matched by name, and their order must be the same;
+  - --ignore KEY skips every key of that name at any depth, on both sides
+    (for blocks one side does not compute, e.g. driftd's "quality").
 """
 
 import json
@@ -49,7 +51,7 @@ def numbers_agree(key, a, b):
     return False
 
 
-def compare(a, b, path, key, out):
+def compare(a, b, path, key, out, ignore=frozenset()):
     if is_number(a) and is_number(b):
         # Counts are integers in both reports; 3 and 3.0 are the same number.
         if isinstance(a, int) != isinstance(b, int) and float(a) == float(b):
@@ -59,6 +61,8 @@ def compare(a, b, path, key, out):
         return
     if isinstance(a, dict) and isinstance(b, dict):
         for k in a.keys() | b.keys():
+            if k in ignore:
+                continue
             if k not in b:
                 if a[k] is not None:
                     out.append(f"{path}.{k}: only in A ({json.dumps(a[k])})")
@@ -67,7 +71,7 @@ def compare(a, b, path, key, out):
                 if b[k] is not None:
                     out.append(f"{path}.{k}: only in B ({json.dumps(b[k])})")
                 continue
-            compare(a[k], b[k], f"{path}.{k}", k, out)
+            compare(a[k], b[k], f"{path}.{k}", k, out, ignore)
         return
     if isinstance(a, list) and isinstance(b, list):
         if key == "features":
@@ -78,22 +82,22 @@ def compare(a, b, path, key, out):
             by_b = {f.get("name"): f for f in b if isinstance(f, dict)}
             for f in a:
                 if isinstance(f, dict) and f.get("name") in by_b:
-                    compare(f, by_b[f["name"]], f"{path}[{f['name']}]", None, out)
+                    compare(f, by_b[f["name"]], f"{path}[{f['name']}]", None, out, ignore)
             return
         if len(a) != len(b):
             out.append(f"{path}: list length {len(a)} vs {len(b)}")
             return
         for i, (x, y) in enumerate(zip(a, b)):
-            compare(x, y, f"{path}[{i}]", key, out)
+            compare(x, y, f"{path}[{i}]", key, out, ignore)
         return
     if type(a) is not type(b) or a != b:
         out.append(f"{path}: {json.dumps(a)} vs {json.dumps(b)}")
 
 
-def diff_reports(a, b):
+def diff_reports(a, b, ignore=()):
     """List of human-readable differences (empty when the reports agree)."""
     out = []
-    compare(a, b, "$", None, out)
+    compare(a, b, "$", None, out, frozenset(ignore))
     return sorted(out)
 
 
@@ -105,10 +109,21 @@ def load(path):
 
 
 def main(argv):
-    args = [a for a in argv if a != "--quiet"]
-    quiet = len(args) != len(argv)
-    if len(args) != 2:
-        sys.stderr.write("usage: compare_reports.py [--quiet] A.json B.json\n")
+    args = []
+    ignore = []
+    quiet = False
+    it = iter(argv)
+    for a in it:
+        if a == "--quiet":
+            quiet = True
+        elif a == "--ignore":
+            ignore.append(next(it, ""))
+        elif a.startswith("--ignore="):
+            ignore.append(a.split("=", 1)[1])
+        else:
+            args.append(a)
+    if len(args) != 2 or "" in ignore:
+        sys.stderr.write("usage: compare_reports.py [--quiet] [--ignore KEY]... A.json B.json\n")
         return 2
     try:
         a = load(args[0])
@@ -116,7 +131,7 @@ def main(argv):
     except (OSError, ValueError) as e:
         sys.stderr.write(f"compare_reports.py: {e}\n")
         return 2
-    diffs = diff_reports(a, b)
+    diffs = diff_reports(a, b, ignore)
     if diffs:
         print(f"{len(diffs)} difference(s) between {args[0]} (A) and {args[1]} (B):")
         for d in diffs:

@@ -214,7 +214,9 @@ def hellinger(ref, cur, kind):
         bins = np.histogram_bin_edges(keys, bins="sturges")
         h1 = np.histogram(ref_s.to_numpy(), bins=bins, density=True)[0]
         h2 = np.histogram(cur_s.to_numpy(), bins=bins, density=True)[0]
-        bin_width = (max(bins) - min(bins)) / (len(bins) - 1)
+        # Evidently: (max(keys) - min(keys)) / len(h1), not the edge width;
+        # with one distinct value that is 0 and the distance is 1.
+        bin_width = (max(keys) - min(keys)) / len(h1)
         h = 0.0
         for i in range(len(h1)):
             h += math.sqrt(h1[i] * h2[i]) * bin_width

@@ -237,8 +237,7 @@ static bool parse_numerical(struct pctx *c, const cJSON *jf, const char *where,
     if (!sorted)
         qsort(f->sample, n, sizeof(double), cmp_double);
     if (n > f->count) {
-        perr(c, "%s.sample: %zu values but count is %llu", where, n,
-             (unsigned long long)f->count);
+        perr(c, "%s.sample: %zu values but count is %llu", where, n, (unsigned long long)f->count);
         return false;
     }
     return true;
@@ -271,8 +270,10 @@ static bool parse_categorical(struct pctx *c, const cJSON *jf, const char *where
             !(smp->valuedouble >= 0) || floor(cnt->valuedouble) != cnt->valuedouble ||
             floor(smp->valuedouble) != smp->valuedouble || smp->valuedouble > cnt->valuedouble ||
             cnt->valuedouble > 9007199254740992.0) {
-            perr(c, "%s.categories[%zu]: expected [name, count, sample_count] with "
-                    "0 <= sample_count <= count", where, i);
+            perr(c,
+                 "%s.categories[%zu]: expected [name, count, sample_count] with "
+                 "0 <= sample_count <= count",
+                 where, i);
             return false;
         }
         if ((f->cats[i] = strdup(name->valuestring)) == NULL) {
@@ -284,8 +285,10 @@ static bool parse_categorical(struct pctx *c, const cJSON *jf, const char *where
         total += f->cat_count[i];
         f->n_cats = ++i;
         if (i > 1 && strcmp(f->cats[i - 2], f->cats[i - 1]) >= 0) {
-            perr(c, "%s.categories[%zu]: \"%s\" is out of order or repeated (categories are "
-                    "sorted by byte order)", where, i - 1, f->cats[i - 1]);
+            perr(c,
+                 "%s.categories[%zu]: \"%s\" is out of order or repeated (categories are "
+                 "sorted by byte order)",
+                 where, i - 1, f->cats[i - 1]);
             return false;
         }
     }

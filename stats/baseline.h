@@ -17,9 +17,9 @@
 struct stats_bfeature {
     char *name;
     enum stats_kind kind;
-    uint64_t count;    /* present values in the training data */
-    uint64_t missing;  /* missing values in the training data */
-    uint64_t distinct; /* distinct present values in the training data */
+    uint64_t count;             /* present values in the training data */
+    uint64_t missing;           /* missing values in the training data */
+    uint64_t distinct;          /* distinct present values in the training data */
     double min, max, mean, std; /* numerical; NAN when count == 0 */
     /* Numerical: present values of the sampled rows, ascending. */
     double *sample;

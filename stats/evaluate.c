@@ -370,8 +370,7 @@ void stats_dataset_decide(struct stats_feature_result *r, size_t n, const bool *
     /* A significant p-value on a tiny effect is not drift. */
     if (!isnan(o->min_effect)) {
         for (size_t i = 0; i < n; i++)
-            if (r[i].drift && stats_test_info(r[i].test)->has_p &&
-                !(r[i].effect >= o->min_effect))
+            if (r[i].drift && stats_test_info(r[i].test)->has_p && !(r[i].effect >= o->min_effect))
                 r[i].drift = false;
     }
     out->drifted = 0;

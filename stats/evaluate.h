@@ -30,12 +30,12 @@ enum stats_test {
 };
 
 struct stats_test_info {
-    const char *name;    /* report and config name */
-    bool has_p;          /* drift when p < threshold; else statistic >= threshold */
-    bool strict;         /* distance compared with > instead of >= */
-    double threshold;    /* default threshold */
-    bool numerical;      /* applies to numerical features */
-    bool categorical;    /* applies to categorical features */
+    const char *name; /* report and config name */
+    bool has_p;       /* drift when p < threshold; else statistic >= threshold */
+    bool strict;      /* distance compared with > instead of >= */
+    double threshold; /* default threshold */
+    bool numerical;   /* applies to numerical features */
+    bool categorical; /* applies to categorical features */
 };
 
 /* The table entry of a test; NULL for an out-of-range value. */
@@ -60,16 +60,16 @@ struct stats_feature_data {
 };
 
 struct stats_feature_opts {
-    int test;            /* enum stats_test or STATS_TEST_AUTO */
-    double threshold;    /* NAN: the test's default */
-    bool all_metrics;    /* compute every applicable metric */
-    bool need_effect;    /* compute the effect size used by min_effect */
+    int test;         /* enum stats_test or STATS_TEST_AUTO */
+    double threshold; /* NAN: the test's default */
+    bool all_metrics; /* compute every applicable metric */
+    bool need_effect; /* compute the effect size used by min_effect */
 };
 
 struct stats_metric {
-    bool present;        /* computed for this feature */
-    double statistic;    /* the distance or test statistic (NAN: not computable) */
-    double p_value;      /* NAN for distances or when not computable */
+    bool present;     /* computed for this feature */
+    double statistic; /* the distance or test statistic (NAN: not computable) */
+    double p_value;   /* NAN for distances or when not computable */
 };
 
 struct stats_feature_result {
@@ -77,7 +77,7 @@ struct stats_feature_result {
     double statistic, p_value, threshold;
     bool drift;
     size_t n_unique;
-    double effect;       /* wasserstein_normed (numerical) or tvd (categorical) */
+    double effect; /* wasserstein_normed (numerical) or tvd (categorical) */
     struct stats_metric m[STATS_TEST_COUNT];
 };
 
@@ -91,10 +91,10 @@ int stats_feature_evaluate(const struct stats_feature_data *d, const struct stat
 enum stats_correction { STATS_CORRECTION_NONE, STATS_CORRECTION_BONFERRONI, STATS_CORRECTION_FDR };
 
 struct stats_drift_opts {
-    double drift_share;              /* default 0.5 */
+    double drift_share; /* default 0.5 */
     enum stats_correction correction;
-    double alpha;                    /* level for bonferroni / fdr, default 0.05 */
-    double min_effect;               /* NAN: no floor */
+    double alpha;      /* level for bonferroni / fdr, default 0.05 */
+    double min_effect; /* NAN: no floor */
 };
 
 struct stats_dataset_result {

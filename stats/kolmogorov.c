@@ -21,6 +21,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ks_2samp's MAX_AUTO_N: method='auto' is exact up to this sample size. */
 #define KS_MAX_AUTO_N 10000
@@ -31,12 +32,12 @@
 #define KS_EM128 0x1p-128
 
 /* numpy's values of the _ksstats.py module constants (identical to libm's). */
-#define KS_SQRT2PI 0x1.40d931ff62705p+1   /* np.sqrt(2 * np.pi) */
-#define KS_LOG_2PI 0x1.d67f1c864beb4p+0   /* np.log(2 * np.pi) */
-#define KS_SQRT3 0x1.bb67ae8584caap+0     /* np.sqrt(3) */
+#define KS_SQRT2PI 0x1.40d931ff62705p+1    /* np.sqrt(2 * np.pi) */
+#define KS_LOG_2PI 0x1.d67f1c864beb4p+0    /* np.log(2 * np.pi) */
+#define KS_SQRT3 0x1.bb67ae8584caap+0      /* np.sqrt(3) */
 #define KS_PI_SQUARED 0x1.3bd3cc9be45dep+3 /* np.pi ** 2 */
-#define KS_PI_FOUR 0x1.85a2e8c290824p+6   /* np.pi ** 4 */
-#define KS_PI_SIX 0x1.e0b1d11856df6p+9    /* np.pi ** 6 */
+#define KS_PI_FOUR 0x1.85a2e8c290824p+6    /* np.pi ** 4 */
+#define KS_PI_SIX 0x1.e0b1d11856df6p+9     /* np.pi ** 6 */
 #define KS_MIN_LOG (-708)
 
 /* cephes' MINLOG, log(2^-1075): below it exp() underflows to zero. */
@@ -490,8 +491,7 @@ static double smirnov_sf(int n, double x)
         int n_upper_terms = n - n1mxceil + 1;
         use_upper = (n_upper_terms <= 1 && x < 0.5);
         use_upper = (use_upper || ((n >= SM_UPPERSUM_MIN_N) &&
-                                   (n_upper_terms <= SM_UPPER_MAX_TERMS) &&
-                                   (x <= 0.5 / sqrt(n))));
+                                   (n_upper_terms <= SM_UPPER_MAX_TERMS) && (x <= 0.5 / sqrt(n))));
     }
     {
         int start = 0, step = 1, n_terms = n1mxfl + 1;
@@ -1041,10 +1041,10 @@ static double kolmogn_pelz_good(int n, double x)
  * _log_nfactorial_div_n_pow_n). */
 static double log_nfactorial_div_n_pow_n(int n)
 {
-    static const double stirling[8] = {
-        -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3,
-        8.4175084175084175084e-4, -5.952380952380952381e-4, 7.9365079365079365079e-4,
-        -2.7777777777777777778e-3, 8.3333333333333333333e-2};
+    static const double stirling[8] = {-2.955065359477124183e-2,  6.4102564102564102564e-3,
+                                       -1.9175269175269175269e-3, 8.4175084175084175084e-4,
+                                       -5.952380952380952381e-4,  7.9365079365079365079e-4,
+                                       -2.7777777777777777778e-3, 8.3333333333333333333e-2};
     double rn = 1.0 / n;
     double x = rn / n, y = 0.0;
 
@@ -1193,15 +1193,32 @@ static double prob_outside_square(long n, long h)
     return 2 * p;
 }
 
+/* Columns of the lattice processed together by outer_prob_inside, two at a
+ * time in a GCC vector of two doubles (SSE2 on x86-64). */
+#define KS_LANES 32
+typedef double ks_v2d __attribute__((vector_size(2 * sizeof(double))));
+
 /* Proportion of lattice paths from (0,0) to (m,n) that leave the band
  * |x/m - y/n| < h/lcm(m,n): Hodges' (1958) inside method rewritten by
  * Viehmann (2021, arXiv:2102.08037) to carry 1 - p in one sliding column
- * (scipy _compute_outer_prob_inside_method); -1 when memory runs out. */
+ * (scipy _compute_outer_prob_inside_method); NAN when memory runs out.
+ *
+ * Every entry is scipy's (A[j]*i + val*j)/(i + j) on the same operands, so
+ * the result is bit-identical, but the evaluation order differs for speed:
+ * scipy walks one column at a time, a chain of dependent divisions. Here
+ * KS_LANES consecutive columns advance together along a skewed wavefront
+ * (column i0+c works on row s-c at step s), so each step is KS_LANES
+ * independent divisions. Stretches where a whole step and the previous
+ * column are exact zeros, which stay zero, are skipped; for large D they
+ * are most of the lattice. Rows at or above a column's window read as 1.0,
+ * the value scipy's array holds there.
+ */
 static double outer_prob_inside(long m, long n, long g, long h)
 {
-    long mg, ng, minj, maxj, curlen, lena;
-    double *a;
-    double res;
+    long mg, ng, lena, z0, z1;
+    long *lo = NULL, *hi = NULL;
+    double *col = NULL;
+    double res = NAN;
 
     if (m < n) {
         long t = m;
@@ -1211,59 +1228,147 @@ static double outer_prob_inside(long m, long n, long g, long h)
     mg = m / g;
     ng = n / g;
 
-    minj = 0;
-    maxj = (long)ceil((double)h / (double)mg);
-    if (maxj > n + 1)
-        maxj = n + 1;
-    curlen = maxj - minj;
-    lena = 2 * maxj + 2;
+    /* Each column's window [lo, hi) of rows inside the band, as scipy's
+     * minj/maxj; scipy returns 1.0 at the first empty window. */
+    lo = malloc(sizeof(long) * (size_t)(m + 1));
+    hi = malloc(sizeof(long) * (size_t)(m + 1));
+    col = malloc(sizeof(double) * (size_t)(n + 1));
+    if (lo == NULL || hi == NULL || col == NULL)
+        goto out;
+    lo[0] = 0;
+    hi[0] = (long)ceil((double)h / (double)mg);
+    if (hi[0] > n + 1)
+        hi[0] = n + 1;
+    lena = 2 * hi[0] + 2;
     if (lena > n + 1)
         lena = n + 1;
-    a = malloc(sizeof(double) * (size_t)lena);
-    if (a == NULL)
-        return -1.0;
-    for (long e = 0; e < lena; e++)
-        a[e] = (e >= minj && e < maxj) ? 0.0 : 1.0;
-
     for (long i = 1; i <= m; i++) {
-        long lastminj = minj, lastlen = curlen, off;
-        double val, di = (double)i;
-
-        minj = (long)floor((double)(ng * i - h) / (double)mg) + 1;
-        if (minj < 0)
-            minj = 0;
-        if (minj > n)
-            minj = n;
-        maxj = (long)ceil((double)(ng * i + h) / (double)mg);
-        if (maxj > n + 1)
-            maxj = n + 1;
-        if (maxj <= minj) {
-            free(a);
-            return 1.0;
+        lo[i] = (long)floor((double)(ng * i - h) / (double)mg) + 1;
+        if (lo[i] < 0)
+            lo[i] = 0;
+        if (lo[i] > n)
+            lo[i] = n;
+        hi[i] = (long)ceil((double)(ng * i + h) / (double)mg);
+        if (hi[i] > n + 1)
+            hi[i] = n + 1;
+        if (hi[i] <= lo[i]) {
+            res = 1.0;
+            goto out;
         }
-        if (maxj - lastminj > lena) {
-            free(a);
-            return NAN; /* scipy would index out of bounds */
-        }
-        val = (minj == 0) ? 0.0 : 1.0;
-        off = minj - lastminj;
-        for (long jj = 0; jj < maxj - minj; jj++) {
-            long j = jj + minj;
-            val = (a[jj + off] * di + val * (double)j) / (double)(i + j);
-            a[jj] = val;
-        }
-        curlen = maxj - minj;
-        if (lastlen > curlen) {
-            /* Carried-over elements beyond the shrunken window become 1. */
-            long e0 = maxj - minj, e1 = maxj - minj + (lastlen - curlen);
-            if (e1 > lena)
-                e1 = lena;
-            for (long e = e0; e < e1; e++)
-                a[e] = 1.0;
-        }
+        if (hi[i] - lo[i - 1] > lena)
+            goto out; /* scipy would index past its array */
     }
-    res = a[maxj - minj - 1];
-    free(a);
+
+    /* Column 0: zeros inside the window. [z0, z1) is the longest run of
+     * exact zeros in the current column. */
+    for (long j = 0; j < hi[0]; j++)
+        col[j] = 0.0;
+    z0 = 0;
+    z1 = hi[0];
+
+    for (long i0 = 1; i0 <= m; i0 += KS_LANES) {
+        int nl = (m - i0 + 1 < KS_LANES) ? (int)(m - i0 + 1) : KS_LANES;
+        /* bufs[k][0] holds the previous column's value at the current row,
+         * bufs[k][1 + c] lane c's value at its previous row. */
+        double bufs[2][KS_LANES + 1], di[KS_LANES], dc[KS_LANES];
+        double *prv = bufs[0], *cur = bufs[1];
+        long prevhi = hi[i0 - 1], lastlo = lo[i0 + nl - 1], lasthi = hi[i0 + nl - 1];
+        long send = lasthi + nl - 1, stay = LONG_MAX, sa = 0;
+        long rs = -1, bz0 = 0, bz1 = 0;
+
+        for (int c = 0; c < KS_LANES; c++) {
+            /* Lanes past the last column just shadow the first one. */
+            long ic = (c < nl) ? i0 + c : i0;
+            di[c] = (double)ic;
+            dc[c] = (double)c;
+            /* scipy's val before the first row: 0 on the axis, else 1. */
+            prv[1 + c] = (lo[ic] != 0) ? 1.0 : 0.0;
+            if (c < nl && hi[ic] + c < stay)
+                stay = hi[ic] + c;
+            if (c < nl && lo[ic] + c > sa)
+                sa = lo[ic] + c;
+        }
+
+        for (long s = lo[i0]; s < send; s++) {
+            double ds = (double)s;
+            long jl = s - (nl - 1);
+            int allzero;
+
+            prv[0] = (s < prevhi) ? col[s] : 1.0;
+            if (s >= sa && s < stay) {
+                /* Every lane inside its window: plain arithmetic, which the
+                 * compiler vectorises. */
+                ks_v2d vs = {ds, ds};
+                for (int c = 0; c < KS_LANES; c += 2) {
+                    ks_v2d p, v, vi, vc, vj, q;
+                    memcpy(&p, prv + c, sizeof(p));
+                    memcpy(&v, prv + 1 + c, sizeof(v));
+                    memcpy(&vi, di + c, sizeof(vi));
+                    memcpy(&vc, dc + c, sizeof(vc));
+                    vj = vs - vc;
+                    q = (p * vi + v * vj) / (vi + vj);
+                    memcpy(cur + 1 + c, &q, sizeof(q));
+                }
+            } else {
+                for (int c = 0; c < KS_LANES; c++) {
+                    long ic = (c < nl) ? i0 + c : i0, j = s - c;
+                    if (j < lo[ic])
+                        cur[1 + c] = (lo[ic] != 0) ? 1.0 : 0.0;
+                    else if (j >= hi[ic])
+                        cur[1 + c] = 1.0;
+                    else
+                        cur[1 + c] = (prv[c] * di[c] + prv[1 + c] * (double)j) / (double)(ic + j);
+                }
+            }
+            if (jl >= lastlo && jl < lasthi) {
+                double v = cur[nl];
+                col[jl] = v;
+                if (v == 0.0) {
+                    if (rs < 0)
+                        rs = jl;
+                } else if (rs >= 0) {
+                    if (jl - rs > bz1 - bz0) {
+                        bz0 = rs;
+                        bz1 = jl;
+                    }
+                    rs = -1;
+                }
+            }
+
+            /* Skip ahead while every lane stays zero: all lanes inside their
+             * windows and zero now, and the previous column zero ahead. */
+            allzero = (cur[1] == 0.0 && cur[nl] == 0.0 && s >= sa && s + 1 < stay && s + 1 >= z0 &&
+                       s + 1 < z1);
+            for (int c = 0; allzero && c < nl; c++)
+                allzero = (cur[1 + c] == 0.0);
+            if (allzero) {
+                long t = (z1 < stay) ? z1 : stay;
+                for (long j = s + 1 - (nl - 1); j < t - (nl - 1); j++) {
+                    col[j] = 0.0;
+                    if (rs < 0)
+                        rs = j;
+                }
+                s = t - 1;
+            }
+            {
+                double *sw = prv;
+                prv = cur;
+                cur = sw;
+            }
+        }
+        if (rs >= 0 && lasthi - rs > bz1 - bz0) {
+            bz0 = rs;
+            bz1 = lasthi;
+        }
+        z0 = bz0;
+        z1 = bz1;
+    }
+    res = col[hi[m] - 1];
+
+out:
+    free(lo);
+    free(hi);
+    free(col);
     return res;
 }
 
@@ -1284,8 +1389,8 @@ int stats_ks2_exact(double *d, size_t n1, size_t n2, double *p)
     long h;
 
     *p = NAN;
-    if (n1 == 0 || n2 == 0 || n1 > LONG_MAX / 2 || n2 > LONG_MAX / 2 || isnan(*d) ||
-        *d < 0.0 || *d > 1.0)
+    if (n1 == 0 || n2 == 0 || n1 > LONG_MAX / 2 || n2 > LONG_MAX / 2 || isnan(*d) || *d < 0.0 ||
+        *d > 1.0)
         return -1;
     g = gcd_size(n1, n2);
     lcm = (double)((n1 / g) * n2);

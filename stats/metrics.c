@@ -279,8 +279,12 @@ int stats_chisquare(const double *ref_counts, const double *cur_counts, size_t k
         used++;
         x2 += (o - e) * (o - e) / e;
     }
-    if (used < 2)
+    if (used < 2) {
+        /* K = 1: scipy's statistic (0 up to rounding) with no degrees of
+         * freedom, so no p-value and no test (statistics.md). */
+        *stat = used == 1 ? x2 : NAN;
         return -1;
+    }
     *stat = x2;
     *p = isinf(x2) ? 0.0 : gsl_cdf_chisq_Q(x2, (double)(used - 1));
     return 0;
@@ -309,7 +313,8 @@ int stats_ztest(const double *ref_counts, const double *cur_counts, size_t k, si
                 b = i;
         }
         if (a == b) {
-            *stat = 0.0;
+            /* z is 0/0 here; Evidently skips it and says p = 1. */
+            *stat = NAN;
             *p = 1.0;
             return 0;
         }

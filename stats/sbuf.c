@@ -136,11 +136,21 @@ void sbuf_add_json_string(struct sbuf *b, const char *s, size_t len)
         sbuf_add(b, s + run, i - run);
         run = i + 1;
         switch (c) {
-        case '"': sbuf_add(b, "\\\"", 2); break;
-        case '\\': sbuf_add(b, "\\\\", 2); break;
-        case '\n': sbuf_add(b, "\\n", 2); break;
-        case '\r': sbuf_add(b, "\\r", 2); break;
-        case '\t': sbuf_add(b, "\\t", 2); break;
+        case '"':
+            sbuf_add(b, "\\\"", 2);
+            break;
+        case '\\':
+            sbuf_add(b, "\\\\", 2);
+            break;
+        case '\n':
+            sbuf_add(b, "\\n", 2);
+            break;
+        case '\r':
+            sbuf_add(b, "\\r", 2);
+            break;
+        case '\t':
+            sbuf_add(b, "\\t", 2);
+            break;
         default: {
             char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             sbuf_add(b, e, 6);

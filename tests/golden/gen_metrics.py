@@ -76,7 +76,8 @@ def hellinger(ref, cur, numerical):
 def chi(ref, cur):
     keys, r, c = counts_of(list(ref), list(cur))
     if len(keys) < 2:
-        return None, None
+        f_exp = r * (len(cur) / len(ref))
+        return float(stats.chisquare(c, f_exp).statistic), None
     f_exp = r * (len(cur) / len(ref))
     with np.errstate(divide="ignore", invalid="ignore"):
         res = stats.chisquare(c, f_exp)
@@ -88,7 +89,7 @@ def chi(ref, cur):
 def ztest(ref, cur):
     ref, cur = list(ref), list(cur)
     if len(set(ref)) == 1 and len(set(cur)) == 1 and ref[0] == cur[0]:
-        return 0.0, 1.0
+        return float("nan"), 1.0
     first = sorted(set(ref) | set(cur))[0]
     a = np.array([0 if x == first else 1 for x in ref])
     b = np.array([0 if x == first else 1 for x in cur])

@@ -1,0 +1,665 @@
+/*
+ * The daemon's life: setup from the configuration, windows and their
+ * evaluation, signals (which only change state, as in tmux), reload and
+ * stop. Inputs, HTTP and state live in their own files.
+ */
+#include "agent/daemon.h"
+
+#include "agent/cli.h"
+#include "agent/input.h"
+#include "agent/log.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static double real_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double (*daemon_now)(void) = real_now;
+
+const char *const reject_reason_names[REJ_COUNT] = {
+    "invalid_json", "not_object", "field_count", "too_long", "unterminated_quote", "other"};
+
+enum reject_reason reject_reason_of(const char *msg)
+{
+    if (strncmp(msg, "invalid JSON", 12) == 0 || strncmp(msg, "unexpected text", 15) == 0)
+        return REJ_INVALID_JSON;
+    if (strncmp(msg, "expected a JSON object", 22) == 0)
+        return REJ_NOT_OBJECT;
+    if (strncmp(msg, "expected ", 9) == 0)
+        return REJ_FIELD_COUNT;
+    if (strstr(msg, "longer than") != NULL)
+        return REJ_TOO_LONG;
+    if (strncmp(msg, "unterminated", 12) == 0)
+        return REJ_UNTERMINATED_QUOTE;
+    return REJ_OTHER;
+}
+
+/* Where a secret file lives: relative names are looked up in
+ * $CREDENTIALS_DIRECTORY first (systemd LoadCredential). */
+static char *secret_path(const char *name)
+{
+    const char *cd = getenv("CREDENTIALS_DIRECTORY");
+    if (name[0] != '/' && cd != NULL && *cd) {
+        size_t n = strlen(cd) + strlen(name) + 2;
+        char *p = malloc(n);
+        if (p != NULL) {
+            snprintf(p, n, "%s/%s", cd, name);
+            if (access(p, R_OK) == 0)
+                return p;
+            free(p);
+        }
+    }
+    return strdup(name);
+}
+
+/* Read a secret (token, URL): the file's first line, trimmed. The value is
+ * never logged; errors name the file only. */
+static char *read_secret(const char *name, const char *what, struct config_errors *errs,
+                         const char *cfgpath)
+{
+    char *path = secret_path(name);
+    size_t len = 0;
+    char *text = path ? read_file(path, &len) : NULL;
+    char msg[512];
+    if (text == NULL) {
+        snprintf(msg, sizeof(msg), "%s: %s: cannot read %s: %s", cfgpath, what, path ? path : name,
+                 strerror(errno));
+    } else {
+        size_t n = strcspn(text, "\r\n");
+        text[n] = '\0';
+        while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+            text[--n] = '\0';
+        if (n > 0) {
+            free(path);
+            return text;
+        }
+        snprintf(msg, sizeof(msg), "%s: %s: %s is empty", cfgpath, what, path);
+        free(text);
+    }
+    free(path);
+    char **v = realloc(errs->msgs, (errs->n + 1) * sizeof(char *));
+    if (v != NULL) {
+        errs->msgs = v;
+        if ((v[errs->n] = strdup(msg)) != NULL)
+            errs->n++;
+    }
+    return NULL;
+}
+
+/* mkdir -p with mode 0700 for the last component. */
+static int make_dirs(const char *path)
+{
+    char *p = strdup(path);
+    if (p == NULL)
+        return -1;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *s = '/';
+    }
+    int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rc;
+}
+
+static void log_line(int level, const char *line)
+{
+    log_msg((enum log_level)level, "%s", line);
+}
+
+static void setup_sinks(struct daemon *d)
+{
+    alerts_clear_sinks(d->alerts);
+    for (size_t i = 0; i < d->cfg.n_sinks; i++) {
+        if (d->cfg.sinks[i].type == SINK_LOG)
+            alerts_add_sink(d->alerts, &alert_log_sink, (void *)log_line);
+        else
+            log_warn("alerts.sinks[%zu]: %s sink is configured but not available in this build; "
+                     "alerts go to the log only",
+                     i,
+                     d->cfg.sinks[i].type == SINK_WEBHOOK ? "webhook"
+                     : d->cfg.sinks[i].type == SINK_SLACK ? "slack"
+                                                          : "alertmanager");
+    }
+}
+
+static void notify_progress(struct daemon *d)
+{
+    if (d->notify == NULL)
+        return;
+    if (d->last == NULL)
+        notify_status(d->notify, "window %llu: %llu records; no evaluation yet",
+                      (unsigned long long)window_id(d->win),
+                      (unsigned long long)window_records(d->win));
+    else
+        notify_status(
+            d->notify, "window %llu: %llu records; last evaluation: %s (%zu of %zu features)",
+            (unsigned long long)window_id(d->win), (unsigned long long)window_records(d->win),
+            d->last->dataset.drift ? "DRIFT" : "no drift", d->last->dataset.drifted,
+            d->last->dataset.total);
+}
+
+/* The decision of a report, as the alerts side wants it. */
+static void alert_hand_over(struct daemon *d, const struct report *rep, double start, double end,
+                            uint64_t id, uint64_t records, size_t sampled)
+{
+    struct alert_feature *af = calloc(rep->n ? rep->n : 1, sizeof(*af));
+    if (af == NULL)
+        return;
+    for (size_t i = 0; i < rep->n; i++) {
+        const struct report_feature *f = &rep->features[i];
+        af[i] = (struct alert_feature){f->name,        stats_test_info(f->r.test)->name,
+                                       f->r.statistic, f->r.p_value,
+                                       f->r.threshold, f->r.drift};
+    }
+    struct alert_decision dec = {
+        .drift = rep->dataset.drift,
+        .share = rep->dataset.share,
+        .drift_share = rep->dataset.drift_share,
+        .drifted = rep->dataset.drifted,
+        .total = rep->dataset.total,
+        .features = af,
+        .nfeatures = rep->n,
+        .window = {id, records, sampled, start, end},
+    };
+    alerts_window(d->alerts, &dec, end);
+    free(af);
+}
+
+/* Evaluate and close the current window; -1 when it is too small. */
+static int close_window(struct daemon *d, bool forced)
+{
+    uint64_t records = window_records(d->win);
+    if (records < d->cfg.window_min_records || records == 0) {
+        if (!forced && !d->window_extended) {
+            d->window_extended = true;
+            log_info("window %llu extended: %llu records, fewer than window.min_records (%llu)",
+                     (unsigned long long)window_id(d->win), (unsigned long long)records,
+                     (unsigned long long)d->cfg.window_min_records);
+        }
+        return -1;
+    }
+    double start = window_start(d->win), end = daemon_now();
+    size_t sampled = window_sampled(d->win);
+    uint64_t id = window_id(d->win);
+    struct report *rep = NULL;
+    if (!window_dataset(d->win, d->ds) || (rep = drift_evaluate(d->ds, &d->cfg.drift)) == NULL) {
+        log_err("window %llu: out of memory evaluating it", (unsigned long long)id);
+        return -1;
+    }
+    struct sbuf s;
+    char ts[32], te[32];
+    sbuf_init(&s);
+    sbuf_adds(&s, "{");
+    report_json_members(rep, false, &s);
+    alert_time(start, ts, sizeof(ts));
+    alert_time(end, te, sizeof(te));
+    sbuf_printf(&s,
+                ",\n\"window\": {\"id\": %llu, \"records\": %llu, \"sampled\": %zu, "
+                "\"start\": \"%s\", \"end\": \"%s\"}}",
+                (unsigned long long)id, (unsigned long long)records, sampled, ts, te);
+    if (sbuf_failed(&s)) {
+        sbuf_free(&s);
+        report_free(rep);
+        return -1;
+    }
+    free(d->last_json);
+    d->last_json = sbuf_steal(&s, NULL);
+    report_free(d->last);
+    d->last = rep;
+    d->windows_evaluated++;
+    d->last_eval_at = end;
+    d->sampled_total += sampled;
+    d->consecutive_drift = rep->dataset.drift ? d->consecutive_drift + 1 : 0;
+
+    char names[512] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < rep->n && n < sizeof(names) - 1; i++)
+        if (rep->features[i].r.drift)
+            n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
+                                  rep->features[i].name);
+    log_notice("window %llu: %llu records (%zu sampled): %s, %zu of %zu features drifted "
+               "(share %.2f, threshold %.2f)%s%s",
+               (unsigned long long)id, (unsigned long long)records, sampled,
+               rep->dataset.drift ? "DATASET DRIFT" : "no dataset drift", rep->dataset.drifted,
+               rep->dataset.total, rep->dataset.share, rep->dataset.drift_share, n ? ": " : "",
+               names);
+    alert_hand_over(d, rep, start, end, id, records, sampled);
+
+    d->window_extended = false;
+    window_reset(d->win, ++d->next_window_id, end);
+    struct timeval tv = {
+        (time_t)d->cfg.window_seconds,
+        (suseconds_t)((d->cfg.window_seconds - floor(d->cfg.window_seconds)) * 1e6)};
+    evtimer_add(d->window_timer, &tv);
+    d->state_dirty = true;
+    state_save(d);
+    notify_progress(d);
+    return 0;
+}
+
+int daemon_evaluate_now(struct daemon *d)
+{
+    return close_window(d, true);
+}
+
+void daemon_record(struct daemon *d, struct source *in, const struct reader_record *rec,
+                   bool na_tokens)
+{
+    in->records++;
+    in->checked++;
+    window_add(d->win, in->colmap, rec, na_tokens);
+    uint64_t n = window_records(d->win);
+    if (n >= d->cfg.window_records || (d->window_extended && n >= d->cfg.window_min_records))
+        close_window(d, false);
+}
+
+void daemon_reject(struct daemon *d, struct source *in, const char *msg)
+{
+    (void)d;
+    in->rejected++;
+    in->reasons[reject_reason_of(msg)]++;
+}
+
+int daemon_map_column(struct daemon *d, long **colmap, size_t *cap, size_t index, const char *name,
+                      size_t len)
+{
+    if (index >= *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        while (c <= index)
+            c *= 2;
+        long *m = realloc(*colmap, c * sizeof(long));
+        if (m == NULL)
+            return -1;
+        for (size_t i = *cap; i < c; i++)
+            m[i] = -1;
+        *colmap = m;
+        *cap = c;
+    }
+    char *tmp = strndup(name, len);
+    (*colmap)[index] = tmp != NULL ? stats_baseline_find(d->b, tmp) : -1;
+    free(tmp);
+    return (*colmap)[index] < 0 ? -1 : 0;
+}
+
+static void on_window_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)fd, (void)what;
+    if (close_window(d, false) != 0) {
+        /* extended: look again after another window.seconds */
+        struct timeval tv = {
+            (time_t)d->cfg.window_seconds,
+            (suseconds_t)((d->cfg.window_seconds - floor(d->cfg.window_seconds)) * 1e6)};
+        evtimer_add(d->window_timer, &tv);
+    }
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)fd, (void)what;
+    alerts_tick(d->alerts, daemon_now());
+    if (d->state_dirty)
+        state_save(d);
+    notify_progress(d);
+}
+
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)fd, (void)what;
+    /* Reaching this callback means the loop turns; only then ping. */
+    if (!d->stopping)
+        notify_send(d->notify, "WATCHDOG=1");
+}
+
+/* Are two baselines' features the same list (names, kinds, order)? */
+static bool same_features(const struct stats_baseline *a, const struct stats_baseline *b)
+{
+    if (a->nfeatures != b->nfeatures)
+        return false;
+    for (size_t i = 0; i < a->nfeatures; i++)
+        if (a->features[i].kind != b->features[i].kind ||
+            strcmp(a->features[i].name, b->features[i].name) != 0)
+            return false;
+    return true;
+}
+
+static void add_err(struct config_errors *errs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add_err(struct config_errors *errs, const char *fmt, ...)
+{
+    char msg[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    char **v = realloc(errs->msgs, (errs->n + 1) * sizeof(char *));
+    if (v == NULL)
+        return;
+    errs->msgs = v;
+    if ((v[errs->n] = strdup(msg)) != NULL)
+        errs->n++;
+}
+
+/* Load config + baseline + secrets into the out-params; all or nothing. */
+static int load_all(const char *path, struct config *cfg, struct stats_baseline **b, char **token,
+                    struct config_errors *errs)
+{
+    *b = NULL;
+    *token = NULL;
+    if (config_load(path, cfg, errs) != 0)
+        return -1;
+    if (cfg->baseline == NULL) {
+        add_err(errs, "%s: baseline: required (path of the baseline file)", path);
+        return -1;
+    }
+    size_t len;
+    char *text = read_file(cfg->baseline, &len);
+    if (text == NULL) {
+        add_err(errs, "%s: %s", cfg->baseline, strerror(errno));
+        return -1;
+    }
+    char err[512];
+    int rc = stats_baseline_parse(text, len, cfg->baseline, b, err, sizeof(err));
+    free(text);
+    if (rc != 0) {
+        add_err(errs, "%s", err);
+        return -1;
+    }
+    config_check_baseline(&cfg->drift, *b, path, errs);
+    if (cfg->token_file != NULL)
+        *token = read_secret(cfg->token_file, "auth.token_file", errs, path);
+    if (errs->n > 0) {
+        stats_baseline_free(*b);
+        *b = NULL;
+        free(*token);
+        *token = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static uint64_t monotonic_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int daemon_reload(struct daemon *d, struct config_errors *errs)
+{
+    struct config cfg;
+    struct stats_baseline *b;
+    char *token;
+    char msg[64];
+
+    snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+             (unsigned long long)monotonic_usec());
+    notify_send(d->notify, msg);
+    log_notice("reloading %s", d->config_path);
+    if (load_all(d->config_path, &cfg, &b, &token, errs) != 0) {
+        for (size_t i = 0; i < errs->n; i++)
+            log_err("reload failed: %s", errs->msgs[i]);
+        log_err("reload failed: keeping the running configuration and baseline");
+        config_free(&cfg);
+        notify_send(d->notify, "READY=1");
+        notify_progress(d);
+        return -1;
+    }
+    /* Keys that need a restart keep their running values. */
+    const char *fixed[] = {"listen", "state_dir", "inputs"};
+    bool changed[3] = {strcmp(cfg.listen, d->cfg.listen) != 0,
+                       strcmp(cfg.state_dir, d->cfg.state_dir) != 0, false};
+    changed[2] = cfg.n_inputs != d->cfg.n_inputs;
+    for (size_t i = 0; !changed[2] && i < cfg.n_inputs; i++) {
+        const struct input_conf *x = &cfg.inputs[i], *y = &d->cfg.inputs[i];
+        changed[2] = x->type != y->type || x->format != y->format || x->start != y->start ||
+                     x->validate != y->validate ||
+                     (x->path && y->path ? strcmp(x->path, y->path) != 0 : x->path != y->path);
+    }
+    for (int i = 0; i < 3; i++)
+        if (changed[i])
+            log_warn("reload: %s changed; it takes effect at the next restart", fixed[i]);
+    char *keep[2] = {d->cfg.listen, d->cfg.state_dir};
+    d->cfg.listen = cfg.listen;
+    d->cfg.state_dir = cfg.state_dir;
+    cfg.listen = keep[0];
+    cfg.state_dir = keep[1];
+    struct input_conf *ki = d->cfg.inputs;
+    size_t kn = d->cfg.n_inputs;
+    d->cfg.inputs = cfg.inputs;
+    d->cfg.n_inputs = cfg.n_inputs;
+    cfg.inputs = ki;
+    cfg.n_inputs = kn;
+
+    struct stats_baseline *old = d->b;
+    bool keep_window = same_features(old, b) && cfg.window_sample == d->cfg.window_sample;
+    config_free(&d->cfg);
+    d->cfg = cfg;
+    d->b = b;
+    free(d->token);
+    d->token = token;
+    dataset_free(d->ds);
+    d->ds = dataset_new(b);
+    if (keep_window) {
+        window_set_baseline(d->win, b);
+    } else {
+        struct window *w = window_new(b, d->cfg.window_sample, (uint64_t)daemon_now());
+        if (w != NULL) {
+            log_warn("reload: the baseline's features or window.sample changed; window %llu "
+                     "(%llu records) is dropped",
+                     (unsigned long long)window_id(d->win),
+                     (unsigned long long)window_records(d->win));
+            window_free(d->win);
+            d->win = w;
+            window_reset(d->win, ++d->next_window_id, daemon_now());
+        }
+    }
+    /* Column maps of the stream inputs point into the old baseline. */
+    for (size_t i = 0; i < d->n_inputs; i++) {
+        struct source *in = &d->inputs[i];
+        in->conf = &d->cfg.inputs[i < d->cfg.n_inputs ? i : 0];
+        for (size_t c = 0; in->reader != NULL && c < reader_ncolumns(in->reader); c++) {
+            const char *name = reader_column_name(in->reader, c);
+            daemon_map_column(d, &in->colmap, &in->cap_colmap, c, name, strlen(name));
+        }
+    }
+    stats_baseline_free(old);
+    struct alerts_conf ac = {d->cfg.model, d->cfg.resolve_after, d->cfg.repeat_seconds};
+    alerts_configure(d->alerts, &ac);
+    setup_sinks(d);
+    evhttp_set_max_body_size(d->http, (ev_ssize_t)d->cfg.max_body_bytes);
+    log_notice("reloaded %s (baseline %s, %zu features)", d->config_path, d->cfg.baseline,
+               d->b->nfeatures);
+    notify_send(d->notify, "READY=1");
+    notify_progress(d);
+    return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)what;
+    if (sig == SIGHUP) {
+        struct config_errors errs = {0};
+        daemon_reload(d, &errs);
+        config_errors_free(&errs);
+    } else {
+        log_notice("signal %d: stopping", (int)sig);
+        daemon_stop(d);
+    }
+}
+
+void daemon_stop(struct daemon *d)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    notify_send(d->notify, "STOPPING=1");
+    inputs_stop(d);
+    d->state_dirty = true;
+    state_save(d);
+    /* A short grace period lets answers in flight leave. */
+    struct timeval tv = {0, 100000};
+    event_base_loopexit(d->base, &tv);
+}
+
+int daemon_setup(struct daemon *d, struct event_base *base, const char *config_path)
+{
+    struct config_errors errs = {0};
+
+    memset(d, 0, sizeof(*d));
+    d->base = base;
+    d->started = daemon_now();
+    d->config_path = strdup(config_path);
+    if (load_all(config_path, &d->cfg, &d->b, &d->token, &errs) != 0) {
+        config_errors_print(&errs, stderr);
+        config_errors_free(&errs);
+        return -1;
+    }
+    if (make_dirs(d->cfg.state_dir) != 0) {
+        log_err("state_dir %s: %s", d->cfg.state_dir, strerror(errno));
+        return -1;
+    }
+    d->notify = notify_new();
+    notify_status(d->notify, "loading baseline %s", d->cfg.baseline);
+    d->win = window_new(d->b, d->cfg.window_sample, (uint64_t)d->started ^ (uint64_t)getpid());
+    d->ds = dataset_new(d->b);
+    struct alerts_conf ac = {d->cfg.model, d->cfg.resolve_after, d->cfg.repeat_seconds};
+    d->alerts = alerts_new(&ac);
+    if (d->win == NULL || d->ds == NULL || d->alerts == NULL) {
+        log_err("out of memory");
+        return -1;
+    }
+    setup_sinks(d);
+    d->next_window_id = 1;
+    if (sources_init(d) != 0) {
+        log_err("out of memory");
+        return -1;
+    }
+    state_load(d);
+    window_reset(d->win, d->next_window_id, d->started);
+
+    signal(SIGPIPE, SIG_IGN);
+    d->sig_hup = evsignal_new(base, SIGHUP, on_signal, d);
+    d->sig_term = evsignal_new(base, SIGTERM, on_signal, d);
+    d->sig_int = evsignal_new(base, SIGINT, on_signal, d);
+    d->window_timer = evtimer_new(base, on_window_timer, d);
+    d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
+    if (d->sig_hup == NULL || d->sig_term == NULL || d->sig_int == NULL ||
+        d->window_timer == NULL || d->tick == NULL || evsignal_add(d->sig_hup, NULL) != 0 ||
+        evsignal_add(d->sig_term, NULL) != 0 || evsignal_add(d->sig_int, NULL) != 0) {
+        log_err("cannot set up signal handling");
+        return -1;
+    }
+    if (http_start(d) != 0 || inputs_start(d) != 0)
+        return -1;
+    struct timeval tv = {
+        (time_t)d->cfg.window_seconds,
+        (suseconds_t)((d->cfg.window_seconds - floor(d->cfg.window_seconds)) * 1e6)};
+    evtimer_add(d->window_timer, &tv);
+    struct timeval one = {1, 0};
+    event_add(d->tick, &one);
+    uint64_t wd = notify_watchdog_usec();
+    if (wd > 0) {
+        d->watchdog = event_new(base, -1, EV_PERSIST, on_watchdog, d);
+        struct timeval half = {(time_t)(wd / 2 / 1000000), (suseconds_t)(wd / 2 % 1000000)};
+        if (d->watchdog != NULL)
+            event_add(d->watchdog, &half);
+    }
+    d->ready = true;
+    log_notice("driftd %s ready: model %s, baseline %s (%zu features, %llu rows), listening on "
+               "%s, state in %s",
+               DRIFTD_VERSION, d->cfg.model, d->cfg.baseline, d->b->nfeatures,
+               (unsigned long long)d->b->rows, d->listen_addr, d->cfg.state_dir);
+    notify_send(d->notify, "READY=1");
+    notify_progress(d);
+    return 0;
+}
+
+void daemon_teardown(struct daemon *d)
+{
+    inputs_stop(d);
+    http_stop(d);
+    struct event *evs[] = {d->sig_hup,      d->sig_term, d->sig_int,
+                           d->window_timer, d->tick,     d->watchdog};
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+        if (evs[i] != NULL)
+            event_free(evs[i]);
+    window_free(d->win);
+    dataset_free(d->ds);
+    alerts_free(d->alerts);
+    notify_free(d->notify);
+    report_free(d->last);
+    free(d->last_json);
+    free(d->token);
+    free(d->config_path);
+    for (size_t i = 0; i < d->n_inputs; i++)
+        source_free(&d->inputs[i]);
+    free(d->inputs);
+    stats_baseline_free(d->b);
+    config_free(&d->cfg);
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
+            path = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            path = argv[i] + 9;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(cli_usage("run"), stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "driftd run: unexpected argument \"%s\"\nTry 'driftd run --help'.\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+    if (path == NULL) {
+        fprintf(stderr, "driftd run: --config FILE is required\nTry 'driftd run --help'.\n");
+        return 2;
+    }
+    log_init();
+    struct event_base *base = event_base_new();
+    if (base == NULL) {
+        log_err("cannot create the event loop");
+        return 2;
+    }
+    struct daemon d;
+    int rc = 0;
+    if (daemon_setup(&d, base, path) != 0) {
+        rc = 2;
+    } else if (event_base_dispatch(base) != 0) {
+        log_err("event loop failed");
+        rc = 2;
+    }
+    if (rc == 0)
+        log_notice("stopped");
+    daemon_teardown(&d);
+    event_base_free(base);
+    return rc;
+}

@@ -1,0 +1,137 @@
+/*
+ * The daemon (`driftd run`): one event_base, created in main and passed in;
+ * inputs feed the current window; windows are evaluated against the
+ * baseline; decisions go to the alerts; state survives restarts.
+ * This header is shared by the daemon's files (daemon.c, http.c, tail.c,
+ * state.c); nothing outside the agent sees it.
+ */
+#ifndef DRIFTD_AGENT_DAEMON_H
+#define DRIFTD_AGENT_DAEMON_H
+
+#include "agent/config.h"
+#include "agent/dataset.h"
+#include "agent/drift.h"
+#include "agent/notify.h"
+#include "agent/reader.h"
+#include "agent/window.h"
+#include "alerts/alert.h"
+#include "stats/baseline.h"
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Reasons a record is rejected, for driftd_records_rejected_total. */
+enum reject_reason {
+    REJ_INVALID_JSON,
+    REJ_NOT_OBJECT,
+    REJ_FIELD_COUNT,
+    REJ_TOO_LONG,
+    REJ_UNTERMINATED_QUOTE,
+    REJ_OTHER,
+    REJ_COUNT
+};
+extern const char *const reject_reason_names[REJ_COUNT];
+enum reject_reason reject_reason_of(const char *msg);
+
+struct daemon;
+
+/* One configured input and its counters. */
+struct source {
+    struct daemon *d;
+    const struct input_conf *conf; /* points into d->cfg; refreshed on reload */
+    enum input_type type;
+    char *name; /* "http", "tail:/path", "stdin" */
+    uint64_t records, rejected, reasons[REJ_COUNT], checked;
+    /* stdin and tail */
+    struct reader *reader;
+    long *colmap;
+    size_t cap_colmap;
+    struct event *ev;
+    /* tail */
+    struct tail *tail;
+};
+
+struct daemon {
+    struct event_base *base;
+    struct config cfg;
+    char *config_path;
+    struct stats_baseline *b;
+    struct window *win;
+    struct dataset *ds;
+    struct notify *notify;
+    struct alerts *alerts;
+    char *token; /* ingest bearer token, or NULL */
+
+    struct evhttp *http;
+    struct evhttp_bound_socket *sock;
+    char listen_addr[128]; /* as bound: host:port */
+
+    struct source *inputs;
+    size_t n_inputs;
+    struct source *http_input; /* or NULL */
+
+    struct event *sig_hup, *sig_term, *sig_int, *window_timer, *tick, *watchdog;
+    bool ready, stopping, reload_pending;
+    double started;
+
+    /* last evaluation */
+    uint64_t windows_evaluated, next_window_id;
+    double last_eval_at;
+    char *last_json; /* report + window, as JSON object text */
+    struct report *last;
+    bool window_extended;
+    uint64_t sampled_total;
+    bool state_dirty;
+    uint64_t consecutive_drift;
+};
+
+/* Time in seconds since the epoch; replaceable in tests. */
+extern double (*daemon_now)(void);
+
+int daemon_setup(struct daemon *d, struct event_base *base, const char *config_path);
+void daemon_teardown(struct daemon *d);
+
+/* Feed a record from any input into the current window (closing it when full). */
+void daemon_record(struct daemon *d, struct source *in, const struct reader_record *rec,
+                   bool na_tokens);
+/* Note a rejected record of an input. */
+void daemon_reject(struct daemon *d, struct source *in, const char *msg);
+/* Map a new reader column to a baseline feature in a colmap; returns the
+ * reader callback's answer (0 keep, -1 ignore). */
+int daemon_map_column(struct daemon *d, long **colmap, size_t *cap, size_t index, const char *name,
+                      size_t len);
+
+/* Close the current window now and evaluate it; -1 when it has fewer than
+ * min_records (nothing changes). */
+int daemon_evaluate_now(struct daemon *d);
+/* Re-read config and baseline; on error keep the old ones and return -1
+ * with the errors in errs. */
+int daemon_reload(struct daemon *d, struct config_errors *errs);
+/* Begin a clean stop. */
+void daemon_stop(struct daemon *d);
+
+/* HTTP API (http.c). */
+int http_start(struct daemon *d);
+void http_stop(struct daemon *d);
+/* JSON of /v1/status, and the Prometheus text of /metrics. */
+void status_json(struct daemon *d, struct sbuf *out);
+void metrics_text(struct daemon *d, struct sbuf *out);
+
+/* Inputs (tail.c): name them (before state_load), start and stop the
+ * stream ones, free them. */
+int sources_init(struct daemon *d);
+int inputs_start(struct daemon *d);
+void inputs_stop(struct daemon *d);
+void source_free(struct source *in);
+/* Where a tail input is (device, inode, committed offset), and where to
+ * resume it after a restart. */
+void tail_position(const struct source *in, uint64_t *dev, uint64_t *ino, uint64_t *off);
+void tail_restore(struct source *in, uint64_t dev, uint64_t ino, uint64_t off);
+
+/* State under state_dir (state.c): load at start, save atomically. */
+int state_load(struct daemon *d);
+int state_save(struct daemon *d);
+
+#endif

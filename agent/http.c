@@ -1,0 +1,601 @@
+/*
+ * The HTTP API on evhttp (interface.md): ingest, evaluate, reload, status,
+ * metrics, health. Every answer is complete before the callback returns;
+ * nothing here blocks the loop beyond parsing the request body.
+ */
+#include "agent/daemon.h"
+
+#include "agent/log.h"
+
+#include <cjson/cJSON.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_REPORTED_ERRORS 10
+
+static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
+                  const char *body, size_t len)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (b == NULL) {
+        evhttp_send_error(req, 500, "out of memory");
+        return;
+    }
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
+    evbuffer_add(b, body, len);
+    evhttp_send_reply(req, code, reason, b);
+    evbuffer_free(b);
+}
+
+/* {"error": "..."} with a status. */
+static void reply_error(struct evhttp_request *req, int code, const char *reason, const char *msg)
+{
+    struct sbuf s;
+    sbuf_init(&s);
+    sbuf_adds(&s, "{\"error\": ");
+    sbuf_add_json_string(&s, msg, strlen(msg));
+    sbuf_adds(&s, "}\n");
+    reply(req, code, reason, "application/json", s.data ? s.data : "{}", s.len);
+    sbuf_free(&s);
+}
+
+static void reply_json(struct evhttp_request *req, int code, const char *reason, struct sbuf *s)
+{
+    if (sbuf_failed(s)) {
+        reply_error(req, 500, "Internal Server Error", "out of memory");
+        return;
+    }
+    reply(req, code, reason, "application/json", s->data, s->len);
+}
+
+/* Constant-time comparison, so the token cannot be guessed byte by byte. */
+static bool same_secret(const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b);
+    unsigned char diff = (unsigned char)(alen != blen);
+    for (size_t i = 0; i < alen; i++)
+        diff |= (unsigned char)(a[i] ^ b[i % (blen ? blen : 1)]);
+    return diff == 0;
+}
+
+/* Bearer-token check of a POST; answers 401 and returns false when it fails. */
+static bool authorized(struct daemon *d, struct evhttp_request *req)
+{
+    if (d->token == NULL)
+        return true;
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
+        const char *t = h + 7;
+        while (*t == ' ')
+            t++;
+        if (same_secret(t, strlen(t), d->token))
+            return true;
+    }
+    evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+                      "Bearer realm=\"driftd\"");
+    reply_error(req, 401, "Unauthorized", "missing or invalid bearer token");
+    return false;
+}
+
+enum body_kind { BODY_NDJSON, BODY_JSON, BODY_CSV, BODY_UNKNOWN };
+
+static enum body_kind body_kind_of(const char *ct)
+{
+    if (ct == NULL)
+        return BODY_UNKNOWN;
+    size_t n = strcspn(ct, "; \t");
+    struct {
+        const char *name;
+        enum body_kind k;
+    } m[] = {{"application/x-ndjson", BODY_NDJSON},
+             {"application/jsonl", BODY_NDJSON},
+             {"application/x-jsonlines", BODY_NDJSON},
+             {"application/json", BODY_JSON},
+             {"text/csv", BODY_CSV}};
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+        if (strlen(m[i].name) == n && strncasecmp(ct, m[i].name, n) == 0)
+            return m[i].k;
+    return BODY_UNKNOWN;
+}
+
+/* One ingest request. */
+struct ingest {
+    struct daemon *d;
+    struct source *in;
+    long *colmap;
+    size_t cap;
+    bool na_tokens;
+    uint64_t accepted, rejected;
+    struct sbuf errors;
+    unsigned nerrors;
+    uint64_t offset; /* records before this part of the body (JSON arrays) */
+};
+
+static int ingest_column(void *arg, size_t index, const char *name, size_t len)
+{
+    struct ingest *g = arg;
+    return daemon_map_column(g->d, &g->colmap, &g->cap, index, name, len);
+}
+
+static void ingest_record(void *arg, const struct reader_record *rec)
+{
+    struct ingest *g = arg;
+    g->accepted++;
+    g->in->colmap = g->colmap; /* daemon_record reads the input's map */
+    daemon_record(g->d, g->in, rec, g->na_tokens);
+    g->in->colmap = NULL;
+}
+
+static void ingest_error(void *arg, uint64_t line, uint64_t index, const char *msg)
+{
+    struct ingest *g = arg;
+    (void)line;
+    if (index == 0) { /* a CSV header problem, not a record */
+        if (g->nerrors < MAX_REPORTED_ERRORS) {
+            sbuf_adds(&g->errors,
+                      g->nerrors ? ", {\"record\": 0, \"error\": " : "{\"record\": 0, \"error\": ");
+            sbuf_add_json_string(&g->errors, msg, strlen(msg));
+            sbuf_addc(&g->errors, '}');
+            g->nerrors++;
+        }
+        return;
+    }
+    g->rejected++;
+    daemon_reject(g->d, g->in, msg);
+    if (g->nerrors < MAX_REPORTED_ERRORS) {
+        sbuf_printf(&g->errors, "%s{\"record\": %llu, \"error\": ", g->nerrors ? ", " : "",
+                    (unsigned long long)(index + g->offset));
+        sbuf_add_json_string(&g->errors, msg, strlen(msg));
+        sbuf_addc(&g->errors, '}');
+        g->nerrors++;
+    }
+}
+
+/* A JSON body (one object, or an array of objects): each element goes
+ * through the NDJSON reader as one line, so both paths check alike. */
+static void ingest_json(struct ingest *g, struct reader *r, const char *body, size_t len)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (root == NULL) {
+        reader_feed(r, body, len); /* reports invalid JSON as record 1 */
+        reader_finish(r);
+        return;
+    }
+    if (!cJSON_IsArray(root)) {
+        reader_feed(r, body, len);
+        reader_finish(r);
+        cJSON_Delete(root);
+        return;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, root)
+    {
+        char *text = cJSON_PrintUnformatted(e);
+        if (text == NULL) {
+            ingest_error(g, 1, 1, "out of memory");
+            continue;
+        }
+        /* one element per line: newlines inside strings are escaped by cJSON */
+        reader_feed(r, text, strlen(text));
+        reader_feed(r, "\n", 1);
+        free(text);
+    }
+    reader_finish(r);
+    cJSON_Delete(root);
+}
+
+static void handle_ingest(struct daemon *d, struct evhttp_request *req)
+{
+    if (d->http_input == NULL) {
+        reply_error(req, 404, "Not Found", "no http input is configured");
+        return;
+    }
+    if (!authorized(d, req))
+        return;
+    const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+    enum body_kind kind = body_kind_of(ct);
+    if (kind == BODY_UNKNOWN) {
+        reply_error(req, 415, "Unsupported Media Type",
+                    "Content-Type must be application/x-ndjson, application/jsonl, "
+                    "application/json or text/csv");
+        return;
+    }
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
+    if (len > 0 && body == NULL) {
+        reply_error(req, 500, "Internal Server Error", "out of memory");
+        return;
+    }
+    struct ingest g = {.d = d, .in = d->http_input, .na_tokens = kind == BODY_CSV};
+    sbuf_init(&g.errors);
+    struct reader_ops ops = {ingest_column, ingest_record, ingest_error};
+    struct reader *r = reader_new(kind == BODY_CSV ? READER_CSV : READER_NDJSON, NULL, &ops, &g);
+    if (r == NULL) {
+        reply_error(req, 500, "Internal Server Error", "out of memory");
+        return;
+    }
+    if (kind == BODY_JSON) {
+        ingest_json(&g, r, body, len);
+    } else {
+        reader_feed(r, body, len);
+        reader_finish(r);
+    }
+    reader_free(r);
+    free(g.colmap);
+    struct sbuf s;
+    sbuf_init(&s);
+    sbuf_printf(&s, "{\"accepted\": %llu, \"rejected\": %llu, \"checked\": %llu, \"errors\": [",
+                (unsigned long long)g.accepted, (unsigned long long)g.rejected,
+                (unsigned long long)(g.accepted + g.rejected));
+    if (g.errors.len)
+        sbuf_add(&s, g.errors.data, g.errors.len);
+    sbuf_adds(&s, "]}\n");
+    sbuf_free(&g.errors);
+    if (g.accepted == 0) {
+        /* nothing parseable: the body as a whole is bad */
+        if (len == 0)
+            reply_error(req, 400, "Bad Request", "empty body");
+        else
+            reply_json(req, 400, "Bad Request", &s);
+    } else {
+        reply_json(req, 202, "Accepted", &s);
+    }
+    sbuf_free(&s);
+}
+
+static void handle_evaluate(struct daemon *d, struct evhttp_request *req)
+{
+    if (!authorized(d, req))
+        return;
+    uint64_t records = window_records(d->win);
+    if (daemon_evaluate_now(d) != 0) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "window has %llu records, fewer than window.min_records (%llu)",
+                 (unsigned long long)records, (unsigned long long)d->cfg.window_min_records);
+        reply_error(req, 409, "Conflict", msg);
+        return;
+    }
+    struct sbuf s;
+    sbuf_init(&s);
+    sbuf_adds(&s, d->last_json);
+    sbuf_addc(&s, '\n');
+    reply_json(req, 200, "OK", &s);
+    sbuf_free(&s);
+}
+
+static void handle_reload(struct daemon *d, struct evhttp_request *req)
+{
+    if (!authorized(d, req))
+        return;
+    struct config_errors errs = {0};
+    struct sbuf s;
+    sbuf_init(&s);
+    if (daemon_reload(d, &errs) == 0) {
+        sbuf_adds(&s, "{\"reloaded\": true}\n");
+        reply_json(req, 200, "OK", &s);
+    } else {
+        sbuf_adds(&s, "{\"reloaded\": false, \"errors\": [");
+        for (size_t i = 0; i < errs.n; i++) {
+            if (i)
+                sbuf_adds(&s, ", ");
+            sbuf_add_json_string(&s, errs.msgs[i], strlen(errs.msgs[i]));
+        }
+        sbuf_adds(&s, "]}\n");
+        reply_json(req, 400, "Bad Request", &s);
+    }
+    sbuf_free(&s);
+    config_errors_free(&errs);
+}
+
+static void time_or_null(struct sbuf *s, double t)
+{
+    char buf[32];
+    if (!(t > 0)) {
+        sbuf_adds(s, "null");
+        return;
+    }
+    alert_time(t, buf, sizeof(buf));
+    sbuf_printf(s, "\"%s\"", buf);
+}
+
+void status_json(struct daemon *d, struct sbuf *s)
+{
+    double now = daemon_now();
+    sbuf_adds(s, "{\"model\": ");
+    sbuf_add_json_string(s, d->cfg.model, strlen(d->cfg.model));
+    sbuf_printf(s, ", \"version\": \"%s\", \"uptime_seconds\": %.0f,\n\"baseline\": {\"path\": ",
+                DRIFTD_VERSION, now - d->started);
+    sbuf_add_json_string(s, d->cfg.baseline, strlen(d->cfg.baseline));
+    sbuf_printf(s, ", \"features\": %zu, \"rows\": %llu, \"sample_rows\": %llu},\n",
+                d->b->nfeatures, (unsigned long long)d->b->rows,
+                (unsigned long long)d->b->sample_rows);
+    sbuf_printf(s, "\"window\": {\"id\": %llu, \"records\": %llu, \"sampled\": %zu, \"start\": ",
+                (unsigned long long)window_id(d->win), (unsigned long long)window_records(d->win),
+                window_sampled(d->win));
+    time_or_null(s, window_start(d->win));
+    sbuf_printf(s, ", \"extended\": %s, \"min_records\": %llu},\n",
+                d->window_extended ? "true" : "false",
+                (unsigned long long)d->cfg.window_min_records);
+    sbuf_printf(s, "\"windows_evaluated\": %llu,\n\"last_evaluation\": ",
+                (unsigned long long)d->windows_evaluated);
+    sbuf_adds(s, d->last_json ? d->last_json : "null");
+    sbuf_printf(
+        s, ",\n\"alerts\": {\"queued\": 0, \"sent\": %llu, \"failed\": 0, \"firing\": %s},\n",
+        (unsigned long long)alerts_sent(d->alerts), alerts_firing(d->alerts) ? "true" : "false");
+    sbuf_printf(s,
+                "\"retrain\": {\"configured\": %s, \"consecutive_drift\": %llu, "
+                "\"last_dispatch_at\": null, \"cooldown_until\": null, \"last_result\": null, "
+                "\"last_run_url\": null, \"run\": null},\n",
+                d->cfg.github.enabled ? "true" : "false", (unsigned long long)d->consecutive_drift);
+    sbuf_adds(s, "\"inputs\": [");
+    for (size_t i = 0; i < d->n_inputs; i++) {
+        struct source *in = &d->inputs[i];
+        sbuf_adds(s, i ? ", {\"type\": " : "{\"type\": ");
+        const char *t = in->type == INPUT_HTTP ? "http" : in->type == INPUT_TAIL ? "tail" : "stdin";
+        sbuf_add_json_string(s, t, strlen(t));
+        if (in->type == INPUT_TAIL) {
+            sbuf_adds(s, ", \"path\": ");
+            sbuf_add_json_string(s, in->conf->path, strlen(in->conf->path));
+        }
+        sbuf_printf(s, ", \"records\": %llu, \"rejected\": %llu, \"checked\": %llu",
+                    (unsigned long long)in->records, (unsigned long long)in->rejected,
+                    (unsigned long long)in->checked);
+        sbuf_adds(s, ", \"rejected_by_reason\": {");
+        bool first = true;
+        for (int r = 0; r < REJ_COUNT; r++) {
+            if (in->reasons[r] == 0)
+                continue;
+            sbuf_printf(s, "%s\"%s\": %llu", first ? "" : ", ", reject_reason_names[r],
+                        (unsigned long long)in->reasons[r]);
+            first = false;
+        }
+        sbuf_adds(s, "}}");
+    }
+    sbuf_adds(s, "],\n\"ready\": ");
+    sbuf_adds(s, d->ready ? "true" : "false");
+    sbuf_adds(s, "}\n");
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void label(struct sbuf *s, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            sbuf_addc(s, '\\'), sbuf_addc(s, *v);
+        else if (*v == '\n')
+            sbuf_adds(s, "\\n");
+        else
+            sbuf_addc(s, *v);
+    }
+}
+
+static void metric_head(struct sbuf *s, const char *name, const char *type, const char *help)
+{
+    sbuf_printf(s, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* name{model="m"[,k="v"]...} value */
+static void metric(struct sbuf *s, struct daemon *d, const char *name, const char *k1,
+                   const char *v1, const char *k2, const char *v2, double value)
+{
+    sbuf_printf(s, "%s{model=\"", name);
+    label(s, d->cfg.model);
+    if (k1 != NULL) {
+        sbuf_printf(s, "\",%s=\"", k1);
+        label(s, v1);
+    }
+    if (k2 != NULL) {
+        sbuf_printf(s, "\",%s=\"", k2);
+        label(s, v2);
+    }
+    sbuf_adds(s, "\"} ");
+    if (isnan(value))
+        sbuf_adds(s, "NaN");
+    else if (isinf(value))
+        sbuf_adds(s, value > 0 ? "+Inf" : "-Inf");
+    else
+        sbuf_printf(s, "%.17g", value);
+    sbuf_addc(s, '\n');
+}
+
+void metrics_text(struct daemon *d, struct sbuf *s)
+{
+    metric_head(s, "driftd_records_received_total", "counter", "Records accepted per input.");
+    for (size_t i = 0; i < d->n_inputs; i++)
+        metric(s, d, "driftd_records_received_total", "input", d->inputs[i].name, NULL, NULL,
+               (double)d->inputs[i].records);
+    metric_head(s, "driftd_records_rejected_total", "counter",
+                "Records rejected per input and reason.");
+    for (size_t i = 0; i < d->n_inputs; i++)
+        for (int r = 0; r < REJ_COUNT; r++)
+            metric(s, d, "driftd_records_rejected_total", "input", d->inputs[i].name, "reason",
+                   reject_reason_names[r], (double)d->inputs[i].reasons[r]);
+    metric_head(s, "driftd_records_sampled_total", "counter",
+                "Records kept in evaluated windows' samples.");
+    metric(s, d, "driftd_records_sampled_total", NULL, NULL, NULL, NULL, (double)d->sampled_total);
+    metric_head(s, "driftd_windows_evaluated_total", "counter", "Windows evaluated.");
+    metric(s, d, "driftd_windows_evaluated_total", NULL, NULL, NULL, NULL,
+           (double)d->windows_evaluated);
+    metric_head(s, "driftd_last_evaluation_timestamp_seconds", "gauge",
+                "Time of the last evaluation (0: none yet).");
+    metric(s, d, "driftd_last_evaluation_timestamp_seconds", NULL, NULL, NULL, NULL,
+           d->last_eval_at);
+    if (d->last != NULL) {
+        const struct report *r = d->last;
+        metric_head(s, "driftd_feature_drift", "gauge", "1 when the feature drifted.");
+        for (size_t i = 0; i < r->n; i++)
+            metric(s, d, "driftd_feature_drift", "feature", r->features[i].name, NULL, NULL,
+                   r->features[i].r.drift);
+        metric_head(s, "driftd_feature_score", "gauge", "Statistic of the feature's test.");
+        for (size_t i = 0; i < r->n; i++)
+            metric(s, d, "driftd_feature_score", "feature", r->features[i].name, "test",
+                   stats_test_info(r->features[i].r.test)->name, r->features[i].r.statistic);
+        metric_head(s, "driftd_feature_p_value", "gauge", "p-value of the feature's test.");
+        for (size_t i = 0; i < r->n; i++)
+            if (stats_test_info(r->features[i].r.test)->has_p)
+                metric(s, d, "driftd_feature_p_value", "feature", r->features[i].name, "test",
+                       stats_test_info(r->features[i].r.test)->name, r->features[i].r.p_value);
+        metric_head(s, "driftd_feature_missing_ratio", "gauge", "Missing share of the feature.");
+        for (size_t i = 0; i < r->n; i++)
+            metric(s, d, "driftd_feature_missing_ratio", "feature", r->features[i].name, NULL, NULL,
+                   r->features[i].quality[Q_MISSING]);
+        metric_head(s, "driftd_dataset_drift", "gauge", "1 when the dataset drifted.");
+        metric(s, d, "driftd_dataset_drift", NULL, NULL, NULL, NULL, r->dataset.drift);
+        metric_head(s, "driftd_dataset_drift_share", "gauge", "Share of drifted features.");
+        metric(s, d, "driftd_dataset_drift_share", NULL, NULL, NULL, NULL, r->dataset.share);
+    }
+    metric_head(s, "driftd_alerts_sent_total", "counter", "Alerts handed to each sink.");
+    for (size_t i = 0; i < d->cfg.n_sinks; i++)
+        if (d->cfg.sinks[i].type == SINK_LOG)
+            metric(s, d, "driftd_alerts_sent_total", "sink", "log", NULL, NULL,
+                   (double)alerts_sent(d->alerts));
+    metric_head(s, "driftd_alerts_failed_total", "counter", "Alerts that failed per sink.");
+    for (size_t i = 0; i < d->cfg.n_sinks; i++)
+        if (d->cfg.sinks[i].type == SINK_LOG)
+            metric(s, d, "driftd_alerts_failed_total", "sink", "log", NULL, NULL, 0);
+    metric_head(s, "driftd_alert_queue_depth", "gauge", "Alerts waiting for delivery.");
+    metric(s, d, "driftd_alert_queue_depth", NULL, NULL, NULL, NULL, 0);
+    metric_head(s, "driftd_retrain_dispatches_total", "counter", "Workflow dispatches by result.");
+    const char *results[] = {"ok", "failed", "dry_run"};
+    for (int i = 0; i < 3; i++)
+        metric(s, d, "driftd_retrain_dispatches_total", "result", results[i], NULL, NULL, 0);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    struct daemon *d = arg;
+    const char *uri = evhttp_request_get_uri(req);
+    enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+    char path[256];
+    size_t n = strcspn(uri, "?#");
+    if (n >= sizeof(path)) {
+        reply_error(req, 414, "URI Too Long", "path too long");
+        return;
+    }
+    memcpy(path, uri, n);
+    path[n] = '\0';
+    bool get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD, post = cmd == EVHTTP_REQ_POST;
+
+    if (strcmp(path, "/healthz") == 0 && get) {
+        reply(req, 200, "OK", "text/plain; charset=utf-8", "ok\n", 3);
+        return;
+    }
+    if (d->stopping) {
+        reply_error(req, 503, "Service Unavailable", "shutting down");
+        return;
+    }
+    if (strcmp(path, "/readyz") == 0 && get) {
+        if (d->ready)
+            reply(req, 200, "OK", "text/plain; charset=utf-8", "ready\n", 6);
+        else
+            reply(req, 503, "Service Unavailable", "text/plain; charset=utf-8", "not ready\n", 10);
+        return;
+    }
+    struct sbuf s;
+    sbuf_init(&s);
+    if (strcmp(path, "/metrics") == 0 && get) {
+        metrics_text(d, &s);
+        if (sbuf_failed(&s))
+            reply_error(req, 500, "Internal Server Error", "out of memory");
+        else
+            reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", s.data, s.len);
+    } else if (strcmp(path, "/v1/status") == 0 && get) {
+        status_json(d, &s);
+        reply_json(req, 200, "OK", &s);
+    } else if (strcmp(path, "/v1/ingest") == 0 && post) {
+        handle_ingest(d, req);
+    } else if (strcmp(path, "/v1/evaluate") == 0 && post) {
+        handle_evaluate(d, req);
+    } else if (strcmp(path, "/v1/reload") == 0 && post) {
+        handle_reload(d, req);
+    } else if (strcmp(path, "/v1/ingest") == 0 || strcmp(path, "/v1/evaluate") == 0 ||
+               strcmp(path, "/v1/reload") == 0) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+        reply_error(req, 405, "Method Not Allowed", "use POST");
+    } else if (strcmp(path, "/v1/status") == 0 || strcmp(path, "/metrics") == 0 ||
+               strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+        reply_error(req, 405, "Method Not Allowed", "use GET");
+    } else {
+        reply_error(req, 404, "Not Found", "no such endpoint");
+    }
+    sbuf_free(&s);
+}
+
+int http_start(struct daemon *d)
+{
+    char host[128];
+    const char *colon = strrchr(d->cfg.listen, ':');
+    size_t hl = (size_t)(colon - d->cfg.listen);
+    if (hl >= sizeof(host))
+        hl = sizeof(host) - 1;
+    memcpy(host, d->cfg.listen, hl);
+    host[hl] = '\0';
+    /* [::1]:9107 */
+    char *h = host;
+    if (h[0] == '[' && hl > 1 && h[hl - 1] == ']') {
+        h[hl - 1] = '\0';
+        h++;
+    }
+    ev_uint16_t port = (ev_uint16_t)atoi(colon + 1);
+    if ((d->http = evhttp_new(d->base)) == NULL) {
+        log_err("cannot create the HTTP server");
+        return -1;
+    }
+    evhttp_set_max_body_size(d->http, (ev_ssize_t)d->cfg.max_body_bytes);
+    evhttp_set_max_headers_size(d->http, 64 * 1024);
+    evhttp_set_timeout(d->http, 60);
+    evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+                                            EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+    evhttp_set_gencb(d->http, on_request, d);
+    d->sock = evhttp_bind_socket_with_handle(d->http, h, port);
+    if (d->sock == NULL) {
+        log_err("listen %s: cannot bind (address in use, or not an address of this host)",
+                d->cfg.listen);
+        return -1;
+    }
+    /* The bound port (listen port 0 picks a free one). */
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    evutil_socket_t fd = evhttp_bound_socket_get_fd(d->sock);
+    char addr[64] = "?";
+    int bport = port;
+    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+            evutil_inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
+            bport = ntohs(sin->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+            evutil_inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
+            bport = ntohs(sin6->sin6_port);
+        }
+    }
+    snprintf(d->listen_addr, sizeof(d->listen_addr), "%s%s%s:%d", strchr(addr, ':') ? "[" : "",
+             addr, strchr(addr, ':') ? "]" : "", bport);
+    /* Tests and scripts read the port from here when they ask for port 0. */
+    char pf[4096];
+    snprintf(pf, sizeof(pf), "%s/listen", d->cfg.state_dir);
+    FILE *f = fopen(pf, "w");
+    if (f != NULL) {
+        fprintf(f, "%s\n", d->listen_addr);
+        fclose(f);
+    }
+    return 0;
+}
+
+void http_stop(struct daemon *d)
+{
+    if (d->http != NULL)
+        evhttp_free(d->http);
+    d->http = NULL;
+    d->sock = NULL;
+}

@@ -1,0 +1,23 @@
+/*
+ * Logging to stderr. Under journald ($JOURNAL_STREAM names our stderr) each
+ * line starts with a <N> syslog priority so the journal keeps the level;
+ * elsewhere lines carry a UTC timestamp and the level name.
+ */
+#ifndef DRIFTD_AGENT_LOG_H
+#define DRIFTD_AGENT_LOG_H
+
+enum log_level { LOG_ERR = 3, LOG_WARNING = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
+
+/* Decide the line format once, from the environment. */
+void log_init(void);
+/* Lines above this level are dropped (default LOG_INFO; DRIFTD_DEBUG=1: debug). */
+void log_set_level(enum log_level max);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+
+#endif

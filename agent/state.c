@@ -1,0 +1,146 @@
+/*
+ * State under state_dir/state.json, written atomically (temp file, fsync,
+ * rename): window numbering, the last evaluation, alert state, and per
+ * input its counters and, for tail inputs, the file position. Counters and
+ * positions are saved together, which is what makes tail counting exact.
+ */
+#include "agent/daemon.h"
+
+#include "agent/input.h"
+#include "agent/log.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *state_path(const struct daemon *d)
+{
+    size_t n = strlen(d->cfg.state_dir) + 16;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/state.json", d->cfg.state_dir);
+    return p;
+}
+
+int state_save(struct daemon *d)
+{
+    struct sbuf s;
+    sbuf_init(&s);
+    sbuf_printf(&s,
+                "{\"version\": 1, \"next_window_id\": %llu, \"windows_evaluated\": %llu, "
+                "\"sampled_total\": %llu, \"consecutive_drift\": %llu, \"last_eval_at\": %.3f,\n",
+                (unsigned long long)d->next_window_id, (unsigned long long)d->windows_evaluated,
+                (unsigned long long)d->sampled_total, (unsigned long long)d->consecutive_drift,
+                d->last_eval_at);
+    char *al = alerts_state_json(d->alerts);
+    sbuf_printf(&s, "\"alerts\": %s,\n\"inputs\": [", al ? al : "null");
+    free(al);
+    for (size_t i = 0; i < d->n_inputs; i++) {
+        struct source *in = &d->inputs[i];
+        sbuf_adds(&s, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
+        sbuf_add_json_string(&s, in->name, strlen(in->name));
+        sbuf_printf(&s, ", \"records\": %llu, \"rejected\": %llu, \"reasons\": [",
+                    (unsigned long long)in->records, (unsigned long long)in->rejected);
+        for (int r = 0; r < REJ_COUNT; r++)
+            sbuf_printf(&s, "%s%llu", r ? ", " : "", (unsigned long long)in->reasons[r]);
+        sbuf_adds(&s, "]");
+        if (in->type == INPUT_TAIL) {
+            uint64_t dev, ino, off;
+            tail_position(in, &dev, &ino, &off);
+            sbuf_printf(&s, ", \"dev\": %llu, \"ino\": %llu, \"offset\": %llu",
+                        (unsigned long long)dev, (unsigned long long)ino, (unsigned long long)off);
+        }
+        sbuf_adds(&s, "}");
+    }
+    sbuf_adds(&s, "],\n\"last_evaluation\": ");
+    sbuf_adds(&s, d->last_json ? d->last_json : "null");
+    sbuf_adds(&s, "}\n");
+    char *path = state_path(d);
+    int rc = -1;
+    if (sbuf_failed(&s) || path == NULL)
+        log_err("state: out of memory");
+    else if (write_file_atomic(path, s.data, s.len) != 0)
+        log_err("state: cannot write %s: %s", path, strerror(errno));
+    else
+        rc = 0;
+    if (rc == 0)
+        d->state_dirty = false;
+    free(path);
+    sbuf_free(&s);
+    return rc;
+}
+
+static uint64_t u64(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (uint64_t)v->valuedouble : 0;
+}
+
+int state_load(struct daemon *d)
+{
+    char *path = state_path(d);
+    size_t len;
+    char *text = path ? read_file(path, &len) : NULL;
+    if (text == NULL) {
+        if (errno != ENOENT)
+            log_warn("state: cannot read %s: %s; starting afresh", path ? path : "state.json",
+                     strerror(errno));
+        free(path);
+        return 0;
+    }
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!cJSON_IsObject(root) || u64(root, "version") != 1) {
+        log_warn("state: %s is not a driftd state file; starting afresh", path);
+        cJSON_Delete(root);
+        free(path);
+        return 0;
+    }
+    d->next_window_id = u64(root, "next_window_id");
+    if (d->next_window_id == 0)
+        d->next_window_id = 1;
+    d->windows_evaluated = u64(root, "windows_evaluated");
+    d->sampled_total = u64(root, "sampled_total");
+    d->consecutive_drift = u64(root, "consecutive_drift");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "last_eval_at");
+    d->last_eval_at = cJSON_IsNumber(v) ? v->valuedouble : 0;
+    const cJSON *al = cJSON_GetObjectItemCaseSensitive(root, "alerts");
+    if (cJSON_IsObject(al)) {
+        char *t = cJSON_PrintUnformatted(al);
+        if (t != NULL)
+            alerts_state_load(d->alerts, t, strlen(t));
+        free(t);
+    }
+    const cJSON *le = cJSON_GetObjectItemCaseSensitive(root, "last_evaluation");
+    if (cJSON_IsObject(le))
+        d->last_json = cJSON_PrintUnformatted(le);
+    const cJSON *ins = cJSON_GetObjectItemCaseSensitive(root, "inputs"), *e;
+    cJSON_ArrayForEach(e, ins)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
+        if (!cJSON_IsString(name))
+            continue;
+        for (size_t i = 0; i < d->n_inputs; i++) {
+            struct source *in = &d->inputs[i];
+            if (strcmp(in->name, name->valuestring) != 0)
+                continue;
+            in->records = u64(e, "records");
+            in->rejected = u64(e, "rejected");
+            const cJSON *rs = cJSON_GetObjectItemCaseSensitive(e, "reasons");
+            for (int r = 0; r < REJ_COUNT && cJSON_IsArray(rs); r++) {
+                const cJSON *x = cJSON_GetArrayItem(rs, r);
+                in->reasons[r] = cJSON_IsNumber(x) ? (uint64_t)x->valuedouble : 0;
+            }
+            if (in->type == INPUT_TAIL && cJSON_GetObjectItemCaseSensitive(e, "ino") != NULL)
+                tail_restore(in, u64(e, "dev"), u64(e, "ino"), u64(e, "offset"));
+        }
+    }
+    log_info("state: resumed from %s (next window %llu)", path,
+             (unsigned long long)d->next_window_id);
+    cJSON_Delete(root);
+    free(path);
+    return 0;
+}

@@ -1,0 +1,348 @@
+/*
+ * Stream inputs: `tail` follows a file as it grows (rotation by rename and
+ * by copytruncate, a file that does not exist yet, partial last lines) and
+ * `stdin` reads a pipe. The tail position saved in state is the byte after
+ * the last complete line fed, saved together with the record counters, so
+ * a restart (even after kill -9) neither re-reads nor skips a line.
+ */
+#include "agent/daemon.h"
+
+#include "agent/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TAIL_POLL_MS 200
+#define TAIL_CHUNK (1 << 20)
+#define TAIL_MAX_PER_TICK (64u << 20)
+
+struct tail {
+    struct source *src;
+    int fd;
+    dev_t dev;
+    ino_t ino;
+    uint64_t read_off; /* bytes read from the current file */
+    uint64_t line_off; /* just after the last newline fed */
+    bool have_saved;   /* state said where we were */
+    uint64_t saved_dev, saved_ino, saved_off;
+    bool seen_file; /* opened a file at least once (start: applies once) */
+    bool waiting_logged;
+    struct event *timer;
+    char *buf;
+};
+
+static int src_column(void *arg, size_t index, const char *name, size_t len)
+{
+    struct source *in = arg;
+    return daemon_map_column(in->d, &in->colmap, &in->cap_colmap, index, name, len);
+}
+
+static void src_record(void *arg, const struct reader_record *rec)
+{
+    struct source *in = arg;
+    daemon_record(in->d, in, rec, in->conf->format == READER_CSV);
+}
+
+static void src_error(void *arg, uint64_t line, uint64_t index, const char *msg)
+{
+    struct source *in = arg;
+    if (index == 0) {
+        log_warn("%s: line %llu: %s", in->name, (unsigned long long)line, msg);
+        return;
+    }
+    if (in->rejected < 10 || in->rejected % 10000 == 0)
+        log_warn("%s: line %llu: %s (record skipped; %llu so far)", in->name,
+                 (unsigned long long)line, msg, (unsigned long long)in->rejected + 1);
+    daemon_reject(in->d, in, msg);
+}
+
+static bool new_reader(struct source *in)
+{
+    static const struct reader_ops ops = {src_column, src_record, src_error};
+    reader_free(in->reader);
+    free(in->colmap);
+    in->colmap = NULL;
+    in->cap_colmap = 0;
+    in->reader = reader_new((enum reader_format)in->conf->format, NULL, &ops, in);
+    return in->reader != NULL;
+}
+
+/* Feed bytes and move the committed position to after the last newline. */
+static void tail_feed(struct tail *t, const char *p, size_t n)
+{
+    reader_feed(t->src->reader, p, n);
+    t->read_off += n;
+    for (size_t i = n; i > 0; i--) {
+        if (p[i - 1] == '\n') {
+            t->line_off = t->read_off - (n - i);
+            break;
+        }
+    }
+    t->src->d->state_dirty = true;
+}
+
+/* A CSV file resumed in the middle needs its header first. */
+static void feed_csv_header(struct tail *t)
+{
+    char hdr[65536];
+    ssize_t n = pread(t->fd, hdr, sizeof(hdr), 0);
+    if (n <= 0)
+        return;
+    char *nl = memchr(hdr, '\n', (size_t)n);
+    if (nl == NULL)
+        return;
+    reader_feed(t->src->reader, hdr, (size_t)(nl - hdr) + 1);
+}
+
+/* Offset just after the last newline before `size` (start: end). */
+static uint64_t last_line_end(int fd, uint64_t size)
+{
+    char buf[65536];
+    uint64_t end = size;
+    while (end > 0) {
+        size_t want = end > sizeof(buf) ? sizeof(buf) : (size_t)end;
+        ssize_t n = pread(fd, buf, want, (off_t)(end - want));
+        if (n <= 0)
+            return 0;
+        for (size_t i = (size_t)n; i > 0; i--)
+            if (buf[i - 1] == '\n')
+                return end - want + i;
+        end -= want;
+    }
+    return 0;
+}
+
+static bool tail_open(struct tail *t)
+{
+    struct source *in = t->src;
+    int fd = open(in->conf->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        if (!t->waiting_logged)
+            log_info("%s: waiting for the file (%s)", in->name, strerror(errno));
+        t->waiting_logged = true;
+        t->seen_file = true; /* a file that appears later is read whole */
+        return false;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (!t->waiting_logged)
+            log_warn("%s: not a regular file; waiting", in->name);
+        t->waiting_logged = true;
+        close(fd);
+        return false;
+    }
+    t->waiting_logged = false;
+    t->fd = fd;
+    t->dev = st.st_dev;
+    t->ino = st.st_ino;
+    uint64_t off = 0;
+    const char *why = "from the beginning";
+    if (t->have_saved && t->saved_dev == (uint64_t)st.st_dev &&
+        t->saved_ino == (uint64_t)st.st_ino && t->saved_off <= (uint64_t)st.st_size) {
+        off = t->saved_off;
+        why = "where it left off";
+    } else if (t->have_saved) {
+        why = t->saved_ino == (uint64_t)st.st_ino ? "from the beginning (truncated while stopped)"
+                                                  : "from the beginning (a new file)";
+    } else if (!t->seen_file && in->conf->start == START_END) {
+        off = last_line_end(fd, (uint64_t)st.st_size);
+        why = "at its end (start: end)";
+    }
+    t->have_saved = false;
+    t->seen_file = true;
+    if (!new_reader(in))
+        return false;
+    if (in->conf->format == READER_CSV && off > 0)
+        feed_csv_header(t);
+    t->read_off = t->line_off = off;
+    log_info("%s: following (inode %llu) %s, offset %llu", in->name, (unsigned long long)st.st_ino,
+             why, (unsigned long long)off);
+    return true;
+}
+
+static void tail_close(struct tail *t)
+{
+    if (t->fd >= 0)
+        close(t->fd);
+    t->fd = -1;
+}
+
+/* Read what is new; notice truncation and rotation. */
+static void tail_poll(evutil_socket_t fd_unused, short what, void *arg)
+{
+    struct tail *t = arg;
+    (void)fd_unused, (void)what;
+    if (t->src->d->stopping)
+        return;
+    if (t->fd < 0 && !tail_open(t))
+        return;
+    struct stat st;
+    if (fstat(t->fd, &st) == 0 && (uint64_t)st.st_size < t->read_off) {
+        log_notice("%s: truncated (copytruncate?); reading again from the start", t->src->name);
+        new_reader(t->src);
+        t->read_off = t->line_off = 0;
+    }
+    size_t total = 0;
+    for (;;) {
+        ssize_t n = pread(t->fd, t->buf, TAIL_CHUNK, (off_t)t->read_off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        tail_feed(t, t->buf, (size_t)n);
+        total += (size_t)n;
+        if (total >= TAIL_MAX_PER_TICK)
+            return; /* more next tick; keep the loop responsive */
+    }
+    /* At the end of the current file: has the path moved on? */
+    struct stat ps;
+    if (stat(t->src->conf->path, &ps) != 0 || ps.st_ino != t->ino || ps.st_dev != t->dev) {
+        log_notice("%s: rotated; finishing inode %llu and following the new file", t->src->name,
+                   (unsigned long long)t->ino);
+        reader_finish(t->src->reader); /* a last line without newline still counts */
+        tail_close(t);
+        t->have_saved = false;
+        t->seen_file = true;
+        tail_open(t);
+        if (t->fd >= 0) {
+            t->read_off = t->line_off = 0; /* a rotated-in file is read whole */
+            tail_poll(-1, 0, t);
+        }
+    }
+}
+
+static void stdin_read(evutil_socket_t fd, short what, void *arg)
+{
+    struct source *in = arg;
+    char buf[65536];
+    (void)what;
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        reader_finish(in->reader);
+        event_del(in->ev);
+        log_info("stdin: end of input (%llu records, %llu rejected)",
+                 (unsigned long long)in->records, (unsigned long long)in->rejected);
+        return;
+    }
+    reader_feed(in->reader, buf, (size_t)n);
+}
+
+int sources_init(struct daemon *d)
+{
+    d->inputs = calloc(d->cfg.n_inputs ? d->cfg.n_inputs : 1, sizeof(*d->inputs));
+    if (d->inputs == NULL)
+        return -1;
+    d->n_inputs = d->cfg.n_inputs;
+    for (size_t i = 0; i < d->n_inputs; i++) {
+        struct source *in = &d->inputs[i];
+        in->d = d;
+        in->conf = &d->cfg.inputs[i];
+        in->type = in->conf->type;
+        size_t n = in->conf->path ? strlen(in->conf->path) + 6 : 8;
+        if ((in->name = malloc(n)) == NULL)
+            return -1;
+        snprintf(in->name, n, "%s%s",
+                 in->type == INPUT_HTTP    ? "http"
+                 : in->type == INPUT_STDIN ? "stdin"
+                                           : "tail:",
+                 in->type == INPUT_TAIL ? in->conf->path : "");
+    }
+    return 0;
+}
+
+int inputs_start(struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_inputs; i++) {
+        struct source *in = &d->inputs[i];
+        if (in->type == INPUT_HTTP) {
+            d->http_input = in;
+        } else if (in->type == INPUT_STDIN) {
+            if (!new_reader(in))
+                return -1;
+            in->ev = event_new(d->base, STDIN_FILENO, EV_READ | EV_PERSIST, stdin_read, in);
+            if (in->ev == NULL || event_add(in->ev, NULL) != 0)
+                return -1;
+        } else {
+            struct tail *t = in->tail;
+            if (t == NULL) {
+                t = calloc(1, sizeof(*t));
+                if (t == NULL)
+                    return -1;
+                t->fd = -1;
+                in->tail = t;
+            }
+            t->src = in;
+            t->buf = malloc(TAIL_CHUNK);
+            t->timer = event_new(d->base, -1, EV_PERSIST, tail_poll, t);
+            struct timeval tv = {0, TAIL_POLL_MS * 1000};
+            if (t->buf == NULL || t->timer == NULL || event_add(t->timer, &tv) != 0)
+                return -1;
+            tail_poll(-1, 0, t);
+        }
+    }
+    return 0;
+}
+
+void inputs_stop(struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_inputs; i++) {
+        struct source *in = &d->inputs[i];
+        if (in->ev != NULL)
+            event_free(in->ev);
+        in->ev = NULL;
+        if (in->tail != NULL) {
+            if (in->tail->timer != NULL)
+                event_free(in->tail->timer);
+            in->tail->timer = NULL;
+        }
+    }
+}
+
+void tail_position(const struct source *in, uint64_t *dev, uint64_t *ino, uint64_t *off)
+{
+    const struct tail *t = in->tail;
+    if (t == NULL || t->fd < 0) {
+        *dev = t && t->have_saved ? t->saved_dev : 0;
+        *ino = t && t->have_saved ? t->saved_ino : 0;
+        *off = t && t->have_saved ? t->saved_off : 0;
+        return;
+    }
+    *dev = (uint64_t)t->dev;
+    *ino = (uint64_t)t->ino;
+    *off = t->line_off;
+}
+
+void tail_restore(struct source *in, uint64_t dev, uint64_t ino, uint64_t off)
+{
+    if (in->tail == NULL) {
+        in->tail = calloc(1, sizeof(*in->tail));
+        if (in->tail == NULL)
+            return;
+        in->tail->fd = -1;
+    }
+    in->tail->have_saved = true;
+    in->tail->saved_dev = dev;
+    in->tail->saved_ino = ino;
+    in->tail->saved_off = off;
+}
+
+void source_free(struct source *in)
+{
+    reader_free(in->reader);
+    free(in->colmap);
+    free(in->name);
+    if (in->tail != NULL) {
+        if (in->tail->fd >= 0)
+            close(in->tail->fd);
+        free(in->tail->buf);
+        free(in->tail);
+    }
+    memset(in, 0, sizeof(*in));
+}

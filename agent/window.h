@@ -1,0 +1,48 @@
+/*
+ * An evaluation window: counts every record offered and keeps a uniform
+ * reservoir of at most `sample` of them (Algorithm L), so memory is fixed
+ * by the configuration, whatever the traffic.
+ */
+#ifndef DRIFTD_AGENT_WINDOW_H
+#define DRIFTD_AGENT_WINDOW_H
+
+#include "agent/dataset.h"
+#include "agent/reader.h"
+#include "stats/baseline.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct window;
+
+/* A window for the features of b keeping `sample` records; NULL on ENOMEM. */
+struct window *window_new(const struct stats_baseline *b, size_t sample, uint64_t seed);
+void window_free(struct window *w);
+
+/* Use another baseline with the same features (names and kinds, same
+ * order) without losing the sample. */
+void window_set_baseline(struct window *w, const struct stats_baseline *b);
+
+/* Start window `id` at time `start` (seconds since the epoch), empty. */
+void window_reset(struct window *w, uint64_t id, double start);
+
+/* Offer one record: colmap maps the record's cells to baseline features
+ * (-1: not a feature). Returns true when the reservoir kept it. */
+bool window_add(struct window *w, const long *colmap, const struct reader_record *rec,
+                bool na_tokens);
+
+/* Count a record the reservoir skips without looking at it. */
+void window_count_unread(struct window *w, uint64_t n);
+
+/* How many of the next records the reservoir will not keep. */
+uint64_t window_skip(const struct window *w);
+
+/* Fill ds (cleared first) with the sampled records. */
+bool window_dataset(const struct window *w, struct dataset *ds);
+
+uint64_t window_id(const struct window *w);
+uint64_t window_records(const struct window *w);
+size_t window_sampled(const struct window *w);
+double window_start(const struct window *w);
+
+#endif

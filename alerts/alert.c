@@ -1,0 +1,259 @@
+#include "alerts/alert.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_SINKS 32
+
+struct alerts {
+    char *model;
+    uint64_t resolve_after;
+    double repeat_seconds;
+    struct {
+        const struct alert_sink_ops *ops;
+        void *ctx;
+    } sinks[MAX_SINKS];
+    size_t nsinks;
+
+    bool firing;
+    uint64_t clean; /* clean windows in a row while firing */
+    double starts_at, last_sent;
+    char fingerprint[17];
+    uint64_t sent;
+    /* the latest drifted window, for reminders between windows */
+    struct alert_decision last;
+    struct alert_feature *last_features;
+    char **last_names;
+};
+
+/* 64-bit FNV-1a of the alert's identity (model + alertname), in hex: the
+ * same drift episode of the same model always has the same fingerprint. */
+static void fingerprint(const char *model, char out[17])
+{
+    uint64_t h = 1469598103934665603ULL;
+    const char *parts[] = {model, "\x1f", "DataDrift"};
+    for (size_t p = 0; p < 3; p++)
+        for (const char *s = parts[p]; *s; s++) {
+            h ^= (unsigned char)*s;
+            h *= 1099511628211ULL;
+        }
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+struct alerts *alerts_new(const struct alerts_conf *conf)
+{
+    struct alerts *a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return NULL;
+    a->starts_at = NAN;
+    alerts_configure(a, conf);
+    return a;
+}
+
+static void clear_last(struct alerts *a)
+{
+    for (size_t i = 0; i < a->last.nfeatures; i++)
+        free(a->last_names[2 * i]), free(a->last_names[2 * i + 1]);
+    free(a->last_names);
+    free(a->last_features);
+    a->last_names = NULL;
+    a->last_features = NULL;
+    memset(&a->last, 0, sizeof(a->last));
+}
+
+void alerts_free(struct alerts *a)
+{
+    if (a == NULL)
+        return;
+    clear_last(a);
+    free(a->model);
+    free(a);
+}
+
+void alerts_configure(struct alerts *a, const struct alerts_conf *conf)
+{
+    free(a->model);
+    a->model = strdup(conf->model != NULL ? conf->model : "model");
+    a->resolve_after = conf->resolve_after ? conf->resolve_after : 1;
+    a->repeat_seconds = conf->repeat_seconds > 0 ? conf->repeat_seconds : 14400;
+    fingerprint(a->model, a->fingerprint);
+}
+
+int alerts_add_sink(struct alerts *a, const struct alert_sink_ops *ops, void *ctx)
+{
+    if (a->nsinks == MAX_SINKS)
+        return -1;
+    a->sinks[a->nsinks].ops = ops;
+    a->sinks[a->nsinks].ctx = ctx;
+    a->nsinks++;
+    return 0;
+}
+
+void alerts_clear_sinks(struct alerts *a)
+{
+    a->nsinks = 0;
+}
+
+/* Keep a copy of the decision so reminders can describe it later. */
+static void keep_last(struct alerts *a, const struct alert_decision *d)
+{
+    clear_last(a);
+    a->last = *d;
+    a->last.nfeatures = 0;
+    a->last_features = calloc(d->nfeatures ? d->nfeatures : 1, sizeof(*a->last_features));
+    a->last_names = calloc(2 * (d->nfeatures ? d->nfeatures : 1), sizeof(char *));
+    if (a->last_features == NULL || a->last_names == NULL)
+        return;
+    for (size_t i = 0; i < d->nfeatures; i++) {
+        a->last_features[i] = d->features[i];
+        a->last_names[2 * i] = strdup(d->features[i].name);
+        a->last_names[2 * i + 1] = strdup(d->features[i].test);
+        a->last_features[i].name = a->last_names[2 * i] ? a->last_names[2 * i] : "";
+        a->last_features[i].test = a->last_names[2 * i + 1] ? a->last_names[2 * i + 1] : "";
+        a->last.nfeatures = i + 1;
+    }
+    a->last.features = a->last_features;
+}
+
+static void emit(struct alerts *a, enum alert_status st, const struct alert_decision *d, double now,
+                 bool repeat)
+{
+    struct alert_event ev = {
+        .status = st,
+        .model = a->model,
+        .severity = "warning",
+        .fingerprint = a->fingerprint,
+        .starts_at = a->starts_at,
+        .ends_at = st == ALERT_RESOLVED ? now : NAN,
+        .repeat = repeat,
+        .decision = d,
+    };
+    for (size_t i = 0; i < a->nsinks; i++)
+        a->sinks[i].ops->event(a->sinks[i].ctx, &ev);
+    a->sent++;
+    a->last_sent = now;
+}
+
+void alerts_window(struct alerts *a, const struct alert_decision *d, double now)
+{
+    if (d->drift) {
+        a->clean = 0;
+        keep_last(a, d);
+        if (!a->firing) {
+            a->firing = true;
+            a->starts_at = d->window.end > 0 ? d->window.end : now;
+            emit(a, ALERT_FIRING, d, now, false);
+        } else if (now - a->last_sent >= a->repeat_seconds) {
+            emit(a, ALERT_FIRING, d, now, true);
+        }
+        return;
+    }
+    if (!a->firing)
+        return;
+    if (++a->clean >= a->resolve_after) {
+        emit(a, ALERT_RESOLVED, d, now, false);
+        a->firing = false;
+        a->clean = 0;
+        a->starts_at = NAN;
+    }
+}
+
+void alerts_tick(struct alerts *a, double now)
+{
+    if (a->firing && a->last_features != NULL && now - a->last_sent >= a->repeat_seconds)
+        emit(a, ALERT_FIRING, &a->last, now, true);
+}
+
+bool alerts_firing(const struct alerts *a)
+{
+    return a->firing;
+}
+
+uint64_t alerts_sent(const struct alerts *a)
+{
+    return a->sent;
+}
+
+char *alerts_state_json(const struct alerts *a)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf),
+             "{\"firing\": %s, \"clean\": %llu, \"starts_at\": %.3f, \"last_sent\": %.3f, "
+             "\"sent\": %llu}",
+             a->firing ? "true" : "false", (unsigned long long)a->clean,
+             isnan(a->starts_at) ? 0.0 : a->starts_at, a->last_sent, (unsigned long long)a->sent);
+    return strdup(buf);
+}
+
+void alerts_state_load(struct alerts *a, const char *json, size_t len)
+{
+    cJSON *j = cJSON_ParseWithLength(json, len);
+    if (j == NULL)
+        return;
+    const cJSON *v;
+    if ((v = cJSON_GetObjectItem(j, "firing")) != NULL)
+        a->firing = cJSON_IsTrue(v);
+    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "clean")))
+        a->clean = (uint64_t)v->valuedouble;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "starts_at")))
+        a->starts_at = v->valuedouble > 0 ? v->valuedouble : NAN;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "last_sent")))
+        a->last_sent = v->valuedouble;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "sent")))
+        a->sent = (uint64_t)v->valuedouble;
+    cJSON_Delete(j);
+}
+
+void alert_time(double t, char *buf, size_t len)
+{
+    time_t s = (time_t)floor(t);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void alert_summary(const struct alert_event *ev, char *buf, size_t len)
+{
+    const struct alert_decision *d = ev->decision;
+    int n;
+    if (ev->status == ALERT_RESOLVED) {
+        snprintf(buf, len, "Data drift on %s resolved: %zu of %zu features drifted", ev->model,
+                 d->drifted, d->total);
+        return;
+    }
+    n = snprintf(buf, len, "Data drift on %s: %zu of %zu features drifted (", ev->model, d->drifted,
+                 d->total);
+    bool first = true;
+    for (size_t i = 0; i < d->nfeatures && n > 0 && (size_t)n < len; i++) {
+        if (!d->features[i].drift)
+            continue;
+        n += snprintf(buf + n, len - (size_t)n, "%s%s", first ? "" : ", ", d->features[i].name);
+        first = false;
+    }
+    if (n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, ")");
+}
+
+static void log_event(void *ctx, const struct alert_event *ev)
+{
+    char summary[1024], start[32], line[1400];
+    void (*out)(int, const char *) = (void (*)(int, const char *))ctx;
+
+    alert_summary(ev, summary, sizeof(summary));
+    alert_time(ev->starts_at, start, sizeof(start));
+    snprintf(line, sizeof(line), "alert %s%s: %s [model=%s fingerprint=%s window=%llu since=%s]",
+             ev->status == ALERT_FIRING ? "firing" : "resolved", ev->repeat ? " (repeat)" : "",
+             summary, ev->model, ev->fingerprint, (unsigned long long)ev->decision->window.id,
+             start);
+    /* warning (4) while firing, notice (5) when resolved: syslog levels. */
+    if (out != NULL)
+        out(ev->status == ALERT_FIRING ? 4 : 5, line);
+    else
+        fprintf(stderr, "%s\n", line);
+}
+
+const struct alert_sink_ops alert_log_sink = {"log", log_event};

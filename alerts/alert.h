@@ -1,0 +1,91 @@
+/*
+ * Alert state per model (interface.md "Alerts"): fires when an evaluated
+ * window shows dataset drift, repeats every repeat_seconds while firing,
+ * resolves after resolve_after clean windows. Events go to every sink; the
+ * log sink writes one line per alert. The agent hands in decisions through
+ * the plain structs below, so this side knows nothing of the agent.
+ */
+#ifndef DRIFTD_ALERTS_ALERT_H
+#define DRIFTD_ALERTS_ALERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct alert_feature {
+    const char *name, *test;
+    double statistic, p_value, threshold;
+    bool drift;
+};
+
+struct alert_window {
+    uint64_t id, records, sampled;
+    double start, end; /* seconds since the epoch */
+};
+
+/* The outcome of one evaluated window. */
+struct alert_decision {
+    bool drift;
+    double share, drift_share;
+    size_t drifted, total;
+    const struct alert_feature *features; /* every feature, baseline order */
+    size_t nfeatures;
+    struct alert_window window;
+};
+
+enum alert_status { ALERT_FIRING, ALERT_RESOLVED };
+
+/* What a sink receives. Pointers are valid during the call only. */
+struct alert_event {
+    enum alert_status status;
+    const char *model, *severity, *fingerprint;
+    double starts_at, ends_at;             /* ends_at NAN while firing */
+    bool repeat;                           /* a reminder of an alert already sent */
+    const struct alert_decision *decision; /* the window behind it */
+};
+
+/* A sink: one table of callbacks (Fluent Bit's output plugins). */
+struct alert_sink_ops {
+    const char *name;
+    void (*event)(void *ctx, const struct alert_event *ev);
+};
+
+struct alerts_conf {
+    const char *model;
+    uint64_t resolve_after;
+    double repeat_seconds;
+};
+
+struct alerts;
+
+struct alerts *alerts_new(const struct alerts_conf *conf);
+void alerts_free(struct alerts *a);
+/* Take new settings (reload); the firing state stays. The strings are copied. */
+void alerts_configure(struct alerts *a, const struct alerts_conf *conf);
+/* Add a sink; ctx belongs to the caller. Returns 0 or -1. */
+int alerts_add_sink(struct alerts *a, const struct alert_sink_ops *ops, void *ctx);
+void alerts_clear_sinks(struct alerts *a);
+
+/* Feed the decision of a window evaluated at `now`. */
+void alerts_window(struct alerts *a, const struct alert_decision *d, double now);
+/* Called now and then: repeats a firing alert when repeat_seconds passed. */
+void alerts_tick(struct alerts *a, double now);
+
+bool alerts_firing(const struct alerts *a);
+uint64_t alerts_sent(const struct alerts *a);
+
+/* State that survives restarts, as a JSON object text / from cJSON text. */
+char *alerts_state_json(const struct alerts *a);
+void alerts_state_load(struct alerts *a, const char *json, size_t len);
+
+/* The built-in log sink; its ctx is a void (*)(int syslog_level, const char
+ * *line) that writes the line (NULL: plain stderr). */
+extern const struct alert_sink_ops alert_log_sink;
+
+/* "Data drift on MODEL: 3 of 5 features drifted (a, b, c)" into buf. */
+void alert_summary(const struct alert_event *ev, char *buf, size_t len);
+
+/* RFC 3339 UTC time with seconds ("2026-11-26T08:00:00Z"). */
+void alert_time(double t, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * libFuzzer target: the baseline parser and writer (stats/baseline.c).
+ * Whatever parses must obey what baseline.h promises (sorted samples and
+ * categories, counts that add up), serialise, parse back, and serialise to
+ * the same bytes. What does not parse must say why, within the buffer given
+ * for the message, however small.
+ */
+#include "stats/baseline.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* The promises of struct stats_baseline, checked field by field. */
+static void check_baseline(const struct stats_baseline *b)
+{
+    FUZZ_CHECK(b->nfeatures > 0 && b->features != NULL);
+    FUZZ_CHECK(b->sample_rows <= b->rows);
+    for (size_t i = 0; i < b->nfeatures; i++) {
+        const struct stats_bfeature *f = &b->features[i];
+        FUZZ_CHECK(f->name != NULL && f->name[0] != '\0');
+        FUZZ_CHECK(stats_baseline_find(b, f->name) == (int)i);
+        FUZZ_CHECK(f->count + f->missing == b->rows);
+        uint64_t in_sample = f->sample_missing;
+        if (f->kind == STATS_NUMERICAL) {
+            FUZZ_CHECK(f->n_sample <= f->count);
+            FUZZ_CHECK(f->count == 0 || f->min <= f->max);
+            for (size_t j = 0; j < f->n_sample; j++) {
+                FUZZ_CHECK(isfinite(f->sample[j]));
+                FUZZ_CHECK(j == 0 || f->sample[j - 1] <= f->sample[j]);
+            }
+            in_sample += f->n_sample;
+        } else {
+            FUZZ_CHECK(f->kind == STATS_CATEGORICAL);
+            uint64_t total = 0;
+            for (size_t j = 0; j < f->n_cats; j++) {
+                FUZZ_CHECK(f->cats[j] != NULL);
+                FUZZ_CHECK(j == 0 || strcmp(f->cats[j - 1], f->cats[j]) < 0);
+                FUZZ_CHECK(f->cat_sample[j] <= f->cat_count[j]);
+                FUZZ_CHECK(stats_bfeature_find_cat(f, f->cats[j], strlen(f->cats[j])) ==
+                           (long)j);
+                total += f->cat_count[j];
+                in_sample += f->cat_sample[j];
+            }
+            FUZZ_CHECK(total == f->count);
+        }
+        FUZZ_CHECK(in_sample == b->sample_rows);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct stats_baseline *b = NULL, *b2 = NULL;
+    char err[256];
+
+    /* The text as a caller hands it in: not NUL-terminated. */
+    memset(err, 0x55, sizeof(err));
+    if (stats_baseline_parse((const char *)data, size, "fuzz.json", &b, err, sizeof(err)) != 0) {
+        FUZZ_CHECK(b == NULL);
+        FUZZ_CHECK(memchr(err, '\0', sizeof(err)) != NULL);
+        FUZZ_CHECK(strncmp(err, "fuzz.json: ", 11) == 0 && err[11] != '\0');
+        /* A message cut to a tiny buffer stays terminated inside it. */
+        char small[8];
+        memset(small, 0x55, sizeof(small));
+        FUZZ_CHECK(stats_baseline_parse((const char *)data, size, "fuzz.json", &b, small + 1, 6) !=
+                   0);
+        FUZZ_CHECK(memchr(small + 1, '\0', 6) != NULL && small[0] == 0x55 && small[7] == 0x55);
+        return 0;
+    }
+    FUZZ_CHECK(b != NULL);
+    check_baseline(b);
+
+    size_t len1 = 0, len2 = 0;
+    char *s1 = stats_baseline_serialize(b, &len1);
+    FUZZ_CHECK(s1 != NULL && strlen(s1) == len1);
+    if (stats_baseline_parse(s1, len1, "round-trip", &b2, err, sizeof(err)) != 0) {
+        fprintf(stderr, "serialised baseline does not parse back: %s\n%s\n", err, s1);
+        abort();
+    }
+    check_baseline(b2);
+    char *s2 = stats_baseline_serialize(b2, &len2);
+    FUZZ_CHECK(s2 != NULL);
+    if (len1 != len2 || memcmp(s1, s2, len1) != 0) {
+        fprintf(stderr, "round trip changed the baseline:\n--- first\n%s\n--- second\n%s\n", s1, s2);
+        abort();
+    }
+    /* Same baseline, same bytes: serialising again is deterministic. */
+    char *s3 = stats_baseline_serialize(b, NULL);
+    FUZZ_CHECK(s3 != NULL && strcmp(s1, s3) == 0);
+    free(s3);
+    free(s2);
+    free(s1);
+    stats_baseline_free(b2);
+    stats_baseline_free(b);
+    return 0;
+}
