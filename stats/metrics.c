@@ -268,7 +268,7 @@ int stats_chisquare(const double *ref_counts, const double *cur_counts, size_t k
     double n1 = sum_of(ref_counts, k), n2 = sum_of(cur_counts, k), x2 = 0.0;
 
     *stat = *p = NAN;
-    if (k < 2 || n1 <= 0 || n2 <= 0)
+    if (n1 <= 0 || n2 <= 0)
         return -1;
     double norm = n2 / n1;
     size_t used = 0;

@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = config_parse(text, size, "fuzz.json", &c, &errs);
     FUZZ_CHECK(rc == 0 ? errs.n == 0 : errs.n > 0);
     for (size_t i = 0; i < errs.n; i++)
-        FUZZ_CHECK(errs.msgs[i] != NULL && strncmp(errs.msgs[i], "fuzz.json: ", 11) == 0);
+        FUZZ_CHECK(errs.msgs[i] != NULL && strncmp(errs.msgs[i], "fuzz.json:", 10) == 0);
     FUZZ_CHECK(c.path != NULL && strcmp(c.path, "fuzz.json") == 0);
     if (rc == 0) {
         FUZZ_CHECK(c.state_dir != NULL && c.listen != NULL && c.model != NULL);
