@@ -7,7 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <gsl/gsl_sort.h>
+#include "stats/sort.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,7 +306,7 @@ static bool finish_feature(struct build *b, size_t ci, const char *name, struct 
     if (col->kind == STATS_NUMERICAL) {
         f->count = col->n;
         if (col->n > 0) {
-            gsl_sort(col->vals, 1, col->n);
+            stats_sort(col->vals, col->n);
             double sum = 0, ss = 0;
             f->distinct = 1;
             for (size_t i = 0; i < col->n; i++) {
@@ -330,7 +330,7 @@ static bool finish_feature(struct build *b, size_t ci, const char *name, struct 
             else
                 f->sample[f->n_sample++] = v;
         }
-        gsl_sort(f->sample, 1, f->n_sample);
+        stats_sort(f->sample, f->n_sample);
         return true;
     }
     size_t k = col->cats != NULL ? dict_size(col->cats) : 0;

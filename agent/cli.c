@@ -8,6 +8,7 @@
 #include "agent/dataset.h"
 #include "agent/drift.h"
 #include "agent/input.h"
+#include "agent/prefetch.h"
 #include "agent/reader.h"
 
 #include <errno.h>
@@ -251,7 +252,7 @@ struct check_ctx {
     struct dataset *ds;
     struct diag diag;
     long *colmap; /* reader column -> baseline feature, -1 */
-    size_t cap;
+    size_t cap, ncols;
     bool oom;
     uint64_t *type_errors_seen; /* per feature: reported already */
 };
@@ -274,19 +275,25 @@ static int check_column(void *arg, size_t index, const char *name, size_t len)
     char *tmp = strndup(name, len);
     c->colmap[index] = tmp != NULL ? stats_baseline_find(c->ds->b, tmp) : -1;
     free(tmp);
+    if (index + 1 > c->ncols)
+        c->ncols = index + 1;
     return c->colmap[index] < 0 ? -1 : 0;
 }
 
-static void check_record(void *arg, const struct reader_record *rec)
+static void check_record(void *arg, const struct reader_record *rec, const struct precell *pre)
 {
     struct check_ctx *c = arg;
     c->ds->records++;
-    for (size_t i = 0; i < rec->ncells; i++) {
+    for (size_t i = 0; i < rec->ncells && i < c->ncols; i++) {
         long f = c->colmap[i];
         if (f < 0)
             continue;
         uint64_t before = c->ds->cols[f].type_errors;
-        if (!dataset_add_cell(c->ds, (size_t)f, &rec->cells[i]))
+        bool ok =
+            c->ds->b->features[f].kind == STATS_NUMERICAL
+                ? dataset_add_read(c->ds, (size_t)f, rec->cells[i].type, pre[i].cls, pre[i].num)
+                : dataset_add_cell(c->ds, (size_t)f, &rec->cells[i]);
+        if (!ok)
             c->oom = true;
         if (c->ds->cols[f].type_errors > before && c->type_errors_seen[f]++ == 0)
             fprintf(stderr,
@@ -295,12 +302,6 @@ static void check_record(void *arg, const struct reader_record *rec)
                     c->diag.file, (unsigned long long)rec->line, (unsigned long long)rec->index,
                     c->ds->b->features[f].name);
     }
-}
-
-static void check_error(void *arg, uint64_t line, uint64_t index, const char *msg)
-{
-    struct check_ctx *c = arg;
-    diag_record_error(&c->diag, line, index, msg);
 }
 
 int cmd_check(int argc, char **argv)
@@ -361,72 +362,65 @@ int cmd_check(int argc, char **argv)
     if (fmt < 0)
         return 2;
 
+    /* The input is read on a second thread while the baseline loads here. */
+    struct check_ctx ctx = {.diag = {strcmp(input, "-") == 0 ? "<stdin>" : input, 0, 20, 0}};
+    struct prefetch *pf = prefetch_start(input, (enum reader_format)fmt, &ctx.diag);
+    if (pf == NULL) {
+        fprintf(stderr, "driftd: out of memory\n");
+        return 2;
+    }
     struct drift_opts dopts;
     drift_opts_init(&dopts);
-    if (config != NULL && config_load_drift_opts(config, &dopts) != 0) {
-        drift_opts_clear(&dopts);
-        return 2;
-    }
-    dopts.all_metrics = all;
-    struct stats_baseline *b = load_baseline(baseline);
-    if (b == NULL) {
-        drift_opts_clear(&dopts);
-        return 2;
-    }
-    if (config_check_features(config, &dopts, b) != 0) {
-        drift_opts_clear(&dopts);
-        stats_baseline_free(b);
-        return 2;
-    }
-    int rc = 2;
-    struct input in = {0};
-    struct check_ctx ctx = {.diag = {input, 0, 20, 0}};
-    struct reader *r = NULL;
+    struct stats_baseline *b = NULL;
     struct report *rep = NULL;
+    struct prefetch_result res = {0};
     struct sbuf out;
+    int rc = 2;
     sbuf_init(&out);
-    if (input_open(&in, input) != 0)
+    if (config != NULL && config_load_drift_opts(config, &dopts) != 0)
         goto done;
-    ctx.diag.file = in.name;
+    dopts.all_metrics = all;
+    if ((b = load_baseline(baseline)) == NULL || config_check_features(config, &dopts, b) != 0)
+        goto done;
     ctx.ds = dataset_new(b);
     ctx.type_errors_seen = calloc(b->nfeatures, sizeof(uint64_t));
-    struct reader_ops ops = {check_column, check_record, check_error};
-    if (ctx.ds == NULL || ctx.type_errors_seen == NULL ||
-        (r = reader_new((enum reader_format)fmt, NULL, &ops, &ctx)) == NULL) {
+    if (ctx.ds == NULL || ctx.type_errors_seen == NULL) {
         fprintf(stderr, "driftd: out of memory\n");
         goto done;
     }
     ctx.ds->na_tokens = fmt == READER_CSV;
-    reader_feed(r, in.data, in.len);
-    reader_finish(r);
+    struct prefetch_ops pops = {check_column, check_record};
+    prefetch_drain(pf, &pops, &ctx, &res);
+    if (!res.opened)
+        goto done; /* input_open said why */
     diag_summary(&ctx.diag);
     if (ctx.oom) {
-        fprintf(stderr, "driftd: %s: out of memory\n", in.name);
+        fprintf(stderr, "driftd: %s: out of memory\n", ctx.diag.file);
         goto done;
     }
     size_t known = 0;
-    for (size_t i = 0; i < reader_ncolumns(r); i++)
+    for (size_t i = 0; i < ctx.ncols; i++)
         known += ctx.colmap[i] >= 0;
     if (ctx.ds->records == 0) {
-        fprintf(stderr, "driftd: %s: no usable records%s\n", in.name,
-                in.len == 0                                 ? " (the file is empty)"
-                : fmt == READER_CSV && reader_has_header(r) ? " (only a header)"
-                                                            : "");
+        fprintf(stderr, "driftd: %s: no usable records%s\n", ctx.diag.file,
+                res.bytes == 0                        ? " (the file is empty)"
+                : fmt == READER_CSV && res.has_header ? " (only a header)"
+                                                      : "");
         goto done;
     }
     if (known == 0) {
         fprintf(stderr, "driftd: %s: none of its columns is a feature of the baseline %s\n",
-                in.name, baseline);
+                ctx.diag.file, baseline);
         goto done;
     }
     for (size_t i = 0; i < b->nfeatures; i++) {
         bool seen = false;
-        for (size_t j = 0; j < reader_ncolumns(r) && !seen; j++)
+        for (size_t j = 0; j < ctx.ncols && !seen; j++)
             seen = ctx.colmap[j] == (long)i;
         if (!seen)
             fprintf(stderr,
                     "driftd: %s: baseline feature \"%s\" is not in the data (all missing)\n",
-                    in.name, b->features[i].name);
+                    ctx.diag.file, b->features[i].name);
     }
     if ((rep = drift_evaluate(ctx.ds, &dopts)) == NULL) {
         fprintf(stderr, "driftd: out of memory\n");
@@ -454,13 +448,12 @@ int cmd_check(int argc, char **argv)
     }
     rc = rep->dataset.drift ? 1 : 0;
 done:
+    prefetch_free(pf);
     sbuf_free(&out);
     report_free(rep);
-    reader_free(r);
     free(ctx.colmap);
     free(ctx.type_errors_seen);
     dataset_free(ctx.ds);
-    input_close(&in);
     stats_baseline_free(b);
     drift_opts_clear(&dopts);
     return rc;

@@ -513,13 +513,21 @@ static void walk_map(struct loader *L, const struct ckey *k, const cJSON *v, con
         pairs[i].value = strdup(e->valuestring);
         i++;
     }
+    /* A repeated key (JSON allows {"retrain": ..., "retrain": ...}) replaces
+     * the earlier map: free it, or it leaks (LeakSanitizer, fuzz_config). */
     if (strcmp(k->path, "retrain.github.inputs") == 0) {
         if (i > 25)
             cerr(L, "%s: %zu inputs; GitHub accepts at most 25", where, i);
+        for (size_t j = 0; j < c->github.n_inputs; j++)
+            free(c->github.inputs[j].name), free(c->github.inputs[j].value);
+        free(c->github.inputs);
         c->github.inputs = (struct template_conf *)pairs;
         c->github.n_inputs = i;
     } else {
         struct sink_conf *s = ptr;
+        for (size_t j = 0; j < s->n_headers; j++)
+            free(s->headers[j].name), free(s->headers[j].value);
+        free(s->headers);
         s->headers = pairs;
         s->n_headers = i;
     }
@@ -536,12 +544,14 @@ static void walk(struct loader *L, const cJSON *obj, const char *pattern, const 
         snprintf(pat, sizeof(pat), "%s%s%s", pattern, *pattern ? "." : "", m->string);
         snprintf(w, sizeof(w), "%s%s%s", where, *where ? "." : "", m->string);
         const struct ckey *k = find_key(pat);
-        if (k == NULL) {
+        /* A dot in a member name reaches a row of another section
+         * ({"inputs[].format": ...} at the top level, {"overrides.*.test": ...}
+         * in "features") whose offset is into another struct: memory
+         * corruption (ASan, fuzz_config). Such a name is never a key. */
+        if (k == NULL || k->base != base || strchr(m->string, '.') != NULL) {
             cerr(L, "%s: unknown key", w);
             continue;
         }
-        if (k->base == B_CONFIG && base != B_CONFIG)
-            continue; /* cannot happen: patterns are per base */
         if (strcmp(m->string, "github") == 0 && strcmp(pat, "retrain.github") == 0)
             c->github.enabled = true;
         switch (k->type) {

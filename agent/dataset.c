@@ -85,8 +85,8 @@ static bool add_category(struct dataset_col *c, const struct stats_bfeature *f, 
     }
     c->counts[id] += 1;
     c->present++;
-    if (stats_bfeature_find_cat(f, s, len) < 0)
-        c->unseen++;
+    /* unseen categories are counted once per category in drift_evaluate */
+    (void)f;
     return true;
 }
 
@@ -150,4 +150,18 @@ bool dataset_add_cell(struct dataset *ds, size_t fi, const struct cell *cell)
         return add_category(c, f, s, len);
     }
     return true;
+}
+
+bool dataset_add_read(struct dataset *ds, size_t fi, enum cell_type type, int cls, double v)
+{
+    struct dataset_col *c = &ds->cols[fi];
+    if (type == CELL_MISSING || cls == VALUE_MISSING) {
+        c->missing++;
+        return true;
+    }
+    if (type == CELL_NESTED || cls == VALUE_TEXT) {
+        c->type_errors++;
+        return true;
+    }
+    return add_number(c, &ds->b->features[fi], v);
 }

@@ -47,6 +47,10 @@ enum cell_class cell_classify(enum stats_kind kind, const struct cell *c, bool n
 /* Add one value of feature f; returns false on ENOMEM. */
 bool dataset_add_cell(struct dataset *ds, size_t f, const struct cell *c);
 
+/* Add a value of a numerical feature already read as a number elsewhere
+ * (type: the cell's type; cls, v: value_parse's answer for its text). */
+bool dataset_add_read(struct dataset *ds, size_t f, enum cell_type type, int cls, double v);
+
 /* Category limit per feature in the current data (bounded memory). */
 #define DATASET_MAX_CATEGORIES 65536
 

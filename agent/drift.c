@@ -1,9 +1,11 @@
 #include "agent/drift.h"
 
-#include <gsl/gsl_sort.h>
+#include "stats/sort.h"
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *const quality_names[Q_COUNT] = {"missing_rate", "type_error_rate", "unseen_rate",
                                             "out_of_range_rate"};
@@ -70,8 +72,9 @@ static double rate(uint64_t x, uint64_t y)
 /* Union of baseline categories (with their sample counts) and the current
  * data's categories; returns false on ENOMEM. */
 static bool categorical_union(const struct stats_bfeature *bf, const struct dataset_col *c,
-                              double **rc, double **cc, size_t *k, size_t *first)
+                              double **rc, double **cc, size_t *k, size_t *first, uint64_t *unseen)
 {
+    *unseen = 0;
     size_t ncur = c->cats != NULL ? dict_size(c->cats) : 0;
     size_t cap = bf->n_cats + ncur;
     *rc = calloc(cap ? cap : 1, sizeof(double));
@@ -95,6 +98,7 @@ static bool categorical_union(const struct stats_bfeature *bf, const struct data
         if (j >= 0) {
             (*cc)[j] += c->counts[id];
         } else {
+            *unseen += (uint64_t)c->counts[id];
             keys[n] = s;
             lens[n] = len;
             (*cc)[n++] = c->counts[id];
@@ -123,72 +127,136 @@ static bool categorical_union(const struct stats_bfeature *bf, const struct data
     return true;
 }
 
+/* One evaluation, shared by the worker threads: feature k of the report is
+ * baseline feature sel[k]; each thread takes the next k. */
+struct eval_job {
+    struct dataset *ds;
+    const struct drift_opts *o;
+    struct report *rep;
+    const size_t *sel;
+    bool *extra;
+    size_t n, next;
+    bool oom;
+};
+
+/* Evaluate report feature k (touches only its own column and slot). */
+static void eval_one(struct eval_job *job, size_t k)
+{
+    const struct drift_opts *o = job->o;
+    const struct stats_baseline *b = job->ds->b;
+    size_t i = job->sel[k];
+    const struct stats_bfeature *bf = &b->features[i];
+    struct dataset_col *c = &job->ds->cols[i];
+    const struct feature_override *ov = find_override(o, bf->name);
+    struct report_feature *rf = &job->rep->features[k];
+
+    rf->name = bf->name;
+    rf->kind = bf->kind;
+    struct stats_feature_data d = {.kind = bf->kind, .reference_rows = b->sample_rows};
+    struct stats_feature_opts fo = {
+        .test = ov != NULL && ov->test != STATS_TEST_AUTO ? ov->test : o->method,
+        .threshold = ov != NULL ? ov->threshold : NAN,
+        .all_metrics = o->all_metrics,
+        .need_effect = !isnan(o->drift.min_effect),
+    };
+    double *rc = NULL, *cc = NULL;
+    if (bf->kind == STATS_NUMERICAL) {
+        stats_sort(c->vals, c->n);
+        d.ref = bf->sample;
+        d.n_ref = bf->n_sample;
+        d.cur = c->vals;
+        d.n_cur = c->n;
+        rf->reference_count = bf->n_sample;
+        rf->current_count = c->n;
+    } else {
+        if (!categorical_union(bf, c, &rc, &cc, &d.k, &d.first, &c->unseen)) {
+            __atomic_store_n(&job->oom, true, __ATOMIC_RELAXED);
+            return;
+        }
+        d.ref_counts = rc;
+        d.cur_counts = cc;
+        for (size_t j = 0; j < d.k; j++) {
+            rf->reference_count += (uint64_t)rc[j];
+            rf->current_count += (uint64_t)cc[j];
+        }
+    }
+    rf->quality[Q_MISSING] = rate(c->missing, c->missing + c->present);
+    rf->quality[Q_TYPE_ERROR] = rate(c->type_errors, c->missing + c->present + c->type_errors);
+    rf->quality[Q_UNSEEN] = bf->kind == STATS_CATEGORICAL ? rate(c->unseen, c->present) : NAN;
+    rf->quality[Q_OUT_OF_RANGE] =
+        bf->kind == STATS_NUMERICAL && bf->count > 0 ? rate(c->out_of_range, c->present) : NAN;
+    for (int q = 0; q < Q_COUNT; q++) {
+        double limit = ov != NULL && !isnan(ov->quality[q]) ? ov->quality[q] : o->quality[q];
+        if (!isnan(limit) && rf->quality[q] > limit)
+            rf->quality_drift = true;
+    }
+    job->extra[k] = rf->quality_drift;
+    rf->evaluated = stats_feature_evaluate(&d, &fo, &rf->r) == 0;
+    free(rc);
+    free(cc);
+}
+
+static void *eval_worker(void *arg)
+{
+    struct eval_job *job = arg;
+    for (;;) {
+        size_t k = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+        if (k >= job->n)
+            return NULL;
+        eval_one(job, k);
+    }
+}
+
+/* Threads for an evaluation: features are independent, so up to one per
+ * online CPU (at most 8); DRIFTD_THREADS overrides. */
+static size_t eval_threads(size_t nfeatures)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *env = getenv("DRIFTD_THREADS");
+    if (env != NULL && atoi(env) > 0)
+        n = atoi(env);
+    if (n < 1)
+        n = 1;
+    if (n > 8)
+        n = 8;
+    return (size_t)n < nfeatures ? (size_t)n : (nfeatures ? nfeatures : 1);
+}
+
 struct report *drift_evaluate(struct dataset *ds, const struct drift_opts *o)
 {
     const struct stats_baseline *b = ds->b;
+    size_t nf = b->nfeatures ? b->nfeatures : 1;
     struct report *rep = calloc(1, sizeof(*rep));
-    bool *extra = calloc(b->nfeatures ? b->nfeatures : 1, sizeof(bool));
-    if (rep == NULL || extra == NULL ||
-        (rep->features = calloc(b->nfeatures ? b->nfeatures : 1, sizeof(*rep->features))) == NULL) {
-        free(extra);
+    bool *extra = calloc(nf, sizeof(bool));
+    size_t *sel = calloc(nf, sizeof(size_t));
+    if (rep == NULL || extra == NULL || sel == NULL ||
+        (rep->features = calloc(nf, sizeof(*rep->features))) == NULL) {
+        free(extra), free(sel);
         report_free(rep);
         return NULL;
     }
     for (size_t i = 0; i < b->nfeatures; i++) {
-        const struct stats_bfeature *bf = &b->features[i];
-        struct dataset_col *c = &ds->cols[i];
-        if ((o->n_include > 0 && !name_in(o->include, o->n_include, bf->name)) ||
-            name_in(o->exclude, o->n_exclude, bf->name))
+        const char *name = b->features[i].name;
+        if ((o->n_include > 0 && !name_in(o->include, o->n_include, name)) ||
+            name_in(o->exclude, o->n_exclude, name))
             continue;
-        const struct feature_override *ov = find_override(o, bf->name);
-        struct report_feature *rf = &rep->features[rep->n];
-        rf->name = bf->name;
-        rf->kind = bf->kind;
-        rf->quality[Q_MISSING] = rate(c->missing, c->missing + c->present);
-        rf->quality[Q_TYPE_ERROR] = rate(c->type_errors, c->missing + c->present + c->type_errors);
-        rf->quality[Q_UNSEEN] = bf->kind == STATS_CATEGORICAL ? rate(c->unseen, c->present) : NAN;
-        rf->quality[Q_OUT_OF_RANGE] =
-            bf->kind == STATS_NUMERICAL && bf->count > 0 ? rate(c->out_of_range, c->present) : NAN;
-        for (int q = 0; q < Q_COUNT; q++) {
-            double limit = ov != NULL && !isnan(ov->quality[q]) ? ov->quality[q] : o->quality[q];
-            if (!isnan(limit) && rf->quality[q] > limit)
-                rf->quality_drift = true;
-        }
-        extra[rep->n] = rf->quality_drift;
-
-        struct stats_feature_data d = {.kind = bf->kind, .reference_rows = b->sample_rows};
-        struct stats_feature_opts fo = {
-            .test = ov != NULL && ov->test != STATS_TEST_AUTO ? ov->test : o->method,
-            .threshold = ov != NULL ? ov->threshold : NAN,
-            .all_metrics = o->all_metrics,
-            .need_effect = !isnan(o->drift.min_effect),
-        };
-        double *rc = NULL, *cc = NULL;
-        if (bf->kind == STATS_NUMERICAL) {
-            gsl_sort(c->vals, 1, c->n);
-            d.ref = bf->sample;
-            d.n_ref = bf->n_sample;
-            d.cur = c->vals;
-            d.n_cur = c->n;
-            rf->reference_count = bf->n_sample;
-            rf->current_count = c->n;
-        } else {
-            if (!categorical_union(bf, c, &rc, &cc, &d.k, &d.first)) {
-                free(extra);
-                report_free(rep);
-                return NULL;
-            }
-            d.ref_counts = rc;
-            d.cur_counts = cc;
-            for (size_t j = 0; j < d.k; j++) {
-                rf->reference_count += (uint64_t)rc[j];
-                rf->current_count += (uint64_t)cc[j];
-            }
-        }
-        rf->evaluated = stats_feature_evaluate(&d, &fo, &rf->r) == 0;
-        free(rc);
-        free(cc);
-        rep->n++;
+        sel[rep->n++] = i;
+    }
+    struct eval_job job = {ds, o, rep, sel, extra, rep->n, 0, false};
+    size_t nt = eval_threads(rep->n);
+    pthread_t tid[8];
+    size_t started = 0;
+    for (size_t t = 1; t < nt; t++)
+        if (pthread_create(&tid[started], NULL, eval_worker, &job) == 0)
+            started++;
+    eval_worker(&job); /* this thread works too; with no thread it does it all */
+    for (size_t t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    free(sel);
+    if (job.oom) {
+        free(extra);
+        report_free(rep);
+        return NULL;
     }
     /* stats_dataset_decide works on a contiguous result array. */
     struct stats_feature_result *res = calloc(rep->n ? rep->n : 1, sizeof(*res));

@@ -10,10 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Read everything from fd into a malloc'd buffer. */
+/* Read everything from fd into a malloc'd buffer (sized from fstat when
+ * the fd is a regular file, so big files are not copied while growing). */
 static char *slurp(int fd, size_t *len)
 {
     size_t cap = 1 << 16, n = 0;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        cap = (size_t)st.st_size + 1;
     char *buf = malloc(cap + 1);
     if (buf == NULL)
         return NULL;
@@ -73,7 +77,7 @@ int input_open(struct input *in, const char *path)
         return -1;
     }
     if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (m != MAP_FAILED) {
             in->map = m;
             in->data = m;

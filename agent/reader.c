@@ -35,6 +35,7 @@ struct reader {
     bool header_done;
     bool overflow; /* the pending record is over max_record: being skipped */
     bool bom_checked;
+    size_t bom_held; /* leading bytes that match the BOM so far, not yet fed */
 
     /* CSV */
     enum csv_state st;
@@ -219,6 +220,10 @@ static const char *csv_field(const struct reader *r, size_t i, size_t *len)
 {
     size_t end = i + 1 < r->nfields ? r->fields[i + 1] : r->rec.len;
     *len = end - r->fields[i];
+    /* Only empty fields so far: the buffer was never allocated, and NULL + 0
+     * is undefined behaviour (UBSan, fuzz_csv). Hand out an empty string. */
+    if (r->rec.data == NULL)
+        return "";
     return r->rec.data + r->fields[i];
 }
 
@@ -527,24 +532,45 @@ static void ndjson_feed(struct reader *r, const char *p, size_t len)
     }
 }
 
-void reader_feed(struct reader *r, const char *data, size_t len)
+static const char utf8_bom[] = "\xEF\xBB\xBF";
+
+static void feed_format(struct reader *r, const char *data, size_t len)
 {
-    if (!r->bom_checked && len > 0) {
-        /* A UTF-8 byte order mark is not part of the first column name. */
-        if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
-            data += 3;
-            len -= 3;
-        }
-        r->bom_checked = true;
-    }
     if (r->fmt == READER_CSV)
         csv_feed(r, data, len);
     else
         ndjson_feed(r, data, len);
 }
 
+void reader_feed(struct reader *r, const char *data, size_t len)
+{
+    /* A UTF-8 byte order mark is not part of the first column name. It may
+     * be split over chunks (a 1-byte first read): hold back the bytes that
+     * match it so far, and feed them as data once a byte shows it is not. */
+    while (!r->bom_checked && len > 0) {
+        if (*data == utf8_bom[r->bom_held]) {
+            data++;
+            len--;
+            if (++r->bom_held == 3) {
+                r->bom_checked = true;
+                r->bom_held = 0;
+            }
+        } else {
+            r->bom_checked = true;
+            feed_format(r, utf8_bom, r->bom_held);
+            r->bom_held = 0;
+        }
+    }
+    feed_format(r, data, len);
+}
+
 void reader_finish(struct reader *r)
 {
+    if (!r->bom_checked && r->bom_held > 0) { /* input was a BOM prefix only */
+        r->bom_checked = true;
+        feed_format(r, utf8_bom, r->bom_held);
+        r->bom_held = 0;
+    }
     if (r->fmt == READER_CSV) {
         csv_finish(r);
         return;

@@ -569,16 +569,16 @@ static wide_t wide_clip(wide_t p)
 
 /* C = A * B for m x m row-major matrices, each entry summed in index order
  * from zero as the reference BLAS dgemm behind numpy's matmul does. */
-static void matmul(const double *a, const double *b, double *c, int m)
+static void matmul(const double *a, const double *b, double *c, size_t m)
 {
-    for (int i = 0; i < m; i++) {
-        double *ci = c + (size_t)i * m;
-        for (int j = 0; j < m; j++)
+    for (size_t i = 0; i < m; i++) {
+        double *ci = c + i * m;
+        for (size_t j = 0; j < m; j++)
             ci[j] = 0.0;
-        for (int l = 0; l < m; l++) {
-            double t = a[(size_t)i * m + l];
-            const double *bl = b + (size_t)l * m;
-            for (int j = 0; j < m; j++)
+        for (size_t l = 0; l < m; l++) {
+            double t = a[i * m + l];
+            const double *bl = b + l * m;
+            for (size_t j = 0; j < m; j++)
                 ci[j] = ci[j] + t * bl[j];
         }
     }
@@ -592,6 +592,7 @@ static wide_t kolmogn_dmtw(int n, double d)
     wide_t res = {0.0L, 0};
     double nd, h, fac, tt;
     int k, m;
+    size_t ms; /* m as an index type */
     double *hm, *hpwr, *tmp, *v, *w;
 
     if (d >= 1.0) {
@@ -604,12 +605,13 @@ static wide_t kolmogn_dmtw(int n, double d)
     k = (int)ceil(nd);
     h = k - nd;
     m = 2 * k - 1;
+    ms = (size_t)m;
 
-    hm = calloc((size_t)m * m, sizeof(double));
-    hpwr = calloc((size_t)m * m, sizeof(double));
-    tmp = calloc((size_t)m * m, sizeof(double));
-    v = calloc((size_t)m, sizeof(double));
-    w = calloc((size_t)m, sizeof(double));
+    hm = calloc(ms * ms, sizeof(double));
+    hpwr = calloc(ms * ms, sizeof(double));
+    tmp = calloc(ms * ms, sizeof(double));
+    v = calloc(ms, sizeof(double));
+    w = calloc(ms, sizeof(double));
     if (hm == NULL || hpwr == NULL || tmp == NULL || v == NULL || w == NULL) {
         res.v = NAN;
         goto out;
@@ -626,22 +628,24 @@ static wide_t kolmogn_dmtw(int n, double d)
     tt = pow(fmax(2 * h - 1.0, 0), m) - 2 * pow(h, m);
     v[m - 1] = (1.0 + tt) * fac;
 
-    for (int i = 1; i < m; i++)
-        for (int r = i - 1; r < m; r++)
-            hm[(size_t)r * m + i] = w[r - (i - 1)];
-    for (int r = 0; r < m; r++)
-        hm[(size_t)r * m] = v[r];
-    for (int c = 0; c < m; c++)
-        hm[(size_t)(m - 1) * m + c] = v[m - 1 - c];
+    /* Columns 1.. hold w shifted down; v is the first column and, reversed,
+     * the last row. */
+    for (size_t i = 1; i < ms; i++)
+        for (size_t r = i - 1; r < ms; r++)
+            hm[r * ms + i] = w[r - (i - 1)];
+    for (size_t r = 0; r < ms; r++)
+        hm[r * ms] = v[r];
+    for (size_t c = 0; c < ms; c++)
+        hm[(ms - 1) * ms + c] = v[ms - 1 - c];
 
-    for (int r = 0; r < m; r++)
-        hpwr[(size_t)r * m + r] = 1.0;
+    for (size_t r = 0; r < ms; r++)
+        hpwr[r * ms + r] = 1.0;
 
     {
         int nn = n;
         long expnt = 0;  /* scaling of hpwr */
         long hexpnt = 0; /* scaling of hm */
-        size_t kk = (size_t)(k - 1) * m + (size_t)(k - 1);
+        size_t kk = (size_t)(k - 1) * ms + (size_t)(k - 1);
         double pd;
         long double pl = 0.0L;
         int wide = 0;
@@ -649,19 +653,19 @@ static wide_t kolmogn_dmtw(int n, double d)
         while (nn > 0) {
             double *sw;
             if (nn % 2) {
-                matmul(hpwr, hm, tmp, m);
+                matmul(hpwr, hm, tmp, ms);
                 sw = hpwr;
                 hpwr = tmp;
                 tmp = sw;
                 expnt += hexpnt;
             }
-            matmul(hm, hm, tmp, m);
+            matmul(hm, hm, tmp, ms);
             sw = hm;
             hm = tmp;
             tmp = sw;
             hexpnt *= 2;
             if (fabs(hm[kk]) > KS_EP128) {
-                for (size_t e = 0; e < (size_t)m * m; e++)
+                for (size_t e = 0; e < ms * ms; e++)
                     hm[e] /= KS_EP128;
                 hexpnt += KS_E128;
             }

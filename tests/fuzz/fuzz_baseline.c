@@ -48,8 +48,7 @@ static void check_baseline(const struct stats_baseline *b)
                 FUZZ_CHECK(f->cats[j] != NULL);
                 FUZZ_CHECK(j == 0 || strcmp(f->cats[j - 1], f->cats[j]) < 0);
                 FUZZ_CHECK(f->cat_sample[j] <= f->cat_count[j]);
-                FUZZ_CHECK(stats_bfeature_find_cat(f, f->cats[j], strlen(f->cats[j])) ==
-                           (long)j);
+                FUZZ_CHECK(stats_bfeature_find_cat(f, f->cats[j], strlen(f->cats[j])) == (long)j);
                 total += f->cat_count[j];
                 in_sample += f->cat_sample[j];
             }
@@ -94,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *s2 = stats_baseline_serialize(b2, &len2);
     FUZZ_CHECK(s2 != NULL);
     if (len1 != len2 || memcmp(s1, s2, len1) != 0) {
-        fprintf(stderr, "round trip changed the baseline:\n--- first\n%s\n--- second\n%s\n", s1, s2);
+        fprintf(stderr, "round trip changed the baseline:\n--- first\n%s\n--- second\n%s\n", s1,
+                s2);
         abort();
     }
     /* Same baseline, same bytes: serialising again is deterministic. */

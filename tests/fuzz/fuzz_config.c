@@ -28,7 +28,8 @@ static const char baseline_text[] =
     "{\"format\": \"driftd-baseline\", \"version\": 1, \"rows\": 3, \"sample_rows\": 3,\n"
     "\"max_sample\": 50000, \"seed\": 1, \"features\": [\n"
     "{\"name\": \"petal_width\", \"kind\": \"numerical\", \"count\": 3, \"missing\": 0,"
-    " \"distinct\": 2, \"sample_missing\": 0, \"min\": 0.2, \"max\": 1.3, \"mean\": 0.5666666666666667,"
+    " \"distinct\": 2, \"sample_missing\": 0, \"min\": 0.2, \"max\": 1.3, \"mean\": "
+    "0.5666666666666667,"
     " \"std\": 0.5196152422706632, \"sample\": [0.2,0.2,1.3]},\n"
     "{\"name\": \"species\", \"kind\": \"categorical\", \"count\": 3, \"missing\": 0,"
     " \"distinct\": 2, \"sample_missing\": 0, \"categories\": [[\"setosa\", 2, 2],"
@@ -71,11 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(c.drift.drift.drift_share >= 0 && c.drift.drift.drift_share <= 1);
         for (size_t i = 0; i < c.n_inputs; i++) {
             const struct input_conf *in = &c.inputs[i];
-            FUZZ_CHECK(in->type == INPUT_HTTP || in->type == INPUT_TAIL ||
-                       in->type == INPUT_STDIN);
+            FUZZ_CHECK(in->type == INPUT_HTTP || in->type == INPUT_TAIL || in->type == INPUT_STDIN);
             FUZZ_CHECK(in->type != INPUT_TAIL || in->path != NULL);
-            FUZZ_CHECK(in->type == INPUT_HTTP ||
-                       in->format == READER_CSV || in->format == READER_NDJSON);
+            FUZZ_CHECK(in->type == INPUT_HTTP || in->format == READER_CSV ||
+                       in->format == READER_NDJSON);
         }
         for (size_t i = 0; i < c.n_sinks; i++) {
             const struct sink_conf *s = &c.sinks[i];
