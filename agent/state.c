@@ -30,7 +30,7 @@ int state_save(struct daemon *d)
     struct sbuf s;
     sbuf_init(&s);
     sbuf_printf(&s,
-                "{\"version\": 1, \"next_window_id\": %llu, \"windows_evaluated\": %llu, "
+                "{\"version\": 1, \"window_id\": %llu, \"windows_evaluated\": %llu, "
                 "\"sampled_total\": %llu, \"consecutive_drift\": %llu, \"last_eval_at\": %.3f,\n",
                 (unsigned long long)d->next_window_id, (unsigned long long)d->windows_evaluated,
                 (unsigned long long)d->sampled_total, (unsigned long long)d->consecutive_drift,
@@ -99,7 +99,7 @@ int state_load(struct daemon *d)
         free(path);
         return 0;
     }
-    d->next_window_id = u64(root, "next_window_id");
+    d->next_window_id = u64(root, "window_id");
     if (d->next_window_id == 0)
         d->next_window_id = 1;
     d->windows_evaluated = u64(root, "windows_evaluated");
