@@ -163,5 +163,8 @@ stop_daemon TERM
 grep -q 'stopped' "$T/daemon.log" && ok || fail "no clean stop in the log"
 grep -q '"window_id": 3' "$T/state/state.json" && ok || fail "state not saved at stop"
 if grep -q 's3cret-token' "$T/daemon.log" "$T/state/state.json"; then fail "the token leaked"; else ok; fi
+if grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer' "$T/daemon.log"; then
+    fail "sanitizer report"; grep -A20 -E 'AddressSanitizer|runtime error|LeakSanitizer' "$T/daemon.log" | head -40 >&2
+else ok; fi
 
 finish
