@@ -43,9 +43,9 @@
 /* cephes' MINLOG, log(2^-1075): below it exp() underflows to zero. */
 #define CEPHES_MINLOG (-7.451332191019412076235E2)
 
+/* np.clip(p, 0, 1), which lets NAN through so a failed computation shows. */
 static double clip01(double p)
 {
-    /* np.clip keeps NAN, so a failed computation stays visible. */
     if (p < 0.0)
         return 0.0;
     if (p > 1.0)
@@ -763,7 +763,7 @@ static void py_slice(long len, long start, long stop, long *s, long *e)
 }
 
 /* Pr(D_n <= x) by Pomeranz's (1974) recursion (scipy _kolmogn_Pomeranz);
- * returns the clipped CDF, or NAN when memory runs out. */
+ * returns the clipped CDF, or NAN when memory runs out or numpy would raise. */
 static wide_t kolmogn_pomeranz(int n, double x)
 {
     wide_t res = {NAN, 0};
@@ -1155,6 +1155,7 @@ static int kstwo_prepare(double d, double n, int sf, int *ni, double *out)
     return 0;
 }
 
+/* scipy.stats.kstwo.sf(d, n): Simard & L'Ecuyer's (2011) dispatch. */
 double stats_kstwo_sf(double d, double n)
 {
     int ni;
@@ -1165,6 +1166,7 @@ double stats_kstwo_sf(double d, double n)
     return kolmogn(ni, d, 0);
 }
 
+/* scipy.stats.kstwo.cdf(d, n), whose cut-offs differ from the sf's for n > 140. */
 double stats_kstwo_cdf(double d, double n)
 {
     int ni;
@@ -1376,6 +1378,7 @@ out:
     return res;
 }
 
+/* Euclid's greatest common divisor (math.gcd in ks_2samp). */
 static size_t gcd_size(size_t a, size_t b)
 {
     while (b != 0) {
@@ -1386,6 +1389,8 @@ static size_t gcd_size(size_t a, size_t b)
     return a;
 }
 
+/* scipy _attempt_exact_2kssamp, two-sided: Gnedenko-Korolyuk for n1 == n2,
+ * Hodges/Viehmann otherwise, after rounding d to the lattice h/lcm. */
 int stats_ks2_exact(double *d, size_t n1, size_t n2, double *p)
 {
     size_t g;
@@ -1452,6 +1457,7 @@ static double ks_statistic(const double *x, size_t n1, const double *y, size_t n
     return (mins > maxs) ? mins : maxs;
 }
 
+/* scipy ks_2samp(x, y, alternative='two-sided', method='auto'). */
 int stats_ks_2samp(const double *x, size_t n1, const double *y, size_t n2, double *d, double *p)
 {
     double stat, prob = NAN;

@@ -211,6 +211,11 @@ def lcg_sample(seed, n, mod, add, div, bump=0):
     return np.sort(v)
 
 
+def recipe(seed, n, t):
+    return {"seed": seed, "n": n, "mod": t[0], "add": t[1], "div": t[2],
+            "bump": t[3] if len(t) > 3 else 0}
+
+
 def ks2_gen_cases():
     # (name, seed1, n1, x-recipe, seed2, n2, y-recipe); recipe = (mod, add, div[, bump])
     specs = [
@@ -250,9 +255,7 @@ def ks2_gen_cases():
         x = lcg_sample(s1, n1, *rx)
         y = lcg_sample(s2, n2, *ry)
         r, path = ks2_path(x, y)
-        rec = lambda seed, n, t: {"seed": seed, "n": n, "mod": t[0], "add": t[1], "div": t[2],
-                                  "bump": t[3] if len(t) > 3 else 0}
-        cases.append({"name": name, "x": rec(s1, n1, rx), "y": rec(s2, n2, ry),
+        cases.append({"name": name, "x": recipe(s1, n1, rx), "y": recipe(s2, n2, ry),
                       "d": num(r.statistic), "p": num(r.pvalue), "path": path})
     return cases
 
