@@ -185,6 +185,8 @@ static const struct ckey keys[] = {
      "Windows of dataset drift in a row before a dispatch."},
     {"retrain.cooldown_seconds", K_DURATION, B_CONFIG, C(retrain_cooldown), 0, "86400", 0, BIG,
      NULL, true, "Least time between two dispatches (survives restarts)."},
+    {"retrain.follow_seconds", K_DURATION, B_CONFIG, C(retrain_follow), 0, "30", 0.1, BIG, NULL,
+     true, "How often the dispatched run is polled until it completes."},
     {"retrain.dry_run", K_BOOL, B_CONFIG, C(retrain_dry_run), 0, "false", 0, 0, NULL, true,
      "Log the exact request instead of sending it."},
 };
@@ -650,6 +652,27 @@ static void validate(struct loader *L, struct config *c)
             strncmp(c->github.api_url, "https://", 8) != 0)
             cerr(L, "retrain.github.api_url: expected an http(s) URL");
     }
+    for (size_t i = 0; i < c->github.n_inputs; i++) {
+        static const char *const names[] = {"model",      "drifted_features", "drift_share",
+                                            "window_end", "correlation_id",   "severity"};
+        const char *p = c->github.inputs[i].value;
+        while ((p = strstr(p, "${")) != NULL) {
+            const char *close = strchr(p, '}');
+            size_t n = close ? (size_t)(close - p - 2) : 0;
+            bool known = false;
+            for (size_t k = 0; close && k < 6; k++)
+                known |= strlen(names[k]) == n && strncmp(p + 2, names[k], n) == 0;
+            if (!known) {
+                cerr(L,
+                     "retrain.github.inputs.%s: unknown variable %.*s (known: ${model}, "
+                     "${drifted_features}, ${drift_share}, ${window_end}, ${correlation_id}, "
+                     "${severity})",
+                     c->github.inputs[i].name, close ? (int)(close - p + 1) : (int)strlen(p), p);
+                break;
+            }
+            p = close + 1;
+        }
+    }
     for (size_t i = 0; i < c->drift.n_overrides; i++) {
         for (size_t j = 0; j < c->drift.n_exclude; j++)
             if (strcmp(c->drift.overrides[i].name, c->drift.exclude[j]) == 0)
@@ -713,6 +736,20 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
             c->state_dir = strndup(sd, strcspn(sd, ":"));
         } else {
             c->state_dir = strdup("./driftd-state");
+        }
+    }
+    if (c->github.enabled && c->github.inputs == NULL) {
+        /* interface.md's templates, which the shipped retrain.yml declares */
+        static const char *const def[][2] = {{"model", "${model}"},
+                                             {"drifted_features", "${drifted_features}"},
+                                             {"drift_share", "${drift_share}"},
+                                             {"window_end", "${window_end}"},
+                                             {"correlation_id", "${correlation_id}"}};
+        c->github.inputs = calloc(5, sizeof(*c->github.inputs));
+        for (size_t i = 0; c->github.inputs != NULL && i < 5; i++) {
+            c->github.inputs[i].name = strdup(def[i][0]);
+            c->github.inputs[i].value = strdup(def[i][1]);
+            c->github.n_inputs = i + 1;
         }
     }
     return errs->n > 0 ? -1 : 0;

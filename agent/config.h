@@ -66,7 +66,7 @@ struct config {
     size_t n_sinks;
     struct github_conf github;
     uint64_t retrain_consecutive;
-    double retrain_cooldown;
+    double retrain_cooldown, retrain_follow;
     bool retrain_dry_run;
 };
 

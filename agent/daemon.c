@@ -125,20 +125,172 @@ static void log_line(int level, const char *line)
     log_msg((enum log_level)level, "%s", line);
 }
 
-static void setup_sinks(struct daemon *d)
+/* The GitHub token: token_file (relative: $CREDENTIALS_DIRECTORY first),
+ * else $DRIFTD_GITHUB_TOKEN. NULL with an error when neither is there. */
+static char *github_token(struct daemon *d, const struct config *cfg, struct config_errors *errs)
+{
+    if (cfg->github.token_file != NULL)
+        return read_secret(cfg->github.token_file, "retrain.github.token_file", errs,
+                           d->config_path);
+    const char *env = getenv("DRIFTD_GITHUB_TOKEN");
+    if (env != NULL && *env)
+        return strdup(env);
+    return NULL;
+}
+
+static void github_event(void *arg, enum alert_kind kind, const struct github_state *st)
+{
+    struct daemon *d = arg;
+    alerts_retrain(d->alerts, kind, st->correlation_id,
+                   kind == ALERT_RETRAIN_FAILED ? st->message : st->run_conclusion,
+                   st->run_url[0] ? st->run_url : NULL, st->http_status, daemon_now());
+    d->state_dirty = true;
+}
+
+/* Build the sinks of the configuration (reload: old sinks stay allocated,
+ * as the outbox may still hold their spooled entries; a sink with the same
+ * name takes them over). Returns -1 with errors when a secret is missing. */
+static int setup_sinks(struct daemon *d, struct config_errors *errs)
 {
     alerts_clear_sinks(d->alerts);
+    for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++)
+        free(d->sink_names[i]);
+    free(d->sink_names);
+    d->sink_names = calloc(d->cfg.n_sinks + 1, sizeof(char *));
+    if (d->sink_names == NULL)
+        return -1;
+    char gen[256];
+    snprintf(gen, sizeof(gen), "http://%s/v1/status", d->listen_addr);
     for (size_t i = 0; i < d->cfg.n_sinks; i++) {
-        if (d->cfg.sinks[i].type == SINK_LOG)
+        const struct sink_conf *sc = &d->cfg.sinks[i];
+        static const char *const types[] = {"log", "webhook", "slack", "alertmanager"};
+        char name[64];
+        snprintf(name, sizeof(name), "%s-%zu", types[sc->type], i);
+        d->sink_names[i] = strdup(sc->type == SINK_LOG ? "log" : name);
+        if (sc->type == SINK_LOG) {
             alerts_add_sink(d->alerts, &alert_log_sink, (void *)log_line);
-        else
-            log_warn("alerts.sinks[%zu]: %s sink is configured but not available in this build; "
-                     "alerts go to the log only",
-                     i,
-                     d->cfg.sinks[i].type == SINK_WEBHOOK ? "webhook"
-                     : d->cfg.sinks[i].type == SINK_SLACK ? "slack"
-                                                          : "alertmanager");
+            continue;
+        }
+        char *url = sc->url != NULL ? strdup(sc->url)
+                                    : read_secret(sc->url_file, "alerts.sinks[].url_file", errs,
+                                                  d->config_path);
+        if (url == NULL)
+            return -1;
+        struct http_header *hs = calloc(sc->n_headers ? sc->n_headers : 1, sizeof(*hs));
+        for (size_t h = 0; hs != NULL && h < sc->n_headers; h++)
+            hs[h] = (struct http_header){sc->headers[h].name, sc->headers[h].value};
+        struct http_sink_conf hc = {
+            .type = sc->type == SINK_WEBHOOK ? HTTP_SINK_WEBHOOK
+                    : sc->type == SINK_SLACK ? HTTP_SINK_SLACK
+                                             : HTTP_SINK_ALERTMANAGER,
+            .name = name,
+            .url = url,
+            .headers = hs,
+            .n_headers = hs ? sc->n_headers : 0,
+            .ca_file = sc->ca_file,
+            .timeout = sc->timeout_seconds,
+            .resend_seconds = sc->resend_seconds,
+            .max_age = sc->max_age,
+            .generator_url = gen,
+        };
+        struct http_sink *k = http_sink_new(&hc, d->outbox, d->base, daemon_now);
+        free(url);
+        free(hs);
+        struct http_sink **v = realloc(d->sinks, (d->n_sinks_made + 1) * sizeof(*v));
+        if (k == NULL || v == NULL) {
+            http_sink_free(k);
+            if (v != NULL)
+                d->sinks = v;
+            log_err("alerts.sinks[%zu]: cannot set up the sink", i);
+            return -1;
+        }
+        d->sinks = v;
+        d->sinks[d->n_sinks_made++] = k;
+        alerts_add_sink(d->alerts, &http_sink_ops, k);
     }
+    return 0;
+}
+
+/* GitHub retraining from the configuration (reload: reconfigured). */
+static int setup_github(struct daemon *d, struct config_errors *errs)
+{
+    if (!d->cfg.github.enabled)
+        return 0;
+    char *token = github_token(d, &d->cfg, errs);
+    if (token == NULL && errs->n > 0)
+        return -1;
+    if (token == NULL && !d->cfg.retrain_dry_run) {
+        log_warn("retrain.github: no token (token_file or $DRIFTD_GITHUB_TOKEN); dispatches will "
+                 "fail until one is configured");
+    }
+    free(d->github_token);
+    d->github_token = token;
+    struct github_input *in =
+        calloc(d->cfg.github.n_inputs ? d->cfg.github.n_inputs : 1, sizeof(*in));
+    if (in == NULL)
+        return -1;
+    for (size_t i = 0; i < d->cfg.github.n_inputs; i++)
+        in[i] = (struct github_input){d->cfg.github.inputs[i].name, d->cfg.github.inputs[i].value};
+    struct github_settings s = {
+        .api_url = d->cfg.github.api_url,
+        .repository = d->cfg.github.repository,
+        .workflow = d->cfg.github.workflow,
+        .ref = d->cfg.github.ref,
+        .token = token,
+        .api_version = d->cfg.github.api_version,
+        .ca_file = d->cfg.github.ca_file,
+        .inputs = in,
+        .n_inputs = d->cfg.github.n_inputs,
+        .timeout = d->cfg.github.timeout_seconds,
+        .follow_seconds = d->cfg.retrain_follow,
+        .max_age = 86400,
+        .dry_run = d->cfg.retrain_dry_run,
+    };
+    int rc = 0;
+    if (d->github == NULL) {
+        d->github =
+            github_new(&s, d->outbox, d->http_out, d->base, daemon_now, log_line, github_event, d);
+        rc = d->github != NULL ? 0 : -1;
+    } else {
+        rc = github_configure(d->github, &s);
+    }
+    free(in);
+    return rc;
+}
+
+/* Dispatch the retraining workflow when drift has held long enough and the
+ * cooldown has passed; returns the correlation id (static) or NULL. */
+static const char *maybe_retrain(struct daemon *d, const struct report *rep, uint64_t id,
+                                 double end)
+{
+    static char corr[64];
+    if (d->github == NULL || !rep->dataset.drift ||
+        d->consecutive_drift < d->cfg.retrain_consecutive)
+        return NULL;
+    if (end < d->cooldown_until) {
+        log_info("retrain: dataset drift for %llu windows, but the cooldown lasts until %.0f",
+                 (unsigned long long)d->consecutive_drift, d->cooldown_until);
+        return NULL;
+    }
+    char names[4096] = "", share[32], wend[32];
+    size_t n = 0;
+    for (size_t i = 0; i < rep->n && n < sizeof(names) - 1; i++)
+        if (rep->features[i].r.drift)
+            n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? "," : "",
+                                  rep->features[i].name);
+    if (n >= sizeof(names))
+        n = sizeof(names) - 1;
+    snprintf(share, sizeof(share), "%.4g", rep->dataset.share);
+    alert_time(end, wend, sizeof(wend));
+    unsigned rnd = (unsigned)(((uint64_t)(end * 1e6)) ^ ((uint64_t)getpid() << 16)) & 0xffffff;
+    snprintf(corr, sizeof(corr), "driftd-%llu-%06x", (unsigned long long)id, rnd);
+    struct github_vars v = {d->cfg.model, names, share, wend, corr, "warning"};
+    if (github_dispatch(d->github, &v) != 0)
+        return NULL;
+    d->last_dispatch_at = end;
+    d->cooldown_until = end + d->cfg.retrain_cooldown;
+    d->state_dirty = true;
+    return corr;
 }
 
 static void notify_progress(struct daemon *d)
@@ -159,7 +311,7 @@ static void notify_progress(struct daemon *d)
 
 /* The decision of a report, as the alerts side wants it. */
 static void alert_hand_over(struct daemon *d, const struct report *rep, double start, double end,
-                            uint64_t id, uint64_t records, size_t sampled)
+                            uint64_t id, uint64_t records, size_t sampled, const char *corr)
 {
     struct alert_feature *af = calloc(rep->n ? rep->n : 1, sizeof(*af));
     if (af == NULL)
@@ -179,6 +331,7 @@ static void alert_hand_over(struct daemon *d, const struct report *rep, double s
         .features = af,
         .nfeatures = rep->n,
         .window = {id, records, sampled, start, end},
+        .correlation_id = corr,
     };
     alerts_window(d->alerts, &dec, end);
     free(af);
@@ -242,7 +395,8 @@ static int close_window(struct daemon *d, bool forced)
                rep->dataset.drift ? "DATASET DRIFT" : "no dataset drift", rep->dataset.drifted,
                rep->dataset.total, rep->dataset.share, rep->dataset.drift_share, n ? ": " : "",
                names);
-    alert_hand_over(d, rep, start, end, id, records, sampled);
+    const char *corr = maybe_retrain(d, rep, id, end);
+    alert_hand_over(d, rep, start, end, id, records, sampled, corr);
 
     d->window_extended = false;
     window_reset(d->win, ++d->next_window_id, end);
@@ -488,7 +642,13 @@ int daemon_reload(struct daemon *d, struct config_errors *errs)
     stats_baseline_free(old);
     struct alerts_conf ac = {d->cfg.model, d->cfg.resolve_after, d->cfg.repeat_seconds};
     alerts_configure(d->alerts, &ac);
-    setup_sinks(d);
+    struct config_errors late = {0};
+    if (setup_sinks(d, &late) != 0 || setup_github(d, &late) != 0) {
+        for (size_t i = 0; i < late.n; i++)
+            log_err("reload: %s", late.msgs[i]);
+        log_err("reload: some sinks could not be set up; alerts go to the others");
+    }
+    config_errors_free(&late);
     evhttp_set_max_body_size(d->http, (ev_ssize_t)d->cfg.max_body_bytes);
     log_notice("reloaded %s (baseline %s, %zu features)", d->config_path, d->cfg.baseline,
                d->b->nfeatures);
@@ -552,7 +712,6 @@ int daemon_setup(struct daemon *d, struct event_base *base, const char *config_p
         log_err("out of memory");
         return -1;
     }
-    setup_sinks(d);
     d->next_window_id = 1;
     if (sources_init(d) != 0) {
         log_err("out of memory");
@@ -573,7 +732,25 @@ int daemon_setup(struct daemon *d, struct event_base *base, const char *config_p
         log_err("cannot set up signal handling");
         return -1;
     }
-    if (http_start(d) != 0 || inputs_start(d) != 0)
+    if (http_start(d) != 0)
+        return -1;
+    char spool[4096], ua[64];
+    snprintf(spool, sizeof(spool), "%s/spool", d->cfg.state_dir);
+    snprintf(ua, sizeof(ua), "driftd/%s", DRIFTD_VERSION);
+    d->http_out = http_client_new(base, ua);
+    d->outbox = d->http_out ? outbox_new(base, d->http_out, spool, daemon_now, log_line) : NULL;
+    if (d->outbox == NULL) {
+        log_err("cannot set up outbound delivery (spool %s)", spool);
+        return -1;
+    }
+    if (setup_sinks(d, &errs) != 0 || setup_github(d, &errs) != 0) {
+        config_errors_print(&errs, stderr);
+        config_errors_free(&errs);
+        return -1;
+    }
+    state_load_retrain(d);
+    outbox_replay(d->outbox);
+    if (inputs_start(d) != 0)
         return -1;
     struct timeval tv = {
         (time_t)d->cfg.window_seconds,
@@ -610,6 +787,17 @@ void daemon_teardown(struct daemon *d)
     window_free(d->win);
     dataset_free(d->ds);
     alerts_free(d->alerts);
+    /* curl's multi handle goes before the event base (main frees that) */
+    github_free(d->github);
+    for (size_t i = 0; i < d->n_sinks_made; i++)
+        http_sink_free(d->sinks[i]);
+    free(d->sinks);
+    for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++)
+        free(d->sink_names[i]);
+    free(d->sink_names);
+    outbox_free(d->outbox);
+    http_client_free(d->http_out);
+    free(d->github_token);
     notify_free(d->notify);
     report_free(d->last);
     free(d->last_json);

@@ -15,6 +15,10 @@
 #include "agent/reader.h"
 #include "agent/window.h"
 #include "alerts/alert.h"
+#include "alerts/github.h"
+#include "alerts/http_client.h"
+#include "alerts/outbox.h"
+#include "alerts/sinks.h"
 #include "stats/baseline.h"
 
 #include <event2/event.h>
@@ -85,6 +89,16 @@ struct daemon {
     uint64_t sampled_total;
     bool state_dirty;
     uint64_t consecutive_drift;
+
+    /* outbound: one curl multi handle, the durable outbox, sinks, GitHub */
+    struct http_client *http_out;
+    struct outbox *outbox;
+    struct http_sink **sinks; /* every sink ever made (reload keeps old ones alive) */
+    size_t n_sinks_made;
+    char **sink_names; /* per configured sink: outbox target or "log" */
+    struct github *github;
+    char *github_token;
+    double last_dispatch_at, cooldown_until;
 };
 
 /* Time in seconds since the epoch; replaceable in tests. */
@@ -133,5 +147,7 @@ void tail_restore(struct source *in, uint64_t dev, uint64_t ino, uint64_t off);
 /* State under state_dir (state.c): load at start, save atomically. */
 int state_load(struct daemon *d);
 int state_save(struct daemon *d);
+/* The retrain part of the state, once GitHub is set up. */
+void state_load_retrain(struct daemon *d);
 
 #endif

@@ -327,14 +327,76 @@ void status_json(struct daemon *d, struct sbuf *s)
     sbuf_printf(s, "\"windows_evaluated\": %llu,\n\"last_evaluation\": ",
                 (unsigned long long)d->windows_evaluated);
     sbuf_adds(s, d->last_json ? d->last_json : "null");
-    sbuf_printf(
-        s, ",\n\"alerts\": {\"queued\": 0, \"sent\": %llu, \"failed\": 0, \"firing\": %s},\n",
-        (unsigned long long)alerts_sent(d->alerts), alerts_firing(d->alerts) ? "true" : "false");
+    struct outbox_stats ot = outbox_totals(d->outbox);
+    /* the log sink delivers synchronously: each event is one sent alert */
+    for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++)
+        if (strcmp(d->sink_names[i], "log") == 0)
+            ot.sent += alerts_sent(d->alerts);
     sbuf_printf(s,
-                "\"retrain\": {\"configured\": %s, \"consecutive_drift\": %llu, "
-                "\"last_dispatch_at\": null, \"cooldown_until\": null, \"last_result\": null, "
-                "\"last_run_url\": null, \"run\": null},\n",
-                d->cfg.github.enabled ? "true" : "false", (unsigned long long)d->consecutive_drift);
+                ",\n\"alerts\": {\"queued\": %llu, \"sent\": %llu, \"failed\": %llu, "
+                "\"retried\": %llu, \"dropped\": %llu, \"events\": %llu, \"firing\": %s, "
+                "\"sinks\": [",
+                (unsigned long long)ot.queued, (unsigned long long)ot.sent,
+                (unsigned long long)ot.failed, (unsigned long long)ot.retried,
+                (unsigned long long)ot.dropped, (unsigned long long)alerts_sent(d->alerts),
+                alerts_firing(d->alerts) ? "true" : "false");
+    for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++) {
+        struct outbox_stats st = outbox_stats(d->outbox, d->sink_names[i]);
+        if (strcmp(d->sink_names[i], "log") == 0)
+            st.sent = alerts_sent(d->alerts);
+        sbuf_printf(s,
+                    "%s{\"name\": \"%s\", \"sent\": %llu, \"retried\": %llu, \"failed\": %llu, "
+                    "\"dropped\": %llu, \"queued\": %llu}",
+                    i ? ", " : "", d->sink_names[i], (unsigned long long)st.sent,
+                    (unsigned long long)st.retried, (unsigned long long)st.failed,
+                    (unsigned long long)st.dropped, (unsigned long long)st.queued);
+    }
+    sbuf_adds(s, "]},\n\"retrain\": ");
+    if (d->github == NULL) {
+        sbuf_adds(s, "{\"configured\": false");
+    } else {
+        const struct github_state *g = github_state(d->github);
+        sbuf_printf(s, "{\"configured\": true, \"dry_run\": %s, \"last_dispatch_at\": ",
+                    d->cfg.retrain_dry_run ? "true" : "false");
+        time_or_null(s, d->last_dispatch_at);
+        sbuf_adds(s, ", \"cooldown_until\": ");
+        time_or_null(s, d->cooldown_until);
+        if (g->result[0]) {
+            sbuf_adds(s, ", \"last_result\": {\"status\": ");
+            sbuf_add_json_string(s, g->result, strlen(g->result));
+            sbuf_printf(s, ", \"http_status\": %ld, \"message\": ", g->http_status);
+            if (g->message[0])
+                sbuf_add_json_string(s, g->message, strlen(g->message));
+            else
+                sbuf_adds(s, "null");
+            sbuf_adds(s, ", \"correlation_id\": ");
+            sbuf_add_json_string(s, g->correlation_id, strlen(g->correlation_id));
+            sbuf_adds(s, "}");
+        } else {
+            sbuf_adds(s, ", \"last_result\": null");
+        }
+        sbuf_adds(s, ", \"last_run_url\": ");
+        if (g->run_url[0])
+            sbuf_add_json_string(s, g->run_url, strlen(g->run_url));
+        else
+            sbuf_adds(s, "null");
+        sbuf_adds(s, ", \"run\": ");
+        if (g->run_status[0]) {
+            sbuf_printf(s, "{\"id\": %llu, \"status\": ", (unsigned long long)g->run_id);
+            sbuf_add_json_string(s, g->run_status, strlen(g->run_status));
+            sbuf_adds(s, ", \"conclusion\": ");
+            if (g->run_conclusion[0])
+                sbuf_add_json_string(s, g->run_conclusion, strlen(g->run_conclusion));
+            else
+                sbuf_adds(s, "null");
+            sbuf_adds(s, "}");
+        } else {
+            sbuf_adds(s, "null");
+        }
+    }
+    sbuf_printf(s, ", \"consecutive_drift\": %llu, \"consecutive\": %llu},\n",
+                (unsigned long long)d->consecutive_drift,
+                (unsigned long long)d->cfg.retrain_consecutive);
     sbuf_adds(s, "\"inputs\": [");
     for (size_t i = 0; i < d->n_inputs; i++) {
         struct source *in = &d->inputs[i];
@@ -452,21 +514,34 @@ void metrics_text(struct daemon *d, struct sbuf *s)
         metric_head(s, "driftd_dataset_drift_share", "gauge", "Share of drifted features.");
         metric(s, d, "driftd_dataset_drift_share", NULL, NULL, NULL, NULL, r->dataset.share);
     }
-    metric_head(s, "driftd_alerts_sent_total", "counter", "Alerts handed to each sink.");
-    for (size_t i = 0; i < d->cfg.n_sinks; i++)
-        if (d->cfg.sinks[i].type == SINK_LOG)
-            metric(s, d, "driftd_alerts_sent_total", "sink", "log", NULL, NULL,
-                   (double)alerts_sent(d->alerts));
-    metric_head(s, "driftd_alerts_failed_total", "counter", "Alerts that failed per sink.");
-    for (size_t i = 0; i < d->cfg.n_sinks; i++)
-        if (d->cfg.sinks[i].type == SINK_LOG)
-            metric(s, d, "driftd_alerts_failed_total", "sink", "log", NULL, NULL, 0);
-    metric_head(s, "driftd_alert_queue_depth", "gauge", "Alerts waiting for delivery.");
-    metric(s, d, "driftd_alert_queue_depth", NULL, NULL, NULL, NULL, 0);
+    metric_head(s, "driftd_alerts_sent_total", "counter", "Notifications delivered per sink.");
+    for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++) {
+        struct outbox_stats st = outbox_stats(d->outbox, d->sink_names[i]);
+        if (strcmp(d->sink_names[i], "log") == 0)
+            st.sent = alerts_sent(d->alerts);
+        metric(s, d, "driftd_alerts_sent_total", "sink", d->sink_names[i], NULL, NULL,
+               (double)st.sent);
+    }
+    metric_head(s, "driftd_alerts_failed_total", "counter",
+                "Notifications given up per sink (dead-lettered).");
+    for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++)
+        metric(s, d, "driftd_alerts_failed_total", "sink", d->sink_names[i], NULL, NULL,
+               (double)outbox_stats(d->outbox, d->sink_names[i]).failed);
+    metric_head(s, "driftd_alerts_retried_total", "counter", "Delivery retries per sink.");
+    for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++)
+        metric(s, d, "driftd_alerts_retried_total", "sink", d->sink_names[i], NULL, NULL,
+               (double)outbox_stats(d->outbox, d->sink_names[i]).retried);
+    metric_head(s, "driftd_alert_queue_depth", "gauge", "Notifications waiting for delivery.");
+    metric(s, d, "driftd_alert_queue_depth", NULL, NULL, NULL, NULL,
+           (double)outbox_totals(d->outbox).queued);
     metric_head(s, "driftd_retrain_dispatches_total", "counter", "Workflow dispatches by result.");
-    const char *results[] = {"ok", "failed", "dry_run"};
-    for (int i = 0; i < 3; i++)
-        metric(s, d, "driftd_retrain_dispatches_total", "result", results[i], NULL, NULL, 0);
+    const struct github_state *g = d->github ? github_state(d->github) : NULL;
+    metric(s, d, "driftd_retrain_dispatches_total", "result", "ok", NULL, NULL,
+           g ? (double)g->ok : 0);
+    metric(s, d, "driftd_retrain_dispatches_total", "result", "failed", NULL, NULL,
+           g ? (double)g->failed : 0);
+    metric(s, d, "driftd_retrain_dispatches_total", "result", "dry_run", NULL, NULL,
+           g ? (double)g->dry_runs : 0);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)

@@ -55,7 +55,25 @@ int state_save(struct daemon *d)
         }
         sbuf_adds(&s, "}");
     }
-    sbuf_adds(&s, "],\n\"last_evaluation\": ");
+    sbuf_printf(&s, "],\n\"retrain\": {\"last_dispatch_at\": %.3f, \"cooldown_until\": %.3f",
+                d->last_dispatch_at, d->cooldown_until);
+    if (d->github != NULL) {
+        const struct github_state *g = github_state(d->github);
+        const char *keys[] = {"result",     "message",        "run_url",
+                              "run_status", "run_conclusion", "correlation_id"};
+        const char *vals[] = {g->result,     g->message,        g->run_url,
+                              g->run_status, g->run_conclusion, g->correlation_id};
+        for (int i = 0; i < 6; i++) {
+            sbuf_printf(&s, ", \"%s\": ", keys[i]);
+            sbuf_add_json_string(&s, vals[i], strlen(vals[i]));
+        }
+        sbuf_printf(&s,
+                    ", \"http_status\": %ld, \"run_id\": %llu, \"ok\": %llu, \"failed\": %llu, "
+                    "\"dry_runs\": %llu",
+                    g->http_status, (unsigned long long)g->run_id, (unsigned long long)g->ok,
+                    (unsigned long long)g->failed, (unsigned long long)g->dry_runs);
+    }
+    sbuf_adds(&s, "},\n\"last_evaluation\": ");
     sbuf_adds(&s, d->last_json ? d->last_json : "null");
     sbuf_adds(&s, "}\n");
     char *path = state_path(d);
@@ -143,4 +161,47 @@ int state_load(struct daemon *d)
     cJSON_Delete(root);
     free(path);
     return 0;
+}
+
+/* Copy a string member into a fixed buffer. */
+static void take_str(const cJSON *o, const char *key, char *out, size_t len)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (cJSON_IsString(v))
+        snprintf(out, len, "%s", v->valuestring);
+}
+
+void state_load_retrain(struct daemon *d)
+{
+    char *path = state_path(d);
+    size_t len;
+    char *text = path ? read_file(path, &len) : NULL;
+    free(path);
+    if (text == NULL)
+        return;
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "retrain");
+    if (cJSON_IsObject(r)) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "last_dispatch_at");
+        d->last_dispatch_at = cJSON_IsNumber(v) ? v->valuedouble : 0;
+        v = cJSON_GetObjectItemCaseSensitive(r, "cooldown_until");
+        d->cooldown_until = cJSON_IsNumber(v) ? v->valuedouble : 0;
+        if (d->github != NULL) {
+            struct github_state g = *github_state(d->github);
+            take_str(r, "result", g.result, sizeof(g.result));
+            take_str(r, "message", g.message, sizeof(g.message));
+            take_str(r, "run_url", g.run_url, sizeof(g.run_url));
+            take_str(r, "run_status", g.run_status, sizeof(g.run_status));
+            take_str(r, "run_conclusion", g.run_conclusion, sizeof(g.run_conclusion));
+            take_str(r, "correlation_id", g.correlation_id, sizeof(g.correlation_id));
+            g.http_status = (long)u64(r, "http_status");
+            g.run_id = u64(r, "run_id");
+            g.ok = u64(r, "ok");
+            g.failed = u64(r, "failed");
+            g.dry_runs = u64(r, "dry_runs");
+            github_restore(d->github, &g);
+        }
+    }
+    cJSON_Delete(root);
 }

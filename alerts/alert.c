@@ -104,6 +104,7 @@ static void keep_last(struct alerts *a, const struct alert_decision *d)
     clear_last(a);
     a->last = *d;
     a->last.nfeatures = 0;
+    a->last.correlation_id = NULL; /* not kept: reminders carry no dispatch */
     a->last_features = calloc(d->nfeatures ? d->nfeatures : 1, sizeof(*a->last_features));
     a->last_names = calloc(2 * (d->nfeatures ? d->nfeatures : 1), sizeof(char *));
     if (a->last_features == NULL || a->last_names == NULL)
@@ -123,6 +124,7 @@ static void emit(struct alerts *a, enum alert_status st, const struct alert_deci
                  bool repeat)
 {
     struct alert_event ev = {
+        .kind = ALERT_DRIFT,
         .status = st,
         .model = a->model,
         .severity = "warning",
@@ -166,6 +168,27 @@ void alerts_tick(struct alerts *a, double now)
 {
     if (a->firing && a->last_features != NULL && now - a->last_sent >= a->repeat_seconds)
         emit(a, ALERT_FIRING, &a->last, now, true);
+}
+
+void alerts_retrain(struct alerts *a, enum alert_kind kind, const char *correlation_id,
+                    const char *message, const char *run_url, long http_status, double now)
+{
+    struct alert_decision none = {.correlation_id = correlation_id};
+    struct alert_event ev = {
+        .kind = kind,
+        .status = kind == ALERT_RETRAIN_FAILED ? ALERT_FIRING : ALERT_RESOLVED,
+        .model = a->model,
+        .severity = kind == ALERT_RETRAIN_FAILED ? "critical" : "info",
+        .fingerprint = a->fingerprint,
+        .starts_at = now,
+        .ends_at = now,
+        .decision = &none,
+        .message = message,
+        .run_url = run_url,
+        .http_status = http_status,
+    };
+    for (size_t i = 0; i < a->nsinks; i++)
+        a->sinks[i].ops->event(a->sinks[i].ctx, &ev);
 }
 
 bool alerts_firing(const struct alerts *a)
@@ -220,6 +243,16 @@ void alert_summary(const struct alert_event *ev, char *buf, size_t len)
 {
     const struct alert_decision *d = ev->decision;
     int n;
+    if (ev->kind == ALERT_RETRAIN_FAILED) {
+        snprintf(buf, len, "Retraining of %s could not be started: %s", ev->model,
+                 ev->message ? ev->message : "unknown error");
+        return;
+    }
+    if (ev->kind == ALERT_RETRAIN_FINISHED) {
+        snprintf(buf, len, "Retraining of %s finished: %s", ev->model,
+                 ev->message ? ev->message : "unknown");
+        return;
+    }
     if (ev->status == ALERT_RESOLVED) {
         snprintf(buf, len, "Data drift on %s resolved: %zu of %zu features drifted", ev->model,
                  d->drifted, d->total);
@@ -243,6 +276,16 @@ static void log_event(void *ctx, const struct alert_event *ev)
     char summary[1024], start[32], line[1400];
     void (*out)(int, const char *) = (void (*)(int, const char *))ctx;
 
+    if (ev->kind != ALERT_DRIFT) {
+        snprintf(line, sizeof(line), "retrain %s for %s (correlation id %s): %s%s%s",
+                 ev->kind == ALERT_RETRAIN_FAILED ? "FAILED" : "finished", ev->model,
+                 ev->decision->correlation_id ? ev->decision->correlation_id : "-",
+                 ev->message ? ev->message : "", ev->run_url ? " " : "",
+                 ev->run_url ? ev->run_url : "");
+        if (out != NULL)
+            out(ev->kind == ALERT_RETRAIN_FAILED ? 3 : 5, line);
+        return;
+    }
     alert_summary(ev, summary, sizeof(summary));
     alert_time(ev->starts_at, start, sizeof(start));
     snprintf(line, sizeof(line), "alert %s%s: %s [model=%s fingerprint=%s window=%llu since=%s]",

@@ -31,17 +31,26 @@ struct alert_decision {
     const struct alert_feature *features; /* every feature, baseline order */
     size_t nfeatures;
     struct alert_window window;
+    const char *correlation_id; /* a retrain dispatched for this window, or NULL */
 };
 
 enum alert_status { ALERT_FIRING, ALERT_RESOLVED };
 
+/* What an event is about: the drift alert, or news of a retraining. */
+enum alert_kind { ALERT_DRIFT, ALERT_RETRAIN_FAILED, ALERT_RETRAIN_FINISHED };
+
 /* What a sink receives. Pointers are valid during the call only. */
 struct alert_event {
+    enum alert_kind kind;
     enum alert_status status;
     const char *model, *severity, *fingerprint;
     double starts_at, ends_at;             /* ends_at NAN while firing */
     bool repeat;                           /* a reminder of an alert already sent */
-    const struct alert_decision *decision; /* the window behind it */
+    const struct alert_decision *decision; /* the window behind it (drift events) */
+    /* retrain events */
+    const char *message; /* GitHub's message on failure, the run's conclusion when finished */
+    const char *run_url; /* or NULL */
+    long http_status;
 };
 
 /* A sink: one table of callbacks (Fluent Bit's output plugins). */
@@ -70,6 +79,11 @@ void alerts_clear_sinks(struct alerts *a);
 void alerts_window(struct alerts *a, const struct alert_decision *d, double now);
 /* Called now and then: repeats a firing alert when repeat_seconds passed. */
 void alerts_tick(struct alerts *a, double now);
+
+/* Tell every sink about a retraining: failed (with GitHub's message) or
+ * finished (with the run's conclusion). */
+void alerts_retrain(struct alerts *a, enum alert_kind kind, const char *correlation_id,
+                    const char *message, const char *run_url, long http_status, double now);
 
 bool alerts_firing(const struct alerts *a);
 uint64_t alerts_sent(const struct alerts *a);

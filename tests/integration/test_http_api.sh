@@ -89,7 +89,8 @@ expect_body '"model": "iris"'
 expect_body '"baseline": \{"path": "[^"]*base.json", "features": 5, "rows": 150'
 expect_body '"window": \{"id": 3, "records": 0'
 expect_body '"last_evaluation": \{"dataset": \{"drift": true'
-expect_body '"alerts": \{"queued": 0, "sent": 1, "failed": 0, "firing": true\}'
+expect_body '"alerts": \{"queued": 0, "sent": 1, "failed": 0, "retried": 0, "dropped": 0, "events": 1, "firing": true'
+expect_body '"sinks": \[\{"name": "log", "sent": 1'
 expect_body '"inputs": \[\{"type": "http", "records": 1205, "rejected": 4'
 http GET /metrics
 expect_code 200 metrics

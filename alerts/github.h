@@ -1,0 +1,70 @@
+/*
+ * Retraining through GitHub Actions (integrations.md): a workflow_dispatch
+ * POST with the documented headers, spooled and retried by the outbox with
+ * GitHub's rate-limit rules, then the dispatched run followed until it
+ * completes. The token is added when the request is built: it is never
+ * spooled, logged or shown.
+ */
+#ifndef DRIFTD_ALERTS_GITHUB_H
+#define DRIFTD_ALERTS_GITHUB_H
+
+#include "alerts/alert.h"
+#include "alerts/http_client.h"
+#include "alerts/outbox.h"
+#include "stats/sbuf.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct github_input {
+    const char *name, *template;
+};
+
+struct github_settings {
+    const char *api_url, *repository, *workflow, *ref, *token, *api_version, *ca_file;
+    const struct github_input *inputs;
+    size_t n_inputs;
+    double timeout, follow_seconds, max_age;
+    bool dry_run;
+};
+
+/* Values of the ${...} templates for one dispatch. */
+struct github_vars {
+    const char *model, *drifted_features, *drift_share, *window_end, *correlation_id, *severity;
+};
+
+struct github_state {
+    char result[16]; /* "", ok, failed, retrying, dry_run */
+    long http_status;
+    char message[512]; /* GitHub's own message on failure */
+    char run_url[512];
+    char run_status[32], run_conclusion[32];
+    char correlation_id[64];
+    uint64_t run_id;
+    uint64_t ok, failed, dry_runs;
+};
+
+struct github;
+
+/* event(arg, kind, state) tells of a failed dispatch or a finished run. */
+struct github *
+github_new(const struct github_settings *s, struct outbox *ob, struct http_client *http,
+           struct event_base *base, double (*now)(void), void (*log)(int, const char *),
+           void (*event)(void *arg, enum alert_kind kind, const struct github_state *st),
+           void *arg);
+void github_free(struct github *g);
+/* New settings (reload); the queue and the run followed are kept. */
+int github_configure(struct github *g, const struct github_settings *s);
+
+/* Expand the templates and send (or, in dry_run, log) the dispatch.
+ * Returns 0 when it is on its way (spooled or logged), -1 otherwise. */
+int github_dispatch(struct github *g, const struct github_vars *v);
+
+const struct github_state *github_state(const struct github *g);
+void github_restore(struct github *g, const struct github_state *st);
+
+/* "${model}" etc. expanded; unknown names are an error (-1, name in bad). */
+int github_expand(const char *tmpl, const struct github_vars *v, struct sbuf *out, char *bad,
+                  size_t badlen);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * libcurl multi on libevent, after curl's docs/examples/hiperfifo.c:
+ * CURLMOPT_SOCKETFUNCTION maps curl's sockets to events,
+ * CURLMOPT_TIMERFUNCTION to one timer; readiness and timeouts call
+ * curl_multi_socket_action, and finished transfers are collected with
+ * curl_multi_info_read after it returns (not inside curl's callbacks).
+ */
+#include "alerts/http_client.h"
+
+#include <curl/curl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_BODY (64 * 1024)
+
+struct http_client {
+    struct event_base *base;
+    CURLM *multi;
+    struct event *timer;
+    char *user_agent;
+    size_t active;
+    bool in_check; /* collecting finished transfers */
+};
+
+struct sockinfo {
+    struct event *ev;
+};
+
+struct transfer {
+    struct http_client *c;
+    CURL *easy;
+    struct curl_slist *headers;
+    char *body;
+    char err[CURL_ERROR_SIZE];
+    char *resp;
+    size_t resp_len;
+    double retry_after;
+    long rl_remaining;
+    double rl_reset;
+    http_done_fn done;
+    void *arg;
+};
+
+static void check_multi_info(struct http_client *c)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = msg->easy_handle;
+        CURLcode rc = msg->data.result;
+        struct transfer *t = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+        long status = 0;
+        if (rc == CURLE_OK)
+            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        curl_multi_remove_handle(c->multi, easy);
+        c->active--;
+        struct http_response res = {
+            .status = status,
+            .error = rc == CURLE_OK ? NULL : (t->err[0] ? t->err : curl_easy_strerror(rc)),
+            .body = t->resp ? t->resp : "",
+            .body_len = t->resp_len,
+            .retry_after = t->retry_after,
+            .ratelimit_remaining = t->rl_remaining,
+            .ratelimit_reset = t->rl_reset,
+        };
+        if (t->done != NULL)
+            t->done(t->arg, &res);
+        curl_easy_cleanup(easy);
+        curl_slist_free_all(t->headers);
+        free(t->body);
+        free(t->resp);
+        free(t);
+    }
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_client *c = arg;
+    int running;
+    (void)fd, (void)what;
+    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_multi_info(c);
+}
+
+static void on_socket(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_client *c = arg;
+    int running;
+    int action =
+        ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+    curl_multi_socket_action(c->multi, fd, action, &running);
+    check_multi_info(c);
+    if (running <= 0 && evtimer_pending(c->timer, NULL))
+        evtimer_del(c->timer);
+}
+
+/* CURLMOPT_TIMERFUNCTION: only arm or disarm our timer. */
+static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct http_client *c = userp;
+    (void)multi;
+    if (timeout_ms < 0) {
+        evtimer_del(c->timer);
+        return 0;
+    }
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    evtimer_add(c->timer, &tv);
+    return 0;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: only (re)register events. */
+static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    struct http_client *c = userp;
+    struct sockinfo *si = socketp;
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        if (si != NULL) {
+            event_free(si->ev);
+            free(si);
+        }
+        curl_multi_assign(c->multi, s, NULL);
+        return 0;
+    }
+    short kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
+                         ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
+    if (si == NULL) {
+        if ((si = calloc(1, sizeof(*si))) == NULL)
+            return -1;
+        curl_multi_assign(c->multi, s, si);
+    } else {
+        event_free(si->ev);
+    }
+    si->ev = event_new(c->base, s, kind, on_socket, c);
+    if (si->ev == NULL)
+        return -1;
+    event_add(si->ev, NULL);
+    return 0;
+}
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct transfer *t = userdata;
+    size_t n = size * nmemb, keep = n;
+    if (t->resp_len + keep > MAX_BODY)
+        keep = MAX_BODY - t->resp_len;
+    if (keep > 0) {
+        char *p = realloc(t->resp, t->resp_len + keep + 1);
+        if (p == NULL)
+            return n; /* drop the rest, finish the transfer */
+        memcpy(p + t->resp_len, ptr, keep);
+        t->resp = p;
+        t->resp_len += keep;
+        p[t->resp_len] = '\0';
+    }
+    return n;
+}
+
+static double now_real(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double http_parse_retry_after(const char *v, double now)
+{
+    while (*v == ' ')
+        v++;
+    char *end;
+    double s = strtod(v, &end);
+    if (end != v && (*end == '\0' || *end == '\r' || *end == ' ') && s >= 0)
+        return s;
+    time_t t = curl_getdate(v, NULL);
+    if (t < 0)
+        return NAN;
+    double d = (double)t - now;
+    return d > 0 ? d : 0;
+}
+
+/* Keep the headers retry logic needs: Retry-After and GitHub's rate limit. */
+static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct transfer *t = userdata;
+    size_t n = size * nitems;
+    char line[256];
+    size_t l = n < sizeof(line) - 1 ? n : sizeof(line) - 1;
+    memcpy(line, buf, l);
+    line[l] = '\0';
+    char *colon = strchr(line, ':');
+    if (colon == NULL)
+        return n;
+    *colon = '\0';
+    char *v = colon + 1;
+    v[strcspn(v, "\r\n")] = '\0';
+    if (strcasecmp(line, "retry-after") == 0)
+        t->retry_after = http_parse_retry_after(v, now_real());
+    else if (strcasecmp(line, "x-ratelimit-remaining") == 0)
+        t->rl_remaining = strtol(v, NULL, 10);
+    else if (strcasecmp(line, "x-ratelimit-reset") == 0)
+        t->rl_reset = strtod(v, NULL);
+    return n;
+}
+
+struct http_client *http_client_new(struct event_base *base, const char *user_agent)
+{
+    static bool global_init;
+    if (!global_init) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            return NULL;
+        global_init = true;
+    }
+    struct http_client *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    c->base = base;
+    c->multi = curl_multi_init();
+    c->timer = evtimer_new(base, on_timer, c);
+    c->user_agent = strdup(user_agent);
+    if (c->multi == NULL || c->timer == NULL || c->user_agent == NULL) {
+        http_client_free(c);
+        return NULL;
+    }
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    return c;
+}
+
+void http_client_free(struct http_client *c)
+{
+    if (c == NULL)
+        return;
+    if (c->multi != NULL) {
+        /* Abandon transfers in flight; their callbacks are not called. */
+        CURL **easies = NULL;
+#if LIBCURL_VERSION_NUM >= 0x080400
+        easies = curl_multi_get_handles(c->multi);
+#endif
+        for (size_t i = 0; easies != NULL && easies[i] != NULL; i++) {
+            struct transfer *t = NULL;
+            curl_easy_getinfo(easies[i], CURLINFO_PRIVATE, (char **)&t);
+            curl_multi_remove_handle(c->multi, easies[i]);
+            curl_easy_cleanup(easies[i]);
+            if (t != NULL) {
+                curl_slist_free_all(t->headers);
+                free(t->body), free(t->resp), free(t);
+            }
+        }
+        curl_free(easies);
+        curl_multi_cleanup(c->multi);
+    }
+    if (c->timer != NULL)
+        event_free(c->timer);
+    free(c->user_agent);
+    free(c);
+}
+
+size_t http_client_active(const struct http_client *c)
+{
+    return c->active;
+}
+
+int http_client_send(struct http_client *c, const struct http_request *req, http_done_fn done,
+                     void *arg)
+{
+    struct transfer *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return -1;
+    t->c = c;
+    t->done = done;
+    t->arg = arg;
+    t->retry_after = NAN;
+    t->rl_remaining = -1;
+    t->rl_reset = NAN;
+    t->easy = curl_easy_init();
+    if (t->easy == NULL) {
+        free(t);
+        return -1;
+    }
+    CURL *e = t->easy;
+    for (size_t i = 0; i < req->n_headers; i++) {
+        char h[4096];
+        snprintf(h, sizeof(h), "%s: %s", req->headers[i].name, req->headers[i].value);
+        struct curl_slist *l = curl_slist_append(t->headers, h);
+        if (l == NULL)
+            goto fail;
+        t->headers = l;
+    }
+    /* libcurl adds "Expect: 100-continue" to larger POSTs; receivers here
+     * answer at once, and a missing 100 would cost a second of waiting. */
+    struct curl_slist *l = curl_slist_append(t->headers, "Expect:");
+    if (l == NULL)
+        goto fail;
+    t->headers = l;
+    curl_easy_setopt(e, CURLOPT_URL, req->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(req->timeout > 0 ? req->timeout * 1000 : 10000));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->err);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (req->ca_file != NULL)
+        curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+    if (strcmp(req->method, "GET") == 0) {
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else {
+        t->body = malloc(req->body_len + 1);
+        if (t->body == NULL)
+            goto fail;
+        memcpy(t->body, req->body, req->body_len);
+        t->body[req->body_len] = '\0';
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        if (strcmp(req->method, "POST") != 0)
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+    }
+    if (curl_multi_add_handle(c->multi, e) != CURLM_OK)
+        goto fail;
+    c->active++;
+    return 0;
+fail:
+    curl_easy_cleanup(e);
+    curl_slist_free_all(t->headers);
+    free(t->body);
+    free(t);
+    return -1;
+}

@@ -1,0 +1,57 @@
+/*
+ * Outbound HTTP on the event loop: one libcurl multi handle driven by
+ * libevent (curl's hiperfifo.c pattern). Nothing blocks the loop; each
+ * finished transfer calls its callback from the loop, never from inside a
+ * libcurl callback.
+ */
+#ifndef DRIFTD_ALERTS_HTTP_CLIENT_H
+#define DRIFTD_ALERTS_HTTP_CLIENT_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct http_header {
+    const char *name, *value;
+};
+
+struct http_request {
+    const char *method; /* "GET", "POST" */
+    const char *url;
+    const struct http_header *headers;
+    size_t n_headers;
+    const char *body; /* copied */
+    size_t body_len;
+    double timeout;      /* seconds */
+    const char *ca_file; /* NULL: the system's CAs */
+};
+
+struct http_response {
+    long status;       /* 0 when no HTTP answer (network error) */
+    const char *error; /* curl's message when status is 0 */
+    const char *body;  /* at most 64 KiB kept */
+    size_t body_len;
+    double retry_after;       /* seconds from now, NAN when absent */
+    long ratelimit_remaining; /* -1 when absent */
+    double ratelimit_reset;   /* epoch seconds, NAN when absent */
+};
+
+typedef void (*http_done_fn)(void *arg, const struct http_response *res);
+
+struct http_client;
+
+/* A client on base; NULL on failure. Free it before the event base. */
+struct http_client *http_client_new(struct event_base *base, const char *user_agent);
+void http_client_free(struct http_client *c);
+
+/* Start a request; done runs later from the loop. Returns 0 or -1. */
+int http_client_send(struct http_client *c, const struct http_request *req, http_done_fn done,
+                     void *arg);
+
+/* Transfers in flight. */
+size_t http_client_active(const struct http_client *c);
+
+/* Parse a Retry-After value (seconds or an HTTP date) relative to now. */
+double http_parse_retry_after(const char *v, double now);
+
+#endif

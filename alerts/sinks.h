@@ -1,0 +1,44 @@
+/*
+ * The HTTP sinks: webhook (interface.md's JSON body), Slack (incoming
+ * webhook: text + blocks) and Prometheus Alertmanager (API v2: DataDrift and
+ * FeatureDrift alerts, re-posted every resend_seconds while firing, resolved
+ * with endsAt). Each formats an event and hands the body to the outbox;
+ * the outbox owns delivery and retries.
+ */
+#ifndef DRIFTD_ALERTS_SINKS_H
+#define DRIFTD_ALERTS_SINKS_H
+
+#include "alerts/alert.h"
+#include "alerts/outbox.h"
+#include "stats/sbuf.h"
+
+#include <event2/event.h>
+
+enum http_sink_type { HTTP_SINK_WEBHOOK, HTTP_SINK_SLACK, HTTP_SINK_ALERTMANAGER };
+
+struct http_sink_conf {
+    enum http_sink_type type;
+    const char *name; /* outbox target name, e.g. "webhook#1" */
+    const char *url;  /* resolved (url_file already read); a secret for Slack */
+    const struct http_header *headers;
+    size_t n_headers;
+    const char *ca_file;
+    double timeout, resend_seconds, max_age;
+    const char *generator_url; /* Alertmanager generatorURL: driftd's /v1/status */
+};
+
+struct http_sink;
+
+/* A sink registered with the outbox under conf->name. */
+struct http_sink *http_sink_new(const struct http_sink_conf *conf, struct outbox *ob,
+                                struct event_base *base, double (*now)(void));
+void http_sink_free(struct http_sink *s);
+
+/* The alert_sink_ops to add to alerts_add_sink with the sink as ctx. */
+extern const struct alert_sink_ops http_sink_ops;
+
+/* Body builders, exposed for tests. */
+void webhook_body(const struct alert_event *ev, struct sbuf *out);
+void slack_body(const struct alert_event *ev, struct sbuf *out);
+
+#endif
