@@ -404,8 +404,11 @@ static int close_window(struct daemon *d, bool forced)
         (time_t)d->cfg.window_seconds,
         (suseconds_t)((d->cfg.window_seconds - floor(d->cfg.window_seconds)) * 1e6)};
     evtimer_add(d->window_timer, &tv);
+    /* Saved by the next tick, not here: a window can close in the middle of
+     * a tail input's chunk, when the record counters already include lines
+     * past the saved position; saving then would count them twice after a
+     * crash. Between callbacks counters and positions agree. */
     d->state_dirty = true;
-    state_save(d);
     notify_progress(d);
     return 0;
 }
