@@ -29,6 +29,7 @@ static const char usage_main[] =
     "  driftd validate --config FILE     check a configuration and its baseline\n"
     "  driftd version\n"
     "  driftd help [SUBCOMMAND]\n"
+    "  driftd help config                every configuration key (Markdown)\n"
     "\n"
     "Exit status: 0 success / no dataset drift, 1 dataset drift (check),\n"
     "2 usage, input or configuration error.\n";
@@ -472,6 +473,11 @@ int cmd_version(int argc, char **argv)
 
 int cmd_help(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "config") == 0) {
+        /* every configuration key, from the table the loader uses */
+        config_print_reference(stdout);
+        return 0;
+    }
     const char *u = cli_usage(argc > 1 ? argv[1] : NULL);
     if (u == NULL) {
         fprintf(stderr, "driftd help: unknown subcommand \"%s\"\n%s", argv[1], usage_main);

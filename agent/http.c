@@ -627,6 +627,10 @@ int http_start(struct daemon *d)
     }
     evhttp_set_max_body_size(d->http, (ev_ssize_t)d->cfg.max_body_bytes);
     evhttp_set_max_headers_size(d->http, 64 * 1024);
+    /* An oversized body is read and dropped before the 413 goes out;
+     * closing at once would reset the connection under a client still
+     * sending, and it would never see the 413. */
+    evhttp_set_flags(d->http, EVHTTP_SERVER_LINGERING_CLOSE);
     evhttp_set_timeout(d->http, 60);
     evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
