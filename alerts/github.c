@@ -417,7 +417,7 @@ int github_dispatch(struct github *g, const struct github_vars *v)
         glog(g, 5,
              "github: dry run: POST %s/repos/%s/actions/workflows/%s/dispatches "
              "Accept: application/vnd.github+json, Authorization: Bearer <token>, "
-             "X-GitHub-Api-Version: %s, Content-Type: application/json, User-Agent: driftd; "
+             "X-GitHub-Api-Version: %s, Content-Type: application/json, User-Agent: driftd/" DRIFTD_VERSION "; "
              "body %s",
              g->s.api_url, g->s.repository ? g->s.repository : "?",
              g->s.workflow ? g->s.workflow : "?",
