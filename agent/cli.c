@@ -462,7 +462,10 @@ done:
 
 int cmd_version(int argc, char **argv)
 {
-    (void)argv;
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage_version, stdout);
+        return 0;
+    }
     if (argc > 1) {
         fprintf(stderr, "driftd version: takes no arguments\n");
         return 2;

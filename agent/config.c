@@ -80,8 +80,8 @@ static const struct ckey keys[] = {
     {"inputs[].start", K_ENUM, B_INPUT, I(start), 0, "\"end\"", 0, 0, "end|beginning", false,
      "Where a tail input starts the first time it sees a file."},
     {"inputs[].validate", K_ENUM, B_INPUT, I(validate), 0, "\"full\"", 0, 0, "full|sampled", false,
-     "full: parse and check every record; sampled: parse only the records the window "
-     "keeps (faster; unchecked records are counted, not validated)."},
+     "full: parse and check every record. sampled is accepted for the planned fast path "
+     "(parse only the records a window keeps) and behaves as full in this version."},
     {"features", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Which features, which tests."},
     {"features.include", K_STRLIST, B_CONFIG, C(drift.include), C(drift.n_include), "[]", 0, 0,
      NULL, true, "Features to evaluate (empty: all of the baseline)."},
@@ -877,8 +877,14 @@ void config_print_reference(FILE *out)
     fprintf(out, "| key | type | default | reload | description |\n|---|---|---|---|---|\n");
     for (size_t i = 0; i < NKEYS; i++) {
         const struct ckey *k = &keys[i];
-        fprintf(out, "| `%s` | %s%s%s | %s | %s | %s |\n", k->path, type_name(k->type),
-                k->values ? ": " : "", k->values ? k->values : "", k->def ? k->def : "",
-                k->reload ? "yes" : "no", k->help);
+        fprintf(out, "| `%s` | %s", k->path, type_name(k->type));
+        if (k->values != NULL) {
+            /* a bare | would end the Markdown cell */
+            fputs(": ", out);
+            for (const char *p = k->values; *p; p++)
+                fputs(*p == '|' ? " \\| " : (char[2]){*p, 0}, out);
+        }
+        fprintf(out, " | %s | %s | %s |\n", k->def ? k->def : "", k->reload ? "yes" : "no",
+                k->help);
     }
 }
