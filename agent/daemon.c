@@ -429,6 +429,20 @@ void daemon_record(struct daemon *d, struct source *in, const struct reader_reco
         close_window(d, false);
 }
 
+void daemon_count_unread(struct daemon *d, struct source *in)
+{
+    in->records++;
+    window_count_unread(d->win, 1);
+    uint64_t n = window_records(d->win);
+    if (n >= d->cfg.window_records || (d->window_extended && n >= d->cfg.window_min_records))
+        close_window(d, false);
+}
+
+uint64_t daemon_skip(const struct daemon *d)
+{
+    return window_skip(d->win);
+}
+
 void daemon_reject(struct daemon *d, struct source *in, const char *msg)
 {
     (void)d;

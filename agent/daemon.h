@@ -110,6 +110,10 @@ void daemon_teardown(struct daemon *d);
 /* Feed a record from any input into the current window (closing it when full). */
 void daemon_record(struct daemon *d, struct source *in, const struct reader_record *rec,
                    bool na_tokens);
+/* Count a record the window will not keep without parsing it (an input
+ * with validate: sampled), and how many of the next records it will not keep. */
+void daemon_count_unread(struct daemon *d, struct source *in);
+uint64_t daemon_skip(const struct daemon *d);
 /* Note a rejected record of an input. */
 void daemon_reject(struct daemon *d, struct source *in, const char *msg);
 /* Map a new reader column to a baseline feature in a colmap; returns the

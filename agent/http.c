@@ -222,24 +222,48 @@ static void handle_ingest(struct daemon *d, struct evhttp_request *req)
         reply_error(req, 500, "Internal Server Error", "out of memory");
         return;
     }
+    uint64_t checked = 0, unread = 0;
     if (kind == BODY_JSON) {
         ingest_json(&g, r, body, len);
+    } else if (kind == BODY_NDJSON && d->http_input->conf->validate == VALIDATE_SAMPLED) {
+        /* Only the records the reservoir keeps are parsed; the others are
+         * counted by their line boundary alone (memchr). */
+        const char *p = body, *end = body + len;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *eol = nl ? nl : end;
+            const char *q = p;
+            while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r'))
+                q++;
+            if (q < eol) {
+                if (daemon_skip(d) > 0) {
+                    daemon_count_unread(d, d->http_input);
+                    unread++;
+                    g.offset++;
+                } else {
+                    reader_feed(r, p, (size_t)(eol - p) + (nl ? 1 : 0));
+                }
+            }
+            p = nl ? nl + 1 : end;
+        }
+        reader_finish(r);
     } else {
         reader_feed(r, body, len);
         reader_finish(r);
     }
+    checked = g.accepted + g.rejected;
     reader_free(r);
     free(g.colmap);
     struct sbuf s;
     sbuf_init(&s);
     sbuf_printf(&s, "{\"accepted\": %llu, \"rejected\": %llu, \"checked\": %llu, \"errors\": [",
-                (unsigned long long)g.accepted, (unsigned long long)g.rejected,
-                (unsigned long long)(g.accepted + g.rejected));
+                (unsigned long long)(g.accepted + unread), (unsigned long long)g.rejected,
+                (unsigned long long)checked);
     if (g.errors.len)
         sbuf_add(&s, g.errors.data, g.errors.len);
     sbuf_adds(&s, "]}\n");
     sbuf_free(&g.errors);
-    if (g.accepted == 0) {
+    if (g.accepted + unread == 0) {
         /* nothing parseable: the body as a whole is bad */
         if (len == 0)
             reply_error(req, 400, "Bad Request", "empty body");
