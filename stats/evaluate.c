@@ -178,15 +178,16 @@ static void numeric_metrics(const struct stats_feature_data *d, const bool *want
         stats_ks_2samp(x, n1, y, n2, &s, &p);
         set_metric(r, STATS_KS, s, p);
     }
-    if (want[STATS_WASSERSTEIN] || want[STATS_WASSERSTEIN_NORMED]) {
-        double w = stats_wasserstein(x, n1, y, n2);
+    if (want[STATS_WASSERSTEIN] || want[STATS_WASSERSTEIN_NORMED] || want[STATS_ENERGY_DISTANCE]) {
+        double w, e;
+        stats_cdf_distances(x, n1, y, n2, &w, &e);
         if (want[STATS_WASSERSTEIN])
             set_metric(r, STATS_WASSERSTEIN, w, NAN);
         if (want[STATS_WASSERSTEIN_NORMED])
             set_metric(r, STATS_WASSERSTEIN_NORMED, w / fmax(stats_std(x, n1), 0.001), NAN);
+        if (want[STATS_ENERGY_DISTANCE])
+            set_metric(r, STATS_ENERGY_DISTANCE, e, NAN);
     }
-    if (want[STATS_ENERGY_DISTANCE])
-        set_metric(r, STATS_ENERGY_DISTANCE, stats_energy_distance(x, n1, y, n2), NAN);
     if (want[STATS_CRAMER_VON_MISES]) {
         stats_cvm_2samp(x, n1, y, n2, &s, &p);
         set_metric(r, STATS_CRAMER_VON_MISES, s, p);

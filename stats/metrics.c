@@ -12,45 +12,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Walk the distinct pooled values and integrate |F1 - F2|^p (scipy's _cdf_distance). */
-static double cdf_distance(const double *x, size_t n1, const double *y, size_t n2, int p)
+/* Walk the distinct pooled values once and integrate |F1 - F2| and
+ * (F1 - F2)^2 over them (scipy's _cdf_distance for p = 1 and p = 2). */
+void stats_cdf_distances(const double *x, size_t n1, const double *y, size_t n2, double *w1,
+                         double *e2)
 {
     size_t i = 0, j = 0;
-    double sum = 0.0;
+    double s1 = 0.0, s2 = 0.0;
 
+    *w1 = *e2 = NAN;
     if (n1 == 0 || n2 == 0)
-        return NAN;
-    while (i < n1 || j < n2) {
-        double v;
-        if (j >= n2 || (i < n1 && x[i] <= y[j]))
-            v = x[i];
-        else
-            v = y[j];
+        return;
+    double v = x[0] <= y[0] ? x[0] : y[0];
+    for (;;) {
         while (i < n1 && x[i] <= v)
             i++;
         while (j < n2 && y[j] <= v)
             j++;
-        if (i >= n1 && j >= n2)
-            break;
         double next;
-        if (j >= n2 || (i < n1 && x[i] <= y[j]))
+        if (i < n1 && (j >= n2 || x[i] <= y[j]))
             next = x[i];
-        else
+        else if (j < n2)
             next = y[j];
+        else
+            break;
+        /* i/n1 - j/n2 as scipy divides, for the same last bits */
         double diff = fabs((double)i / (double)n1 - (double)j / (double)n2);
-        sum += (p == 1 ? diff : diff * diff) * (next - v);
+        double delta = next - v;
+        s1 += diff * delta;
+        s2 += diff * diff * delta;
+        v = next;
     }
-    return p == 1 ? sum : sqrt(sum);
+    *w1 = s1;
+    *e2 = sqrt(2.0) * sqrt(s2);
 }
 
 double stats_wasserstein(const double *x, size_t n1, const double *y, size_t n2)
 {
-    return cdf_distance(x, n1, y, n2, 1);
+    double w, e;
+    stats_cdf_distances(x, n1, y, n2, &w, &e);
+    return w;
 }
 
 double stats_energy_distance(const double *x, size_t n1, const double *y, size_t n2)
 {
-    return sqrt(2.0) * cdf_distance(x, n1, y, n2, 2);
+    double w, e;
+    stats_cdf_distances(x, n1, y, n2, &w, &e);
+    return e;
 }
 
 double stats_std(const double *x, size_t n)

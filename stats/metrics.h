@@ -11,6 +11,10 @@
 /* Wasserstein-1 distance between sorted samples (scipy.stats.wasserstein_distance). */
 double stats_wasserstein(const double *x, size_t n1, const double *y, size_t n2);
 
+/* Both at once, one pass over the pooled values. */
+void stats_cdf_distances(const double *x, size_t n1, const double *y, size_t n2, double *w1,
+                         double *e2);
+
 /* Energy distance between sorted samples (scipy.stats.energy_distance). */
 double stats_energy_distance(const double *x, size_t n1, const double *y, size_t n2);
 
