@@ -255,7 +255,10 @@ static void csv_end_record(struct reader *r)
                        (int)(len > 64 ? 64 : len), name);
                 /* keep positions aligned: a unique placeholder that is ignored */
                 char tmp[48];
-                int n = snprintf(tmp, sizeof(tmp), "\x01dup%zu", i);
+                int n = snprintf(tmp, sizeof(tmp),
+                                 "\x01"
+                                 "dup%zu",
+                                 i); /* "\x01d" would be one escape */
                 long id = add_column(r, tmp, (size_t)n);
                 if (id >= 0)
                     r->ignored[id] = true;

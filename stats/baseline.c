@@ -196,9 +196,15 @@ static bool get_real(struct pctx *c, const cJSON *obj, const char *key, const ch
 /* Reference samples are most of a baseline's bytes (25 x 50,000 numbers);
  * cJSON would allocate a node for each. So before cJSON sees the text, each
  * "sample": [numbers] array is parsed here straight into doubles, and its
- * text is overwritten in a private copy by its index in `side` (same length,
- * newlines kept, so error positions do not move). Anything unexpected
+ * text is overwritten in a private copy by SIDE_BASE + its index in `side`
+ * (same length, newlines kept, so error positions do not move; an array
+ * shorter than that number is left to cJSON). Anything unexpected
  * inside an array leaves it to cJSON, whose errors then apply. */
+/* Not the bare index: a hand-written "sample": 0 must stay an error, not
+ * take over another key's pre-parsed array (found by fuzz_baseline).
+ * 2^52 + index is exact in a double, and nobody writes it by accident. */
+#define SIDE_BASE ((uint64_t)1 << 52)
+
 struct side {
     double **v;
     size_t *n;
@@ -253,7 +259,8 @@ static size_t side_array(struct side *sd, char *text, size_t len, size_t i)
     }
     /* index digits, then spaces; newlines stay where they were */
     char digits[24];
-    int nd = snprintf(digits, sizeof(digits), "%zu", sd->count);
+    int nd = snprintf(digits, sizeof(digits), "%llu",
+                      (unsigned long long)(SIDE_BASE + (uint64_t)sd->count));
     if ((size_t)nd > j + 1 - i)
         goto fail;
     if (sd->count == sd->cap) {
@@ -328,10 +335,10 @@ static bool parse_numerical(struct pctx *c, const cJSON *jf, const char *where,
         return false;
     }
     const cJSON *js = cJSON_GetObjectItemCaseSensitive(jf, "sample");
-    if (cJSON_IsNumber(js) && js->valuedouble >= 0 && js->valuedouble < (double)sd->count &&
-        sd->v[(size_t)js->valuedouble] != NULL) {
+    double ks = cJSON_IsNumber(js) ? js->valuedouble - (double)SIDE_BASE : -1;
+    if (ks >= 0 && ks < (double)sd->count && floor(ks) == ks && sd->v[(size_t)ks] != NULL) {
         /* pre-parsed by extract_samples: take the array over */
-        size_t k = (size_t)js->valuedouble, n = sd->n[k];
+        size_t k = (size_t)ks, n = sd->n[k];
         f->sample = sd->v[k];
         sd->v[k] = NULL;
         f->n_sample = n;

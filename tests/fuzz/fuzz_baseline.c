@@ -7,6 +7,7 @@
  */
 #include "stats/baseline.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -58,6 +59,65 @@ static void check_baseline(const struct stats_baseline *b)
     }
 }
 
+/* Total order on doubles by value, -0 before +0, so both sides sort alike. */
+static int cmp_total(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    if (x != y)
+        return x < y ? -1 : 1;
+    return (signbit(y) != 0) - (signbit(x) != 0);
+}
+
+static void sort_total(double *v, size_t n)
+{
+    qsort(v, n, sizeof(*v), cmp_total);
+}
+
+/* baseline.c reads "sample" arrays with its own scanner before cJSON sees
+ * the text. Whenever cJSON can read the same text, every numerical
+ * feature's first "sample" member must be an array holding exactly the
+ * values parsed (cJSON itself gives up on numbers over 63 characters, which
+ * the scanner reads correctly: then there is nothing to compare with). */
+static void check_against_cjson(const uint8_t *data, size_t size, const struct stats_baseline *b)
+{
+    cJSON *root = cJSON_ParseWithLength((const char *)data, size);
+    if (root == NULL)
+        return;
+    const cJSON *jfs = cJSON_GetObjectItemCaseSensitive(root, "features");
+    FUZZ_CHECK(cJSON_IsArray(jfs) && cJSON_GetArraySize(jfs) == (int)b->nfeatures);
+    size_t i = 0;
+    const cJSON *jf;
+    cJSON_ArrayForEach(jf, jfs)
+    {
+        const struct stats_bfeature *f = &b->features[i++];
+        if (f->kind != STATS_NUMERICAL)
+            continue;
+        const cJSON *js = cJSON_GetObjectItemCaseSensitive(jf, "sample");
+        if (!cJSON_IsArray(js) || cJSON_GetArraySize(js) != (int)f->n_sample) {
+            fprintf(stderr, "features[%zu].sample: %zu values parsed, cJSON reads %s\n", i - 1,
+                    f->n_sample, cJSON_IsArray(js) ? "an array of another size" : "no array");
+            abort();
+        }
+        double *want = malloc((f->n_sample + 1) * sizeof(double));
+        double *got = malloc((f->n_sample + 1) * sizeof(double));
+        FUZZ_CHECK(want != NULL && got != NULL);
+        size_t k = 0;
+        const cJSON *v;
+        cJSON_ArrayForEach(v, js)
+        {
+            FUZZ_CHECK(cJSON_IsNumber(v));
+            want[k++] = v->valuedouble;
+        }
+        memcpy(got, f->sample, f->n_sample * sizeof(double));
+        sort_total(want, f->n_sample);
+        sort_total(got, f->n_sample);
+        FUZZ_CHECK(memcmp(want, got, f->n_sample * sizeof(double)) == 0);
+        free(want);
+        free(got);
+    }
+    cJSON_Delete(root);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -81,6 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(b != NULL);
     check_baseline(b);
+    check_against_cjson(data, size, b);
 
     size_t len1 = 0, len2 = 0;
     char *s1 = stats_baseline_serialize(b, &len1);

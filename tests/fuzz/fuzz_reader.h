@@ -13,6 +13,7 @@
 #define DRIFTD_FUZZ_READER_H
 
 #include "agent/reader.h"
+#include "agent/value.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -116,12 +117,17 @@ static void fuzz_on_record(void *arg, const struct reader_record *rec)
             fuzz_mix_u64(o, c->len);
             fuzz_mix(o, c->str, c->len); /* every byte must be readable */
             text_bytes += c->len;
+            /* What the dataset does next with a text cell (not NUL-terminated). */
+            double d = 0;
+            enum value_class vc = value_parse(c->str, c->len, true, &d);
+            FUZZ_CHECK(vc == VALUE_NUMBER ? isfinite(d) : vc == VALUE_MISSING || vc == VALUE_TEXT);
+            fuzz_mix_u64(o, (uint64_t)vc);
             break;
         case CELL_NESTED:
             FUZZ_CHECK(o->fmt == READER_NDJSON);
             break;
         default:
-            FUZZ_CHECK(!"cell type out of range");
+            FUZZ_CHECK(c->type <= CELL_NESTED); /* an out-of-range type */
         }
     }
     /* CSV cells are slices of one record, which is at most max_record. */
@@ -135,6 +141,8 @@ static void fuzz_on_error(void *arg, uint64_t line, uint64_t index, const char *
 
     FUZZ_CHECK(msg != NULL && msg[0] != '\0' && strlen(msg) < 256);
     FUZZ_CHECK(line >= 1 && line <= reader_lines(o->r) + 1);
+    FUZZ_CHECK(line >= o->last_line);
+    o->last_line = line;
     if (index > 0) {
         FUZZ_CHECK(index == o->records + o->indexed_errors + 1);
         o->last_index = index;
