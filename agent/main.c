@@ -6,7 +6,9 @@
 
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int main(int argc, char **argv)
 {
@@ -16,6 +18,17 @@ int main(int argc, char **argv)
     } cmds[] = {{"baseline", cmd_baseline}, {"check", cmd_check},     {"run", cmd_run},
                 {"validate", cmd_validate}, {"version", cmd_version}, {"help", cmd_help}};
 
+    /* The one-shot commands fill tens of megabytes of fresh memory (samples,
+     * columns); with 4 KiB pages a fifth of their time went to page faults.
+     * glibc backs malloc with transparent huge pages only when told so
+     * before the process starts, so run once more with the tunable set
+     * (measured in docs/benchmarks.md; DRIFTD_NO_REEXEC=1 turns it off). */
+    if (argc >= 2 && (strcmp(argv[1], "check") == 0 || strcmp(argv[1], "baseline") == 0) &&
+        getenv("GLIBC_TUNABLES") == NULL && getenv("DRIFTD_NO_REEXEC") == NULL) {
+        setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
+        execv("/proc/self/exe", argv);
+        unsetenv("GLIBC_TUNABLES"); /* no /proc: go on with small pages */
+    }
     /* Columns and samples are large, short-lived arrays: keep freed memory
      * in the heap instead of unmapping and faulting it in again. */
     mallopt(M_MMAP_THRESHOLD, 256 << 20);
