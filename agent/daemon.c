@@ -152,6 +152,7 @@ static void github_event(void *arg, enum alert_kind kind, const struct github_st
  * name takes them over). Returns -1 with errors when a secret is missing. */
 static int setup_sinks(struct daemon *d, struct config_errors *errs)
 {
+    size_t first_new = d->n_sinks_made; /* sinks before this are the old generation */
     alerts_clear_sinks(d->alerts);
     for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++)
         free(d->sink_names[i]);
@@ -207,7 +208,17 @@ static int setup_sinks(struct daemon *d, struct config_errors *errs)
         d->sinks = v;
         d->sinks[d->n_sinks_made++] = k;
         alerts_add_sink(d->alerts, &http_sink_ops, k);
+        /* the newest older sink of that name hands over (reload) */
+        for (size_t j = first_new; j-- > 0;) {
+            if (d->sinks[j] != NULL && strcmp(http_sink_name(d->sinks[j]), name) == 0) {
+                http_sink_take_over(k, d->sinks[j]);
+                break;
+            }
+        }
     }
+    /* older sinks whose name is gone stop re-posting */
+    for (size_t j = 0; j < first_new; j++)
+        http_sink_take_over(NULL, d->sinks[j]);
     return 0;
 }
 
@@ -290,6 +301,9 @@ static const char *maybe_retrain(struct daemon *d, const struct report *rep, uin
     d->last_dispatch_at = end;
     d->cooldown_until = end + d->cfg.retrain_cooldown;
     d->state_dirty = true;
+    /* The cooldown must survive a crash in the next second too: it goes to
+     * its own file now, not with the next state save. */
+    state_save_retrain(d);
     return corr;
 }
 

@@ -151,7 +151,9 @@ void tail_restore(struct source *in, uint64_t dev, uint64_t ino, uint64_t off);
 /* State under state_dir (state.c): load at start, save atomically. */
 int state_load(struct daemon *d);
 int state_save(struct daemon *d);
-/* The retrain part of the state, once GitHub is set up. */
+/* The retrain part of the state, once GitHub is set up; the cooldown is
+ * also saved on its own at each dispatch (retrain.json). */
 void state_load_retrain(struct daemon *d);
+int state_save_retrain(struct daemon *d);
 
 #endif

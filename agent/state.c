@@ -171,14 +171,18 @@ static void take_str(const cJSON *o, const char *key, char *out, size_t len)
         snprintf(out, len, "%s", v->valuestring);
 }
 
+static void load_retrain_file(struct daemon *d);
+
 void state_load_retrain(struct daemon *d)
 {
     char *path = state_path(d);
     size_t len;
     char *text = path ? read_file(path, &len) : NULL;
     free(path);
-    if (text == NULL)
+    if (text == NULL) {
+        load_retrain_file(d);
         return;
+    }
     cJSON *root = cJSON_ParseWithLength(text, len);
     free(text);
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "retrain");
@@ -204,4 +208,47 @@ void state_load_retrain(struct daemon *d)
         }
     }
     cJSON_Delete(root);
+    load_retrain_file(d);
+}
+
+static char *retrain_path(const struct daemon *d)
+{
+    size_t n = strlen(d->cfg.state_dir) + 16;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/retrain.json", d->cfg.state_dir);
+    return p;
+}
+
+int state_save_retrain(struct daemon *d)
+{
+    char buf[160], *path = retrain_path(d);
+    int n = snprintf(buf, sizeof(buf), "{\"last_dispatch_at\": %.3f, \"cooldown_until\": %.3f}\n",
+                     d->last_dispatch_at, d->cooldown_until);
+    int rc = path != NULL ? write_file_atomic(path, buf, (size_t)n) : -1;
+    if (rc != 0)
+        log_err("state: cannot write %s: %s (the cooldown may not survive a crash)",
+                path ? path : "retrain.json", strerror(errno));
+    free(path);
+    return rc;
+}
+
+/* retrain.json, written at each dispatch, wins over an older state.json. */
+static void load_retrain_file(struct daemon *d)
+{
+    char *path = retrain_path(d);
+    size_t len;
+    char *text = path ? read_file(path, &len) : NULL;
+    free(path);
+    if (text == NULL)
+        return;
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    free(text);
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "last_dispatch_at");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "cooldown_until");
+    if (cJSON_IsNumber(a) && a->valuedouble > d->last_dispatch_at)
+        d->last_dispatch_at = a->valuedouble;
+    if (cJSON_IsNumber(c) && c->valuedouble > d->cooldown_until)
+        d->cooldown_until = c->valuedouble;
+    cJSON_Delete(j);
 }

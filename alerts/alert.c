@@ -20,6 +20,7 @@ struct alerts {
     size_t nsinks;
 
     bool firing;
+    bool restored;  /* firing from saved state: the sinks know nothing yet */
     uint64_t clean; /* clean windows in a row while firing */
     double starts_at, last_sent;
     char fingerprint[17];
@@ -149,9 +150,12 @@ void alerts_window(struct alerts *a, const struct alert_decision *d, double now)
             a->firing = true;
             a->starts_at = d->window.end > 0 ? d->window.end : now;
             emit(a, ALERT_FIRING, d, now, false);
-        } else if (now - a->last_sent >= a->repeat_seconds) {
+        } else if (a->restored || now - a->last_sent >= a->repeat_seconds) {
+            /* after a restart the sinks' own state (Alertmanager's firing
+             * set) is gone: the first drifted window refreshes them */
             emit(a, ALERT_FIRING, d, now, true);
         }
+        a->restored = false;
         return;
     }
     if (!a->firing)
@@ -219,7 +223,7 @@ void alerts_state_load(struct alerts *a, const char *json, size_t len)
         return;
     const cJSON *v;
     if ((v = cJSON_GetObjectItem(j, "firing")) != NULL)
-        a->firing = cJSON_IsTrue(v);
+        a->firing = a->restored = cJSON_IsTrue(v);
     if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "clean")))
         a->clean = (uint64_t)v->valuedouble;
     if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "starts_at")))

@@ -178,8 +178,26 @@ static void gh_finished(void *ctx, const char *body, size_t len, enum deliver_re
                         const struct http_response *res)
 {
     struct github *g = ctx;
-    (void)body, (void)len;
     g->st.http_status = res->status;
+    /* The entry may be one replayed from the spool of an earlier process
+     * (a crash before state.json was saved leaves no correlation id, and
+     * dispatched_at is 0 here, which searched runs "created since 1969"
+     * and never matched): take the correlation id from the body that was
+     * sent, and search runs created since GitHub accepted it (found by
+     * tests/integration/test_durability.sh part 4). */
+    for (size_t i = 0; r == DELIVER_OK && i < g->s.n_inputs; i++) {
+        if (strcmp(g->s.inputs[i].template, "${correlation_id}") != 0)
+            continue;
+        cJSON *sent = cJSON_ParseWithLength(body, len);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(sent, "inputs"), g->s.inputs[i].name);
+        if (cJSON_IsString(v))
+            snprintf(g->st.correlation_id, sizeof(g->st.correlation_id), "%s", v->valuestring);
+        cJSON_Delete(sent);
+        break;
+    }
+    if (r == DELIVER_OK)
+        g->dispatched_at = g->now();
     if (r != DELIVER_OK) {
         snprintf(g->st.result, sizeof(g->st.result), "failed");
         github_message(res, g->st.message, sizeof(g->st.message));
@@ -417,7 +435,8 @@ int github_dispatch(struct github *g, const struct github_vars *v)
         glog(g, 5,
              "github: dry run: POST %s/repos/%s/actions/workflows/%s/dispatches "
              "Accept: application/vnd.github+json, Authorization: Bearer <token>, "
-             "X-GitHub-Api-Version: %s, Content-Type: application/json, User-Agent: driftd/" DRIFTD_VERSION "; "
+             "X-GitHub-Api-Version: %s, Content-Type: application/json, User-Agent: "
+             "driftd/" DRIFTD_VERSION "; "
              "body %s",
              g->s.api_url, g->s.repository ? g->s.repository : "?",
              g->s.workflow ? g->s.workflow : "?",

@@ -466,7 +466,11 @@ void outbox_replay(struct outbox *ob)
         names[n++] = strdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(char *), cmp_names);
+    /* An empty spool leaves names NULL, and qsort(NULL, 0, ...) is undefined
+     * (glibc declares it nonnull): UBSan stopped every daemon start in the
+     * sanitizer build (found by tests/integration/test_github.sh). */
+    if (n > 0)
+        qsort(names, n, sizeof(char *), cmp_names);
     size_t loaded = 0;
     for (size_t i = 0; i < n; i++) {
         char path[4096];

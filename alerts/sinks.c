@@ -425,3 +425,34 @@ void http_sink_free(struct http_sink *k)
     free(k->name), free(k->url), free(k->ca_file), free(k->generator_url), free(k->model);
     free(k);
 }
+
+void http_sink_take_over(struct http_sink *k, struct http_sink *old)
+{
+    if (old == NULL || old == k)
+        return;
+    evtimer_del(old->resend_timer);
+    if (k == NULL || old->type != HTTP_SINK_ALERTMANAGER || k->type != HTTP_SINK_ALERTMANAGER) {
+        old->firing = false;
+        return;
+    }
+    /* the firing set moves to the new sink, which re-posts and resolves it */
+    k->firing = old->firing;
+    k->starts_at = old->starts_at;
+    memcpy(k->summary, old->summary, sizeof(k->summary));
+    if (old->model != NULL)
+        am_set_model(k, old->model);
+    am_clear_features(k);
+    for (size_t i = 0; i < old->nfeatures; i++)
+        k->features[k->nfeatures++] = old->features[i];
+    old->nfeatures = 0;
+    old->firing = false;
+    if (k->firing) {
+        struct timeval tv = {(time_t)k->resend, 0};
+        evtimer_add(k->resend_timer, &tv);
+    }
+}
+
+const char *http_sink_name(const struct http_sink *k)
+{
+    return k->name;
+}

@@ -34,6 +34,11 @@ struct http_sink *http_sink_new(const struct http_sink_conf *conf, struct outbox
                                 struct event_base *base, double (*now)(void));
 void http_sink_free(struct http_sink *s);
 
+/* A reload made k to replace old (same name): old stops re-posting and an
+ * Alertmanager sink hands over what is firing. k NULL: old is retired. */
+void http_sink_take_over(struct http_sink *k, struct http_sink *old);
+const char *http_sink_name(const struct http_sink *k);
+
 /* The alert_sink_ops to add to alerts_add_sink with the sink as ctx. */
 extern const struct alert_sink_ops http_sink_ops;
 
