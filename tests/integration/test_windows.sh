@@ -1,0 +1,68 @@
+#!/bin/sh
+# Windows by time with min_records (closing, extending, closing once enough
+# records arrived) and the stdin input, on the real daemon.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon.sh"
+ex="$SRCDIR/examples/iris"
+"$DRIFTD" baseline -i "$ex/train.csv" -o "$T/base.json" 2>/dev/null
+sed 1d "$ex/production_clean.csv" | awk -F, '{printf "{\"sepal_length\": %s, \"sepal_width\": %s, \"petal_length\": %s, \"petal_width\": %s, \"species\": \"%s\"}\n", $1, $2, $3, $4, $5}' >"$T/clean.ndjson"
+
+# --- time windows over HTTP: 1 s windows, at least 20 records -------------
+cat >"$T/c.json" <<J
+{"model": "iris", "baseline": "$T/base.json", "state_dir": "$T/state", "listen": "127.0.0.1:0",
+ "window": {"records": 100000, "seconds": 1, "min_records": 20, "sample": 1000}}
+J
+start_daemon "$T/c.json" || { finish; exit 1; }
+head -n 30 "$T/clean.ndjson" >"$T/30.ndjson"
+head -n 5 "$T/clean.ndjson" >"$T/5.ndjson"
+http POST /v1/ingest -H 'Content-Type: application/x-ndjson' --data-binary @"$T/30.ndjson"
+expect_code 202 "30 records"
+sleep 1.6
+http GET /v1/status
+expect_body '"windows_evaluated": 1'
+expect_body '"window": \{"id": 1, "records": 30, "sampled": 30'
+# too few records: the window is extended, visible in status
+http POST /v1/ingest -H 'Content-Type: application/x-ndjson' --data-binary @"$T/5.ndjson"
+sleep 1.6
+http GET /v1/status
+expect_body '"windows_evaluated": 1,'
+expect_body '"window": \{"id": 2, "records": 5, "sampled": 5, "start": "[^"]*", "extended": true'
+grep -q 'window 2 extended: 5 records, fewer than window.min_records (20)' "$T/daemon.log" && ok || fail "no extension in the log"
+# enough records now: it closes at once
+http POST /v1/ingest -H 'Content-Type: application/x-ndjson' --data-binary @"$T/30.ndjson"
+sleep 0.2
+http GET /v1/status
+expect_body '"windows_evaluated": 2,'
+# it closed when the 20th record arrived; the other 15 opened window 3
+expect_body '"window": \{"id": 3, "records": 15'
+expect_body '"last_evaluation": \{"dataset": \{"drift": false'
+stop_daemon
+[ "$DAEMON_RC" -eq 0 ] && ok || fail "exit $DAEMON_RC"
+
+# --- stdin input: records piped in, counted and evaluated ---------------------
+cat >"$T/s.json" <<J
+{"model": "iris", "baseline": "$T/base.json", "state_dir": "$T/sstate", "listen": "127.0.0.1:0",
+ "inputs": [{"type": "stdin", "format": "ndjson"}],
+ "window": {"records": 300, "seconds": 3600, "min_records": 10, "sample": 300}}
+J
+mkfifo "$T/fifo"
+"$DRIFTD" run --config "$T/s.json" <"$T/fifo" >>"$T/daemon.log" 2>&1 &
+DAEMON_PID=$!
+exec 3>"$T/fifo"
+i=0; while [ ! -s "$T/sstate/listen" ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
+URL="http://$(cat "$T/sstate/listen")"
+cat "$T/clean.ndjson" >&3
+printf '{"sepal_length": oops}\n{"sepal_length": 5.1}' >&3
+sleep 0.5
+http GET /v1/status
+expect_body '"type": "stdin", "records": 300, "rejected": 1'
+expect_body '"windows_evaluated": 1'
+exec 3>&-   # end of input: the last line without newline still counts
+sleep 0.5
+http GET /v1/status
+expect_body '"type": "stdin", "records": 301, "rejected": 1'
+grep -q 'stdin: end of input (301 records, 1 rejected)' "$T/daemon.log" && ok || fail "no end-of-input line"
+healthy "stdin closed"
+stop_daemon
+[ "$DAEMON_RC" -eq 0 ] && ok || fail "exit $DAEMON_RC"
+finish
