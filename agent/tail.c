@@ -9,6 +9,7 @@
 
 #include "agent/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -72,16 +73,23 @@ static bool new_reader(struct source *in)
     return in->reader != NULL;
 }
 
-/* Feed bytes and move the committed position to after the last newline. */
+/* Feed bytes one line at a time, the committed position moved past each
+ * line before the reader sees it. Why: the reader hands a record over as
+ * soon as its newline arrives, and a window that closes on that record saves
+ * state from inside reader_feed. Fed as one chunk, that save paired the new
+ * record count with the chunk's old position, and a kill -9 before the next
+ * save made the restart count those records again (test_tail.sh). */
 static void tail_feed(struct tail *t, const char *p, size_t n)
 {
-    reader_feed(t->src->reader, p, n);
-    t->read_off += n;
-    for (size_t i = n; i > 0; i--) {
-        if (p[i - 1] == '\n') {
-            t->line_off = t->read_off - (n - i);
-            break;
-        }
+    while (n > 0) {
+        const char *nl = memchr(p, '\n', n);
+        size_t k = nl != NULL ? (size_t)(nl - p) + 1 : n;
+        t->read_off += k;
+        if (nl != NULL)
+            t->line_off = t->read_off;
+        reader_feed(t->src->reader, p, k);
+        p += k;
+        n -= k;
     }
     t->src->d->state_dirty = true;
 }
@@ -117,6 +125,75 @@ static uint64_t last_line_end(int fd, uint64_t size)
     return 0;
 }
 
+/* Stop following the current file. */
+static void tail_close(struct tail *t)
+{
+    if (t->fd >= 0)
+        close(t->fd);
+    t->fd = -1;
+}
+
+/*
+ * The file that state points at was renamed while driftd was down (kill -9
+ * or a stop during logrotate). Why: without this the lines written to it
+ * after the saved position were lost, the new file at the path being read
+ * from its start. Find it by device and inode beside the path and read it
+ * to its end first. It is the current file while it is read, so a state
+ * save in between (a window closing) pairs the counters with a position in
+ * it. A renamed file that is gone or moved elsewhere cannot be helped.
+ */
+static void tail_drain_rotated(struct tail *t)
+{
+    struct source *in = t->src;
+    char *dir = strdup(in->conf->path);
+    if (dir == NULL)
+        return;
+    char *slash = strrchr(dir, '/');
+    const char *dname = slash == NULL ? "." : slash == dir ? "/" : dir;
+    if (slash != NULL && slash != dir)
+        *slash = '\0';
+    DIR *dp = opendir(dname);
+    struct dirent *e;
+    struct stat st;
+    int fd = -1;
+    while (dp != NULL && fd < 0 && (e = readdir(dp)) != NULL) {
+        if (fstatat(dirfd(dp), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+            (uint64_t)st.st_dev != t->saved_dev || (uint64_t)st.st_ino != t->saved_ino ||
+            (uint64_t)st.st_size < t->saved_off)
+            continue;
+        fd = openat(dirfd(dp), e->d_name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd >= 0)
+            log_info("%s: finishing %s/%s (inode %llu, renamed while stopped) from offset %llu",
+                     in->name, dname, e->d_name, (unsigned long long)st.st_ino,
+                     (unsigned long long)t->saved_off);
+    }
+    if (dp != NULL)
+        closedir(dp);
+    free(dir);
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) != 0 || (uint64_t)st.st_ino != t->saved_ino || !new_reader(in)) {
+        close(fd);
+        return;
+    }
+    t->fd = fd;
+    t->dev = st.st_dev;
+    t->ino = st.st_ino;
+    if (in->conf->format == READER_CSV && t->saved_off > 0)
+        feed_csv_header(t);
+    t->read_off = t->line_off = t->saved_off;
+    for (;;) {
+        ssize_t n = pread(fd, t->buf, TAIL_CHUNK, (off_t)t->read_off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        tail_feed(t, t->buf, (size_t)n);
+    }
+    reader_finish(in->reader); /* a last line without newline still counts */
+    tail_close(t);
+}
+
 static bool tail_open(struct tail *t)
 {
     struct source *in = t->src;
@@ -137,6 +214,9 @@ static bool tail_open(struct tail *t)
         return false;
     }
     t->waiting_logged = false;
+    if (t->have_saved &&
+        (t->saved_dev != (uint64_t)st.st_dev || t->saved_ino != (uint64_t)st.st_ino))
+        tail_drain_rotated(t);
     t->fd = fd;
     t->dev = st.st_dev;
     t->ino = st.st_ino;
@@ -163,13 +243,6 @@ static bool tail_open(struct tail *t)
     log_info("%s: following (inode %llu) %s, offset %llu", in->name, (unsigned long long)st.st_ino,
              why, (unsigned long long)off);
     return true;
-}
-
-static void tail_close(struct tail *t)
-{
-    if (t->fd >= 0)
-        close(t->fd);
-    t->fd = -1;
 }
 
 /* Read what is new; notice truncation and rotation. */

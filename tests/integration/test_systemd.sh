@@ -1,0 +1,494 @@
+#!/bin/sh
+# driftd under a real systemd (252 on Debian 12), booted as PID 1 of a new
+# PID + mount namespace (the recipe of integrations.md, "systemd"), with the
+# built binary and a unit derived from systemd/driftd.service (hardening,
+# DynamicUser, StateDirectory, LoadCredential kept). Checks:
+#   - `systemctl start` returns only once READY=1 arrived: the unit is
+#     active/running at once and /healthz answers; driftd is not root;
+#   - `systemctl status` shows driftd's STATUS= line;
+#   - drifted data + POST /v1/evaluate: the journal has "alert firing" at
+#     priority warning and the window summary at notice, no raw <N> prefix;
+#   - `systemctl reload` goes through RELOADING=1 then READY=1 (PID 1's debug
+#     log) and applies a changed model name; a broken config keeps the
+#     service running on the old one and logs the error at priority err;
+#   - a loop that stops pinging (SIGSTOP) is killed by WatchdogSec and
+#     restarted by Restart=on-failure (NRestarts, new MainPID, /healthz);
+#   - `systemctl stop` is clean (STOPPING=1, the main process exits 0,
+#     "Deactivated successfully", no stop timeout);
+#   - a token named as the unit's comment says ("token_file": "NAME", the
+#     file in the LoadCredential= directory) is found and enforced;
+#   - `systemctl poweroff` ends the namespace's systemd.
+# Exit 77 (skip) when not root, without unshare/nsenter, or when systemd does
+# not reach a running state within 20 s.
+#
+# Safety: systemd only ever runs with tmpfs on /tmp, /run, /var/tmp, /var/lib
+# and /var/log/journal (boot.sh checks before exec), and as a container
+# (container= set; here /.dockerenv already makes it one), so that its
+# shutdown neither remounts the machine's shared root file system read-only
+# nor detaches loop devices or swap. Only 127.0.0.1 is ever contacted.
+. "$(dirname "$0")/lib.sh"
+: "${BUILDDIR:?BUILDDIR must point at the build tree}"
+
+SYSTEMD=/lib/systemd/systemd
+SP=        # host pid of the namespace's systemd (PID 1 inside)
+UPID=      # host pid of the unshare process that holds the namespace
+W="$BUILDDIR/systemd-test"
+U=driftd.service
+EX="$SRCDIR/examples/iris"
+t0=$(date +%s)
+
+# skip REASON: exit 77, unless a check already failed.
+skip() {
+    if [ "$failed" -gt 0 ]; then
+        printf 'test_systemd: cannot go on: %s\n' "$*" >&2
+        finish
+        exit 1
+    fi
+    printf 'SKIP: test_systemd: %s\n' "$*"
+    exit 77
+}
+
+# --- preconditions ----------------------------------------------------------
+[ "$(id -u)" -eq 0 ] || skip "needs root to create PID and mount namespaces"
+for c in unshare nsenter setsid timeout curl systemctl journalctl pgrep flock; do
+    command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
+done
+[ -x "$SYSTEMD" ] || skip "$SYSTEMD is missing"
+printf 'using %s\n' "$("$SYSTEMD" --version 2>/dev/null | head -1)"
+# DynamicUser runs driftd as an unprivileged user: it must be able to walk
+# down to $W. Directories above the build tree are not ours to chmod.
+d=$(dirname "$BUILDDIR")
+while [ "$d" != / ] && [ "$d" != . ]; do
+    [ -n "$(find "$d" -maxdepth 0 -perm -o=x 2>/dev/null)" ] ||
+        skip "$d is not searchable by others; DynamicUser could not reach $W"
+    d=$(dirname "$d")
+done
+
+# wait_for SECONDS CMD...: retry CMD every 100 ms for SECONDS; false on timeout.
+wait_for() {
+    _end=$(($(date +%s) + $1))
+    shift
+    while :; do
+        "$@" && return 0
+        [ "$(date +%s)" -ge "$_end" ] && return 1
+        sleep 0.1
+    done
+}
+
+# One run at a time on this machine: every such systemd takes over the same
+# top-level cgroups, and the runs of one build tree would share $W.
+exec 9>"${TMPDIR:-/tmp}/driftd-test-systemd.lock"
+flock -w 240 9 || skip "another test_systemd run held the lock for 240 s"
+
+# our_devlog: /dev/log is the link journald's socket unit made in the shared
+# devtmpfs, dangling outside the namespace.
+our_devlog() {
+    [ "$(readlink /dev/log 2>/dev/null)" = /run/systemd/journal/dev-log ] &&
+        [ ! -e /run/systemd/journal/dev-log ]
+}
+# trim_cgroups: remove the empty top-level cgroups a namespace's systemd
+# made (init.scope, system.slice); only where the machine's own PID 1 is not
+# systemd, and rmdir removes nothing that is populated.
+trim_cgroups() {
+    [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] && return 0
+    for g in /sys/fs/cgroup/init.scope /sys/fs/cgroup/system.slice \
+        /sys/fs/cgroup/*/init.scope /sys/fs/cgroup/*/system.slice; do
+        [ -d "$g" ] && find "$g" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
+    return 0
+}
+
+# A run killed without its trap (SIGKILL, e.g. a ctest timeout) may have
+# left its namespace and leftovers: power it off and clear them first.
+for p in $(pgrep -f -- "$W/boot.sh"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = unshare ] || continue
+    for c in $(pgrep -P "$p"); do
+        [ "$(cat "/proc/$c/comm" 2>/dev/null)" = systemd ] &&
+            timeout 10 nsenter --target "$c" --pid --mount systemctl poweroff >/dev/null 2>&1
+    done
+    wait_for 10 eval "! kill -0 $p 2>/dev/null"
+    kill -KILL $(pgrep -P "$p") "$p" 2>/dev/null
+    printf 'stopped the namespace of an earlier run (unshare pid %s)\n' "$p"
+done
+if our_devlog; then rm -f /dev/log; fi
+trim_cgroups
+had_devlog=no
+if [ -e /dev/log ] || [ -L /dev/log ]; then had_devlog=yes; fi
+
+# ns CMD...: run CMD inside the namespace (systemctl, journalctl, cat, kill).
+ns() {
+    timeout "${NS_TIMEOUT:-30}" nsenter --target "$SP" --pid --mount "$@"
+}
+
+# alive: the namespace's systemd still runs (and its pid was not reused).
+alive() {
+    [ -n "$SP" ] && [ "$(cat "/proc/$SP/comm" 2>/dev/null)" = systemd ]
+}
+gone() { ! alive; }
+unshare_gone() { ! kill -0 "$UPID" 2>/dev/null; }
+
+cleanup() {
+    rc=$?
+    trap - EXIT
+    if alive; then
+        NS_TIMEOUT=10 ns systemctl poweroff >/dev/null 2>&1
+        wait_for 10 gone
+        alive && kill -KILL "$SP" 2>/dev/null
+    fi
+    if [ -n "$UPID" ]; then
+        wait_for 5 unshare_gone
+        kill -KILL "$UPID" 2>/dev/null
+        wait "$UPID" 2>/dev/null
+    fi
+    if [ "$had_devlog" = no ] && our_devlog; then rm -f /dev/log; fi
+    trim_cgroups
+    rm -rf "$W" "$T"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# --- files the units need: outside the namespace's tmpfs mounts -------------
+rm -rf "$W"
+mkdir -p "$W/credentials" || skip "cannot create $W"
+cp "$DRIFTD" "$W/driftd" || skip "cannot copy $DRIFTD"
+if ! "$W/driftd" baseline -i "$EX/train.csv" -o "$W/baseline.json" 2>"$T/err"; then
+    fail "driftd baseline"; cat "$T/err" >&2; finish; exit 1
+fi
+printf 'systemd-test-token\n' >"$W/credentials/ingest-token"
+
+# config MODEL [AUTH]: a configuration on an ephemeral port; state_dir is
+# omitted, so it comes from $STATE_DIRECTORY.
+config() {
+    cat <<EOF
+{"model": "$1", "baseline": "$W/baseline.json", "listen": "127.0.0.1:0",$2
+ "window": {"records": 100000, "seconds": 3600, "min_records": 50, "sample": 5000}}
+EOF
+}
+config iris >"$W/driftd.json"
+config iris-v2 >"$W/good2.json"
+printf '{"model": "iris-broken", "baseline": \n' >"$W/broken.json"
+# As the unit's comment says: a relative token_file, found through
+# $CREDENTIALS_DIRECTORY (the LoadCredential= directory).
+config iris-auth ' "auth": {"token_file": "ingest-token"},' >"$W/auth.json"
+
+# The unit under test is systemd/driftd.service with these changes only:
+#  - ExecStartPre/ExecStart: the built binary and the config in $W;
+#  - WatchdogSec=2s (was 30s) so the watchdog check takes seconds;
+#  - LoadCredential: /etc/driftd/credentials becomes $W/credentials, the
+#    rest of the line (ID, directory form) is kept;
+#  - ConfigurationDirectory= dropped: it would create or chmod /etc/driftd
+#    on the machine's real disk (/etc is no tmpfs in the namespace), and the
+#    config lives in $W anyway;
+#  - After=/Wants=network-online.target dropped and DefaultDependencies=no
+#    added (with the usual Conflicts/Before=shutdown.target): otherwise
+#    starting the unit pulls in sysinit.target and basic.target, that is the
+#    machine's whole boot (udev, sysctl, tmpfiles, remount-fs, ...).
+# Everything else (Type=notify, ExecReload, Restart=, DynamicUser,
+# StateDirectory, UMask, the sandboxing) is kept as shipped.
+sed -e "s|^ExecStartPre=/usr/bin/driftd validate --config /etc/driftd/driftd.json\$|ExecStartPre=$W/driftd validate --config $W/driftd.json|" \
+    -e "s|^ExecStart=/usr/bin/driftd run --config /etc/driftd/driftd.json\$|ExecStart=$W/driftd run --config $W/driftd.json|" \
+    -e 's|^WatchdogSec=.*|WatchdogSec=2s|' \
+    -e "s|^\\(LoadCredential=[^:]*:\\)/etc/driftd/credentials|\\1$W/credentials|" \
+    -e '/^ConfigurationDirectory=/d' \
+    -e '/^After=network-online.target$/d' \
+    -e '/^Wants=network-online.target$/d' \
+    -e 's|^\[Unit\]$|[Unit]\nDefaultDependencies=no\nConflicts=shutdown.target\nBefore=shutdown.target|' \
+    "$SRCDIR/systemd/driftd.service" >"$W/$U"
+for want in "ExecStartPre=$W/driftd validate" "ExecStart=$W/driftd run" "WatchdogSec=2s" \
+    "LoadCredential=.*:$W/credentials" "DefaultDependencies=no" "DynamicUser=yes" "Type=notify"; do
+    grep -q "^$want" "$W/$U" || fail "unit: no line $want (has systemd/driftd.service changed?)"
+done
+if grep -v '^#' "$W/$U" | grep -q '/etc/driftd\|/usr/bin/driftd'; then
+    fail "unit still names /etc/driftd or /usr/bin/driftd"; fi
+
+printf '[Unit]\nDescription=driftd test boot\nDefaultDependencies=no\n' >"$W/driftd-test.target"
+
+# The recipe of integrations.md, plus two safety nets (no exec unless the
+# tmpfs mounts are in place; a declared container, see the top) and one
+# addition: `mount --make-rshared /` inside the now private namespace, as a
+# container manager provides it. systemd does not make / shared itself when
+# it runs as a container, and without shared propagation the credential
+# mount LoadCredential= prepares never reaches the service (it finds an
+# empty root-owned $CREDENTIALS_DIRECTORY). The namespace's mounts are no
+# peers of the machine's, so nothing propagates out.
+cat >"$W/boot.sh" <<EOF
+set -e
+mount --make-rprivate /
+for d in /tmp /run /var/tmp /var/lib; do mount -t tmpfs -o mode=0755 tmpfs "\$d"; done
+chmod 1777 /tmp /var/tmp
+mkdir -p /var/log/journal && mount -t tmpfs tmpfs /var/log/journal
+for d in /tmp /run /var/tmp /var/lib /var/log/journal; do
+    [ "\$(stat -f -c %T "\$d")" = tmpfs ] || { echo "\$d is not a tmpfs" >&2; exit 1; }
+done
+mount --make-rshared /
+mkdir -p /run/systemd/system
+cd "$W"
+cp $U driftd-test.target /run/systemd/system/
+export container=driftd-test
+exec $SYSTEMD --system --unit=driftd-test.target
+EOF
+chmod 0755 "$W" "$W/driftd"
+chmod 0644 "$W"/*.json
+chmod 0700 "$W/credentials"
+chmod 0600 "$W/credentials/ingest-token"
+
+# --- boot; this is also the probe: skip when it does not come up -----------
+setsid unshare --pid --fork --mount --mount-proc sh "$W/boot.sh" \
+    </dev/null >"$W/boot.log" 2>&1 9>&- &
+UPID=$!
+# find_pid1: unshare --fork's child, once it is systemd (one level deeper if
+# setsid had to fork).
+find_pid1() {
+    for c in $(pgrep -P "$UPID") $(for p in $(pgrep -P "$UPID"); do pgrep -P "$p"; done); do
+        if [ "$(cat "/proc/$c/comm" 2>/dev/null)" = systemd ]; then SP=$c; return 0; fi
+    done
+    kill -0 "$UPID" 2>/dev/null || return 0 # gone: stop waiting
+    return 1
+}
+wait_for 10 find_pid1
+if [ -z "$SP" ]; then
+    sed 's/^/  boot: /' "$W/boot.log"
+    skip "systemd did not start in a new PID+mount namespace"
+fi
+booted() {
+    state=$(NS_TIMEOUT=5 ns systemctl is-system-running 2>/dev/null)
+    case $state in running | degraded | maintenance | stopping) return 0 ;; esac
+    alive || return 0
+    return 1
+}
+state=
+wait_for 20 booted
+case $state in
+running | degraded) ;;
+*)
+    sed 's/^/  boot: /' "$W/boot.log"
+    skip "systemd in the namespace did not reach a running state within 20 s (state: ${state:-none})"
+    ;;
+esac
+printf 'systemd up (pid %s, %s) after %ss\n' "$SP" "$state" $(($(date +%s) - t0))
+
+# expect_ns WHAT CMD...: CMD inside the namespace must succeed.
+expect_ns() {
+    what=$1
+    shift
+    if ns "$@" >"$T/out" 2>"$T/err"; then ok; else
+        fail "$what: $*"; sed 's/^/  /' "$T/err" "$T/out" | head -30 >&2; fi
+}
+prop() { ns systemctl show -P "$1" "$U" 2>/dev/null; }
+unit_state() { printf '%s/%s' "$(prop ActiveState)" "$(prop SubState)"; }
+
+# The unit's journal, one message a line.
+journal_lines() { ns journalctl --no-pager -o cat -u "$U" "$@" 2>/dev/null; }
+journal_match() {
+    _p=$1
+    shift
+    journal_lines "$@" | grep -Eq -- "$_p"
+}
+# dump_journal [N]: its last N lines, without PID 1's sandbox set-up chatter.
+dump_journal() {
+    journal_lines | grep -Ev 'mount|Mount|namespace|sd-mkdc|sd-userns|Restricting|forked|Followed|system call|duplicate|redundant' |
+        tail -"${1:-30}" | sed 's/^/  journal: /' >&2
+}
+# journal_has WHAT PATTERN [journalctl args]: a line within 5 s.
+journal_has() {
+    _what=$1 _p=$2
+    shift 2
+    if wait_for 5 journal_match "$_p" "$@"; then ok; else
+        fail "journal $* lacks /$_p/ ($_what)"; dump_journal; fi
+}
+# count_notified MESSAGE: how often PID 1 logged MESSAGE (sd_notify) from driftd.
+count_notified() { journal_lines | grep -c "Got notification message from PID [0-9]* ($1"; }
+# notified MESSAGE COUNT: at least COUNT times.
+notified() { [ "$(count_notified "$1")" -ge "$2" ]; }
+count_journal() { journal_lines | grep -cF -- "$1"; }
+# journal_more TEXT N: more than N lines hold TEXT.
+journal_more() { [ "$(count_journal "$1")" -gt "$2" ]; }
+
+# url: the loopback address driftd bound, from $STATE_DIRECTORY/listen.
+url() {
+    URL=
+    a=$(ns cat /var/lib/driftd/listen 2>/dev/null) || return 1
+    case $a in 127.0.0.1:[0-9]*) URL="http://$a" ;; *) return 1 ;; esac
+}
+# http METHOD PATH [curl args]: body in $T/body, status in $T/code.
+http() {
+    _m=$1 _p=$2
+    shift 2
+    curl -s -m 10 -o "$T/body" -w '%{http_code}' -X "$_m" "$@" "$URL$_p" >"$T/code" 2>/dev/null
+}
+expect_code() {
+    if [ "$(cat "$T/code")" = "$1" ]; then ok; else
+        fail "HTTP $(cat "$T/code"), want $1 ($2)"; head -c 600 "$T/body" >&2; echo >&2; fi
+}
+expect_body() {
+    if grep -Eq -- "$1" "$T/body"; then ok; else
+        fail "body lacks /$1/ ($2)"; head -c 600 "$T/body" >&2; echo >&2; fi
+}
+healthz_ok() { url && http GET /healthz && [ "$(cat "$T/code")" = 200 ]; }
+status_model() { url && http GET /v1/status && grep -q "\"model\": \"$1\"" "$T/body"; }
+status_text_has() { prop StatusText | grep -q -- "$1"; }
+# start_unit WHAT: systemctl start, timed; true when it reports success.
+start_unit() {
+    s=$(date +%s)
+    if ns systemctl start "$U" >"$T/out" 2>"$T/err"; then
+        ok
+        printf 'systemctl start (%s) took %ss\n' "$1" $(($(date +%s) - s))
+        return 0
+    fi
+    fail "systemctl start $U ($1)"
+    cat "$T/err" >&2
+    dump_journal 40
+    return 1
+}
+
+expect_ns "journald" systemctl start systemd-journald.socket systemd-journald.service
+# PID 1's debug log records each sd_notify message it gets from driftd.
+expect_ns "PID 1 debug log" systemctl log-level debug
+
+# The checks on the running service; returns early when it is not running.
+service_checks() {
+    # --- start: returns after READY=1 -------------------------------------
+    start_unit "first" || return 1
+    # Type=notify: before READY=1 the unit would still be activating/start.
+    st=$(unit_state)
+    if [ "$st" = active/running ]; then ok; else
+        fail "right after systemctl start: $st, want active/running"; return 1; fi
+    if healthz_ok; then ok; else fail "no /healthz right after systemctl start ($URL)"; fi
+    journal_has "READY=1 sent" 'Got notification message from PID [0-9]+ \(READY=1'
+    pid1=$(prop MainPID)
+    case $pid1 in '' | 0 | 1 | *[!0-9]*) fail "MainPID '$pid1'"; return 1 ;; esac
+    uid=$(ns awk '/^Uid:/ { print $2 }' "/proc/$pid1/status" 2>/dev/null)
+    if [ -n "$uid" ] && [ "$uid" != 0 ]; then ok; else fail "driftd runs as uid '$uid', want a DynamicUser"; fi
+
+    # --- status: the STATUS= line -------------------------------------------
+    ns systemctl status --no-pager "$U" >"$T/out" 2>&1
+    if grep -q 'Status: "window 1: 0 records; no evaluation yet"' "$T/out"; then ok; else
+        fail "systemctl status lacks the STATUS= line"; sed 's/^/  status: /' "$T/out" >&2; fi
+
+    # --- drifted data, evaluate, journal priorities --------------------------
+    http POST /v1/ingest -H 'Content-Type: text/csv' --data-binary @"$EX/production_drift.csv"
+    expect_code 202 "ingest drifted csv"
+    expect_body '"accepted": 300' "drifted csv"
+    http POST /v1/evaluate
+    expect_code 200 "evaluate"
+    expect_body '"drift": true' "evaluate drifted data"
+    journal_has "alert at warning" '^alert firing: ' -p warning..warning
+    journal_has "window summary at notice" '^window 1: 300 records .*DATASET DRIFT' -p notice..notice
+    if journal_lines -p notice..notice | grep -q 'alert firing'; then
+        fail "the alert is (also) logged at notice, want warning only"; else ok; fi
+    if journal_lines | grep -Eq '^<[0-7]>'; then
+        fail "a <N> prefix reached the journal as text"; journal_lines | grep -E '^<[0-7]>' | head -3 >&2
+    else ok; fi
+    if wait_for 3 status_text_has 'last evaluation: DRIFT'; then ok; else
+        fail "StatusText after evaluate: $(prop StatusText)"; fi
+
+    # --- reload: a good changed config, then a broken one ----------------------
+    n_reloading=$(count_notified RELOADING=1)
+    n_ready=$(count_notified READY=1)
+    cp "$W/good2.json" "$W/driftd.json"
+    expect_ns "systemctl reload (good config)" systemctl reload "$U"
+    if wait_for 5 status_model iris-v2; then ok; else fail "after reload: /v1/status has not model iris-v2"; fi
+    if wait_for 5 notified RELOADING=1 $((n_reloading + 1)); then ok; else fail "no RELOADING=1 on reload"; fi
+    if wait_for 5 notified READY=1 $((n_ready + 1)); then ok; else fail "no READY=1 after RELOADING=1"; fi
+    journal_has "reloaded" '^reloaded .*driftd.json' -p notice..notice
+    sleep 0.5
+    st=$(unit_state)
+    if [ "$st" = active/running ]; then ok; else fail "after reload: $st, want active/running"; fi
+    if [ "$(prop MainPID)" = "$pid1" ]; then ok; else fail "reload changed MainPID"; fi
+
+    cp "$W/broken.json" "$W/driftd.json"
+    expect_ns "systemctl reload (broken config)" systemctl reload "$U"
+    journal_has "reload failure at err" '^reload failed: keeping the running configuration' -p err..err
+    if wait_for 5 notified RELOADING=1 $((n_reloading + 2)); then ok; else fail "no RELOADING=1 on the failed reload"; fi
+    if wait_for 5 notified READY=1 $((n_ready + 2)); then ok; else fail "no READY=1 after the failed reload"; fi
+    sleep 0.5
+    st=$(unit_state)
+    if [ "$st" = active/running ]; then ok; else fail "after a broken reload: $st, want active/running"; fi
+    if [ "$(prop MainPID)" = "$pid1" ]; then ok; else fail "the broken reload changed MainPID"; fi
+    if status_model iris-v2; then ok; else
+        fail "after a broken reload: not on model iris-v2 any more"; head -c 300 "$T/body" >&2; fi
+    # The restart below runs ExecStartPre (validate) again: a good config.
+    cp "$W/good2.json" "$W/driftd.json"
+
+    # --- watchdog: a loop that stops pinging is killed and restarted ---------
+    nr=$(prop NRestarts)
+    ns kill -STOP "$pid1" || { fail "kill -STOP $pid1"; return 1; }
+    s=$(date +%s)
+    restarted() {
+        p=$(prop MainPID) n=$(prop NRestarts)
+        [ "${n:-0}" -gt "${nr:-0}" ] && [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$pid1" ] &&
+            [ "$(unit_state)" = active/running ]
+    }
+    if wait_for 20 restarted; then ok; else
+        fail "no watchdog restart: NRestarts=$(prop NRestarts) MainPID=$(prop MainPID) $(unit_state)"
+        dump_journal
+        ns kill -CONT "$pid1" 2>/dev/null
+        return 1
+    fi
+    printf 'watchdog kill + restart took %ss\n' $(($(date +%s) - s))
+    journal_has "systemd's watchdog timeout" 'Watchdog timeout \(limit 2s\)'
+    journal_has "the watchdog result" "Failed with result 'watchdog'"
+    if wait_for 5 healthz_ok; then ok; else fail "no /healthz after the watchdog restart"; fi
+    if status_model iris-v2; then ok; else fail "after the restart: not on model iris-v2"; fi
+    if ns kill -0 "$pid1" 2>/dev/null; then fail "the stopped driftd ($pid1) still exists"; else ok; fi
+    return 0
+}
+
+# --- stop: clean ---------------------------------------------------------------
+stop_checks() {
+    n_stopping=$(count_notified STOPPING=1)
+    n_exit0=$(count_journal "Main process exited, code=exited, status=0/SUCCESS")
+    n_deact=$(count_journal "Deactivated successfully")
+    s=$(date +%s)
+    expect_ns "systemctl stop" systemctl stop "$U"
+    printf 'systemctl stop took %ss\n' $(($(date +%s) - s))
+    # An exit with status 0, not a signal, nor a kill at TimeoutStopSec. (The
+    # unit's properties are gone: nothing references it, so systemd unloads
+    # it at once; the journal keeps the record.)
+    st=$(prop ActiveState)
+    if [ "$st" = inactive ]; then ok; else fail "after stop: ActiveState $st, want inactive"; fi
+    if wait_for 5 journal_more "Main process exited, code=exited, status=0/SUCCESS" "$n_exit0"; then
+        ok; else fail "no exit with status 0 on stop"; dump_journal 20; fi
+    if wait_for 5 journal_more "Deactivated successfully" "$n_deact"; then
+        ok; else fail "no \"Deactivated successfully\" on stop"; fi
+    if wait_for 5 notified STOPPING=1 $((n_stopping + 1)); then ok; else fail "no STOPPING=1 on stop"; fi
+    if journal_lines | grep -q "State 'stop-sigterm' timed out"; then fail "stop timed out"; else ok; fi
+}
+
+if service_checks; then
+    stop_checks
+    journal_has "driftd logs its stop" '^stopped$' -p notice..notice
+else
+    ns systemctl status --no-pager "$U" >&2
+    ns systemctl stop "$U" >/dev/null 2>&1
+fi
+
+# --- the ingest token through LoadCredential, as the unit's comment says ------
+cp "$W/auth.json" "$W/driftd.json"
+if start_unit "token_file \"ingest-token\" in the LoadCredential= directory, as the unit's comment says" && wait_for 5 url; then
+    http POST /v1/ingest -H 'Content-Type: text/csv' --data-binary @"$EX/production_clean.csv"
+    expect_code 401 "ingest without the token"
+    http POST /v1/ingest -H 'Authorization: Bearer systemd-test-token' -H 'Content-Type: text/csv' \
+        --data-binary @"$EX/production_clean.csv"
+    expect_code 202 "ingest with the token"
+    stop_checks
+else
+    # What a unit with the same LoadCredential= finds in its directory.
+    {
+        printf '[Unit]\nDefaultDependencies=no\n[Service]\nType=oneshot\nDynamicUser=yes\n'
+        grep '^LoadCredential=' "$W/$U"
+        printf '%s\n' 'ExecStart=/bin/sh -c "echo CREDENTIALS_DIRECTORY holds: $$(ls $$CREDENTIALS_DIRECTORY)"'
+    } >"$W/credcheck.service"
+    ns cp "$W/credcheck.service" /run/systemd/system/ && ns systemctl daemon-reload &&
+        ns systemctl start credcheck.service
+    echo "  $(ns journalctl --no-pager -o cat -u credcheck.service | grep '^CREDENTIALS_DIRECTORY holds')" >&2
+    echo "  (systemd.exec(5): LoadCredential=ID:DIRECTORY loads DIRECTORY/FILE as credential ID_FILE)" >&2
+    ns systemctl stop "$U" >/dev/null 2>&1
+fi
+
+# --- poweroff: the namespace's systemd goes away -------------------------------
+NS_TIMEOUT=10 ns systemctl poweroff >/dev/null 2>&1
+if wait_for 20 gone; then ok; else fail "systemd (pid $SP) still runs 20 s after poweroff"; fi
+printf 'total %ss\n' $(($(date +%s) - t0))
+finish
