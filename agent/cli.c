@@ -540,6 +540,8 @@ int cmd_validate(int argc, char **argv)
         config_check_baseline(&cfg.drift, b, path, &errs);
         stats_baseline_free(b);
     }
+    /* a secret `run` could not read would make it exit at once */
+    config_check_secrets(&cfg, &errs);
     int rc = errs.n > 0 ? 2 : 0;
     config_errors_print(&errs, stderr);
     if (rc == 0)

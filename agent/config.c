@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum ktype {
     K_OBJECT, /* a section: its members are keys of their own */
@@ -887,5 +888,80 @@ void config_print_reference(FILE *out)
         }
         fprintf(out, " | %s | %s | %s |\n", k->def ? k->def : "", k->reload ? "yes" : "no",
                 k->help);
+    }
+}
+
+/* Where a secret file lives: relative names are looked up in
+ * $CREDENTIALS_DIRECTORY first (systemd LoadCredential). */
+static char *secret_path(const char *name)
+{
+    const char *cd = getenv("CREDENTIALS_DIRECTORY");
+    /* NAME as LoadCredential=NAME:... gives it, or driftd_NAME as the
+     * shipped units' LoadCredential=driftd:/etc/driftd/credentials names
+     * each file of that directory (systemd prefixes the id). */
+    static const char *const prefixes[] = {"", "driftd_"};
+    for (size_t k = 0; name[0] != '/' && cd != NULL && *cd && k < 2; k++) {
+        size_t n = strlen(cd) + strlen(prefixes[k]) + strlen(name) + 2;
+        char *p = malloc(n);
+        if (p == NULL)
+            break;
+        snprintf(p, n, "%s/%s%s", cd, prefixes[k], name);
+        if (access(p, R_OK) == 0)
+            return p;
+        free(p);
+    }
+    return strdup(name);
+}
+
+/* Read a secret (token, URL): the file's first line, trimmed. The value is
+ * never logged; errors name the file only. */
+char *config_read_secret(const char *name, const char *what, struct config_errors *errs,
+                         const char *cfgpath)
+{
+    char *path = secret_path(name);
+    size_t len = 0;
+    char *text = path ? read_file(path, &len) : NULL;
+    char msg[512];
+    if (text == NULL) {
+        snprintf(msg, sizeof(msg), "%s: %s: cannot read %s: %s", cfgpath, what, path ? path : name,
+                 strerror(errno));
+    } else {
+        size_t n = strcspn(text, "\r\n");
+        text[n] = '\0';
+        while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+            text[--n] = '\0';
+        if (n > 0) {
+            free(path);
+            return text;
+        }
+        snprintf(msg, sizeof(msg), "%s: %s: %s is empty", cfgpath, what, path);
+        free(text);
+    }
+    free(path);
+    char **v = realloc(errs->msgs, (errs->n + 1) * sizeof(char *));
+    if (v != NULL) {
+        errs->msgs = v;
+        if ((v[errs->n] = strdup(msg)) != NULL)
+            errs->n++;
+    }
+    return NULL;
+}
+
+void config_check_secrets(const struct config *c, struct config_errors *errs)
+{
+    char *v;
+    if (c->token_file != NULL &&
+        (v = config_read_secret(c->token_file, "auth.token_file", errs, c->path)) != NULL)
+        free(v);
+    if (c->github.enabled && c->github.token_file != NULL &&
+        (v = config_read_secret(c->github.token_file, "retrain.github.token_file", errs,
+                                c->path)) != NULL)
+        free(v);
+    for (size_t i = 0; i < c->n_sinks; i++) {
+        char what[64];
+        snprintf(what, sizeof(what), "alerts.sinks[%zu].url_file", i);
+        if (c->sinks[i].url_file != NULL &&
+            (v = config_read_secret(c->sinks[i].url_file, what, errs, c->path)) != NULL)
+            free(v);
     }
 }

@@ -97,6 +97,16 @@ int config_load_drift_opts(const char *path, struct drift_opts *o);
 int config_check_features(const char *path, const struct drift_opts *o,
                           const struct stats_baseline *b);
 
+/* Read a secret (token, URL) from a file: the first line, trimmed. A
+ * relative name is looked up in $CREDENTIALS_DIRECTORY first. The value is
+ * never put in a message; on error one is added to errs (naming `what` and
+ * the file) and NULL returned. */
+char *config_read_secret(const char *name, const char *what, struct config_errors *errs,
+                         const char *cfgpath);
+
+/* Check that every secret file the configuration names can be read. */
+void config_check_secrets(const struct config *c, struct config_errors *errs);
+
 /* Print the table of keys as Markdown (docs/configuration.md). */
 void config_print_reference(FILE *out);
 

@@ -10,6 +10,7 @@
 #include "agent/log.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,58 +48,6 @@ enum reject_reason reject_reason_of(const char *msg)
     return REJ_OTHER;
 }
 
-/* Where a secret file lives: relative names are looked up in
- * $CREDENTIALS_DIRECTORY first (systemd LoadCredential). */
-static char *secret_path(const char *name)
-{
-    const char *cd = getenv("CREDENTIALS_DIRECTORY");
-    if (name[0] != '/' && cd != NULL && *cd) {
-        size_t n = strlen(cd) + strlen(name) + 2;
-        char *p = malloc(n);
-        if (p != NULL) {
-            snprintf(p, n, "%s/%s", cd, name);
-            if (access(p, R_OK) == 0)
-                return p;
-            free(p);
-        }
-    }
-    return strdup(name);
-}
-
-/* Read a secret (token, URL): the file's first line, trimmed. The value is
- * never logged; errors name the file only. */
-static char *read_secret(const char *name, const char *what, struct config_errors *errs,
-                         const char *cfgpath)
-{
-    char *path = secret_path(name);
-    size_t len = 0;
-    char *text = path ? read_file(path, &len) : NULL;
-    char msg[512];
-    if (text == NULL) {
-        snprintf(msg, sizeof(msg), "%s: %s: cannot read %s: %s", cfgpath, what, path ? path : name,
-                 strerror(errno));
-    } else {
-        size_t n = strcspn(text, "\r\n");
-        text[n] = '\0';
-        while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
-            text[--n] = '\0';
-        if (n > 0) {
-            free(path);
-            return text;
-        }
-        snprintf(msg, sizeof(msg), "%s: %s: %s is empty", cfgpath, what, path);
-        free(text);
-    }
-    free(path);
-    char **v = realloc(errs->msgs, (errs->n + 1) * sizeof(char *));
-    if (v != NULL) {
-        errs->msgs = v;
-        if ((v[errs->n] = strdup(msg)) != NULL)
-            errs->n++;
-    }
-    return NULL;
-}
-
 /* mkdir -p with mode 0700 for the last component. */
 static int make_dirs(const char *path)
 {
@@ -130,8 +79,8 @@ static void log_line(int level, const char *line)
 static char *github_token(struct daemon *d, const struct config *cfg, struct config_errors *errs)
 {
     if (cfg->github.token_file != NULL)
-        return read_secret(cfg->github.token_file, "retrain.github.token_file", errs,
-                           d->config_path);
+        return config_read_secret(cfg->github.token_file, "retrain.github.token_file", errs,
+                                  d->config_path);
     const char *env = getenv("DRIFTD_GITHUB_TOKEN");
     if (env != NULL && *env)
         return strdup(env);
@@ -173,8 +122,8 @@ static int setup_sinks(struct daemon *d, struct config_errors *errs)
             continue;
         }
         char *url = sc->url != NULL ? strdup(sc->url)
-                                    : read_secret(sc->url_file, "alerts.sinks[].url_file", errs,
-                                                  d->config_path);
+                                    : config_read_secret(sc->url_file, "alerts.sinks[].url_file",
+                                                         errs, d->config_path);
         if (url == NULL)
             return -1;
         struct http_header *hs = calloc(sc->n_headers ? sc->n_headers : 1, sizeof(*hs));
@@ -235,6 +184,7 @@ static int setup_github(struct daemon *d, struct config_errors *errs)
                  "fail until one is configured");
     }
     free(d->github_token);
+    free(d->last_status);
     d->github_token = token;
     struct github_input *in =
         calloc(d->cfg.github.n_inputs ? d->cfg.github.n_inputs : 1, sizeof(*in));
@@ -309,18 +259,24 @@ static const char *maybe_retrain(struct daemon *d, const struct report *rep, uin
 
 static void notify_progress(struct daemon *d)
 {
+    char status[256];
     if (d->notify == NULL)
         return;
     if (d->last == NULL)
-        notify_status(d->notify, "window %llu: %llu records; no evaluation yet",
-                      (unsigned long long)window_id(d->win),
-                      (unsigned long long)window_records(d->win));
+        snprintf(status, sizeof(status), "window %llu: %llu records; no evaluation yet",
+                 (unsigned long long)window_id(d->win), (unsigned long long)window_records(d->win));
     else
-        notify_status(
-            d->notify, "window %llu: %llu records; last evaluation: %s (%zu of %zu features)",
-            (unsigned long long)window_id(d->win), (unsigned long long)window_records(d->win),
-            d->last->dataset.drift ? "DRIFT" : "no drift", d->last->dataset.drifted,
-            d->last->dataset.total);
+        snprintf(status, sizeof(status),
+                 "window %llu: %llu records; last evaluation: %s (%zu of %zu features)",
+                 (unsigned long long)window_id(d->win), (unsigned long long)window_records(d->win),
+                 d->last->dataset.drift ? "DRIFT" : "no drift", d->last->dataset.drifted,
+                 d->last->dataset.total);
+    /* systemd is told only when the line changes */
+    if (d->last_status != NULL && strcmp(d->last_status, status) == 0)
+        return;
+    free(d->last_status);
+    d->last_status = strdup(status);
+    notify_status(d->notify, "%s", status);
 }
 
 /* The decision of a report, as the alerts side wants it. */
@@ -424,6 +380,9 @@ static int close_window(struct daemon *d, bool forced)
      * crash. Between callbacks counters and positions agree. */
     d->state_dirty = true;
     notify_progress(d);
+    /* Request bodies and evaluation scratch are freed by now; give the
+     * pages back so RSS stays where the window's fixed size puts it. */
+    malloc_trim(0);
     return 0;
 }
 
@@ -574,7 +533,7 @@ static int load_all(const char *path, struct config *cfg, struct stats_baseline 
     }
     config_check_baseline(&cfg->drift, *b, path, errs);
     if (cfg->token_file != NULL)
-        *token = read_secret(cfg->token_file, "auth.token_file", errs, path);
+        *token = config_read_secret(cfg->token_file, "auth.token_file", errs, path);
     if (errs->n > 0) {
         stats_baseline_free(*b);
         *b = NULL;

@@ -99,6 +99,7 @@ struct daemon {
     struct github *github;
     char *github_token;
     double last_dispatch_at, cooldown_until;
+    char *last_status; /* the last STATUS= sent */
 };
 
 /* Time in seconds since the epoch; replaceable in tests. */
