@@ -338,6 +338,27 @@ static void kick(struct target *t, double delay)
     evtimer_add(t->timer, &tv);
 }
 
+/* The head entry is done (delivered, or given up when why is not NULL):
+ * dead-letter it if need be, tell the target, and go on with the next. */
+static void finish_head(struct target *t, const char *why, enum deliver_result r,
+                        const struct http_response *res)
+{
+    struct entry *e = t->head;
+    /* given up before any answer: the target still hears why */
+    struct http_response none = {.error = why,
+                                 .body = "",
+                                 .retry_after = NAN,
+                                 .ratelimit_remaining = -1,
+                                 .ratelimit_reset = NAN};
+    if (why != NULL)
+        bury(t, why);
+    if (t->ops->finished != NULL)
+        t->ops->finished(t->ctx, e->body, e->len, r, res != NULL ? res : &none);
+    pop(t);
+    if (t->head != NULL)
+        kick(t, 0);
+}
+
 static void on_done(void *arg, const struct http_response *res)
 {
     struct target *t = arg;
@@ -362,11 +383,7 @@ static void on_done(void *arg, const struct http_response *res)
             logf_(ob, 3, "outbox %s: cannot remove %s: %s (it will be sent again)", t->name,
                   e->path, strerror(errno));
         t->st.sent++;
-        if (t->ops->finished != NULL)
-            t->ops->finished(t->ctx, e->body, e->len, r, res);
-        pop(t);
-        if (t->head != NULL)
-            kick(t, 0);
+        finish_head(t, NULL, r, res);
         return;
     }
     char why[300];
@@ -378,12 +395,7 @@ static void on_done(void *arg, const struct http_response *res)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
     if (r == DELIVER_FAIL) {
-        bury(t, why);
-        if (t->ops->finished != NULL)
-            t->ops->finished(t->ctx, e->body, e->len, r, res);
-        pop(t);
-        if (t->head != NULL)
-            kick(t, 0);
+        finish_head(t, why, r, res);
         return;
     }
     double delay = outbox_backoff(e->attempts, gsl_rng_uniform(ob->rng));
@@ -392,12 +404,7 @@ static void on_done(void *arg, const struct http_response *res)
     if (wait > delay)
         delay = wait;
     if (ob->now() + delay - e->created > t->max_age) {
-        bury(t, "max_age reached");
-        if (t->ops->finished != NULL)
-            t->ops->finished(t->ctx, e->body, e->len, DELIVER_FAIL, res);
-        pop(t);
-        if (t->head != NULL)
-            kick(t, 0);
+        finish_head(t, "max_age reached", DELIVER_FAIL, res);
         return;
     }
     t->st.retried++;
@@ -416,18 +423,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         return;
     struct entry *e = t->head;
     if (ob->now() - e->created > t->max_age) {
-        bury(t, "max_age reached");
-        pop(t);
-        if (t->head != NULL)
-            kick(t, 0);
+        finish_head(t, "max_age reached", DELIVER_FAIL, NULL);
         return;
     }
     struct http_request req = {0};
     if (t->ops->request(t->ctx, e->body, e->len, &req) != 0) {
-        bury(t, "cannot build the request (target misconfigured)");
-        pop(t);
-        if (t->head != NULL)
-            kick(t, 0);
+        finish_head(t, "cannot build the request (target misconfigured)", DELIVER_FAIL, NULL);
         return;
     }
     e->attempts++;
