@@ -184,7 +184,6 @@ static int setup_github(struct daemon *d, struct config_errors *errs)
                  "fail until one is configured");
     }
     free(d->github_token);
-    free(d->last_status);
     d->github_token = token;
     struct github_input *in =
         calloc(d->cfg.github.n_inputs ? d->cfg.github.n_inputs : 1, sizeof(*in));
@@ -788,6 +787,7 @@ void daemon_teardown(struct daemon *d)
     outbox_free(d->outbox);
     http_client_free(d->http_out);
     free(d->github_token);
+    free(d->last_status);
     notify_free(d->notify);
     report_free(d->last);
     free(d->last_json);
