@@ -337,12 +337,14 @@ static void csv_feed(struct reader *r, const char *p, size_t len)
                 r->line++;
                 r->rec_line = r->line;
             } else {
+                /* an unquoted field: copy its run of bytes below at once */
                 csv_new_field(r, false);
-                csv_put(r, c);
                 r->st = CSV_UNQUOTED;
+                goto unquoted;
             }
             break;
-        case CSV_UNQUOTED: {
+        case CSV_UNQUOTED:
+        unquoted : {
             /* Fast path: copy the run of ordinary bytes at once. */
             size_t j = i;
             while (j < len && p[j] != ',' && p[j] != '\n')

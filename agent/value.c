@@ -7,20 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* pandas.read_csv's default na_values (pandas 1.5 / 2.x). */
-static const char *const na_tokens_list[] = {
-    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-    "<NA>", "N/A",      "NA",  "NULL",    "NaN",      "None", "n/a",  "nan",    "null",
+/* pandas.read_csv's default na_values (pandas 1.5 / 2.x), with lengths. */
+#define NA(x)                                                                                      \
+    {                                                                                              \
+        x, sizeof(x) - 1                                                                           \
+    }
+static const struct {
+    const char *s;
+    size_t len;
+} na_tokens_list[] = {
+    NA("#N/A"), NA("#N/A N/A"), NA("#NA"),     NA("-1.#IND"), NA("-1.#QNAN"), NA("-NaN"),
+    NA("-nan"), NA("1.#IND"),   NA("1.#QNAN"), NA("<NA>"),    NA("N/A"),      NA("NA"),
+    NA("NULL"), NA("NaN"),      NA("None"),    NA("n/a"),     NA("nan"),      NA("null"),
 };
+#undef NA
 
 bool value_is_na_token(const char *s, size_t len)
 {
     if (len == 0)
         return true;
-    if (len > 8)
+    /* every NA string starts with one of these and is at most 8 bytes */
+    if (len > 8 || strchr("#-1<Nn", s[0]) == NULL)
         return false;
     for (size_t i = 0; i < sizeof(na_tokens_list) / sizeof(na_tokens_list[0]); i++)
-        if (strlen(na_tokens_list[i]) == len && memcmp(na_tokens_list[i], s, len) == 0)
+        if (na_tokens_list[i].len == len && memcmp(na_tokens_list[i].s, s, len) == 0)
             return true;
     return false;
 }

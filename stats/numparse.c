@@ -14,29 +14,35 @@ const char *stats_parse_number(const char *s, const char *end, double *out)
     int neg = 0;
     if (p < end && (*p == '+' || *p == '-'))
         neg = *p++ == '-';
+    /* Up to 19 significant digits go into mant; frac counts the digits
+     * taken after the point. More digits: strtod below. */
     uint64_t mant = 0;
-    int digits = 0, frac = 0, any = 0, dot = 0, dropped = 0;
+    int nd = 0, frac = 0, any = 0, dropped = 0;
     for (; p < end; p++) {
-        char c = *p;
-        if (c >= '0' && c <= '9') {
+        unsigned d = (unsigned)(unsigned char)*p - '0';
+        if (d > 9)
+            break;
+        any = 1;
+        if (nd < 19) {
+            mant = mant * 10 + d;
+            nd += mant != 0;
+        } else {
+            dropped = 1;
+        }
+    }
+    if (p < end && *p == '.') {
+        for (p++; p < end; p++) {
+            unsigned d = (unsigned)(unsigned char)*p - '0';
+            if (d > 9)
+                break;
             any = 1;
-            if (mant == 0 && c == '0') {
-                if (dot)
-                    frac++;
-                continue;
-            }
-            if (digits < 19) {
-                mant = mant * 10 + (uint64_t)(c - '0');
-                digits++;
-                if (dot)
-                    frac++;
+            if (nd < 19) {
+                mant = mant * 10 + d;
+                nd += mant != 0;
+                frac++;
             } else {
                 dropped = 1;
             }
-        } else if (c == '.' && !dot) {
-            dot = 1;
-        } else {
-            break;
         }
     }
     if (!any)
