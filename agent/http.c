@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <math.h>
@@ -629,6 +630,18 @@ static void on_request(struct evhttp_request *req, void *arg)
     sbuf_free(&s);
 }
 
+/* Each connection's bufferevent reads up to 1 MiB per read(2) instead of
+ * libevent's 4 KiB default: a 1 MiB ingest body cost 256 reads, each with
+ * an ioctl(FIONREAD) and an epoll round, most of the loop's time. */
+static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
+{
+    (void)arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (bev != NULL)
+        bufferevent_set_max_single_read(bev, 1 << 20);
+    return bev;
+}
+
 int http_start(struct daemon *d)
 {
     char host[128];
@@ -659,6 +672,7 @@ int http_start(struct daemon *d)
     evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
     evhttp_set_gencb(d->http, on_request, d);
+    evhttp_set_bevcb(d->http, make_bufferevent, NULL);
     d->sock = evhttp_bind_socket_with_handle(d->http, h, port);
     if (d->sock == NULL) {
         log_err("listen %s: cannot bind (address in use, or not an address of this host)",
