@@ -20,4 +20,14 @@ done
 for c in baseline check run validate version; do
     "$DRIFTD" $c --help >"$T/h" 2>&1 && grep -q "Usage: driftd $c" "$T/h" && ok || fail "driftd $c --help"
 done
+# examples/iris/baseline.json is what driftd baseline writes today, byte for
+# byte (same input and seed, same bytes; and not stale after a format change)
+"$DRIFTD" baseline -i "$SRCDIR/examples/iris/train.csv" -o - 2>/dev/null >"$T/iris.json"
+cmp -s "$T/iris.json" "$SRCDIR/examples/iris/baseline.json" && ok || fail "examples/iris/baseline.json is stale"
+"$DRIFTD" baseline -i "$SRCDIR/examples/iris/train.csv" --max-sample 50 --seed 7 -o "$T/s1.json" 2>/dev/null
+"$DRIFTD" baseline -i "$SRCDIR/examples/iris/train.csv" --max-sample 50 --seed 7 -o "$T/s2.json" 2>/dev/null
+"$DRIFTD" baseline -i "$SRCDIR/examples/iris/train.csv" --max-sample 50 --seed 8 -o "$T/s3.json" 2>/dev/null
+cmp -s "$T/s1.json" "$T/s2.json" && ok || fail "same input and seed gave different baselines"
+cmp -s "$T/s1.json" "$T/s3.json" && fail "another seed gave the same sample" || ok
+grep -q '"sample_rows": 50' "$T/s1.json" && ok || fail "max-sample 50 not honoured"
 finish
