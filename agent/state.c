@@ -16,13 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *state_path(const struct daemon *d)
+/* state_dir/NAME, malloc'd. */
+static char *state_file(const struct daemon *d, const char *name)
 {
-    size_t n = strlen(d->cfg.state_dir) + 16;
+    size_t n = strlen(d->cfg.state_dir) + strlen(name) + 2;
     char *p = malloc(n);
     if (p != NULL)
-        snprintf(p, n, "%s/state.json", d->cfg.state_dir);
+        snprintf(p, n, "%s/%s", d->cfg.state_dir, name);
     return p;
+}
+
+static char *state_path(const struct daemon *d)
+{
+    return state_file(d, "state.json");
 }
 
 int state_save(struct daemon *d)
@@ -213,11 +219,7 @@ void state_load_retrain(struct daemon *d)
 
 static char *retrain_path(const struct daemon *d)
 {
-    size_t n = strlen(d->cfg.state_dir) + 16;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/retrain.json", d->cfg.state_dir);
-    return p;
+    return state_file(d, "retrain.json");
 }
 
 int state_save_retrain(struct daemon *d)

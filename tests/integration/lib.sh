@@ -37,6 +37,21 @@ expect_no_crash() {
     else ok; fi
 }
 
+# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_until() {
+    _n=$(($1 * 10)); shift
+    while ! "$@" 2>/dev/null; do
+        _n=$((_n - 1)); [ $_n -le 0 ] && return 1; sleep 0.1
+    done
+}
+
+# need_python WHAT: set PY to Debian's python3 (the mocks use only its
+# standard library), or fail the test naming what needed it.
+need_python() {
+    if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=$(command -v python3 || true); fi
+    if [ -z "$PY" ]; then fail "python3 not found: $1 needs it"; finish; exit 1; fi
+}
+
 finish() {
     printf '%d passed, %d failed\n' "$passed" "$failed"
     [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -18,21 +18,12 @@
 . "$(dirname "$0")/daemon.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 ex="$SRCDIR/examples/iris"
-if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=$(command -v python3); fi
-if [ -z "$PY" ]; then
-    fail "python3 not found: the mock receiver needs it"; finish; exit 1
-fi
+need_python "the mock receiver"
 GH_PID=
 RCV_PID=
 SLOW_PID=
 trap 'for p in $DAEMON_PID $GH_PID $RCV_PID $SLOW_PID; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 
-wait_until() {
-    _n=$(($1 * 10)); shift
-    while ! "$@" 2>/dev/null; do
-        _n=$((_n - 1)); [ $_n -le 0 ] && return 1; sleep 0.1
-    done
-}
 at_least() { [ "$($1)" -ge "$2" ]; }
 firing() { "$PY" "$here/mock_receiver.py" count "$1" firing; }
 n_dispatch() { grep '"kind": "dispatch"' "$T/gh.log" | grep -c "\"status\": $1, \"t\": "; }

@@ -17,21 +17,11 @@
 . "$(dirname "$0")/daemon.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 ex="$SRCDIR/examples/iris"
-if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=$(command -v python3); fi
-if [ -z "$PY" ]; then
-    fail "python3 not found: the mock GitHub API needs it"; finish; exit 1
-fi
+need_python "the mock GitHub API"
 GH_PID=
 RCV_PID=
 trap 'for p in $DAEMON_PID $GH_PID $RCV_PID; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 
-# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_until() {
-    _n=$(($1 * 10)); shift
-    while ! "$@" 2>/dev/null; do
-        _n=$((_n - 1)); [ $_n -le 0 ] && return 1; sleep 0.1
-    done
-}
 # Dispatch requests the mock received (all, or those with HTTP status $1).
 n_dispatch() {
     if [ $# -eq 0 ]; then grep -c '"kind": "dispatch"' "$T/gh.log"
