@@ -320,7 +320,11 @@ static void am_resend(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     if (!k->firing)
         return;
-    am_post_firing(k, NULL, 0, k->now());
+    /* While Alertmanager is unreachable a reminder is already waiting in
+     * the spool; queueing one per resend_seconds would pile up stale posts
+     * (1,440 a day at 60 s) to be replayed in order when it returns. */
+    if (outbox_stats(k->ob, k->name).queued == 0)
+        am_post_firing(k, NULL, 0, k->now());
     struct timeval tv = {(time_t)k->resend, 0};
     evtimer_add(k->resend_timer, &tv);
 }

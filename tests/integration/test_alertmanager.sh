@@ -280,6 +280,17 @@ n=$(grep -c '^firing DataDrift' "$T/hooks.lines")
 [ "$n" -eq 1 ] && ok || { fail "$n firing DataDrift notifications, want 1"; show "$T/hooks.lines"; }
 if grep -q unparseable "$T/hooks.lines"; then fail "unparseable notification"; else ok; fi
 
+# Alertmanager down while an alert fires: reminders do not pile up in the
+# spool (one waiting post is enough; resend_seconds is 2, so ~4 would queue)
+kill "$AM_PID" 2>/dev/null; wait "$AM_PID" 2>/dev/null; AM_PID=
+http POST /v1/ingest -H 'Content-Type: text/csv' --data-binary @"$ex/production_drift.csv"
+http POST /v1/evaluate
+expect_code 200 "drifted window with Alertmanager down"
+sleep 8
+queued=$(ls "$T/state/spool" 2>/dev/null | grep -c 'alertmanager-1.json$' || true)
+[ "$queued" -ge 1 ] && [ "$queued" -le 2 ] && ok ||
+    fail "$queued Alertmanager posts spooled while it was down, want 1 or 2"
+
 stop_daemon TERM
 [ "$DAEMON_RC" -eq 0 ] && ok || fail "SIGTERM exit status $DAEMON_RC"
 DAEMON_PID=
