@@ -51,6 +51,10 @@ bool dataset_add_cell(struct dataset *ds, size_t f, const struct cell *c);
  * (type: the cell's type; cls, v: value_parse's answer for its text). */
 bool dataset_add_read(struct dataset *ds, size_t f, enum cell_type type, int cls, double v);
 
+/* Read a whole CSV/NDJSON text into ds (columns matched to baseline features
+ * by name, bad records skipped). Returns the records added, or -1 on ENOMEM. */
+long dataset_read(struct dataset *ds, const char *data, size_t len, enum reader_format fmt);
+
 /* Category limit per feature in the current data (bounded memory). */
 #define DATASET_MAX_CATEGORIES 65536
 

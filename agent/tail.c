@@ -73,23 +73,19 @@ static bool new_reader(struct source *in)
     return in->reader != NULL;
 }
 
-/* Feed bytes one line at a time, the committed position moved past each
- * line before the reader sees it. Why: the reader hands a record over as
- * soon as its newline arrives, and a window that closes on that record saves
- * state from inside reader_feed. Fed as one chunk, that save paired the new
- * record count with the chunk's old position, and a kill -9 before the next
- * save made the restart count those records again (test_tail.sh). */
+/* Feed a chunk and commit the position just after its last newline. State
+ * is saved only between callbacks (on the tick or at stop, never from
+ * inside reader_feed), so a saved position always matches the saved record
+ * counters; a kill -9 then neither re-reads nor skips a line (test_tail). */
 static void tail_feed(struct tail *t, const char *p, size_t n)
 {
-    while (n > 0) {
-        const char *nl = memchr(p, '\n', n);
-        size_t k = nl != NULL ? (size_t)(nl - p) + 1 : n;
-        t->read_off += k;
-        if (nl != NULL)
-            t->line_off = t->read_off;
-        reader_feed(t->src->reader, p, k);
-        p += k;
-        n -= k;
+    reader_feed(t->src->reader, p, n);
+    t->read_off += n;
+    for (size_t i = n; i > 0; i--) {
+        if (p[i - 1] == '\n') {
+            t->line_off = t->read_off - (n - i);
+            break;
+        }
     }
     t->src->d->state_dirty = true;
 }

@@ -17,30 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-struct ctx {
-    struct dataset *ds;
-    long map[1024];
-};
-
-static int on_column(void *arg, size_t i, const char *name, size_t len)
-{
-    struct ctx *c = arg;
-    char tmp[256];
-    snprintf(tmp, sizeof(tmp), "%.*s", (int)len, name);
-    if (i < 1024)
-        c->map[i] = stats_baseline_find(c->ds->b, tmp);
-    return 0;
-}
-
-static void on_record(void *arg, const struct reader_record *rec)
-{
-    struct ctx *c = arg;
-    c->ds->records++;
-    for (size_t i = 0; i < rec->ncells && i < 1024; i++)
-        if (c->map[i] >= 0)
-            dataset_add_cell(c->ds, (size_t)c->map[i], &rec->cells[i]);
-}
-
 static double now_ms(void)
 {
     struct timespec ts;
@@ -65,14 +41,11 @@ int main(int argc, char **argv)
     struct input in;
     if (b == NULL || input_open(&in, argv[2]) != 0)
         return 2;
-    struct ctx c = {.ds = dataset_new(b)};
-    c.ds->na_tokens = true;
-    struct reader_ops ops = {on_column, on_record, NULL};
-    struct reader *r = reader_new(READER_CSV, NULL, &ops, &c);
-    reader_feed(r, in.data, in.len);
-    reader_finish(r);
+    struct dataset *ds = dataset_new(b);
+    if (ds == NULL || dataset_read(ds, in.data, in.len, READER_CSV) < 0)
+        return 2;
     printf("window: %llu records x %zu features; reference sample %llu rows\n",
-           (unsigned long long)c.ds->records, b->nfeatures, (unsigned long long)b->sample_rows);
+           (unsigned long long)ds->records, b->nfeatures, (unsigned long long)b->sample_rows);
     for (int all = 0; all <= 1; all++) {
         struct drift_opts o;
         drift_opts_init(&o);
@@ -80,7 +53,7 @@ int main(int argc, char **argv)
         double *t = malloc((size_t)runs * sizeof(double));
         for (int i = 0; i < runs; i++) {
             double t0 = now_ms();
-            struct report *rep = drift_evaluate(c.ds, &o);
+            struct report *rep = drift_evaluate(ds, &o);
             t[i] = now_ms() - t0;
             report_free(rep);
         }
@@ -89,9 +62,8 @@ int main(int argc, char **argv)
                all ? "all metrics " : "auto tests  ", t[0], t[runs / 2], runs);
         free(t);
     }
-    reader_free(r);
     input_close(&in);
-    dataset_free(c.ds);
+    dataset_free(ds);
     stats_baseline_free(b);
     return 0;
 }

@@ -18,31 +18,23 @@ const char *stats_parse_number(const char *s, const char *end, double *out)
      * taken after the point. More digits: strtod below. */
     uint64_t mant = 0;
     int nd = 0, frac = 0, any = 0, dropped = 0;
+    int dot = 0;
     for (; p < end; p++) {
         unsigned d = (unsigned)(unsigned char)*p - '0';
-        if (d > 9)
+        if (d > 9) {
+            if (*p == '.' && !dot) {
+                dot = 1;
+                continue;
+            }
             break;
+        }
         any = 1;
         if (nd < 19) {
             mant = mant * 10 + d;
             nd += mant != 0;
+            frac += dot;
         } else {
             dropped = 1;
-        }
-    }
-    if (p < end && *p == '.') {
-        for (p++; p < end; p++) {
-            unsigned d = (unsigned)(unsigned char)*p - '0';
-            if (d > 9)
-                break;
-            any = 1;
-            if (nd < 19) {
-                mant = mant * 10 + d;
-                nd += mant != 0;
-                frac++;
-            } else {
-                dropped = 1;
-            }
         }
     }
     if (!any)

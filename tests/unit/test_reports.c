@@ -19,52 +19,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct ctx {
-    struct dataset *ds;
-    long map[256];
-};
-
-static int on_column(void *arg, size_t index, const char *name, size_t len)
-{
-    struct ctx *c = arg;
-    char tmp[256];
-    snprintf(tmp, sizeof(tmp), "%.*s", (int)len, name);
-    if (index < 256)
-        c->map[index] = stats_baseline_find(c->ds->b, tmp);
-    return index < 256 && c->map[index] >= 0 ? 0 : -1;
-}
-
-static void on_record(void *arg, const struct reader_record *rec)
-{
-    struct ctx *c = arg;
-    c->ds->records++;
-    for (size_t i = 0; i < rec->ncells && i < 256; i++)
-        if (c->map[i] >= 0)
-            dataset_add_cell(c->ds, (size_t)c->map[i], &rec->cells[i]);
-}
-
 /* The report of one current file, as driftd check --json --all-metrics. */
 static char *report_of(const struct stats_baseline *b, const char *path, enum reader_format fmt)
 {
     struct input in;
     if (input_open(&in, path) != 0)
         return NULL;
-    struct ctx c = {.ds = dataset_new(b)};
-    c.ds->na_tokens = fmt == READER_CSV;
-    struct reader_ops ops = {on_column, on_record, NULL};
-    struct reader *r = reader_new(fmt, NULL, &ops, &c);
-    reader_feed(r, in.data, in.len);
-    reader_finish(r);
+    struct dataset *ds = dataset_new(b);
+    dataset_read(ds, in.data, in.len, fmt);
     struct drift_opts o;
     drift_opts_init(&o);
     o.all_metrics = true;
-    struct report *rep = drift_evaluate(c.ds, &o);
+    struct report *rep = drift_evaluate(ds, &o);
     struct sbuf s;
     sbuf_init(&s);
     report_json(rep, true, &s);
     report_free(rep);
-    reader_free(r);
-    dataset_free(c.ds);
+    dataset_free(ds);
     input_close(&in);
     return sbuf_steal(&s, NULL);
 }
