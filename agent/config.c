@@ -82,8 +82,8 @@ static const struct ckey keys[] = {
      "Where a tail input starts the first time it sees a file."},
     {"inputs[].validate", K_ENUM, B_INPUT, I(validate), 0, "\"full\"", 0, 0, "full|sampled", false,
      "full: parse and check every record. sampled: parse only the records the window keeps "
-     "(HTTP NDJSON bodies; the others are counted by their line, not checked; the 202 "
-     "answer says how many were checked). Tail and stdin inputs always check every record."},
+     "and count the others by their line, unchecked (NDJSON: HTTP bodies, tail and stdin; the "
+     "202 answer says how many were checked). CSV is always checked in full."},
     {"features", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Which features, which tests."},
     {"features.include", K_STRLIST, B_CONFIG, C(drift.include), C(drift.n_include), "[]", 0, 0,
      NULL, true, "Features to evaluate (empty: all of the baseline)."},

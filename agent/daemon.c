@@ -415,6 +415,43 @@ uint64_t daemon_skip(const struct daemon *d)
     return window_skip(d->win);
 }
 
+uint64_t daemon_feed_sampled(struct daemon *d, struct source *in, struct reader *r, const char *p,
+                             size_t n, bool *partial)
+{
+    const char *end = p + n;
+    uint64_t unread = 0;
+    if (*partial) { /* the rest of a line the reader began */
+        const char *nl = memchr(p, '\n', n);
+        if (nl == NULL) {
+            reader_feed(r, p, n);
+            return 0;
+        }
+        reader_feed(r, p, (size_t)(nl + 1 - p));
+        p = nl + 1;
+        *partial = false;
+    }
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL) { /* its rest may come with the next text */
+            reader_feed(r, p, (size_t)(end - p));
+            *partial = true;
+            break;
+        }
+        const char *q = p;
+        while (q < nl && (*q == ' ' || *q == '\t' || *q == '\r'))
+            q++;
+        if (q < nl && window_skip(d->win) > 0) {
+            daemon_count_unread(d, in);
+            reader_skip(r, 1, 1);
+            unread++;
+        } else { /* kept, or blank (the reader counts it) */
+            reader_feed(r, p, (size_t)(nl + 1 - p));
+        }
+        p = nl + 1;
+    }
+    return unread;
+}
+
 void daemon_reject(struct daemon *d, struct source *in, const char *msg)
 {
     (void)d;

@@ -52,6 +52,7 @@ struct source {
     struct reader *reader;
     long *colmap;
     size_t cap_colmap;
+    bool partial; /* validate: sampled: the reader holds a line's beginning */
     struct event *ev;
     /* tail */
     struct tail *tail;
@@ -115,6 +116,13 @@ void daemon_record(struct daemon *d, struct source *in, const struct reader_reco
  * with validate: sampled), and how many of the next records it will not keep. */
 void daemon_count_unread(struct daemon *d, struct source *in);
 uint64_t daemon_skip(const struct daemon *d);
+/* Feed NDJSON text of an input with validate: sampled into its reader: a
+ * complete line the window will not keep is counted by its newline alone,
+ * never parsed. *partial says the reader holds the beginning of a line (the
+ * previous text ended without a newline); false for a new reader. Returns
+ * the lines counted unread. */
+uint64_t daemon_feed_sampled(struct daemon *d, struct source *in, struct reader *r, const char *p,
+                             size_t n, bool *partial);
 /* Note a rejected record of an input. */
 void daemon_reject(struct daemon *d, struct source *in, const char *msg);
 /* Map a new reader column to a baseline feature in a colmap; returns the
@@ -132,6 +140,12 @@ int daemon_reload(struct daemon *d, struct config_errors *errs);
 void daemon_stop(struct daemon *d);
 
 /* HTTP API (http.c). */
+enum body_kind { BODY_NDJSON, BODY_JSON, BODY_CSV, BODY_UNKNOWN };
+/* One POST /v1/ingest body of a Content-Type kind (not BODY_UNKNOWN) into
+ * the http input: writes the JSON answer to out and returns the status,
+ * 202 when a record was accepted, 400 when none was, 500 out of memory. */
+int http_ingest_body(struct daemon *d, enum body_kind kind, const char *body, size_t len,
+                     struct sbuf *out);
 int http_start(struct daemon *d);
 void http_stop(struct daemon *d);
 /* JSON of /v1/status, and the Prometheus text of /metrics. */

@@ -84,8 +84,6 @@ static bool authorized(struct daemon *d, struct evhttp_request *req)
     return false;
 }
 
-enum body_kind { BODY_NDJSON, BODY_JSON, BODY_CSV, BODY_UNKNOWN };
-
 static enum body_kind body_kind_of(const char *ct)
 {
     if (ct == NULL)
@@ -115,7 +113,6 @@ struct ingest {
     uint64_t accepted, rejected;
     struct sbuf errors;
     unsigned nerrors;
-    uint64_t offset; /* records before this part of the body (JSON arrays) */
 };
 
 static int ingest_column(void *arg, size_t index, const char *name, size_t len)
@@ -151,7 +148,7 @@ static void ingest_error(void *arg, uint64_t line, uint64_t index, const char *m
     daemon_reject(g->d, g->in, msg);
     if (g->nerrors < MAX_REPORTED_ERRORS) {
         sbuf_printf(&g->errors, "%s{\"record\": %llu, \"error\": ", g->nerrors ? ", " : "",
-                    (unsigned long long)(index + g->offset));
+                    (unsigned long long)index);
         sbuf_add_json_string(&g->errors, msg, strlen(msg));
         sbuf_addc(&g->errors, '}');
         g->nerrors++;
@@ -192,6 +189,39 @@ static void ingest_json(struct ingest *g, struct reader *r, const char *body, si
     cJSON_Delete(root);
 }
 
+int http_ingest_body(struct daemon *d, enum body_kind kind, const char *body, size_t len,
+                     struct sbuf *out)
+{
+    struct ingest g = {.d = d, .in = d->http_input, .na_tokens = kind == BODY_CSV};
+    struct reader_ops ops = {ingest_column, ingest_record, ingest_error};
+    struct reader *r = reader_new(kind == BODY_CSV ? READER_CSV : READER_NDJSON, NULL, &ops, &g);
+    if (r == NULL)
+        return 500;
+    sbuf_init(&g.errors);
+    uint64_t unread = 0;
+    if (kind == BODY_JSON) {
+        ingest_json(&g, r, body, len);
+    } else if (kind == BODY_NDJSON && d->http_input->conf->validate == VALIDATE_SAMPLED) {
+        bool partial = false;
+        unread = daemon_feed_sampled(d, d->http_input, r, body, len, &partial);
+        reader_finish(r);
+    } else {
+        reader_feed(r, body, len);
+        reader_finish(r);
+    }
+    uint64_t checked = g.accepted + g.rejected;
+    reader_free(r);
+    free(g.colmap);
+    sbuf_printf(out, "{\"accepted\": %llu, \"rejected\": %llu, \"checked\": %llu, \"errors\": [",
+                (unsigned long long)(g.accepted + unread), (unsigned long long)g.rejected,
+                (unsigned long long)checked);
+    if (g.errors.len)
+        sbuf_add(out, g.errors.data, g.errors.len);
+    sbuf_adds(out, "]}\n");
+    sbuf_free(&g.errors);
+    return g.accepted + unread == 0 ? 400 : 202; /* nothing parseable: the body is bad */
+}
+
 static void handle_ingest(struct daemon *d, struct evhttp_request *req)
 {
     if (d->http_input == NULL) {
@@ -210,69 +240,20 @@ static void handle_ingest(struct daemon *d, struct evhttp_request *req)
     }
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
-    const char *body = len ? (const char *)evbuffer_pullup(in, -1) : "";
-    if (len > 0 && body == NULL) {
-        reply_error(req, 500, "Internal Server Error", "out of memory");
+    if (len == 0) {
+        reply_error(req, 400, "Bad Request", "empty body");
         return;
     }
-    struct ingest g = {.d = d, .in = d->http_input, .na_tokens = kind == BODY_CSV};
-    sbuf_init(&g.errors);
-    struct reader_ops ops = {ingest_column, ingest_record, ingest_error};
-    struct reader *r = reader_new(kind == BODY_CSV ? READER_CSV : READER_NDJSON, NULL, &ops, &g);
-    if (r == NULL) {
-        reply_error(req, 500, "Internal Server Error", "out of memory");
-        return;
-    }
-    uint64_t checked = 0, unread = 0;
-    if (kind == BODY_JSON) {
-        ingest_json(&g, r, body, len);
-    } else if (kind == BODY_NDJSON && d->http_input->conf->validate == VALIDATE_SAMPLED) {
-        /* Only the records the reservoir keeps are parsed; the others are
-         * counted by their line boundary alone (memchr). */
-        const char *p = body, *end = body + len;
-        while (p < end) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            const char *eol = nl ? nl : end;
-            const char *q = p;
-            while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r'))
-                q++;
-            if (q < eol) {
-                if (daemon_skip(d) > 0) {
-                    daemon_count_unread(d, d->http_input);
-                    unread++;
-                    g.offset++;
-                } else {
-                    reader_feed(r, p, (size_t)(eol - p) + (nl ? 1 : 0));
-                }
-            }
-            p = nl ? nl + 1 : end;
-        }
-        reader_finish(r);
-    } else {
-        reader_feed(r, body, len);
-        reader_finish(r);
-    }
-    checked = g.accepted + g.rejected;
-    reader_free(r);
-    free(g.colmap);
+    const char *body = (const char *)evbuffer_pullup(in, -1);
     struct sbuf s;
     sbuf_init(&s);
-    sbuf_printf(&s, "{\"accepted\": %llu, \"rejected\": %llu, \"checked\": %llu, \"errors\": [",
-                (unsigned long long)(g.accepted + unread), (unsigned long long)g.rejected,
-                (unsigned long long)checked);
-    if (g.errors.len)
-        sbuf_add(&s, g.errors.data, g.errors.len);
-    sbuf_adds(&s, "]}\n");
-    sbuf_free(&g.errors);
-    if (g.accepted + unread == 0) {
-        /* nothing parseable: the body as a whole is bad */
-        if (len == 0)
-            reply_error(req, 400, "Bad Request", "empty body");
-        else
-            reply_json(req, 400, "Bad Request", &s);
-    } else {
+    int status = body == NULL ? 500 : http_ingest_body(d, kind, body, len, &s);
+    if (status == 500)
+        reply_error(req, 500, "Internal Server Error", "out of memory");
+    else if (status == 400)
+        reply_json(req, 400, "Bad Request", &s);
+    else
         reply_json(req, 202, "Accepted", &s);
-    }
     sbuf_free(&s);
 }
 

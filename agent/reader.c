@@ -569,6 +569,14 @@ void reader_feed(struct reader *r, const char *data, size_t len)
     feed_format(r, data, len);
 }
 
+void reader_skip(struct reader *r, uint64_t lines, uint64_t records)
+{
+    r->line += lines;
+    r->index += records;
+    if (lines > 0)
+        r->bom_checked = true; /* a BOM is only one at the start of input */
+}
+
 void reader_finish(struct reader *r)
 {
     if (!r->bom_checked && r->bom_held > 0) { /* input was a BOM prefix only */

@@ -63,6 +63,10 @@ void reader_feed(struct reader *r, const char *data, size_t len);
  * field is an error. */
 void reader_finish(struct reader *r);
 
+/* The caller passed over whole lines without feeding them (an NDJSON input
+ * with validate: sampled, at a line boundary): count them so the line and
+ * record numbers of later reports stay right. */
+void reader_skip(struct reader *r, uint64_t lines, uint64_t records);
 /* Columns seen so far (CSV: header fields). */
 size_t reader_ncolumns(const struct reader *r);
 const char *reader_column_name(const struct reader *r, size_t i);

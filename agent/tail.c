@@ -20,7 +20,7 @@
 
 #define TAIL_POLL_MS 200
 #define TAIL_CHUNK (1 << 20)
-#define TAIL_MAX_PER_TICK (64u << 20)
+#define TAIL_MAX_PER_TURN (16u << 20) /* then let the loop serve others */
 
 struct tail {
     struct source *src;
@@ -62,6 +62,16 @@ static void src_error(void *arg, uint64_t line, uint64_t index, const char *msg)
     daemon_reject(in->d, in, msg);
 }
 
+/* NDJSON with validate: sampled skips the records the window will not keep
+ * by their newline; everything else is parsed and checked. */
+static void source_feed(struct source *in, const char *p, size_t n)
+{
+    if (in->conf->validate == VALIDATE_SAMPLED && in->conf->format == READER_NDJSON)
+        daemon_feed_sampled(in->d, in, in->reader, p, n, &in->partial);
+    else
+        reader_feed(in->reader, p, n);
+}
+
 static bool new_reader(struct source *in)
 {
     static const struct reader_ops ops = {src_column, src_record, src_error};
@@ -70,6 +80,7 @@ static bool new_reader(struct source *in)
     in->colmap = NULL;
     in->cap_colmap = 0;
     in->reader = reader_new((enum reader_format)in->conf->format, NULL, &ops, in);
+    in->partial = false;
     return in->reader != NULL;
 }
 
@@ -79,7 +90,7 @@ static bool new_reader(struct source *in)
  * counters; a kill -9 then neither re-reads nor skips a line (test_tail). */
 static void tail_feed(struct tail *t, const char *p, size_t n)
 {
-    reader_feed(t->src->reader, p, n);
+    source_feed(t->src, p, n);
     t->read_off += n;
     for (size_t i = n; i > 0; i--) {
         if (p[i - 1] == '\n') {
@@ -265,8 +276,11 @@ static void tail_poll(evutil_socket_t fd_unused, short what, void *arg)
             break;
         tail_feed(t, t->buf, (size_t)n);
         total += (size_t)n;
-        if (total >= TAIL_MAX_PER_TICK)
-            return; /* more next tick; keep the loop responsive */
+        if (total >= TAIL_MAX_PER_TURN) {
+            /* more on the loop's next turn, after the events waiting now */
+            event_active(t->timer, EV_TIMEOUT, 1);
+            return;
+        }
     }
     /* At the end of the current file: has the path moved on? */
     struct stat ps;
@@ -300,7 +314,7 @@ static void stdin_read(evutil_socket_t fd, short what, void *arg)
                  (unsigned long long)in->records, (unsigned long long)in->rejected);
         return;
     }
-    reader_feed(in->reader, buf, (size_t)n);
+    source_feed(in, buf, (size_t)n);
 }
 
 int sources_init(struct daemon *d)

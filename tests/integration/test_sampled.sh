@@ -28,4 +28,28 @@ http GET /v1/status
 expect_body '"type": "http", "records": 3000'
 stop_daemon
 [ "$DAEMON_RC" -eq 0 ] && ok || fail "exit $DAEMON_RC"
+
+# The same for a tail input, with a line split over two writes: every line
+# is counted once, only the kept ones are parsed.
+cat >"$T/t.json" <<J
+{"model": "iris", "baseline": "$T/base.json", "state_dir": "$T/tstate", "listen": "127.0.0.1:0",
+ "inputs": [{"type": "tail", "path": "$T/log.ndjson", "start": "beginning", "validate": "sampled"}],
+ "window": {"records": 100000, "seconds": 3600, "min_records": 50, "sample": 50}}
+J
+cp "$T/big.ndjson" "$T/log.ndjson"
+start_daemon "$T/t.json" || { finish; exit 1; }
+tail_records() { http GET /v1/status; grep -Eq "\"records\": $1, \"rejected\": 0" "$T/body"; }
+wait_until 10 tail_records 3000 && ok || fail "tail did not count 3000 records"
+printf '{"sepal_length": 5.1, "sepal_wi' >>"$T/log.ndjson"
+sleep 0.5
+printf 'dth": 3.5, "petal_length": 1.4, "petal_width": 0.2, "species": "setosa"}\n' >>"$T/log.ndjson"
+head -n 1999 "$T/big.ndjson" >>"$T/log.ndjson"
+wait_until 10 tail_records 5000 && ok || { fail "tail did not count 5000 records"; cat "$T/body" >&2; }
+checked=$(sed -n 's/.*"type": "tail".*"checked": \([0-9]*\).*/\1/p' "$T/body")
+if [ "${checked:-0}" -ge 50 ] && [ "${checked:-0}" -lt 1000 ]; then ok; else fail "tail checked $checked of 5000"; fi
+http POST /v1/evaluate
+expect_code 200 "evaluate tail window"
+expect_body '"window": \{"id": 1, "records": 5000, "sampled": 50'
+stop_daemon
+[ "$DAEMON_RC" -eq 0 ] && ok || fail "exit $DAEMON_RC"
 finish

@@ -1,0 +1,213 @@
+/*
+ * libFuzzer target: the ingest body handler (agent/http.c
+ * http_ingest_body) of a real daemon (daemon_setup on a temporary state
+ * directory, a two-feature baseline, windows of 200 records so windows close
+ * and evaluate while fuzzing; the event loop never runs). The first byte
+ * picks the Content-Type and validate mode, the rest is the body:
+ *   bits 0-1: 0 or 3 NDJSON, 1 JSON, 2 CSV; bit 2: validate: sampled;
+ *   bit 3 (NDJSON, sampled): fed in chunks through daemon_feed_sampled, as
+ *   a tail input reads a file, chunk sizes from bits 4-7.
+ * Checks: the status is 202 or 400 (202 exactly when a record was
+ * accepted); the answer is JSON whose counts match the input's counters;
+ * every non-blank NDJSON line is one record, accepted or rejected, whether
+ * it was parsed or counted by its newline.
+ */
+#include "agent/daemon.h"
+#include "agent/log.h"
+
+#include <cJSON.h>
+#include <event2/event.h>
+#include <ftw.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static const char baseline_text[] =
+    "{\"format\": \"driftd-baseline\", \"version\": 1, \"rows\": 3, \"sample_rows\": 3,\n"
+    "\"max_sample\": 50000, \"seed\": 1, \"features\": [\n"
+    "{\"name\": \"petal_width\", \"kind\": \"numerical\", \"count\": 3, \"missing\": 0,"
+    " \"distinct\": 2, \"sample_missing\": 0, \"min\": 0.2, \"max\": 1.3, \"mean\": "
+    "0.5666666666666667,"
+    " \"std\": 0.5196152422706632, \"sample\": [0.2,0.2,1.3]},\n"
+    "{\"name\": \"species\", \"kind\": \"categorical\", \"count\": 3, \"missing\": 0,"
+    " \"distinct\": 2, \"sample_missing\": 0, \"categories\": [[\"setosa\", 2, 2],"
+    " [\"versicolor\", 1, 1]]}\n]}\n";
+
+static struct daemon d;
+static char dir[] = "/tmp/driftd-fuzz-ingest.XXXXXX";
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void cleanup(void)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    FUZZ_CHECK(f != NULL);
+    FUZZ_CHECK(fputs(text, f) >= 0);
+    FUZZ_CHECK(fclose(f) == 0);
+}
+
+static void setup(void)
+{
+    FUZZ_CHECK(mkdtemp(dir) != NULL);
+    atexit(cleanup);
+    char base[256], cfg[256], text[1024];
+    snprintf(base, sizeof(base), "%s/base.json", dir);
+    snprintf(cfg, sizeof(cfg), "%s/driftd.json", dir);
+    write_text(base, baseline_text);
+    snprintf(text, sizeof(text),
+             "{\"model\": \"fuzz\", \"baseline\": \"%s\", \"state_dir\": \"%s/state\",\n"
+             " \"listen\": \"127.0.0.1:0\", \"inputs\": [{\"type\": \"http\"}],\n"
+             " \"window\": {\"records\": 200, \"seconds\": 3600, \"min_records\": 10,"
+             " \"sample\": 40},\n \"alerts\": {\"sinks\": [{\"type\": \"log\"}]}}\n",
+             base, dir);
+    write_text(cfg, text);
+    log_set_level(LOG_ERR);
+    struct event_base *eb = event_base_new();
+    FUZZ_CHECK(eb != NULL);
+    FUZZ_CHECK(daemon_setup(&d, eb, cfg) == 0);
+    FUZZ_CHECK(d.http_input != NULL);
+}
+
+/* NDJSON lines holding anything but blanks (the reader's and the sampled
+ * path's notion of a record). */
+static uint64_t nonblank_lines(const uint8_t *p, size_t n)
+{
+    uint64_t lines = 0;
+    bool blank = true;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n') {
+            lines += !blank;
+            blank = true;
+        } else if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r') {
+            blank = false;
+        }
+    }
+    return lines + !blank;
+}
+
+/* The tail path: the same input in chunks through daemon_feed_sampled. */
+struct chunked {
+    long *colmap;
+    size_t cap;
+    uint64_t records, errors;
+};
+
+static int ch_column(void *arg, size_t index, const char *name, size_t len)
+{
+    struct chunked *c = arg;
+    return daemon_map_column(&d, &c->colmap, &c->cap, index, name, len);
+}
+
+static void ch_record(void *arg, const struct reader_record *rec)
+{
+    struct chunked *c = arg;
+    c->records++;
+    d.http_input->colmap = c->colmap;
+    daemon_record(&d, d.http_input, rec, false);
+    d.http_input->colmap = NULL;
+}
+
+static void ch_error(void *arg, uint64_t line, uint64_t index, const char *msg)
+{
+    struct chunked *c = arg;
+    (void)line, (void)index, (void)msg;
+    c->errors++;
+    daemon_reject(&d, d.http_input, msg);
+}
+
+static void feed_chunked(const char *body, size_t len, unsigned step)
+{
+    struct chunked c = {0};
+    struct reader_ops ops = {ch_column, ch_record, ch_error};
+    struct reader *r = reader_new(READER_NDJSON, NULL, &ops, &c);
+    FUZZ_CHECK(r != NULL);
+    uint64_t before = d.http_input->records + d.http_input->rejected;
+    uint64_t unread = 0;
+    bool partial = false;
+    for (size_t off = 0, i = 0; off < len; i++) {
+        size_t n = 1 + (i * 7 + step) % (step * 5 + 3);
+        if (n > len - off)
+            n = len - off;
+        unread += daemon_feed_sampled(&d, d.http_input, r, body + off, n, &partial);
+        off += n;
+    }
+    reader_finish(r);
+    reader_free(r);
+    free(c.colmap);
+    uint64_t counted = d.http_input->records + d.http_input->rejected - before;
+    FUZZ_CHECK(counted == c.records + c.errors + unread);
+    FUZZ_CHECK(counted == nonblank_lines((const uint8_t *)body, len));
+}
+
+static uint64_t number(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    FUZZ_CHECK(cJSON_IsNumber(v) && v->valuedouble >= 0);
+    return (uint64_t)v->valuedouble;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (d.http_input == NULL)
+        setup();
+    if (size < 1)
+        return 0;
+    unsigned mode = data[0];
+    enum body_kind kind = (mode & 3) == 1 ? BODY_JSON : (mode & 3) == 2 ? BODY_CSV : BODY_NDJSON;
+    bool sampled = (mode & 4) != 0;
+    d.cfg.inputs[0].validate = sampled ? VALIDATE_SAMPLED : VALIDATE_FULL;
+    size_t len = size - 1;
+    char *body = malloc(len ? len : 1); /* exactly the body: ASan sees overreads */
+    FUZZ_CHECK(body != NULL);
+    memcpy(body, data + 1, len);
+
+    if (kind == BODY_NDJSON && sampled && (mode & 8)) {
+        feed_chunked(body, len, mode >> 4);
+        free(body);
+        return 0;
+    }
+    uint64_t rec0 = d.http_input->records, rej0 = d.http_input->rejected;
+    struct sbuf out;
+    sbuf_init(&out);
+    int status = http_ingest_body(&d, kind, body, len, &out);
+    FUZZ_CHECK(status == 202 || status == 400);
+    cJSON *ans = cJSON_ParseWithLength(out.data, out.len);
+    FUZZ_CHECK(ans != NULL && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(ans, "errors")));
+    uint64_t accepted = number(ans, "accepted"), rejected = number(ans, "rejected"),
+             checked = number(ans, "checked");
+    FUZZ_CHECK(accepted == d.http_input->records - rec0);
+    FUZZ_CHECK(rejected == d.http_input->rejected - rej0);
+    FUZZ_CHECK(checked <= accepted + rejected && checked >= rejected);
+    FUZZ_CHECK((status == 202) == (accepted > 0));
+    if (kind == BODY_NDJSON) {
+        FUZZ_CHECK(accepted + rejected == nonblank_lines(data + 1, len));
+        if (!sampled)
+            FUZZ_CHECK(checked == accepted + rejected);
+    }
+    cJSON_Delete(ans);
+    sbuf_free(&out);
+    free(body);
+    return 0;
+}
