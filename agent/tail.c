@@ -34,6 +34,7 @@ struct tail {
     bool seen_file; /* opened a file at least once (start: applies once) */
     bool waiting_logged;
     struct event *timer;
+    struct event *more; /* the rest of a long read, after the loop's next poll */
     char *buf;
 };
 
@@ -277,8 +278,10 @@ static void tail_poll(evutil_socket_t fd_unused, short what, void *arg)
         tail_feed(t, t->buf, (size_t)n);
         total += (size_t)n;
         if (total >= TAIL_MAX_PER_TURN) {
-            /* more on the loop's next turn, after the events waiting now */
-            event_active(t->timer, EV_TIMEOUT, 1);
+            /* The rest after the loop has polled its sockets: a zero
+             * timeout, not event_active, which would run before them. */
+            static const struct timeval now = {0, 0};
+            evtimer_add(t->more, &now);
             return;
         }
     }
@@ -364,8 +367,10 @@ int inputs_start(struct daemon *d)
             t->src = in;
             t->buf = malloc(TAIL_CHUNK);
             t->timer = event_new(d->base, -1, EV_PERSIST, tail_poll, t);
+            t->more = evtimer_new(d->base, tail_poll, t);
             struct timeval tv = {0, TAIL_POLL_MS * 1000};
-            if (t->buf == NULL || t->timer == NULL || event_add(t->timer, &tv) != 0)
+            if (t->buf == NULL || t->timer == NULL || t->more == NULL ||
+                event_add(t->timer, &tv) != 0)
                 return -1;
             tail_poll(-1, 0, t);
         }
@@ -383,7 +388,9 @@ void inputs_stop(struct daemon *d)
         if (in->tail != NULL) {
             if (in->tail->timer != NULL)
                 event_free(in->tail->timer);
-            in->tail->timer = NULL;
+            if (in->tail->more != NULL)
+                event_free(in->tail->more);
+            in->tail->timer = in->tail->more = NULL;
         }
     }
 }
