@@ -7,6 +7,16 @@ failed=0
 T=$(mktemp -d "${TMPDIR:-/tmp}/driftd-test.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
+# scripts/valgrind-check sets VALGRIND_LOGDIR: then every driftd a test
+# starts runs under memcheck, each process's report in a file of its own
+# there (empty: clean). Not re-exec'd: valgrind would not follow it.
+if [ -n "${VALGRIND_LOGDIR:-}" ]; then
+    printf '#!/bin/sh\nDRIFTD_NO_REEXEC=1 exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite --log-file="%s/%s-%%p.log" "%s" "$@"\n' \
+        "$VALGRIND_LOGDIR" "$(basename "$0" .sh)" "$DRIFTD" >"$T/driftd"
+    chmod +x "$T/driftd"
+    DRIFTD=$T/driftd
+fi
+
 ok() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); printf 'FAIL: %s\n' "$*" >&2; }
 

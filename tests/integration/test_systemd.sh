@@ -62,6 +62,9 @@ done
 [ -x "$SYSTEMD" ] || skip "$SYSTEMD is missing"
 # A sanitizer build is tested by every other test; under the unit's
 # sandbox its runtime is not what users run.
+if [ -n "${VALGRIND_LOGDIR:-}" ]; then
+    skip "valgrind cannot run inside the unit: MemoryDenyWriteExecute=yes forbids the writable and executable pages of its JIT (the release build is tested in make test)"
+fi
 if grep -q __asan_init "$DRIFTD" 2>/dev/null; then
     skip "the binary is an ASan build (tested as the release build in make test)"
 fi
