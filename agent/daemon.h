@@ -146,6 +146,8 @@ enum body_kind { BODY_NDJSON, BODY_JSON, BODY_CSV, BODY_UNKNOWN };
  * 202 when a record was accepted, 400 when none was, 500 out of memory. */
 int http_ingest_body(struct daemon *d, enum body_kind kind, const char *body, size_t len,
                      struct sbuf *out);
+/* Drop the http input's kept reader and column map (a reload). */
+void http_input_forget(struct daemon *d);
 int http_start(struct daemon *d);
 void http_stop(struct daemon *d);
 /* JSON of /v1/status, and the Prometheus text of /metrics. */

@@ -103,31 +103,45 @@ static enum body_kind body_kind_of(const char *ct)
     return BODY_UNKNOWN;
 }
 
-/* One ingest request. */
+/* One ingest request. NDJSON and JSON bodies go through the http input's
+ * reader, kept from request to request with its column map (in->colmap):
+ * a client's keys are looked up in the baseline once, not per request. A
+ * CSV body's columns are its header's: a reader and a map of its own. */
 struct ingest {
     struct daemon *d;
     struct source *in;
-    long *colmap;
+    bool csv;
+    long *colmap; /* CSV */
     size_t cap;
-    bool na_tokens;
     uint64_t accepted, rejected;
     struct sbuf errors;
     unsigned nerrors;
 };
 
+/* A kept reader is renewed when it knows more columns than this: keys seen
+ * once (a misbehaving client) must not pile up. */
+#define HTTP_READER_MAX_COLUMNS 256
+
 static int ingest_column(void *arg, size_t index, const char *name, size_t len)
 {
     struct ingest *g = arg;
-    return daemon_map_column(g->d, &g->colmap, &g->cap, index, name, len);
+    if (g->csv)
+        return daemon_map_column(g->d, &g->colmap, &g->cap, index, name, len);
+    return daemon_map_column(g->d, &g->in->colmap, &g->in->cap_colmap, index, name, len);
 }
 
 static void ingest_record(void *arg, const struct reader_record *rec)
 {
     struct ingest *g = arg;
     g->accepted++;
-    g->in->colmap = g->colmap; /* daemon_record reads the input's map */
-    daemon_record(g->d, g->in, rec, g->na_tokens);
-    g->in->colmap = NULL;
+    if (!g->csv) {
+        daemon_record(g->d, g->in, rec, false);
+        return;
+    }
+    long *kept = g->in->colmap; /* daemon_record reads the input's map */
+    g->in->colmap = g->colmap;
+    daemon_record(g->d, g->in, rec, true);
+    g->in->colmap = kept;
 }
 
 static void ingest_error(void *arg, uint64_t line, uint64_t index, const char *msg)
@@ -189,12 +203,36 @@ static void ingest_json(struct ingest *g, struct reader *r, const char *body, si
     cJSON_Delete(root);
 }
 
+void http_input_forget(struct daemon *d)
+{
+    struct source *in = d->http_input;
+    if (in == NULL)
+        return;
+    reader_free(in->reader);
+    free(in->colmap);
+    in->reader = NULL;
+    in->colmap = NULL;
+    in->cap_colmap = 0;
+}
+
 int http_ingest_body(struct daemon *d, enum body_kind kind, const char *body, size_t len,
                      struct sbuf *out)
 {
-    struct ingest g = {.d = d, .in = d->http_input, .na_tokens = kind == BODY_CSV};
-    struct reader_ops ops = {ingest_column, ingest_record, ingest_error};
-    struct reader *r = reader_new(kind == BODY_CSV ? READER_CSV : READER_NDJSON, NULL, &ops, &g);
+    struct source *in = d->http_input;
+    struct ingest g = {.d = d, .in = in, .csv = kind == BODY_CSV};
+    static const struct reader_ops ops = {ingest_column, ingest_record, ingest_error};
+    struct reader *r;
+    if (g.csv) {
+        r = reader_new(READER_CSV, NULL, &ops, &g);
+    } else {
+        if (in->reader != NULL && reader_ncolumns(in->reader) > HTTP_READER_MAX_COLUMNS)
+            http_input_forget(d);
+        if (in->reader != NULL)
+            reader_restart(in->reader, &g);
+        else
+            in->reader = reader_new(READER_NDJSON, NULL, &ops, &g);
+        r = in->reader;
+    }
     if (r == NULL)
         return 500;
     sbuf_init(&g.errors);
@@ -210,8 +248,10 @@ int http_ingest_body(struct daemon *d, enum body_kind kind, const char *body, si
         reader_finish(r);
     }
     uint64_t checked = g.accepted + g.rejected;
-    reader_free(r);
-    free(g.colmap);
+    if (g.csv) {
+        reader_free(r);
+        free(g.colmap);
+    }
     sbuf_printf(out, "{\"accepted\": %llu, \"rejected\": %llu, \"checked\": %llu, \"errors\": [",
                 (unsigned long long)(g.accepted + unread), (unsigned long long)g.rejected,
                 (unsigned long long)checked);

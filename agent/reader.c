@@ -569,6 +569,27 @@ void reader_feed(struct reader *r, const char *data, size_t len)
     feed_format(r, data, len);
 }
 
+void reader_restart(struct reader *r, void *arg)
+{
+    r->arg = arg;
+    r->line = r->rec_line = 1;
+    r->records = r->errors = r->index = 0;
+    r->overflow = false;
+    r->bom_checked = false;
+    r->bom_held = 0;
+    sbuf_reset(&r->pending);
+}
+
+void reader_remap_columns(struct reader *r)
+{
+    size_t n = dict_size(r->columns);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        const char *name = dict_key(r->columns, (uint32_t)i, &len);
+        r->ignored[i] = r->ops.column != NULL && r->ops.column(r->arg, i, name, len) != 0;
+    }
+}
+
 void reader_skip(struct reader *r, uint64_t lines, uint64_t records)
 {
     r->line += lines;

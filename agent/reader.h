@@ -63,6 +63,13 @@ void reader_feed(struct reader *r, const char *data, size_t len);
  * field is an error. */
 void reader_finish(struct reader *r);
 
+/* NDJSON: start a new input on this reader (line and record numbers from 1,
+ * callbacks get arg) keeping the columns it knows and the consumer's answers
+ * about them, so a stream of small inputs (HTTP bodies) names them once. */
+void reader_restart(struct reader *r, void *arg);
+/* Ask the consumer again about every known column: its answers changed (a
+ * reload brought a baseline with other features). */
+void reader_remap_columns(struct reader *r);
 /* The caller passed over whole lines without feeding them (an NDJSON input
  * with validate: sampled, at a line boundary): count them so the line and
  * record numbers of later reports stay right. */

@@ -122,9 +122,10 @@ static void ch_record(void *arg, const struct reader_record *rec)
 {
     struct chunked *c = arg;
     c->records++;
+    long *kept = d.http_input->colmap; /* the http reader's, kept between requests */
     d.http_input->colmap = c->colmap;
     daemon_record(&d, d.http_input, rec, false);
-    d.http_input->colmap = NULL;
+    d.http_input->colmap = kept;
 }
 
 static void ch_error(void *arg, uint64_t line, uint64_t index, const char *msg)
