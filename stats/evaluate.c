@@ -62,13 +62,14 @@ static size_t count_distinct(const double *x, size_t n)
 }
 
 /* Counts of each distinct value of the union of two sorted arrays; returns
- * the number of keys (the union's distinct values, ascending). */
+ * the number of keys (the union's distinct values, ascending), at most
+ * limit (0: no limit). */
 static size_t union_counts(const double *x, size_t n1, const double *y, size_t n2, double *rc,
-                           double *cc)
+                           double *cc, size_t limit)
 {
     size_t i = 0, j = 0, k = 0;
 
-    while (i < n1 || j < n2) {
+    while ((i < n1 || j < n2) && (limit == 0 || k < limit)) {
         double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
         size_t i0 = i, j0 = j;
         while (i < n1 && x[i] == v)
@@ -109,7 +110,7 @@ static size_t numeric_bins(const struct stats_feature_data *d, double **r, doubl
         stats_histogram(d->cur, d->n_cur, edges, k, *c);
         free(edges);
     } else {
-        k = union_counts(d->ref, d->n_ref, d->cur, d->n_cur, NULL, NULL);
+        k = union_counts(d->ref, d->n_ref, d->cur, d->n_cur, NULL, NULL, 0);
         *r = malloc(k * sizeof(**r));
         *c = malloc(k * sizeof(**c));
         if (*r == NULL || *c == NULL) {
@@ -117,7 +118,7 @@ static size_t numeric_bins(const struct stats_feature_data *d, double **r, doubl
             *r = *c = NULL;
             return 0;
         }
-        union_counts(d->ref, d->n_ref, d->cur, d->n_cur, *r, *c);
+        union_counts(d->ref, d->n_ref, d->cur, d->n_cur, *r, *c, 0);
     }
     for (size_t i = 0; i < k; i++) {
         (*r)[i] /= (double)d->n_ref;
@@ -209,10 +210,10 @@ static void numeric_metrics(const struct stats_feature_data *d, const bool *want
         free(rp), free(cp);
     }
     if (want[STATS_CHISQUARE] || want[STATS_Z]) {
-        size_t k = union_counts(x, n1, y, n2, NULL, NULL);
+        size_t k = union_counts(x, n1, y, n2, NULL, NULL, 0);
         double *rc = malloc(k * sizeof(*rc)), *cc = malloc(k * sizeof(*cc));
         if (rc != NULL && cc != NULL) {
-            union_counts(x, n1, y, n2, rc, cc);
+            union_counts(x, n1, y, n2, rc, cc, 0);
             if (want[STATS_CHISQUARE]) {
                 stats_chisquare(rc, cc, k, &s, &p);
                 set_metric(r, STATS_CHISQUARE, s, p);
@@ -273,7 +274,8 @@ int stats_feature_evaluate(const struct stats_feature_data *d, const struct stat
         r->m[t].statistic = r->m[t].p_value = NAN;
 
     if (numerical) {
-        r->n_unique = union_counts(d->ref, d->n_ref, d->cur, d->n_cur, NULL, NULL);
+        /* the auto rule only asks whether there are more than 5 */
+        r->n_unique = union_counts(d->ref, d->n_ref, d->cur, d->n_cur, NULL, NULL, 6);
     } else {
         for (size_t i = 0; i < d->k; i++)
             r->n_unique += d->ref_counts[i] > 0 || d->cur_counts[i] > 0;

@@ -76,8 +76,8 @@ struct stats_feature_result {
     enum stats_test test;
     double statistic, p_value, threshold;
     bool drift;
-    size_t n_unique;
-    double effect; /* wasserstein_normed (numerical) or tvd (categorical) */
+    size_t n_unique; /* distinct values (numerical: counted up to 6, all the auto rule asks) */
+    double effect;   /* wasserstein_normed (numerical) or tvd (categorical) */
     struct stats_metric m[STATS_TEST_COUNT];
 };
 
