@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -306,26 +307,18 @@ static void alert_hand_over(struct daemon *d, const struct report *rep, double s
     free(af);
 }
 
-/* Evaluate and close the current window; -1 when it is too small. */
-static int close_window(struct daemon *d, bool forced)
+/* The loop's half of a window's evaluation: publish the report, count it,
+ * log it, decide retraining and alerts. */
+static void finish_window(struct daemon *d)
 {
-    uint64_t records = window_records(d->win);
-    if (records < d->cfg.window_min_records || records == 0) {
-        if (!forced && !d->window_extended) {
-            d->window_extended = true;
-            log_info("window %llu extended: %llu records, fewer than window.min_records (%llu)",
-                     (unsigned long long)window_id(d->win), (unsigned long long)records,
-                     (unsigned long long)d->cfg.window_min_records);
-        }
-        return -1;
-    }
-    double start = window_start(d->win), end = daemon_now();
-    size_t sampled = window_sampled(d->win);
-    uint64_t id = window_id(d->win);
-    struct report *rep = NULL;
-    if (!window_dataset(d->win, d->ds) || (rep = drift_evaluate(d->ds, &d->cfg.drift)) == NULL) {
+    struct report *rep = d->eval.rep;
+    double start = d->eval.start, end = d->eval.end;
+    uint64_t id = d->eval.id, records = d->eval.records;
+    size_t sampled = d->eval.sampled;
+    d->eval.rep = NULL;
+    if (rep == NULL) {
         log_err("window %llu: out of memory evaluating it", (unsigned long long)id);
-        return -1;
+        return;
     }
     struct sbuf s;
     char ts[32], te[32];
@@ -339,9 +332,10 @@ static int close_window(struct daemon *d, bool forced)
                 "\"start\": \"%s\", \"end\": \"%s\"}}",
                 (unsigned long long)id, (unsigned long long)records, sampled, ts, te);
     if (sbuf_failed(&s)) {
+        log_err("window %llu: out of memory reporting it", (unsigned long long)id);
         sbuf_free(&s);
         report_free(rep);
-        return -1;
+        return;
     }
     free(d->last_json);
     d->last_json = sbuf_steal(&s, NULL);
@@ -366,13 +360,6 @@ static int close_window(struct daemon *d, bool forced)
                names);
     const char *corr = maybe_retrain(d, rep, id, end);
     alert_hand_over(d, rep, start, end, id, records, sampled, corr);
-
-    d->window_extended = false;
-    window_reset(d->win, ++d->next_window_id, end);
-    struct timeval tv = {
-        (time_t)d->cfg.window_seconds,
-        (suseconds_t)((d->cfg.window_seconds - floor(d->cfg.window_seconds)) * 1e6)};
-    evtimer_add(d->window_timer, &tv);
     /* Saved by the next tick, not here: a window can close in the middle of
      * a tail input's chunk, when the record counters already include lines
      * past the saved position; saving then would count them twice after a
@@ -382,6 +369,80 @@ static int close_window(struct daemon *d, bool forced)
     /* Request bodies and evaluation scratch are freed by now; give the
      * pages back so RSS stays where the window's fixed size puts it. */
     malloc_trim(0);
+}
+
+static void *eval_main(void *arg)
+{
+    struct daemon *d = arg;
+    d->eval.rep = drift_evaluate(d->ds, &d->cfg.drift);
+    uint64_t one = 1;
+    ssize_t w = write(d->eval.fd, &one, sizeof(one));
+    (void)w; /* an eventfd write fails only when its counter is full */
+    return NULL;
+}
+
+/* Wait for the window under evaluation, if any, and finish it. Everything
+ * that reads the dataset, the baseline or cfg.drift calls this first. */
+static void eval_wait(struct daemon *d)
+{
+    if (!d->eval.running)
+        return;
+    pthread_join(d->eval.thread, NULL);
+    d->eval.running = false;
+    finish_window(d);
+}
+
+static void on_eval_done(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    uint64_t n;
+    (void)what;
+    if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+        log_warn("evaluation signal: %s", strerror(errno));
+    eval_wait(d);
+}
+
+/* Close the current window and evaluate it (forced: here and now, else on
+ * the worker thread); -1 when it is too small. */
+static int close_window(struct daemon *d, bool forced)
+{
+    uint64_t records = window_records(d->win);
+    if (records < d->cfg.window_min_records || records == 0) {
+        if (!forced && !d->window_extended) {
+            d->window_extended = true;
+            log_info("window %llu extended: %llu records, fewer than window.min_records (%llu)",
+                     (unsigned long long)window_id(d->win), (unsigned long long)records,
+                     (unsigned long long)d->cfg.window_min_records);
+        }
+        return -1;
+    }
+    eval_wait(d); /* windows finish in order; the dataset is free again */
+    double end = daemon_now();
+    d->eval.start = window_start(d->win);
+    d->eval.end = end;
+    d->eval.sampled = window_sampled(d->win);
+    d->eval.id = window_id(d->win);
+    d->eval.records = records;
+    bool copied = window_dataset(d->win, d->ds);
+
+    d->window_extended = false;
+    window_reset(d->win, ++d->next_window_id, end);
+    struct timeval tv = {
+        (time_t)d->cfg.window_seconds,
+        (suseconds_t)((d->cfg.window_seconds - floor(d->cfg.window_seconds)) * 1e6)};
+    evtimer_add(d->window_timer, &tv);
+
+    if (!copied) {
+        d->eval.rep = NULL;
+        finish_window(d); /* logs the failure */
+        return 0;
+    }
+    if (!forced && d->eval.fd >= 0 && pthread_create(&d->eval.thread, NULL, eval_main, d) == 0) {
+        d->eval.running = true;
+        return 0;
+    }
+    d->eval.rep = drift_evaluate(d->ds, &d->cfg.drift);
+    finish_window(d);
     return 0;
 }
 
@@ -438,6 +499,8 @@ uint64_t daemon_feed_sampled(struct daemon *d, struct source *in, struct reader 
             break;
         }
         const char *q = p;
+        if (reader_lines(r) == 0 && nl - q >= 3 && memcmp(q, "\xEF\xBB\xBF", 3) == 0)
+            q += 3; /* a BOM opening the input is not content, as for the reader */
         while (q < nl && (*q == ' ' || *q == '\t' || *q == '\r'))
             q++;
         if (q < nl && window_skip(d->win) > 0) {
@@ -598,6 +661,7 @@ int daemon_reload(struct daemon *d, struct config_errors *errs)
              (unsigned long long)monotonic_usec());
     notify_send(d->notify, msg);
     log_notice("reloading %s", d->config_path);
+    eval_wait(d); /* it reads the baseline and cfg.drift */
     if (load_all(d->config_path, &cfg, &b, &token, errs) != 0) {
         for (size_t i = 0; i < errs->n; i++)
             log_err("reload failed: %s", errs->msgs[i]);
@@ -705,6 +769,7 @@ void daemon_stop(struct daemon *d)
     d->stopping = true;
     notify_send(d->notify, "STOPPING=1");
     inputs_stop(d);
+    eval_wait(d); /* its alerts are queued before the state is saved */
     d->state_dirty = true;
     state_save(d);
     /* A short grace period lets answers in flight leave. */
@@ -717,6 +782,7 @@ int daemon_setup(struct daemon *d, struct event_base *base, const char *config_p
     struct config_errors errs = {0};
 
     memset(d, 0, sizeof(*d));
+    d->eval.fd = -1;
     d->base = base;
     d->started = daemon_now();
     d->config_path = strdup(config_path);
@@ -758,6 +824,14 @@ int daemon_setup(struct daemon *d, struct event_base *base, const char *config_p
         evsignal_add(d->sig_term, NULL) != 0 || evsignal_add(d->sig_int, NULL) != 0) {
         log_err("cannot set up signal handling");
         return -1;
+    }
+    /* Without the eventfd windows are evaluated on the loop, as before. */
+    d->eval.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (d->eval.fd >= 0 && ((d->eval.ev = event_new(base, d->eval.fd, EV_READ | EV_PERSIST,
+                                                    on_eval_done, d)) == NULL ||
+                            event_add(d->eval.ev, NULL) != 0)) {
+        close(d->eval.fd);
+        d->eval.fd = -1;
     }
     if (http_start(d) != 0)
         return -1;
@@ -804,6 +878,16 @@ int daemon_setup(struct daemon *d, struct event_base *base, const char *config_p
 
 void daemon_teardown(struct daemon *d)
 {
+    if (d->eval.running) { /* the loop ended without a stop */
+        pthread_join(d->eval.thread, NULL);
+        d->eval.running = false;
+        report_free(d->eval.rep);
+        d->eval.rep = NULL;
+    }
+    if (d->eval.ev != NULL)
+        event_free(d->eval.ev);
+    if (d->eval.fd >= 0)
+        close(d->eval.fd);
     inputs_stop(d);
     http_stop(d);
     struct event *evs[] = {d->sig_hup,      d->sig_term, d->sig_int,

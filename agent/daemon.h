@@ -23,6 +23,7 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -65,6 +66,19 @@ struct daemon {
     struct stats_baseline *b;
     struct window *win;
     struct dataset *ds;
+    /* A closed window is evaluated on a worker thread while the loop goes
+     * on filling the next one; the loop finishes it (report, alerts) when
+     * the worker signals eval_fd, or at once when it needs it done. */
+    struct {
+        bool running;
+        pthread_t thread;
+        int fd; /* eventfd */
+        struct event *ev;
+        double start, end;
+        uint64_t id, records;
+        size_t sampled;
+        struct report *rep; /* the worker's result; NULL: out of memory */
+    } eval;
     struct notify *notify;
     struct alerts *alerts;
     char *token; /* ingest bearer token, or NULL */

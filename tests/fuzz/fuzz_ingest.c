@@ -94,7 +94,10 @@ static uint64_t nonblank_lines(const uint8_t *p, size_t n)
 {
     uint64_t lines = 0;
     bool blank = true;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        i = 3; /* a UTF-8 BOM opening the input is not content */
+    for (; i < n; i++) {
         if (p[i] == '\n') {
             lines += !blank;
             blank = true;
