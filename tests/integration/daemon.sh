@@ -50,6 +50,13 @@ expect_body() {
         fail "body lacks /$1/"; head -c 600 "$T/body" >&2; echo >&2; fi
 }
 
+# status_has REGEX: GET /v1/status (kept in $T/body) matches; for
+# wait_until, since a closed window is evaluated on a worker thread.
+status_has() {
+    http GET /v1/status
+    grep -Eq -- "$1" "$T/body"
+}
+
 healthy() {
     http GET /healthz
     expect_code 200 "healthz after $1"
