@@ -23,7 +23,8 @@ struct http_client {
     struct event *timer;
     char *user_agent;
     size_t active;
-    bool in_check; /* collecting finished transfers */
+    bool in_check;            /* collecting finished transfers */
+    struct transfer *running; /* every transfer added, for http_client_free */
 };
 
 struct sockinfo {
@@ -43,7 +44,28 @@ struct transfer {
     double rl_reset;
     http_done_fn done;
     void *arg;
+    struct transfer *prev, *next; /* in c->running */
 };
+
+static void transfer_unlink(struct transfer *t)
+{
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        t->c->running = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    t->prev = t->next = NULL;
+}
+
+static void transfer_free(struct transfer *t)
+{
+    curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->headers);
+    free(t->body);
+    free(t->resp);
+    free(t);
+}
 
 static void check_multi_info(struct http_client *c)
 {
@@ -61,6 +83,7 @@ static void check_multi_info(struct http_client *c)
             curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
         curl_multi_remove_handle(c->multi, easy);
         c->active--;
+        transfer_unlink(t);
         struct http_response res = {
             .status = status,
             .error = rc == CURLE_OK ? NULL : (t->err[0] ? t->err : curl_easy_strerror(rc)),
@@ -72,11 +95,7 @@ static void check_multi_info(struct http_client *c)
         };
         if (t->done != NULL)
             t->done(t->arg, &res);
-        curl_easy_cleanup(easy);
-        curl_slist_free_all(t->headers);
-        free(t->body);
-        free(t->resp);
-        free(t);
+        transfer_free(t);
     }
 }
 
@@ -239,25 +258,16 @@ void http_client_free(struct http_client *c)
 {
     if (c == NULL)
         return;
-    if (c->multi != NULL) {
-        /* Abandon transfers in flight; their callbacks are not called. */
-        CURL **easies = NULL;
-#if LIBCURL_VERSION_NUM >= 0x080400
-        easies = curl_multi_get_handles(c->multi);
-#endif
-        for (size_t i = 0; easies != NULL && easies[i] != NULL; i++) {
-            struct transfer *t = NULL;
-            curl_easy_getinfo(easies[i], CURLINFO_PRIVATE, (char **)&t);
-            curl_multi_remove_handle(c->multi, easies[i]);
-            curl_easy_cleanup(easies[i]);
-            if (t != NULL) {
-                curl_slist_free_all(t->headers);
-                free(t->body), free(t->resp), free(t);
-            }
-        }
-        curl_free(easies);
-        curl_multi_cleanup(c->multi);
+    /* Abandon transfers in flight; their callbacks are not called. Our own
+     * list: curl_multi_get_handles needs libcurl 8.4 (Debian 12 has 7.88). */
+    while (c->running != NULL) {
+        struct transfer *t = c->running;
+        transfer_unlink(t);
+        curl_multi_remove_handle(c->multi, t->easy);
+        transfer_free(t);
     }
+    if (c->multi != NULL)
+        curl_multi_cleanup(c->multi);
     if (c->timer != NULL)
         event_free(c->timer);
     free(c->user_agent);
@@ -334,6 +344,10 @@ int http_client_send(struct http_client *c, const struct http_request *req, http
     if (curl_multi_add_handle(c->multi, e) != CURLM_OK)
         goto fail;
     c->active++;
+    t->next = c->running;
+    if (c->running != NULL)
+        c->running->prev = t;
+    c->running = t;
     return 0;
 fail:
     curl_easy_cleanup(e);
