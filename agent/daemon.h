@@ -21,6 +21,7 @@
 #include "alerts/sinks.h"
 #include "stats/baseline.h"
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <pthread.h>
@@ -156,10 +157,11 @@ void daemon_stop(struct daemon *d);
 /* HTTP API (http.c). */
 enum body_kind { BODY_NDJSON, BODY_JSON, BODY_CSV, BODY_UNKNOWN };
 /* One POST /v1/ingest body of a Content-Type kind (not BODY_UNKNOWN) into
- * the http input: writes the JSON answer to out and returns the status,
- * 202 when a record was accepted, 400 when none was, 500 out of memory. */
-int http_ingest_body(struct daemon *d, enum body_kind kind, const char *body, size_t len,
-                     struct sbuf *out);
+ * the http input, in nseg pieces (a JSON body: one): writes the JSON
+ * answer to out and returns the status, 202 when a record was accepted,
+ * 400 when none was, 500 out of memory. */
+int http_ingest_body(struct daemon *d, enum body_kind kind, const struct evbuffer_iovec *seg,
+                     size_t nseg, struct sbuf *out);
 /* Drop the http input's kept reader and column map (a reload). */
 void http_input_forget(struct daemon *d);
 int http_start(struct daemon *d);

@@ -215,8 +215,8 @@ void http_input_forget(struct daemon *d)
     in->cap_colmap = 0;
 }
 
-int http_ingest_body(struct daemon *d, enum body_kind kind, const char *body, size_t len,
-                     struct sbuf *out)
+int http_ingest_body(struct daemon *d, enum body_kind kind, const struct evbuffer_iovec *seg,
+                     size_t nseg, struct sbuf *out)
 {
     struct source *in = d->http_input;
     struct ingest g = {.d = d, .in = in, .csv = kind == BODY_CSV};
@@ -238,13 +238,16 @@ int http_ingest_body(struct daemon *d, enum body_kind kind, const char *body, si
     sbuf_init(&g.errors);
     uint64_t unread = 0;
     if (kind == BODY_JSON) {
-        ingest_json(&g, r, body, len);
+        ingest_json(&g, r, nseg ? seg[0].iov_base : "", nseg ? seg[0].iov_len : 0);
     } else if (kind == BODY_NDJSON && d->http_input->conf->validate == VALIDATE_SAMPLED) {
         bool partial = false;
-        unread = daemon_feed_sampled(d, d->http_input, r, body, len, &partial);
+        for (size_t i = 0; i < nseg; i++)
+            unread +=
+                daemon_feed_sampled(d, d->http_input, r, seg[i].iov_base, seg[i].iov_len, &partial);
         reader_finish(r);
     } else {
-        reader_feed(r, body, len);
+        for (size_t i = 0; i < nseg; i++)
+            reader_feed(r, seg[i].iov_base, seg[i].iov_len);
         reader_finish(r);
     }
     uint64_t checked = g.accepted + g.rejected;
@@ -284,10 +287,29 @@ static void handle_ingest(struct daemon *d, struct evhttp_request *req)
         reply_error(req, 400, "Bad Request", "empty body");
         return;
     }
-    const char *body = (const char *)evbuffer_pullup(in, -1);
+    /* The readers take the body as the buffer holds it, in pieces: no
+     * copy into one block (a 1 MiB memmove per request in the profile).
+     * Except a JSON body, which cJSON parses whole, and validate: sampled,
+     * where a line cut between pieces would have to be parsed. */
+    struct evbuffer_iovec one, *seg = &one;
+    int nseg = 1;
+    if (kind == BODY_JSON ||
+        (kind == BODY_NDJSON && d->http_input->conf->validate == VALIDATE_SAMPLED)) {
+        one.iov_base = evbuffer_pullup(in, -1);
+        one.iov_len = len;
+        if (one.iov_base == NULL)
+            nseg = -1;
+    } else if ((nseg = evbuffer_peek(in, -1, NULL, NULL, 0)) > 1) {
+        seg = malloc((size_t)nseg * sizeof(*seg));
+        nseg = seg == NULL ? -1 : evbuffer_peek(in, -1, NULL, seg, nseg);
+    } else {
+        nseg = evbuffer_peek(in, -1, NULL, &one, 1);
+    }
     struct sbuf s;
     sbuf_init(&s);
-    int status = body == NULL ? 500 : http_ingest_body(d, kind, body, len, &s);
+    int status = nseg < 0 ? 500 : http_ingest_body(d, kind, seg, (size_t)nseg, &s);
+    if (seg != &one)
+        free(seg);
     if (status == 500)
         reply_error(req, 500, "Internal Server Error", "out of memory");
     else if (status == 400)

@@ -6,7 +6,9 @@
  * picks the Content-Type and validate mode, the rest is the body:
  *   bits 0-1: 0 or 3 NDJSON, 1 JSON, 2 CSV; bit 2: validate: sampled;
  *   bit 3 (NDJSON, sampled): fed in chunks through daemon_feed_sampled, as
- *   a tail input reads a file, chunk sizes from bits 4-7.
+ *   a tail input reads a file, chunk sizes from bits 4-7; otherwise bits
+ *   4-7 cut the body into pieces of 3*k bytes (0: one), as an evbuffer
+ *   hands it over.
  * Checks: the status is 202 or 400 (202 exactly when a record was
  * accepted); the answer is JSON whose counts match the input's counters;
  * every non-blank NDJSON line is one record, accepted or rejected, whether
@@ -195,7 +197,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t rec0 = d.http_input->records, rej0 = d.http_input->rejected;
     struct sbuf out;
     sbuf_init(&out);
-    int status = http_ingest_body(&d, kind, body, len, &out);
+    /* the body in pieces, as an evbuffer holds it (JSON: whole) */
+    struct evbuffer_iovec seg[64];
+    size_t nseg = 0, piece = kind == BODY_JSON || (mode >> 4) == 0 ? len : (mode >> 4) * 3u;
+    for (size_t off = 0; off < len; nseg++) {
+        size_t n = nseg == 63 || piece > len - off ? len - off : piece;
+        seg[nseg] = (struct evbuffer_iovec){body + off, n};
+        off += n;
+    }
+    int status = http_ingest_body(&d, kind, seg, nseg, &out);
     FUZZ_CHECK(status == 202 || status == 400);
     cJSON *ans = cJSON_ParseWithLength(out.data, out.len);
     FUZZ_CHECK(ans != NULL && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(ans, "errors")));
