@@ -83,8 +83,10 @@ while posted < records:
     n += 1
     posted += per
     if posted % 100000 == 0:
+        # windows are evaluated on a worker thread: the count may lag a
+        # window behind; sample once per tenth window evaluated
         w = int(metric("driftd_windows_evaluated_total"))
-        if w == 1 or w % 10 == 0:
+        if w != windows_at and (w == 1 or (w > 0 and w % 10 == 0)):
             rss = proc("VmRSS")
             first = first or rss
             last = rss
@@ -92,6 +94,16 @@ while posted < records:
                   f"{time.time() - t0:>7.1f}", flush=True)
         windows_at = w
 el = time.time() - t0
+for _ in range(100):  # the last window's evaluation, then its RSS
+    w = int(metric("driftd_windows_evaluated_total"))
+    if w >= posted // 100000:
+        break
+    time.sleep(0.05)
+if w != windows_at:
+    last = proc("VmRSS")
+    print(f"{posted:>10} {w:>8} {last:>10} {proc('RssAnon'):>11} {proc('VmHWM'):>10} "
+          f"{time.time() - t0:>7.1f}", flush=True)
+    windows_at = w
 got = int(metric("driftd_records_received_total"))
 rej = int(metric("driftd_records_rejected_total"))
 if got != posted or rej != 0:
