@@ -8,6 +8,8 @@
 #include "agent/reader.h"
 #include "stats/baseline.h"
 
+#include "fuzz_check.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,32 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-/* One numerical and one categorical feature, as `driftd baseline` writes. */
-static const char baseline_text[] =
-    "{\"format\": \"driftd-baseline\", \"version\": 1, \"rows\": 3, \"sample_rows\": 3,\n"
-    "\"max_sample\": 50000, \"seed\": 1, \"features\": [\n"
-    "{\"name\": \"petal_width\", \"kind\": \"numerical\", \"count\": 3, \"missing\": 0,"
-    " \"distinct\": 2, \"sample_missing\": 0, \"min\": 0.2, \"max\": 1.3, \"mean\": "
-    "0.5666666666666667,"
-    " \"std\": 0.5196152422706632, \"sample\": [0.2,0.2,1.3]},\n"
-    "{\"name\": \"species\", \"kind\": \"categorical\", \"count\": 3, \"missing\": 0,"
-    " \"distinct\": 2, \"sample_missing\": 0, \"categories\": [[\"setosa\", 2, 2],"
-    " [\"versicolor\", 1, 1]]}\n]}\n";
-
 static struct stats_baseline *baseline(void)
 {
     static struct stats_baseline *b;
     if (b == NULL) {
         char err[256];
-        if (stats_baseline_parse(baseline_text, strlen(baseline_text), "builtin", &b, err,
+        if (stats_baseline_parse(fuzz_baseline_text, strlen(fuzz_baseline_text), "builtin", &b, err,
                                  sizeof(err)) != 0) {
             fprintf(stderr, "%s\n", err);
             abort();

@@ -17,6 +17,8 @@
 #include "agent/daemon.h"
 #include "agent/log.h"
 
+#include "fuzz_check.h"
+
 #include <cJSON.h>
 #include <event2/event.h>
 #include <ftw.h>
@@ -26,25 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static const char baseline_text[] =
-    "{\"format\": \"driftd-baseline\", \"version\": 1, \"rows\": 3, \"sample_rows\": 3,\n"
-    "\"max_sample\": 50000, \"seed\": 1, \"features\": [\n"
-    "{\"name\": \"petal_width\", \"kind\": \"numerical\", \"count\": 3, \"missing\": 0,"
-    " \"distinct\": 2, \"sample_missing\": 0, \"min\": 0.2, \"max\": 1.3, \"mean\": "
-    "0.5666666666666667,"
-    " \"std\": 0.5196152422706632, \"sample\": [0.2,0.2,1.3]},\n"
-    "{\"name\": \"species\", \"kind\": \"categorical\", \"count\": 3, \"missing\": 0,"
-    " \"distinct\": 2, \"sample_missing\": 0, \"categories\": [[\"setosa\", 2, 2],"
-    " [\"versicolor\", 1, 1]]}\n]}\n";
 
 static struct daemon d;
 static char dir[] = "/tmp/driftd-fuzz-ingest.XXXXXX";
@@ -75,7 +58,7 @@ static void setup(void)
     char base[256], cfg[256], text[1024];
     snprintf(base, sizeof(base), "%s/base.json", dir);
     snprintf(cfg, sizeof(cfg), "%s/driftd.json", dir);
-    write_text(base, baseline_text);
+    write_text(base, fuzz_baseline_text);
     snprintf(text, sizeof(text),
              "{\"model\": \"fuzz\", \"baseline\": \"%s\", \"state_dir\": \"%s/state\",\n"
              " \"listen\": \"127.0.0.1:0\", \"inputs\": [{\"type\": \"http\"}],\n"

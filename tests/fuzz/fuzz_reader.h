@@ -15,21 +15,14 @@
 #include "agent/reader.h"
 #include "agent/value.h"
 
+#include "fuzz_check.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Abort with a message libFuzzer shows next to the crashing input. */
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* What one run saw, reduced to counts and a running hash of every event. */
 struct fuzz_obs {
