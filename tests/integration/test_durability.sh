@@ -188,7 +188,6 @@ runs_before=$(grep -c '"kind": "runs"' "$T/gh.log")
 start_daemon "$T/c4.json" || { finish; exit 1; }
 wait_until 15 grep -q "github: workflow dispatched (HTTP 204, correlation id $corr4)" "$T/daemon.log" ||
     fail "the replayed dispatch was not accepted (or logged another correlation id than $corr4)"
-status_has() { http GET /v1/status; grep -Eq -- "$1" "$T/body"; }
 wait_until 10 status_has '"run": \{"id": [0-9]+, "status": "completed", "conclusion": "success"\}' ||
     { fail "the run of the replayed dispatch was not followed to completed"; grep -o '"retrain": .*' "$T/body" >&2; }
 grep '"kind": "runs"' "$T/gh.log" | tail -n +$((runs_before + 1)) >"$T/runs4"

@@ -20,23 +20,24 @@ start_daemon "$T/c.json" || { finish; exit 1; }
 counted() { http GET /v1/status; [ "$(grep -o '"records": [0-9]*, "rejected"' "$T/body" | grep -c "\"records\": $1,")" -eq 2 ]; }
 missing() { curl -s "$URL/metrics" | sed -n "s/^driftd_feature_missing_ratio{.*feature=\"$1\"} //p"; }
 
-http POST /v1/ingest -H 'Content-Type: application/x-ndjson' --data-binary @"$T/d.ndjson"
-expect_code 202 "ingest before the reload"
-cat "$T/d.ndjson" >>"$T/log.ndjson"
-wait_until 10 counted 150 && ok || fail "both inputs did not count 150 records"
-http POST /v1/evaluate
-expect_code 200 "evaluate with four features"
+# feed WHEN TOTAL: the 150 records to both inputs, wait until each input
+# counted TOTAL, then evaluate the window.
+feed() {
+    http POST /v1/ingest -H 'Content-Type: application/x-ndjson' --data-binary @"$T/d.ndjson"
+    expect_code 202 "ingest $1"
+    cat "$T/d.ndjson" >>"$T/log.ndjson"
+    wait_until 10 counted "$2" && ok || fail "$1: both inputs did not count $2 records"
+    http POST /v1/evaluate
+    expect_code 200 "evaluate $1"
+}
+
+feed "before the reload" 150
 if grep -q '"name": "species"' "$T/body"; then fail "species evaluated before the reload"; else ok; fi
 
 cp "$T/base5.json" "$T/base.json"
 http POST /v1/reload
 expect_code 200 "reload with five features"
-http POST /v1/ingest -H 'Content-Type: application/x-ndjson' --data-binary @"$T/d.ndjson"
-expect_code 202 "ingest after the reload"
-cat "$T/d.ndjson" >>"$T/log.ndjson"
-wait_until 10 counted 300 && ok || fail "both inputs did not count 300 records"
-http POST /v1/evaluate
-expect_code 200 "evaluate with five features"
+feed "after the reload" 300
 expect_body '"name": "species"'
 m=$(missing species)
 [ "$m" = 0 ] && ok || fail "species missing ratio after the reload: '$m' (want 0: both inputs read it)"

@@ -38,7 +38,7 @@ cat >"$T/t.json" <<J
 J
 cp "$T/big.ndjson" "$T/log.ndjson"
 start_daemon "$T/t.json" || { finish; exit 1; }
-tail_records() { http GET /v1/status; grep -Eq "\"records\": $1, \"rejected\": 0" "$T/body"; }
+tail_records() { status_has "\"records\": $1, \"rejected\": 0"; }
 wait_until 10 tail_records 3000 && ok || fail "tail did not count 3000 records"
 printf '{"sepal_length": 5.1, "sepal_wi' >>"$T/log.ndjson"
 sleep 0.5
