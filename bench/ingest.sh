@@ -8,39 +8,13 @@
 #     timed in this run (target: within 1.5x);
 #  c. single-record posts (target >= 20,000 requests/s).
 # usage: bench/ingest.sh [seconds per case, default 10]
-set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-B=${BUILD:-build}
 secs=${1:-10}
-PYTHON=${PYTHON:-/usr/bin/python3}
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
-[ -f bench/data/ref.csv ] || "$PYTHON" bench/gen_data.py
-T=$(mktemp -d)
-dpid=
-trap '[ -n "$dpid" ] && kill $dpid 2>/dev/null; rm -rf "$T"' EXIT
-head -n 50001 bench/data/ref.csv >"$T/ref.csv"
-"$B/agent/driftd" baseline -i "$T/ref.csv" -o "$T/base.json" 2>/dev/null
-# NDJSON of the current data: numbers as numbers, categories as strings
-"$PYTHON" - "$T" <<'PY'
-import csv, json, sys
-t = sys.argv[1]
-rows = list(csv.DictReader(open("bench/data/cur.csv")))[:20000]
-def val(v):
-    try:
-        return float(v)
-    except ValueError:
-        return v
-lines = [json.dumps({k: val(v) for k, v in r.items()}, separators=(",", ":")) for r in rows]
-open(f"{t}/all.ndjson", "w").write("\n".join(lines) + "\n")
-body, size = [], 0
-for l in lines:
-    if size + len(l) + 1 > 1 << 20:
-        break
-    body.append(l); size += len(l) + 1
-open(f"{t}/batch.ndjson", "w").write("\n".join(body) + "\n")
-open(f"{t}/one.ndjson", "w").write(lines[0] + "\n")
-PY
+. "$(dirname "$0")/lib.sh"
+# NDJSON of the current data; one ~1 MiB batch of whole lines; one record
+"$PYTHON" bench/cur_ndjson.py "$T/all.ndjson" 20000
+awk -v max=1048576 '{ size += length($0) + 1; if (size > max) exit; print }' "$T/all.ndjson" >"$T/batch.ndjson"
+head -n 1 "$T/all.ndjson" >"$T/one.ndjson"
 lua() { # file -> wrk script posting it
     cat <<LUA
 wrk.method = "POST"

@@ -11,37 +11,9 @@
 # polling latency are not in it; "whole" is start to last line, start-up
 # included.
 # usage: bench/tail.sh [lines, default 4000000]
-set -eu
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-B=${BUILD:-build}
 lines=${1:-4000000}
-PYTHON=${PYTHON:-/usr/bin/python3}
-[ -f bench/data/ref.csv ] || "$PYTHON" bench/gen_data.py
-T=$(mktemp -d)
-dpid=
-trap '[ -n "$dpid" ] && kill $dpid 2>/dev/null; rm -rf "$T"' EXIT
-head -n 50001 bench/data/ref.csv >"$T/ref.csv"
-"$B/agent/driftd" baseline -i "$T/ref.csv" -o "$T/base.json" 2>/dev/null
-"$PYTHON" - "$T" "$lines" <<'PY'
-import csv, json, sys
-t, want = sys.argv[1], int(sys.argv[2])
-def val(v):
-    try:
-        return float(v)
-    except ValueError:
-        return v
-rows = list(csv.DictReader(open("bench/data/cur.csv")))
-block = "".join(json.dumps({k: val(v) for k, v in r.items()}, separators=(",", ":")) + "\n"
-                for r in rows)
-with open(f"{t}/log.ndjson", "w") as f:
-    n = 0
-    while n + len(rows) <= want:
-        f.write(block)
-        n += len(rows)
-    if n < want:
-        f.write("".join(block.splitlines(True)[: want - n]))
-PY
+. "$(dirname "$0")/lib.sh"
+"$PYTHON" bench/cur_ndjson.py "$T/log.ndjson" "$lines"
 bytes=$(stat -c %s "$T/log.ndjson")
 cat "$T/log.ndjson" >/dev/null # into the page cache
 
@@ -98,6 +70,11 @@ sampled=$(run sampled)
 full=$(run full)
 wc_rate=$(echo "$lines / $best_wc" | bc -l)
 s_rate=${sampled% *}
+if [ "$s_rate" = nan ]; then
+    echo "tail.sh: $lines lines were read between two polls of the counter; no rate to" \
+        "measure: give more lines (the default is 4,000,000)" >&2
+    exit 2
+fi
 printf 'file: %d lines, %d bytes (%.0f bytes/line), load %s\n' "$lines" "$bytes" \
     "$(echo "$bytes / $lines" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-34s %14s %14s\n' case "lines/s" "whole run"
