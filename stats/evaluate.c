@@ -288,14 +288,16 @@ int stats_feature_evaluate(const struct stats_feature_data *d, const struct stat
     r->threshold = isnan(o->threshold) ? info->threshold : o->threshold;
     if (numerical ? !info->numerical : !info->categorical)
         return -1;
-    size_t n1 = numerical ? d->n_ref : 0, n2 = numerical ? d->n_cur : 0;
+    /* Summed as doubles: a count is a double, and one of 2^64 or a NAN would
+     * not survive a conversion to size_t. */
+    double n1 = numerical ? (double)d->n_ref : 0, n2 = numerical ? (double)d->n_cur : 0;
     if (!numerical) {
         for (size_t i = 0; i < d->k; i++) {
-            n1 += (size_t)d->ref_counts[i];
-            n2 += (size_t)d->cur_counts[i];
+            n1 += d->ref_counts[i];
+            n2 += d->cur_counts[i];
         }
     }
-    if (n1 == 0 || n2 == 0)
+    if (!(n1 > 0) || !(n2 > 0))
         return -1;
 
     want[r->test] = true;

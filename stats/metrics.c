@@ -76,33 +76,56 @@ double stats_std(const double *x, size_t n)
 }
 
 /* numpy.histogram_bin_edges(bins="sturges"): width = ptp/(log2 n + 1), then
- * ceil(ptp/width) bins; the two divisions are kept as numpy does them. */
+ * ceil(ptp/width) bins; the two divisions are kept as numpy does them. When
+ * hi - lo overflows (numpy would then take int(NaN)), both are done on the
+ * halved range: halving is exact at those magnitudes and leaves ptp/width
+ * unchanged, so the count is the one numpy would find with a wider exponent.
+ * A count is never taken from a NAN or an infinity. */
 size_t stats_sturges_nbins(double lo, double hi, size_t n)
 {
     if (n == 0 || !(hi > lo))
         return 1;
-    double width = (hi - lo) / (log2((double)n) + 1.0);
+    double ptp = hi - lo;
+    if (isinf(ptp))
+        ptp = hi / 2 - lo / 2;
+    if (!isfinite(ptp))
+        return 1; /* an infinite bound: no finite range to cut */
+    double width = ptp / (log2((double)n) + 1.0);
     if (width == 0.0)
         return 1;
-    double nb = ceil((hi - lo) / width);
-    return nb < 1.0 ? 1 : (size_t)nb;
+    /* About log2 n + 1 (at most 65); a subnormal width, rounded to whole
+     * ulps, can add a few, nowhere near the cap. */
+    double nb = ceil(ptp / width);
+    if (!(nb >= 1.0))
+        return 1;
+    return nb >= (double)STATS_STURGES_MAX_BINS ? STATS_STURGES_MAX_BINS : (size_t)nb;
 }
 
 /* numpy.linspace(lo, hi, nbins + 1): i*step + lo, last edge exactly hi; equal
- * bounds widen to [lo - 0.5, hi + 0.5] first, as numpy's _get_outer_edges. */
+ * bounds widen to [lo - 0.5, hi + 0.5] first, as numpy's _get_outer_edges.
+ * A range wider than DBL_MAX is laid out halved and doubled back (exact, so
+ * the edges are linspace's with a wider exponent); an edge that rounds past
+ * a bound is clamped to it, which keeps the edges ordered. */
 void stats_sturges_edges(double lo, double hi, size_t nbins, double *edges)
 {
     if (lo == hi) {
         lo -= 0.5;
         hi += 0.5;
     }
-    double delta = hi - lo;
+    double delta = hi - lo, start = lo, scale = 1.0;
+    if (isinf(delta) && isfinite(lo) && isfinite(hi)) {
+        start = lo / 2;
+        delta = hi / 2 - start;
+        scale = 2.0;
+    }
     double step = delta / (double)nbins;
     for (size_t i = 0; i <= nbins; i++) {
+        double e;
         if (step == 0.0)
-            edges[i] = (double)i / (double)nbins * delta + lo;
+            e = (double)i / (double)nbins * delta + start;
         else
-            edges[i] = (double)i * step + lo;
+            e = (double)i * step + start;
+        edges[i] = fmin(fmax(e * scale, lo), hi);
     }
     edges[nbins] = hi;
 }
@@ -234,6 +257,23 @@ static size_t union_distinct(const double *x, size_t n1, const double *y, size_t
     return k;
 }
 
+/* One bin's share of the Bhattacharyya coefficient, Evidently's
+ * sqrt(p1 p2) * width with densities p = count / db / n, rearranged as
+ * sqrt(count1/n1 * count2/n2) * (width / db) so that nothing leaves the
+ * range of a double: the product of two densities underflows on ranges
+ * above about 1e154, a density overflows on subnormal ones. Bins are equal
+ * in exact arithmetic, so a zero-width bin counts as width / db = 1; a zero
+ * width (one repeated value) gives 0, as Evidently's product does. */
+static double bc_term(double h1, double n1, double h2, double n2, double width, double db)
+{
+    if (h1 == 0.0 || h2 == 0.0 || width == 0.0)
+        return 0.0;
+    double ratio = db > 0.0 ? width / db : 1.0;
+    if (!isfinite(ratio))
+        ratio = 1.0;
+    return sqrt(h1 / n1 * (h2 / n2)) * ratio;
+}
+
 double stats_hellinger_numeric(const double *x, size_t n1, const double *y, size_t n2)
 {
     if (n1 == 0 || n2 == 0)
@@ -257,13 +297,20 @@ double stats_hellinger_numeric(const double *x, size_t n1, const double *y, size
     stats_histogram(x, n1, edges, nb, h1);
     stats_histogram(y, n2, edges, nb, h2);
     /* numpy density: count / bin width / total; Evidently then multiplies
-     * by (max - min) / nbins, not by the edge difference. */
-    double width = (hi - lo) / (double)nb, bc = 0.0;
+     * by (max - min) / nbins, not by the edge difference. Widths of a range
+     * wider than DBL_MAX are taken halved: every term is a ratio of two. */
+    double s = isinf(hi - lo) ? 0.5 : 1.0;
+    double width = (hi * s - lo * s) / (double)nb, bc = 0.0;
     for (size_t b = 0; b < nb; b++) {
-        double db = edges[b + 1] - edges[b];
+        double db = edges[b + 1] * s - edges[b] * s;
         double p1 = h1[b] / db / (double)n1;
         double p2 = h2[b] / db / (double)n2;
-        bc += sqrt(p1 * p2) * width;
+        double term = sqrt(p1 * p2) * width;
+        /* Evidently's formula, to its last bits, wherever nothing in it
+         * under- or overflows. */
+        if (!isnormal(p1 * p2) || !isfinite(term))
+            term = bc_term(h1[b], (double)n1, h2[b], (double)n2, width, db);
+        bc += term;
     }
     free(edges), free(h1), free(h2);
     bc = bc < 0 ? 0 : bc > 1 ? 1 : bc;

@@ -21,11 +21,22 @@ double stats_energy_distance(const double *x, size_t n1, const double *y, size_t
 /* Population standard deviation (ddof = 0) of x, as numpy.std. */
 double stats_std(const double *x, size_t n);
 
-/* numpy's Sturges bin edges over [lo, hi] for a pooled sample of n values,
- * written out literally (statistics.md). Returns the number of bins and, when
- * edges is not NULL, writes nbins + 1 edges (caller sizes it with
- * stats_sturges_nbins first). */
+/* Most bins stats_sturges_nbins returns: the rule gives ceil(log2 n + 1),
+ * at most 65 for any size_t n, give or take rounding. */
+#define STATS_STURGES_MAX_BINS 1024
+
+/* numpy's Sturges bin count for a pooled sample of n values over [lo, hi],
+ * written out literally (statistics.md), in [1, STATS_STURGES_MAX_BINS] for
+ * any input. Any finite range works: a range wider than DBL_MAX gives the
+ * bins numpy would give with a wider exponent; subnormal ranges the bins
+ * numpy gives. lo == hi (one repeated value), n == 0 or a range that is not
+ * finite: one bin. */
 size_t stats_sturges_nbins(double lo, double hi, size_t n);
+
+/* numpy.linspace's nbins + 1 edges over [lo, hi] (equal bounds widen to
+ * [lo - 0.5, hi + 0.5] first, as numpy does); edges has nbins + 1 slots and
+ * nbins >= 1. For finite bounds the edges are finite, ordered, between the
+ * bounds, the first and last equal to them. */
 void stats_sturges_edges(double lo, double hi, size_t nbins, double *edges);
 
 /* Count sorted values into bins [e_i, e_{i+1}), the last one closed, as
@@ -47,7 +58,10 @@ double stats_hellinger_props(const double *r, const double *c, size_t k);
 
 /* Numerical Hellinger distance as Evidently computes it: Sturges edges over
  * the distinct values of the union, density histograms, Bhattacharyya
- * coefficient times the bin width. x, y sorted. */
+ * coefficient times the bin width (max - min) / nbins. x, y sorted. A
+ * number in [0, 1] for any finite values: one repeated value gives 1, as
+ * Evidently's zero bin width does; NAN only for an empty sample or when out
+ * of memory. */
 double stats_hellinger_numeric(const double *x, size_t n1, const double *y, size_t n2);
 
 /* Chi-square goodness of fit of current counts o against reference counts
