@@ -53,6 +53,14 @@ struct ckey {
 #define S(f) offsetof(struct sink_conf, f)
 #define O(f) offsetof(struct feature_override, f)
 #define BIG 1e300
+/* Ranges (the table's min/max), chosen so that every value converts to
+ * time_t, size_t and timeval without overflow and no allocation sized by a
+ * count can exhaust memory: a duration of 10 years is never meant, 1e19 s
+ * spun the window timer and 1e300 s overflowed Alertmanager's resend timer. */
+#define TEN_YEARS 315360000.0 /* 3650 days */
+#define MAX_RECORDS 1e12      /* records per window: counted, not stored */
+#define MAX_COUNT 1e6         /* windows in a row, reservoir rows (x features x 9 bytes) */
+#define MAX_BODY 1073741824.0 /* 1 GiB: evhttp buffers a whole body */
 
 static const struct ckey keys[] = {
     {"model", K_STRING, B_CONFIG, C(model), 0, "\"model\"", 0, 0, NULL, true,
@@ -64,8 +72,16 @@ static const struct ckey keys[] = {
      "./driftd-state."},
     {"listen", K_STRING, B_CONFIG, C(listen), 0, "\"127.0.0.1:9107\"", 0, 0, NULL, false,
      "HOST:PORT of the HTTP API (port 0: any free port, logged at start)."},
-    {"max_body_bytes", K_UINT, B_CONFIG, C(max_body_bytes), 0, "8388608", 1, BIG, NULL, true,
+    {"max_body_bytes", K_UINT, B_CONFIG, C(max_body_bytes), 0, "8388608", 1, MAX_BODY, NULL, true,
      "Largest accepted request body; larger ones get 413."},
+    {"listen_max_connections", K_UINT, B_CONFIG, C(listen_max_connections), 0, "0", 0, MAX_COUNT,
+     NULL, true,
+     "Most HTTP connections open at once; at the cap the oldest idle one is closed, else "
+     "accept() waits. 0: the soft RLIMIT_NOFILE less 64 (kept for spool, state, sinks)."},
+    {"listen_header_timeout", K_DURATION, B_CONFIG, C(listen_header_timeout), 0, "10", 0.1, 3600,
+     NULL, true, "Seconds a connection has to send a request's head; then it is closed."},
+    {"listen_idle_timeout", K_DURATION, B_CONFIG, C(listen_idle_timeout), 0, "60", 1, 86400,
+     NULL, true, "Seconds an HTTP connection may stay idle (or stalled) before it is closed."},
     {"auth", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, false, "Authentication of POSTs."},
     {"auth.token_file", K_STRING, B_CONFIG, C(token_file), 0, NULL, 0, 0, NULL, true,
      "File holding the bearer token POSTs must carry (relative: looked up in "
@@ -104,14 +120,15 @@ static const struct ckey keys[] = {
     {"features.overrides.*.out_of_range_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_OUT_OF_RANGE]),
      0, "null", 0, 1, NULL, true, "Drift when the out-of-range rate exceeds this."},
     {"window", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Evaluation windows."},
-    {"window.records", K_UINT, B_CONFIG, C(window_records), 0, "10000", 1, BIG, NULL, true,
+    {"window.records", K_UINT, B_CONFIG, C(window_records), 0, "10000", 1, MAX_RECORDS, NULL, true,
      "A window closes after this many records..."},
-    {"window.seconds", K_DURATION, B_CONFIG, C(window_seconds), 0, "300", 0.001, BIG, NULL, true,
-     "...or after this long, whichever comes first."},
-    {"window.min_records", K_UINT, B_CONFIG, C(window_min_records), 0, "500", 1, BIG, NULL, true,
-     "A window with fewer records is extended instead of evaluated."},
-    {"window.sample", K_UINT, B_CONFIG, C(window_sample), 0, "10000", 1, 10000000, NULL, true,
-     "Records kept per window (uniform reservoir): memory does not grow with traffic."},
+    {"window.seconds", K_DURATION, B_CONFIG, C(window_seconds), 0, "300", 0.001, TEN_YEARS, NULL,
+     true, "...or after this long, whichever comes first."},
+    {"window.min_records", K_UINT, B_CONFIG, C(window_min_records), 0, "500", 1, MAX_RECORDS, NULL,
+     true, "A window with fewer records is extended instead of evaluated."},
+    {"window.sample", K_UINT, B_CONFIG, C(window_sample), 0, "10000", 1, MAX_COUNT, NULL, true,
+     "Records kept per window (uniform reservoir): memory does not grow with traffic; it is "
+     "allocated at start, 9 bytes per record and feature."},
     {"drift", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "The drift decision."},
     {"drift.method", K_TEST, B_CONFIG, C(drift.method), 0, "\"auto\"", 0, 0, NULL, true,
      "Test of every feature without an override (auto: Evidently's rule)."},
@@ -138,10 +155,10 @@ static const struct ckey keys[] = {
      "Drift when a numerical feature's out-of-range rate exceeds "
      "this."},
     {"alerts", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Alerting."},
-    {"alerts.resolve_after", K_UINT, B_CONFIG, C(resolve_after), 0, "1", 1, BIG, NULL, true,
+    {"alerts.resolve_after", K_UINT, B_CONFIG, C(resolve_after), 0, "1", 1, MAX_COUNT, NULL, true,
      "Clean windows before a firing alert resolves."},
-    {"alerts.repeat_seconds", K_DURATION, B_CONFIG, C(repeat_seconds), 0, "14400", 1, BIG, NULL,
-     true, "A firing alert is sent again this often."},
+    {"alerts.repeat_seconds", K_DURATION, B_CONFIG, C(repeat_seconds), 0, "14400", 1, TEN_YEARS,
+     NULL, true, "A firing alert is sent again this often."},
     {"alerts.sinks", K_ARRAY, B_CONFIG, C(sinks), C(n_sinks), "[{\"type\": \"log\"}]", 0, 0, NULL,
      true, "Where alerts go."},
     {"alerts.sinks[].type", K_ENUM, B_SINK, S(type), 0, NULL, 0, 0,
@@ -154,11 +171,11 @@ static const struct ckey keys[] = {
      "Extra HTTP headers (webhook)."},
     {"alerts.sinks[].ca_file", K_STRING, B_SINK, S(ca_file), 0, NULL, 0, 0, NULL, true,
      "CA bundle for TLS verification."},
-    {"alerts.sinks[].resend_seconds", K_DURATION, B_SINK, S(resend_seconds), 0, "60", 1, BIG, NULL,
-     true, "Alertmanager: re-post firing alerts this often."},
+    {"alerts.sinks[].resend_seconds", K_DURATION, B_SINK, S(resend_seconds), 0, "60", 1, TEN_YEARS,
+     NULL, true, "Alertmanager: re-post firing alerts this often."},
     {"alerts.sinks[].timeout_seconds", K_DURATION, B_SINK, S(timeout_seconds), 0, "10", 0.1, 600,
      NULL, true, "Request timeout."},
-    {"alerts.sinks[].max_age", K_DURATION, B_SINK, S(max_age), 0, "86400", 1, BIG, NULL, true,
+    {"alerts.sinks[].max_age", K_DURATION, B_SINK, S(max_age), 0, "86400", 1, TEN_YEARS, NULL, true,
      "Give up retrying after this long (into dead-letter/)."},
     {"retrain", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Retraining on drift."},
     {"retrain.github", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true,
@@ -183,11 +200,11 @@ static const struct ckey keys[] = {
      "CA bundle for TLS verification."},
     {"retrain.github.timeout_seconds", K_DURATION, B_CONFIG, C(github.timeout_seconds), 0, "30",
      0.1, 600, NULL, true, "Request timeout."},
-    {"retrain.consecutive", K_UINT, B_CONFIG, C(retrain_consecutive), 0, "2", 1, BIG, NULL, true,
-     "Windows of dataset drift in a row before a dispatch."},
-    {"retrain.cooldown_seconds", K_DURATION, B_CONFIG, C(retrain_cooldown), 0, "86400", 0, BIG,
-     NULL, true, "Least time between two dispatches (survives restarts)."},
-    {"retrain.follow_seconds", K_DURATION, B_CONFIG, C(retrain_follow), 0, "30", 0.1, BIG, NULL,
+    {"retrain.consecutive", K_UINT, B_CONFIG, C(retrain_consecutive), 0, "2", 1, MAX_COUNT, NULL,
+     true, "Windows of dataset drift in a row before a dispatch."},
+    {"retrain.cooldown_seconds", K_DURATION, B_CONFIG, C(retrain_cooldown), 0, "86400", 0,
+     TEN_YEARS, NULL, true, "Least time between two dispatches (survives restarts)."},
+    {"retrain.follow_seconds", K_DURATION, B_CONFIG, C(retrain_follow), 0, "30", 1, 86400, NULL,
      true, "How often the dispatched run is polled until it completes."},
     {"retrain.dry_run", K_BOOL, B_CONFIG, C(retrain_dry_run), 0, "false", 0, 0, NULL, true,
      "Log the exact request instead of sending it."},
@@ -244,10 +261,11 @@ static const struct ckey *find_key(const char *pattern)
 
 int config_parse_duration(const char *s, double *out)
 {
+    /* Decimal only: strtod would also take "nan", "inf" and "0x10". */
+    size_t span = strspn(s, "0123456789.eE+-");
     char *end;
-    errno = 0;
     double v = strtod(s, &end);
-    if (end == s || errno != 0 || !isfinite(v) || v < 0)
+    if (span == 0 || end != s + span)
         return -1;
     double mult = 1;
     if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
@@ -262,8 +280,38 @@ int config_parse_duration(const char *s, double *out)
         mult = 86400;
     else
         return -1;
+    /* Overflow ("1e400s", "1e300d") is infinite: out of every range. */
     *out = v * mult;
     return 0;
+}
+
+/* The allowed values of a numeric key, as both the reference and the
+ * errors say them ("1 to 1000000", "0.001 to 315360000 seconds (3650d)");
+ * "" for other types. */
+static const char *range_text(const struct ckey *k, char *buf, size_t len)
+{
+    switch (k->type) {
+    case K_UINT:
+        snprintf(buf, len, "%.0f to %.0f", k->min, k->max);
+        break;
+    case K_DURATION:
+        if (k->max >= 86400 && fmod(k->max, 86400) == 0)
+            snprintf(buf, len, "%g to %.0f seconds (%.0fd)", k->min, k->max, k->max / 86400);
+        else
+            snprintf(buf, len, "%g to %.0f seconds", k->min, k->max);
+        break;
+    case K_NUMBER:
+    case K_OPT_NUMBER:
+        if (k->max < BIG)
+            snprintf(buf, len, "%g to %g%s", k->min, k->max,
+                     k->type == K_OPT_NUMBER ? ", or null" : "");
+        else
+            snprintf(buf, len, "%g or more%s", k->min, k->type == K_OPT_NUMBER ? ", or null" : "");
+        break;
+    default:
+        snprintf(buf, len, "%s", "");
+    }
+    return buf;
 }
 
 /* Index of word in "a|b|c", or -1. */
@@ -297,6 +345,7 @@ static void assign(struct loader *L, const struct ckey *k, const cJSON *v, const
 {
     char *p = (char *)obj + k->offset;
     double d;
+    char rt[80];
 
     switch (k->type) {
     case K_STRING:
@@ -308,11 +357,17 @@ static void assign(struct loader *L, const struct ckey *k, const cJSON *v, const
         *(char **)p = strdup(v->valuestring);
         return;
     case K_UINT:
-        if (!cJSON_IsNumber(v) || floor(v->valuedouble) != v->valuedouble ||
-            v->valuedouble < k->min || v->valuedouble > k->max ||
-            v->valuedouble > 9007199254740992.0) {
-            cerr(L, "%s: expected an integer >= %.0f%s", where, k->min,
-                 k->max < BIG ? " (and not too large)" : "");
+        if (!cJSON_IsNumber(v)) {
+            cerr(L, "%s: expected an integer (allowed: %s)", where, range_text(k, rt, sizeof(rt)));
+            return;
+        }
+        if (!(v->valuedouble >= k->min && v->valuedouble <= k->max) ||
+            floor(v->valuedouble) != v->valuedouble) {
+            cerr(L, "%s: %g is %s (allowed: %s)", where, v->valuedouble,
+                 floor(v->valuedouble) != v->valuedouble && isfinite(v->valuedouble)
+                     ? "not an integer"
+                     : "out of range",
+                 range_text(k, rt, sizeof(rt)));
             return;
         }
         *(uint64_t *)p = (uint64_t)v->valuedouble;
@@ -321,13 +376,19 @@ static void assign(struct loader *L, const struct ckey *k, const cJSON *v, const
         if (cJSON_IsNumber(v)) {
             d = v->valuedouble;
         } else if (!cJSON_IsString(v) || config_parse_duration(v->valuestring, &d) != 0) {
-            cerr(L, "%s: expected seconds (a number) or a duration like \"90s\", \"5m\", \"6h\"",
-                 where);
+            cerr(L,
+                 "%s: expected seconds (a number) or a duration like \"90s\", \"5m\", \"6h\", "
+                 "\"1d\" (allowed: %s)",
+                 where, range_text(k, rt, sizeof(rt)));
             return;
         }
         if (!(d >= k->min && d <= k->max)) {
-            cerr(L, "%s: duration must be at least %g s%s", where, k->min,
-                 k->max < BIG ? " and within range" : "");
+            if (cJSON_IsString(v))
+                cerr(L, "%s: \"%.40s\" is out of range (allowed: %s)", where, v->valuestring,
+                     range_text(k, rt, sizeof(rt)));
+            else
+                cerr(L, "%s: %g is out of range (allowed: %s)", where, d,
+                     range_text(k, rt, sizeof(rt)));
             return;
         }
         *(double *)p = d;
@@ -339,13 +400,13 @@ static void assign(struct loader *L, const struct ckey *k, const cJSON *v, const
         }
         /* fall through */
     case K_NUMBER:
-        if (!cJSON_IsNumber(v) || !(v->valuedouble >= k->min && v->valuedouble <= k->max)) {
-            if (k->max < BIG)
-                cerr(L, "%s: expected a number from %g to %g%s", where, k->min, k->max,
-                     k->type == K_OPT_NUMBER ? " or null" : "");
-            else
-                cerr(L, "%s: expected a number >= %g%s", where, k->min,
-                     k->type == K_OPT_NUMBER ? " or null" : "");
+        if (!cJSON_IsNumber(v)) {
+            cerr(L, "%s: expected a number (allowed: %s)", where, range_text(k, rt, sizeof(rt)));
+            return;
+        }
+        if (!(v->valuedouble >= k->min && v->valuedouble <= k->max)) {
+            cerr(L, "%s: %g is out of range (allowed: %s)", where, v->valuedouble,
+                 range_text(k, rt, sizeof(rt)));
             return;
         }
         *(double *)p = v->valuedouble;
@@ -741,7 +802,7 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
         }
     }
     if (c->github.enabled && c->github.inputs == NULL) {
-        /* interface.md's templates, which the shipped retrain.yml declares */
+        /* the documented templates, which the shipped retrain.yml declares */
         static const char *const def[][2] = {{"model", "${model}"},
                                              {"drifted_features", "${drifted_features}"},
                                              {"drift_share", "${drift_share}"},
@@ -876,7 +937,9 @@ static const char *type_name(enum ktype t)
 
 void config_print_reference(FILE *out)
 {
-    fprintf(out, "| key | type | default | reload | description |\n|---|---|---|---|---|\n");
+    char rt[80];
+    fprintf(out, "| key | type | default | range | reload | description |\n"
+                 "|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < NKEYS; i++) {
         const struct ckey *k = &keys[i];
         fprintf(out, "| `%s` | %s", k->path, type_name(k->type));
@@ -886,8 +949,8 @@ void config_print_reference(FILE *out)
             for (const char *p = k->values; *p; p++)
                 fputs(*p == '|' ? " \\| " : (char[2]){*p, 0}, out);
         }
-        fprintf(out, " | %s | %s | %s |\n", k->def ? k->def : "", k->reload ? "yes" : "no",
-                k->help);
+        fprintf(out, " | %s | %s | %s | %s |\n", k->def ? k->def : "",
+                range_text(k, rt, sizeof(rt)), k->reload ? "yes" : "no", k->help);
     }
 }
 
