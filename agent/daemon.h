@@ -109,7 +109,7 @@ struct daemon {
     /* outbound: one curl multi handle, the durable outbox, sinks, GitHub */
     struct http_client *http_out;
     struct outbox *outbox;
-    struct http_sink **sinks; /* every sink ever made (reload keeps old ones alive) */
+    struct http_sink **sinks; /* one per name ever configured, reused by reloads */
     size_t n_sinks_made;
     char **sink_names; /* per configured sink: outbox target or "log" */
     struct github *github;

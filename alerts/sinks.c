@@ -378,6 +378,15 @@ static int sink_request(void *ctx, const char *body, size_t len, struct http_req
 
 static const struct outbox_target_ops sink_target = {sink_request, NULL, NULL};
 
+static void free_headers(struct http_header *hs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)hs[i].name);
+        free((char *)hs[i].value);
+    }
+    free(hs);
+}
+
 struct http_sink *http_sink_new(const struct http_sink_conf *conf, struct outbox *ob,
                                 struct event_base *base, double (*now)(void))
 {
@@ -385,33 +394,57 @@ struct http_sink *http_sink_new(const struct http_sink_conf *conf, struct outbox
     if (k == NULL)
         return NULL;
     k->type = conf->type;
-    k->name = strdup(conf->name);
-    k->url = strdup(conf->url);
-    k->ca_file = conf->ca_file ? strdup(conf->ca_file) : NULL;
-    k->generator_url = strdup(conf->generator_url ? conf->generator_url : "");
-    k->timeout = conf->timeout > 0 ? conf->timeout : 10;
-    k->resend = conf->resend_seconds >= 1 ? conf->resend_seconds : 60;
-    k->max_age = conf->max_age;
     k->ob = ob;
     k->now = now;
     k->starts_at = NAN;
-    k->headers = calloc(conf->n_headers ? conf->n_headers : 1, sizeof(*k->headers));
+    k->name = strdup(conf->name);
     k->resend_timer = evtimer_new(base, am_resend, k);
-    if (k->name == NULL || k->url == NULL || k->generator_url == NULL || k->headers == NULL ||
-        k->resend_timer == NULL) {
-        http_sink_free(k);
-        return NULL;
-    }
-    for (size_t i = 0; i < conf->n_headers; i++) {
-        k->headers[i].name = strdup(conf->headers[i].name);
-        k->headers[i].value = strdup(conf->headers[i].value);
-        k->n_headers++;
-    }
-    if (outbox_add_target(ob, k->name, &sink_target, k, k->max_age) != 0) {
+    if (k->name == NULL || k->resend_timer == NULL || http_sink_configure(k, conf) != 0) {
         http_sink_free(k);
         return NULL;
     }
     return k;
+}
+
+int http_sink_configure(struct http_sink *k, const struct http_sink_conf *conf)
+{
+    /* the new settings are made aside: a failure leaves the old ones whole */
+    char *url = strdup(conf->url);
+    char *ca_file = conf->ca_file ? strdup(conf->ca_file) : NULL;
+    char *gen = strdup(conf->generator_url ? conf->generator_url : "");
+    struct http_header *hs = calloc(conf->n_headers ? conf->n_headers : 1, sizeof(*hs));
+    size_t nh = 0;
+    bool bad = url == NULL || (conf->ca_file != NULL && ca_file == NULL) || gen == NULL || hs == NULL;
+    for (; !bad && nh < conf->n_headers; nh++) {
+        hs[nh].name = strdup(conf->headers[nh].name);
+        hs[nh].value = strdup(conf->headers[nh].value);
+        bad = hs[nh].name == NULL || hs[nh].value == NULL;
+    }
+    if (bad || outbox_update_target(k->ob, k->name, &sink_target, k, conf->max_age) != 0) {
+        free(url), free(ca_file), free(gen);
+        if (hs != NULL)
+            free_headers(hs, nh); /* nh counts a pair that failed half-way too */
+        return -1;
+    }
+    free_headers(k->headers, k->n_headers);
+    free(k->url), free(k->ca_file), free(k->generator_url);
+    k->url = url;
+    k->ca_file = ca_file;
+    k->generator_url = gen;
+    k->headers = hs;
+    k->n_headers = nh;
+    if (k->type != conf->type) { /* a name names one type; kept safe anyway */
+        http_sink_retire(k);
+        k->type = conf->type;
+    }
+    k->timeout = conf->timeout > 0 ? conf->timeout : 10;
+    k->resend = conf->resend_seconds >= 1 ? conf->resend_seconds : 60;
+    k->max_age = conf->max_age;
+    if (k->firing) { /* the next re-post at the new interval */
+        struct timeval tv = {(time_t)k->resend, 0};
+        evtimer_add(k->resend_timer, &tv);
+    }
+    return 0;
 }
 
 void http_sink_free(struct http_sink *k)
@@ -420,40 +453,17 @@ void http_sink_free(struct http_sink *k)
         return;
     if (k->resend_timer != NULL)
         event_free(k->resend_timer);
-    for (size_t i = 0; i < k->n_headers; i++) {
-        free((char *)k->headers[i].name);
-        free((char *)k->headers[i].value);
-    }
     am_clear_features(k);
-    free(k->headers);
+    free_headers(k->headers, k->n_headers);
     free(k->name), free(k->url), free(k->ca_file), free(k->generator_url), free(k->model);
     free(k);
 }
 
-void http_sink_take_over(struct http_sink *k, struct http_sink *old)
+void http_sink_retire(struct http_sink *k)
 {
-    if (old == NULL || old == k)
-        return;
-    evtimer_del(old->resend_timer);
-    if (k == NULL || old->type != HTTP_SINK_ALERTMANAGER || k->type != HTTP_SINK_ALERTMANAGER) {
-        old->firing = false;
-        return;
-    }
-    /* the firing set moves to the new sink, which re-posts and resolves it */
-    k->firing = old->firing;
-    k->starts_at = old->starts_at;
-    memcpy(k->summary, old->summary, sizeof(k->summary));
-    if (old->model != NULL)
-        am_set_model(k, old->model);
+    evtimer_del(k->resend_timer);
+    k->firing = false;
     am_clear_features(k);
-    for (size_t i = 0; i < old->nfeatures; i++)
-        k->features[k->nfeatures++] = old->features[i];
-    old->nfeatures = 0;
-    old->firing = false;
-    if (k->firing) {
-        struct timeval tv = {(time_t)k->resend, 0};
-        evtimer_add(k->resend_timer, &tv);
-    }
 }
 
 const char *http_sink_name(const struct http_sink *k)

@@ -29,14 +29,22 @@ struct http_sink_conf {
 
 struct http_sink;
 
-/* A sink registered with the outbox under conf->name. */
+/* A sink registered with the outbox under conf->name. The outbox target's
+ * context is the sink: free it only after the outbox (or never while the
+ * outbox may still send for it). */
 struct http_sink *http_sink_new(const struct http_sink_conf *conf, struct outbox *ob,
                                 struct event_base *base, double (*now)(void));
 void http_sink_free(struct http_sink *s);
 
-/* A reload made k to replace old (same name): old stops re-posting and an
- * Alertmanager sink hands over what is firing. k NULL: old is retired. */
-void http_sink_take_over(struct http_sink *k, struct http_sink *old);
+/* Reload: take conf (same name) in place. The sink keeps its outbox target,
+ * its spooled entries and an Alertmanager firing set, so a reload makes no
+ * new sink. Returns 0, or -1 (out of memory) with the old settings kept. */
+int http_sink_configure(struct http_sink *k, const struct http_sink_conf *conf);
+
+/* Reload without this sink's name: it stops re-posting and forgets what was
+ * firing; entries already spooled for it are still sent with its settings.
+ * http_sink_configure brings it back. */
+void http_sink_retire(struct http_sink *k);
 const char *http_sink_name(const struct http_sink *k);
 
 /* The alert_sink_ops to add to alerts_add_sink with the sink as ctx. */
