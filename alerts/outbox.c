@@ -18,14 +18,18 @@
 #define BACKOFF_BASE 1.0
 #define BACKOFF_CAP 300.0
 #define MAX_TARGETS 64
+#define PROBE_SECONDS 5.0 /* a failed spool is tried again this often */
+#define LOG_EVERY 10.0    /* one log line per cause per this many seconds */
 
 struct entry {
     struct entry *next;
-    char *path; /* spool file */
+    char *path; /* spool file name, reserved even when it could not be written */
+    size_t path_cap;
     char *body;
     size_t len;
     double created;
     unsigned attempts;
+    bool durable; /* path holds the entry on disk */
 };
 
 struct target {
@@ -40,6 +44,15 @@ struct target {
     struct outbox_stats st;
 };
 
+/* What can fail on disk, each with its own log rate limit. */
+enum cause { CAUSE_SPOOL, CAUSE_REMOVE, CAUSE_DEAD, CAUSE_COUNT };
+
+struct ratelimit {
+    double last;
+    bool logged;
+    unsigned long suppressed;
+};
+
 struct outbox {
     struct event_base *base;
     struct http_client *http;
@@ -47,9 +60,20 @@ struct outbox {
     double (*now)(void);
     void (*log)(int, const char *);
     gsl_rng *rng;
-    uint64_t seq;
+    uint64_t seq; /* last spool sequence number taken */
     struct target targets[MAX_TARGETS];
     size_t ntargets;
+    /* Spool health: "" while writable, else "<dir>: <error>"; err_dir is
+     * the directory that failed (dir or dead), probe tries it again. */
+    char write_error[600];
+    const char *err_dir;
+    struct event *probe;
+    struct ratelimit rl[CAUSE_COUNT];
+    /* Delivered entries whose file could not be removed: never loaded
+     * again by this process. */
+    char **done;
+    size_t ndone, done_cap;
+    bool replayed;
 };
 
 static void logf_(struct outbox *ob, int level, const char *fmt, ...)
@@ -68,6 +92,65 @@ static void logf_(struct outbox *ob, int level, const char *fmt, ...)
         fprintf(stderr, "%s\n", msg);
 }
 
+static void log_limited(struct outbox *ob, enum cause c, int level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Log at most one line per LOG_EVERY seconds for a cause, saying how many
+ * were held back: a full disk must not flood the log it may share. */
+static void log_limited(struct outbox *ob, enum cause c, int level, const char *fmt, ...)
+{
+    struct ratelimit *r = &ob->rl[c];
+    double now = ob->now();
+    if (r->logged && now >= r->last && now - r->last < LOG_EVERY) {
+        r->suppressed++;
+        return;
+    }
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (r->suppressed > 0)
+        logf_(ob, level, "%s (%lu similar line%s suppressed)", msg, r->suppressed,
+              r->suppressed == 1 ? "" : "s");
+    else
+        logf_(ob, level, "%s", msg);
+    r->last = now;
+    r->logged = true;
+    r->suppressed = 0;
+}
+
+static void on_probe(evutil_socket_t fd, short what, void *arg);
+
+/* The spool (or dead-letter) directory failed with err: remember it for
+ * outbox_write_error and try it again every PROBE_SECONDS until it works. */
+static void write_failed(struct outbox *ob, const char *dir, int err)
+{
+    snprintf(ob->write_error, sizeof(ob->write_error), "%s: %s", dir, strerror(err));
+    ob->err_dir = dir;
+    if (ob->probe != NULL && !evtimer_pending(ob->probe, NULL)) {
+        struct timeval tv = {(time_t)PROBE_SECONDS, 0};
+        evtimer_add(ob->probe, &tv);
+    }
+}
+
+/* A write into dir worked: a failure of that directory is over. */
+static void write_worked(struct outbox *ob, const char *dir)
+{
+    if (ob->write_error[0] == '\0' || ob->err_dir != dir)
+        return;
+    logf_(ob, 5, "outbox: spool %s is writable again", dir);
+    ob->write_error[0] = '\0';
+    ob->err_dir = NULL;
+    if (ob->probe != NULL)
+        evtimer_del(ob->probe);
+}
+
+const char *outbox_write_error(const struct outbox *ob)
+{
+    return ob->write_error[0] != '\0' ? ob->write_error : NULL;
+}
+
 double outbox_backoff(unsigned attempt, double u01)
 {
     double hi = BACKOFF_BASE * pow(2.0, attempt > 30 ? 30 : attempt);
@@ -78,6 +161,7 @@ double outbox_backoff(unsigned attempt, double u01)
     return BACKOFF_BASE + u01 * (hi - BACKOFF_BASE);
 }
 
+/* mkdir -p with mode 0700 for the parts it creates. */
 static int mkdir_p(const char *path)
 {
     char *p = strdup(path);
@@ -98,7 +182,94 @@ static int mkdir_p(const char *path)
     return rc;
 }
 
-struct outbox *outbox_new(struct event_base *base, struct http_client *http, const char *dir,
+/* The sequence number a spool or dead-letter file name starts with (its
+ * .tmp too), or 0 for a name that is none of ours. */
+static uint64_t name_seq(const char *name)
+{
+    if (*name < '0' || *name > '9')
+        return 0;
+    char *end;
+    unsigned long long v = strtoull(name, &end, 10);
+    return *end == '-' ? (uint64_t)v : 0;
+}
+
+/* Raise *max to the largest sequence number named in dir (absent: none). */
+static void scan_seq(const char *dir, uint64_t *max)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        uint64_t v = name_seq(de->d_name);
+        if (v > *max)
+            *max = v;
+    }
+    closedir(d);
+}
+
+/* rename(2) that never replaces an existing file (EEXIST instead). Where
+ * the file system lacks RENAME_NOREPLACE, a plain rename: names are unique
+ * by their sequence number already. */
+static int rename_new(const char *from, const char *to)
+{
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    return rename(from, to);
+}
+
+/* Dead letters of an older driftd, kept in <spool>/dead-letter/, move to
+ * <state_dir>/dead-letter/; what cannot be moved stays, named in the log. */
+static void move_old_dead_letters(struct outbox *ob)
+{
+    char old[4096];
+    snprintf(old, sizeof(old), "%s/dead-letter", ob->dir);
+    DIR *d = opendir(old);
+    if (d == NULL)
+        return;
+    size_t moved = 0, left = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char from[4096], to[4096];
+        snprintf(from, sizeof(from), "%s/%s", old, de->d_name);
+        snprintf(to, sizeof(to), "%s/%s", ob->dead, de->d_name);
+        if (rename_new(from, to) == 0) {
+            moved++;
+        } else {
+            logf_(ob, 4, "outbox: cannot move %s to %s/: %s; left where it is", from, ob->dead,
+                  strerror(errno));
+            left++;
+        }
+    }
+    closedir(d);
+    if (left == 0)
+        rmdir(old);
+    if (moved > 0)
+        logf_(ob, 5, "outbox: moved %zu dead letter%s from %s/ to %s/", moved,
+              moved == 1 ? "" : "s", old, ob->dead);
+}
+
+/* Create, fsync and remove a file in dir: can the spool be written? */
+static int probe_dir(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/.probe", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int err = write(fd, "\n", 1) != 1 || fsync(fd) != 0 ? errno : 0;
+    close(fd);
+    if (unlink(path) != 0 && err == 0)
+        err = errno;
+    errno = err;
+    return err == 0 ? 0 : -1;
+}
+
+struct outbox *outbox_new(struct event_base *base, struct http_client *http, const char *state_dir,
                           double (*now)(void), void (*log)(int level, const char *msg))
 {
     struct outbox *ob = calloc(1, sizeof(*ob));
@@ -108,22 +279,47 @@ struct outbox *outbox_new(struct event_base *base, struct http_client *http, con
     ob->http = http;
     ob->now = now;
     ob->log = log;
-    ob->dir = strdup(dir);
-    size_t n = strlen(dir) + 16;
+    size_t n = strlen(state_dir) + 16;
+    ob->dir = malloc(n);
     ob->dead = malloc(n);
     ob->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (ob->dir == NULL || ob->dead == NULL || ob->rng == NULL) {
+    ob->probe = evtimer_new(base, on_probe, ob);
+    if (ob->dir == NULL || ob->dead == NULL || ob->rng == NULL || ob->probe == NULL) {
         outbox_free(ob);
         return NULL;
     }
     gsl_rng_set(ob->rng, (unsigned long)(now() * 1000) ^ (unsigned long)getpid());
-    snprintf(ob->dead, n, "%s/dead-letter", dir);
+    snprintf(ob->dir, n, "%s/spool", state_dir);
+    snprintf(ob->dead, n, "%s/dead-letter", state_dir);
     if (mkdir_p(ob->dir) != 0 || mkdir_p(ob->dead) != 0) {
-        logf_(ob, 3, "spool %s: %s", dir, strerror(errno));
+        logf_(ob, 3, "spool %s: %s", ob->dir, strerror(errno));
         outbox_free(ob);
         return NULL;
     }
-    ob->seq = (uint64_t)(now() * 1000);
+    move_old_dead_letters(ob);
+    /* Known from the start, not from the first alert that needs it. */
+    for (int i = 0; i < 2; i++) {
+        const char *d = i == 0 ? ob->dir : ob->dead;
+        if (probe_dir(d) != 0) {
+            write_failed(ob, d, errno);
+            log_limited(ob, i == 0 ? CAUSE_SPOOL : CAUSE_DEAD, 3, "outbox: %s; %s", ob->write_error,
+                        i == 0 ? "notifications are kept in memory only until it can be written"
+                               : "dead letters cannot be kept until it can be written");
+            break;
+        }
+    }
+    /* Names must never repeat whatever the clock does: start past every
+     * number still on disk (spool and dead letters), and past the clock in
+     * milliseconds, which keeps numbers rising across restarts when the
+     * spool is empty. */
+    uint64_t max = 0;
+    scan_seq(ob->dir, &max);
+    scan_seq(ob->dead, &max);
+    char old[4096];
+    snprintf(old, sizeof(old), "%s/dead-letter", ob->dir); /* what could not be moved */
+    scan_seq(old, &max);
+    double ms = now() * 1000;
+    ob->seq = ms > (double)max && ms < 1e18 ? (uint64_t)ms : max;
     return ob;
 }
 
@@ -149,8 +345,13 @@ void outbox_free(struct outbox *ob)
             event_free(t->timer);
         free(t->name);
     }
+    if (ob->probe != NULL)
+        event_free(ob->probe);
     if (ob->rng != NULL)
         gsl_rng_free(ob->rng);
+    for (size_t i = 0; i < ob->ndone; i++)
+        free(ob->done[i]);
+    free(ob->done);
     free(ob->dir);
     free(ob->dead);
     free(ob);
@@ -225,31 +426,37 @@ static char *spool_text(const char *target, double created, const char *body, si
     return sbuf_steal(&s, out_len);
 }
 
-/* write + fsync a temp file, rename into place, fsync the directory. */
-static int durable_write(struct outbox *ob, const char *path, const char *data, size_t len)
+/* Write data to dir/<name>.tmp (created, never reused: O_EXCL), fsync it,
+ * rename it to path without replacing anything, fsync dir. Returns 0, or -1
+ * with errno (EEXIST: the name is taken). */
+static int durable_write(const char *dir, const char *path, const char *data, size_t len)
 {
     char tmp[4096];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
     size_t off = 0;
-    while (off < len) {
+    int err = 0;
+    while (off < len && err == 0) {
         ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        off += (size_t)w;
+        if (w < 0 && errno != EINTR)
+            err = errno;
+        else if (w > 0)
+            off += (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+    if (err == 0 && fsync(fd) != 0)
+        err = errno;
+    if (close(fd) != 0 && err == 0)
+        err = errno;
+    if (err == 0 && rename_new(tmp, path) != 0)
+        err = errno;
+    if (err != 0) {
         unlink(tmp);
+        errno = err;
         return -1;
     }
-    int dfd = open(ob->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
@@ -268,6 +475,40 @@ static void append(struct target *t, struct entry *e)
     t->st.queued++;
 }
 
+/* Give e the next spool file name: names sort in the order of queueing,
+ * which replay keeps. */
+static void entry_name(struct outbox *ob, const struct target *t, struct entry *e)
+{
+    snprintf(e->path, e->path_cap, "%s/%020llu-%s.json", ob->dir, (unsigned long long)++ob->seq,
+             t->name);
+}
+
+/* Write e to the spool; a name found taken (a file the sequence number
+ * did not know of) is skipped for the next. Returns 0 or -1 with errno. */
+static int spool_entry(struct outbox *ob, const struct target *t, struct entry *e)
+{
+    size_t tlen;
+    char *text = spool_text(t->name, e->created, e->body, e->len, &tlen);
+    if (text == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    int rc, tries = 0;
+    while ((rc = durable_write(ob->dir, e->path, text, tlen)) != 0 && errno == EEXIST &&
+           ++tries < 16)
+        entry_name(ob, t, e);
+    int err = errno;
+    free(text);
+    if (rc == 0) {
+        e->durable = true;
+        write_worked(ob, ob->dir);
+    } else {
+        write_failed(ob, ob->dir, err);
+        errno = err;
+    }
+    return rc;
+}
+
 int outbox_enqueue(struct outbox *ob, const char *target, const char *body, size_t len)
 {
     struct target *t = find(ob, target);
@@ -276,7 +517,7 @@ int outbox_enqueue(struct outbox *ob, const char *target, const char *body, size
         return -1;
     }
     struct entry *e = calloc(1, sizeof(*e));
-    size_t n = strlen(ob->dir) + strlen(target) + 48, tlen;
+    size_t n = strlen(ob->dir) + strlen(target) + 48;
     if (e == NULL || (e->path = malloc(n)) == NULL || (e->body = malloc(len + 1)) == NULL) {
         if (e)
             entry_free(e);
@@ -284,29 +525,28 @@ int outbox_enqueue(struct outbox *ob, const char *target, const char *body, size
         t->st.dropped++;
         return -1;
     }
-    /* Names sort in creation order: replay keeps the order. */
-    snprintf(e->path, n, "%s/%020llu-%s.json", ob->dir, (unsigned long long)++ob->seq, target);
+    e->path_cap = n;
+    entry_name(ob, t, e);
     memcpy(e->body, body, len);
     e->body[len] = '\0';
     e->len = len;
     e->created = ob->now();
-    char *text = spool_text(target, e->created, body, len, &tlen);
-    if (text == NULL || durable_write(ob, e->path, text, tlen) != 0) {
-        logf_(ob, 3, "outbox %s: cannot spool to %s: %s; notification dropped", target, ob->dir,
-              strerror(errno));
-        free(text);
-        entry_free(e);
-        t->st.dropped++;
-        return -1;
+    /* A spool that cannot be written must not cost the alert: it is sent
+     * from memory like any other, only a crash before delivery loses it. */
+    if (spool_entry(ob, t, e) != 0) {
+        t->st.not_durable++;
+        log_limited(ob, CAUSE_SPOOL, 3,
+                    "outbox %s: cannot spool to %s: %s; delivering from memory (not durable)",
+                    target, ob->dir, strerror(errno));
     }
-    free(text);
     append(t, e);
     if (!t->busy && !evtimer_pending(t->timer, NULL))
         kick(t, 0);
     return 0;
 }
 
-/* Move the head entry to dead-letter/ and go on with the next. */
+/* Keep the head entry in dead-letter/: its spool file moves there, or,
+ * when it never reached the spool, it is written there. */
 static void bury(struct target *t, const char *why)
 {
     struct outbox *ob = t->ob;
@@ -314,11 +554,30 @@ static void bury(struct target *t, const char *why)
     const char *base = strrchr(e->path, '/');
     char dst[4096];
     snprintf(dst, sizeof(dst), "%s%s", ob->dead, base ? base : "/entry.json");
-    if (rename(e->path, dst) != 0)
-        logf_(ob, 3, "outbox %s: cannot move %s to dead-letter/: %s", t->name, e->path,
-              strerror(errno));
-    logf_(ob, 3, "outbox %s: giving up after %u attempt%s (%s); kept in %s", t->name, e->attempts,
-          e->attempts == 1 ? "" : "s", why, dst);
+    int rc;
+    if (e->durable) {
+        rc = rename_new(e->path, dst);
+    } else {
+        size_t tlen;
+        char *text = spool_text(t->name, e->created, e->body, e->len, &tlen);
+        rc = text != NULL ? durable_write(ob->dead, dst, text, tlen) : -1;
+        if (text == NULL)
+            errno = ENOMEM;
+        free(text);
+    }
+    if (rc == 0) {
+        write_worked(ob, ob->dead);
+        logf_(ob, 3, "outbox %s: giving up after %u attempt%s (%s); kept in %s", t->name,
+              e->attempts, e->attempts == 1 ? "" : "s", why, dst);
+    } else {
+        int err = errno;
+        write_failed(ob, ob->dead, err);
+        log_limited(ob, CAUSE_DEAD, 3,
+                    "outbox %s: giving up after %u attempt%s (%s); cannot %s %s/: %s; %s", t->name,
+                    e->attempts, e->attempts == 1 ? "" : "s", why,
+                    e->durable ? "move it to" : "write it to", ob->dead, strerror(err),
+                    e->durable ? "left in the spool, replayed at the next start" : "lost");
+    }
     t->st.failed++;
 }
 
@@ -359,6 +618,38 @@ static void finish_head(struct target *t, const char *why, enum deliver_result r
         kick(t, 0);
 }
 
+/* Remember a delivered entry whose file stays on disk, so that nothing in
+ * this process loads it again (a restart sends it again: at least once). */
+static void mark_done(struct outbox *ob, const char *path)
+{
+    if (ob->ndone == ob->done_cap) {
+        size_t cap = ob->done_cap ? ob->done_cap * 2 : 16;
+        char **p = realloc(ob->done, cap * sizeof(char *));
+        if (p == NULL)
+            return;
+        ob->done = p;
+        ob->done_cap = cap;
+    }
+    if ((ob->done[ob->ndone] = strdup(path)) != NULL)
+        ob->ndone++;
+}
+
+/* A delivered entry leaves the spool; when its file cannot be removed it is
+ * counted, logged, and marked done instead. */
+static void remove_delivered(struct target *t, struct entry *e)
+{
+    struct outbox *ob = t->ob;
+    if (!e->durable || unlink(e->path) == 0 || errno == ENOENT)
+        return;
+    int err = errno;
+    t->st.not_removed++;
+    mark_done(ob, e->path);
+    write_failed(ob, ob->dir, err);
+    log_limited(ob, CAUSE_REMOVE, 3,
+                "outbox %s: cannot remove %s: %s; delivered, not sent again until a restart",
+                t->name, e->path, strerror(err));
+}
+
 static void on_done(void *arg, const struct http_response *res)
 {
     struct target *t = arg;
@@ -379,9 +670,7 @@ static void on_done(void *arg, const struct http_response *res)
         r = DELIVER_FAIL;
     }
     if (r == DELIVER_OK) {
-        if (unlink(e->path) != 0 && errno != ENOENT)
-            logf_(ob, 3, "outbox %s: cannot remove %s: %s (it will be sent again)", t->name,
-                  e->path, strerror(errno));
+        remove_delivered(t, e);
         t->st.sent++;
         finish_head(t, NULL, r, res);
         return;
@@ -440,9 +729,73 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     t->busy = true;
 }
 
+/* Every PROBE_SECONDS while a directory cannot be written: spool what is
+ * kept in memory only, else try a probe file; remove the files of entries
+ * delivered meanwhile. Until it works, the timer stays armed. */
+static void on_probe(evutil_socket_t fd, short what, void *arg)
+{
+    struct outbox *ob = arg;
+    (void)fd, (void)what;
+    if (ob->write_error[0] == '\0')
+        return;
+    const char *dir = ob->err_dir;
+    size_t spooled = 0;
+    bool tried = false, failed = false;
+    for (size_t i = 0; !failed && i < ob->ntargets; i++) {
+        struct target *t = &ob->targets[i];
+        for (struct entry *e = t->head; e != NULL && !failed; e = e->next) {
+            if (e->durable)
+                continue;
+            tried = true;
+            failed = spool_entry(ob, t, e) != 0;
+            spooled += !failed;
+        }
+    }
+    if (!tried) {
+        if (probe_dir(dir) == 0)
+            write_worked(ob, dir);
+        else
+            write_failed(ob, dir, errno);
+    }
+    if (spooled > 0)
+        logf_(ob, 5, "outbox: %zu notification%s kept in memory %s spooled now", spooled,
+              spooled == 1 ? "" : "s", spooled == 1 ? "is" : "are");
+    if (ob->write_error[0] != '\0') {
+        log_limited(ob, dir == ob->dir ? CAUSE_SPOOL : CAUSE_DEAD, 3,
+                    "outbox: %s; trying again every %.0f s", ob->write_error, PROBE_SECONDS);
+        return;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < ob->ndone; i++) {
+        if (unlink(ob->done[i]) == 0 || errno == ENOENT)
+            free(ob->done[i]);
+        else
+            ob->done[kept++] = ob->done[i];
+    }
+    ob->ndone = kept;
+}
+
+/* Spool file names in queueing order: by sequence number, then by name. */
 static int cmp_names(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    uint64_t sx = name_seq(x), sy = name_seq(y);
+    if (sx != sy)
+        return sx < sy ? -1 : 1;
+    return strcmp(x, y);
+}
+
+/* Is path already delivered in this process, or queued? */
+static bool known(const struct outbox *ob, const char *path)
+{
+    for (size_t i = 0; i < ob->ndone; i++)
+        if (strcmp(ob->done[i], path) == 0)
+            return true;
+    for (size_t i = 0; ob->replayed && i < ob->ntargets; i++)
+        for (const struct entry *e = ob->targets[i].head; e != NULL; e = e->next)
+            if (e->durable && strcmp(e->path, path) == 0)
+                return true;
+    return false;
 }
 
 void outbox_replay(struct outbox *ob)
@@ -464,7 +817,8 @@ void outbox_replay(struct outbox *ob)
                 break;
             names = p;
         }
-        names[n++] = strdup(de->d_name);
+        if ((names[n] = strdup(de->d_name)) != NULL)
+            n++;
     }
     closedir(d);
     /* An empty spool leaves names NULL, and qsort(NULL, 0, ...) is undefined
@@ -477,6 +831,8 @@ void outbox_replay(struct outbox *ob)
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", ob->dir, names[i]);
         free(names[i]);
+        if (known(ob, path))
+            continue;
         FILE *f = fopen(path, "rb");
         if (f == NULL)
             continue;
@@ -496,18 +852,25 @@ void outbox_replay(struct outbox *ob)
         if (t == NULL || !cJSON_IsNumber(cr) || !cJSON_IsString(bd)) {
             char dst[4096];
             snprintf(dst, sizeof(dst), "%s/%s", ob->dead, strrchr(path, '/') + 1);
-            rename(path, dst);
-            logf_(ob, 3, "outbox: %s is unreadable or names no configured target; moved to %s",
-                  path, dst);
+            if (rename_new(path, dst) == 0)
+                logf_(ob, 3, "outbox: %s is unreadable or names no configured target; moved to %s",
+                      path, dst);
+            else
+                logf_(ob, 3,
+                      "outbox: %s is unreadable or names no configured target; cannot move "
+                      "it to %s/: %s",
+                      path, ob->dead, strerror(errno));
             cJSON_Delete(j);
             continue;
         }
         struct entry *e = calloc(1, sizeof(*e));
         if (e != NULL) {
             e->path = strdup(path);
+            e->path_cap = strlen(path) + 1;
             e->body = strdup(bd->valuestring);
             e->len = e->body ? strlen(e->body) : 0;
             e->created = cr->valuedouble;
+            e->durable = true;
             if (e->path == NULL || e->body == NULL) {
                 entry_free(e);
             } else {
@@ -518,8 +881,10 @@ void outbox_replay(struct outbox *ob)
         cJSON_Delete(j);
     }
     free(names);
+    ob->replayed = true;
     for (size_t i = 0; i < ob->ntargets; i++)
-        if (ob->targets[i].head != NULL && !ob->targets[i].busy)
+        if (ob->targets[i].head != NULL && !ob->targets[i].busy &&
+            !evtimer_pending(ob->targets[i].timer, NULL))
             kick(&ob->targets[i], 0);
     if (loaded > 0)
         logf_(ob, 5, "outbox: replaying %zu spooled notification%s", loaded,
@@ -537,11 +902,14 @@ struct outbox_stats outbox_totals(const struct outbox *ob)
 {
     struct outbox_stats s = {0};
     for (size_t i = 0; i < ob->ntargets; i++) {
-        s.sent += ob->targets[i].st.sent;
-        s.retried += ob->targets[i].st.retried;
-        s.failed += ob->targets[i].st.failed;
-        s.dropped += ob->targets[i].st.dropped;
-        s.queued += ob->targets[i].st.queued;
+        const struct outbox_stats *st = &ob->targets[i].st;
+        s.sent += st->sent;
+        s.retried += st->retried;
+        s.failed += st->failed;
+        s.dropped += st->dropped;
+        s.queued += st->queued;
+        s.not_durable += st->not_durable;
+        s.not_removed += st->not_removed;
     }
     return s;
 }

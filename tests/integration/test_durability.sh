@@ -29,7 +29,7 @@ firing() { "$PY" "$here/mock_receiver.py" count "$1" firing; }
 n_dispatch() { grep '"kind": "dispatch"' "$T/gh.log" | grep -c "\"status\": $1, \"t\": "; }
 n_spool() { find "$1/spool" -maxdepth 1 -name '*.json' | wc -l; }
 spool_empty() { [ "$(n_spool "$1")" -eq 0 ]; }
-n_dead() { find "$1/spool/dead-letter" -name '*.json' | wc -l; }
+n_dead() { find "$1/dead-letter" -name '*.json' | wc -l; }
 drift_window() {
     http POST /v1/ingest -H 'Content-Type: text/csv' --data-binary @"$ex/production_drift.csv"
     expect_code 202 "ingest drifted data ($1)"

@@ -238,7 +238,7 @@ status
 expect_body '"last_result": \{"status": "failed", "http_status": 422, "message": "Unexpected inputs provided: \[\\"bogus\\"\]"'
 metrics
 expect_body '^driftd_retrain_dispatches_total\{model="iris",result="failed"\} 1$'
-ls "$T/state-422/spool/dead-letter/"*.json >/dev/null 2>&1 && ok || fail "nothing in dead-letter/"
+ls "$T/state-422/dead-letter/"*.json >/dev/null 2>&1 && ok || fail "nothing in dead-letter/"
 ls "$T/state-422/spool/"*.json >/dev/null 2>&1 && fail "the 422 stayed in the spool" || ok
 grep -q 'github: workflow dispatch failed (HTTP 422): Unexpected inputs provided' "$T/daemon.log" && ok ||
     fail "no failure log line"

@@ -1,0 +1,173 @@
+/*
+ * The spool without a network: file names stay unique and replay keeps the
+ * order of queueing whatever the clock does (the clock is injected and goes
+ * back between two runs on one spool); a spool that cannot be written keeps
+ * the entry in memory and says which directory failed.
+ */
+#include "alerts/outbox.h"
+#include "testlib.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static double fake_time;
+
+/* The injected clock. */
+static double fake_now(void)
+{
+    return fake_time;
+}
+
+/* What the replay sent, in order: the bodies' numbers. */
+struct seen {
+    int *order;
+    size_t n, cap;
+};
+
+/* Record the body and refuse to build a request: the outbox gives the entry
+ * up at once, so the loop walks the whole queue without a network. */
+static int record_request(void *ctx, const char *body, size_t len, struct http_request *req)
+{
+    struct seen *s = ctx;
+    (void)len, (void)req;
+    if (s->n < s->cap)
+        s->order[s->n++] = atoi(body);
+    return -1;
+}
+
+/* Log lines are counted, not printed: a run gives 3,000 entries up. */
+static unsigned log_lines;
+static char last_log[1024];
+
+/* The injected logger. */
+static void quiet_log(int level, const char *msg)
+{
+    (void)level;
+    log_lines++;
+    snprintf(last_log, sizeof(last_log), "%s", msg);
+}
+
+static const struct outbox_target_ops recorder = {record_request, NULL, NULL};
+
+/* Regular files named *.json in dir. */
+static size_t count_json(const char *dir)
+{
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    struct dirent *de;
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        n += l > 5 && strcmp(de->d_name + l - 5, ".json") == 0;
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/* Queue bodies first..first+n-1 in one outbox run started at time t0. */
+static void queue_run(struct event_base *base, struct http_client *http, const char *root,
+                      double t0, int first, int n)
+{
+    fake_time = t0;
+    struct outbox *ob = outbox_new(base, http, root, fake_now, quiet_log);
+    CHECK(ob != NULL);
+    if (ob == NULL)
+        return;
+    struct seen none = {0};
+    CHECK(outbox_add_target(ob, "t", &recorder, &none, 1e9) == 0);
+    for (int i = first; i < first + n; i++) {
+        char body[32];
+        int len = snprintf(body, sizeof(body), "%d", i);
+        CHECKF(outbox_enqueue(ob, "t", body, (size_t)len) == 0, "enqueue %d", i);
+        fake_time -= 0.0005; /* the clock keeps going back while queueing */
+    }
+    outbox_free(ob); /* the files stay for the next run */
+}
+
+int main(void)
+{
+    char root[] = "/tmp/driftd-outbox.XXXXXX";
+    if (mkdtemp(root) == NULL)
+        return 1;
+    char dir[512];
+    snprintf(dir, sizeof(dir), "%s/spool", root);
+    struct event_base *base = event_base_new();
+    struct http_client *http = http_client_new(base, "driftd-test");
+
+    /* 1,500 entries, then the clock steps back one second and 1,500 more. */
+    queue_run(base, http, root, 1700000000.0, 0, 1500);
+    queue_run(base, http, root, 1699999999.0, 1500, 1500);
+    size_t files = count_json(dir);
+    CHECKF(files == 3000, "3000 entries queued, %zu spool files", files);
+
+    /* A third run replays them: in the order they were queued. */
+    fake_time = 1699999998.0;
+    struct outbox *ob = outbox_new(base, http, root, fake_now, quiet_log);
+    struct seen s = {calloc(4000, sizeof(int)), 0, 4000};
+    CHECK(ob != NULL && s.order != NULL);
+    if (ob != NULL && s.order != NULL) {
+        CHECK(outbox_add_target(ob, "t", &recorder, &s, 1e9) == 0);
+        outbox_replay(ob);
+        event_base_dispatch(base);
+        CHECKF(s.n == files, "replayed %zu of %zu", s.n, files);
+        size_t bad = 0;
+        for (size_t i = 0; i < s.n; i++)
+            bad += s.order[i] != (int)i;
+        CHECKF(bad == 0, "%zu of %zu replayed out of queueing order", bad, s.n);
+    }
+    free(s.order);
+    outbox_free(ob);
+    char dead[600];
+    snprintf(dead, sizeof(dead), "%s/dead-letter", root);
+    CHECKF(count_json(dead) == files, "%zu dead letters in %s, want %zu", count_json(dead), dead,
+           files);
+
+    /* The spool directory turns into a file (ENOTDIR: as good as ENOSPC or
+     * EROFS, and root cannot chmod its way out of it). */
+    ob = outbox_new(base, http, root, fake_now, quiet_log);
+    CHECK(ob != NULL);
+    if (ob != NULL) {
+        struct seen none = {0};
+        CHECK(outbox_add_target(ob, "t", &recorder, &none, 1e9) == 0);
+        CHECK(outbox_write_error(ob) == NULL);
+        char moved[600];
+        snprintf(moved, sizeof(moved), "%s/spool.away", root);
+        CHECK(rename(dir, moved) == 0);
+        FILE *f = fopen(dir, "w");
+        CHECK(f != NULL);
+        if (f != NULL)
+            fclose(f);
+        unsigned lines = log_lines;
+        for (int i = 0; i < 5; i++)
+            CHECK(outbox_enqueue(ob, "t", "x", 1) == 0);
+        struct outbox_stats st = outbox_stats(ob, "t");
+        CHECKF(st.queued == 5 && st.not_durable == 5 && st.dropped == 0,
+               "queued %llu not_durable %llu dropped %llu", (unsigned long long)st.queued,
+               (unsigned long long)st.not_durable, (unsigned long long)st.dropped);
+        const char *we = outbox_write_error(ob);
+        char want[700];
+        snprintf(want, sizeof(want), "%s: Not a directory", dir);
+        CHECKF(we != NULL && strcmp(we, want) == 0, "write error %s, want %s", we ? we : "NULL",
+               want);
+        CHECKF(log_lines == lines + 1, "%u log lines for 5 failures, want 1 (rate limit)",
+               log_lines - lines);
+        CHECK(strstr(last_log, "not durable") != NULL);
+        /* The directory comes back: the next write clears the error. */
+        CHECK(unlink(dir) == 0 && rename(moved, dir) == 0);
+        CHECK(outbox_enqueue(ob, "t", "y", 1) == 0);
+        CHECKF(outbox_write_error(ob) == NULL, "write error still %s", outbox_write_error(ob));
+        CHECK(outbox_stats(ob, "t").not_durable == 5);
+        outbox_free(ob);
+    }
+
+    http_client_free(http);
+    event_base_free(base);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", root);
+    return tl_done();
+}
