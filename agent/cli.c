@@ -544,6 +544,13 @@ int cmd_validate(int argc, char **argv)
     config_check_secrets(&cfg, &errs);
     int rc = errs.n > 0 ? 2 : 0;
     config_errors_print(&errs, stderr);
+    /* what `run` would warn about at start, without failing the check */
+    struct config_errors warns = {0};
+    if (cfg.path != NULL)
+        config_check_risks(&cfg, &warns);
+    for (size_t i = 0; i < warns.n; i++)
+        fprintf(stderr, "driftd: warning: %s\n", warns.msgs[i]);
+    config_errors_free(&warns);
     if (rc == 0)
         printf("%s: ok (baseline %s)\n", path, cfg.baseline);
     else

@@ -8,15 +8,22 @@
 #include "agent/config.h"
 
 #include "agent/input.h"
+#include "agent/log.h"
 #include "agent/reader.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <event2/http.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum ktype {
@@ -80,8 +87,8 @@ static const struct ckey keys[] = {
      "accept() waits. 0: the soft RLIMIT_NOFILE less 64 (kept for spool, state, sinks)."},
     {"listen_header_timeout", K_DURATION, B_CONFIG, C(listen_header_timeout), 0, "10", 0.1, 3600,
      NULL, true, "Seconds a connection has to send a request's head; then it is closed."},
-    {"listen_idle_timeout", K_DURATION, B_CONFIG, C(listen_idle_timeout), 0, "60", 1, 86400,
-     NULL, true, "Seconds an HTTP connection may stay idle (or stalled) before it is closed."},
+    {"listen_idle_timeout", K_DURATION, B_CONFIG, C(listen_idle_timeout), 0, "60", 1, 86400, NULL,
+     true, "Seconds an HTTP connection may stay idle (or stalled) before it is closed."},
     {"auth", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, false, "Authentication of POSTs."},
     {"auth.token_file", K_STRING, B_CONFIG, C(token_file), 0, NULL, 0, 0, NULL, true,
      "File holding the bearer token POSTs must carry (relative: looked up in "
@@ -976,30 +983,112 @@ static char *secret_path(const char *name)
     return strdup(name);
 }
 
+/* Bytes of a page, for the page-aligned secret buffers. */
+static size_t page_size(void)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    return pg > 0 ? (size_t)pg : 4096;
+}
+
+/* Whole pages, zeroed and kept out of core dumps, for n bytes. glibc's
+ * posix_memalign memory stays valid for free(): a caller that forgets
+ * config_secret_free leaks the bytes into later dumps, it does not crash. */
+static char *secret_alloc(size_t n, size_t *size)
+{
+    size_t page = page_size();
+    *size = (n + page - 1) / page * page;
+    void *p = NULL;
+    if (*size == 0 || posix_memalign(&p, page, *size) != 0)
+        return NULL;
+    memset(p, 0, *size);
+    /* Not fatal when refused: the secret then works, only less protected. */
+    if (madvise(p, *size, MADV_DONTDUMP) != 0)
+        log_debug("madvise(MADV_DONTDUMP): %s", strerror(errno));
+    return p;
+}
+
+/* Zero n bytes of a secret buffer of `size` and give it back. */
+static void secret_release(char *p, size_t n, size_t size)
+{
+    explicit_bzero(p, n);
+    (void)madvise(p, size, MADV_DODUMP); /* the heap reuses the pages */
+    free(p);
+}
+
+char *config_secret_dup(const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s), size;
+    char *p = secret_alloc(n + 1, &size);
+    if (p != NULL)
+        memcpy(p, s, n);
+    return p;
+}
+
+void config_secret_free(char *s)
+{
+    if (s == NULL)
+        return;
+    size_t n = strlen(s), page = page_size();
+    /* config_secret_dup sized it: the string's pages, all past it zero */
+    secret_release(s, n, (n + 1 + page - 1) / page * page);
+}
+
+/* A secret file holds one line; anything longer is not one. */
+#define SECRET_MAX 65536
+
 /* Read a secret (token, URL): the file's first line, trimmed. The value is
- * never logged; errors name the file only. */
+ * never logged; errors name the file only. The file is read straight into
+ * a MADV_DONTDUMP buffer (no stdio or realloc copies left on the heap). */
 char *config_read_secret(const char *name, const char *what, struct config_errors *errs,
                          const char *cfgpath)
 {
     char *path = secret_path(name);
-    size_t len = 0;
-    char *text = path ? read_file(path, &len) : NULL;
     char msg[512];
-    if (text == NULL) {
+    size_t cap = 0, len = 0;
+    char *buf = NULL;
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    struct stat st;
+    if (fd < 0) {
         snprintf(msg, sizeof(msg), "%s: %s: cannot read %s: %s", cfgpath, what, path ? path : name,
                  strerror(errno));
+    } else if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(msg, sizeof(msg), "%s: %s: cannot read %s: %s", cfgpath, what, path,
+                 strerror(EISDIR));
+    } else if ((buf = secret_alloc(SECRET_MAX + 1, &cap)) == NULL) {
+        snprintf(msg, sizeof(msg), "%s: %s: cannot read %s: %s", cfgpath, what, path,
+                 strerror(ENOMEM));
     } else {
-        size_t n = strcspn(text, "\r\n");
-        text[n] = '\0';
-        while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
-            text[--n] = '\0';
-        if (n > 0) {
+        ssize_t r = 0;
+        while (len < SECRET_MAX &&
+               ((r = read(fd, buf + len, SECRET_MAX - len)) > 0 || (r < 0 && errno == EINTR)))
+            len += r > 0 ? (size_t)r : 0;
+        size_t n = strcspn(buf, "\r\n");
+        while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+            n--;
+        buf[n] = '\0';
+        char *secret = NULL;
+        if (r < 0)
+            snprintf(msg, sizeof(msg), "%s: %s: cannot read %s: %s", cfgpath, what, path,
+                     strerror(errno));
+        else if (n == SECRET_MAX)
+            snprintf(msg, sizeof(msg), "%s: %s: %s: the first line is longer than %d bytes",
+                     cfgpath, what, path, SECRET_MAX);
+        else if (n == 0)
+            snprintf(msg, sizeof(msg), "%s: %s: %s is empty", cfgpath, what, path);
+        else if ((secret = config_secret_dup(buf)) == NULL)
+            snprintf(msg, sizeof(msg), "%s: %s: cannot read %s: %s", cfgpath, what, path,
+                     strerror(ENOMEM));
+        secret_release(buf, len, cap);
+        if (secret != NULL) {
+            close(fd);
             free(path);
-            return text;
+            return secret;
         }
-        snprintf(msg, sizeof(msg), "%s: %s: %s is empty", cfgpath, what, path);
-        free(text);
     }
+    if (fd >= 0)
+        close(fd);
     free(path);
     char **v = realloc(errs->msgs, (errs->n + 1) * sizeof(char *));
     if (v != NULL) {
@@ -1015,16 +1104,94 @@ void config_check_secrets(const struct config *c, struct config_errors *errs)
     char *v;
     if (c->token_file != NULL &&
         (v = config_read_secret(c->token_file, "auth.token_file", errs, c->path)) != NULL)
-        free(v);
+        config_secret_free(v);
     if (c->github.enabled && c->github.token_file != NULL &&
         (v = config_read_secret(c->github.token_file, "retrain.github.token_file", errs,
                                 c->path)) != NULL)
-        free(v);
+        config_secret_free(v);
     for (size_t i = 0; i < c->n_sinks; i++) {
         char what[64];
         snprintf(what, sizeof(what), "alerts.sinks[%zu].url_file", i);
         if (c->sinks[i].url_file != NULL &&
             (v = config_read_secret(c->sinks[i].url_file, what, errs, c->path)) != NULL)
-            free(v);
+            config_secret_free(v);
     }
+}
+
+/* Whether HOST (a name or an address, IPv6 maybe in brackets) is the
+ * loopback: 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104, or "localhost". Other
+ * names are not resolved (validate must not depend on DNS): not loopback. */
+static bool loopback_host(const char *host, size_t n)
+{
+    char h[256];
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
+        host++, n -= 2;
+    if (n == 0 || n >= sizeof(h))
+        return false;
+    memcpy(h, host, n);
+    h[n] = '\0';
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, h, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, h, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    return strcasecmp(h, "localhost") == 0;
+}
+
+/* Warn when a secret file can be read by group or others. */
+static void check_secret_mode(struct loader *L, const char *name, const char *what)
+{
+    char *path = secret_path(name);
+    struct stat st;
+    if (path != NULL && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        (st.st_mode & (S_IRGRP | S_IROTH)) != 0)
+        cerr(L,
+             "%s: %s is readable by group or others (mode %04o): chmod 600 it, or pass it as a "
+             "systemd credential",
+             what, path, (unsigned)(st.st_mode & 07777));
+    free(path);
+}
+
+void config_check_risks(const struct config *c, struct config_errors *warns)
+{
+    struct loader L = {c->path ? c->path : "config", warns};
+    const char *colon = c->listen ? strrchr(c->listen, ':') : NULL;
+    if (colon != NULL && c->token_file == NULL &&
+        !loopback_host(c->listen, (size_t)(colon - c->listen)))
+        cerr(&L,
+             "listen: %s is not a loopback address and auth.token_file is not set: whoever "
+             "reaches the port can post records and reload the configuration",
+             c->listen);
+    if (c->token_file != NULL)
+        check_secret_mode(&L, c->token_file, "auth.token_file");
+    if (c->github.enabled && c->github.token_file != NULL)
+        check_secret_mode(&L, c->github.token_file, "retrain.github.token_file");
+    for (size_t i = 0; i < c->n_sinks; i++) {
+        char what[64];
+        snprintf(what, sizeof(what), "alerts.sinks[%zu].url_file", i);
+        if (c->sinks[i].url_file != NULL)
+            check_secret_mode(&L, c->sinks[i].url_file, what);
+    }
+    struct evhttp_uri *u =
+        c->github.enabled && c->github.api_url != NULL ? evhttp_uri_parse(c->github.api_url) : NULL;
+    const char *scheme = u ? evhttp_uri_get_scheme(u) : NULL;
+    const char *host = u ? evhttp_uri_get_host(u) : NULL;
+    if (scheme != NULL && strcasecmp(scheme, "http") == 0 && host != NULL &&
+        !loopback_host(host, strlen(host)))
+        cerr(&L,
+             "retrain.github.api_url: plain http:// to a host that is not loopback (%s): the "
+             "token would cross the network in clear text; use https://",
+             host);
+    if (u != NULL)
+        evhttp_uri_free(u);
+}
+
+void config_log_risks(const struct config *c)
+{
+    struct config_errors w = {0};
+    config_check_risks(c, &w);
+    for (size_t i = 0; i < w.n; i++)
+        log_warn("%s", w.msgs[i]);
+    config_errors_free(&w);
 }

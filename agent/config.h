@@ -1,6 +1,6 @@
 /*
- * The daemon's JSON configuration (interface.md). One table lists every key
- * with its type, default, whether a reload may change it, and its help; the
+ * The daemon's JSON configuration. One table lists every key with its
+ * type, default, whether a reload may change it, and its help; the
  * loader, `driftd validate` and docs/configuration.md all come from it.
  */
 #ifndef DRIFTD_AGENT_CONFIG_H
@@ -55,6 +55,8 @@ struct config {
     char *path; /* file it came from */
     char *model, *baseline, *state_dir, *listen, *token_file;
     uint64_t max_body_bytes;
+    uint64_t listen_max_connections; /* 0: from RLIMIT_NOFILE */
+    double listen_header_timeout, listen_idle_timeout;
     struct input_conf *inputs;
     size_t n_inputs;
     struct drift_opts drift;
@@ -100,12 +102,27 @@ int config_check_features(const char *path, const struct drift_opts *o,
 /* Read a secret (token, URL) from a file: the first line, trimmed. A
  * relative name is looked up in $CREDENTIALS_DIRECTORY first. The value is
  * never put in a message; on error one is added to errs (naming `what` and
- * the file) and NULL returned. */
+ * the file) and NULL returned. Free the result with config_secret_free. */
 char *config_read_secret(const char *name, const char *what, struct config_errors *errs,
                          const char *cfgpath);
 
 /* Check that every secret file the configuration names can be read. */
 void config_check_secrets(const struct config *c, struct config_errors *errs);
+
+/* Secrets live in whole pages marked MADV_DONTDUMP, so that a core dump
+ * does not carry them. config_secret_dup copies s there (NULL: NULL, or
+ * out of memory); config_secret_free zeroes and frees such a copy (NULL is
+ * fine). config_read_secret's results are such copies. */
+char *config_secret_dup(const char *s);
+void config_secret_free(char *s);
+
+/* Settings that work but expose something: a listen address other than
+ * loopback without auth.token_file, a secret file readable by group or
+ * others, a plain http:// GitHub api_url off loopback. Appends one message
+ * per finding, prefixed with the file, to warns; the configuration stays
+ * valid. config_log_risks logs them with log_warn (start and reload). */
+void config_check_risks(const struct config *c, struct config_errors *warns);
+void config_log_risks(const struct config *c);
 
 /* Print the table of keys as Markdown (docs/configuration.md). */
 void config_print_reference(FILE *out);

@@ -1,0 +1,120 @@
+#!/bin/sh
+# Risky settings are not silent: at start, on reload and in `validate`,
+# driftd warns about a non-loopback listen address without auth, a secret
+# file readable by group or others, and a plain http:// GitHub api_url off
+# loopback; the safe defaults warn about nothing. The GitHub token's memory
+# is left out of core dumps (a VMA flagged "dd" in /proc/PID/smaps).
+# Traffic goes to 127.0.0.1 only.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon.sh"
+ex="$SRCDIR/examples/iris"
+
+"$DRIFTD" baseline -i "$ex/train.csv" -o "$T/base.json" 2>/dev/null
+umask 077
+printf 'ingest-secret\n' >"$T/token"
+printf 'ghp_not-a-real-token\n' >"$T/gh-token"
+printf 'http://127.0.0.1:9/hook\n' >"$T/url"
+
+# cfg FILE MEMBERS...: a configuration with the given top-level members.
+cfg() {
+    _f=$1; shift
+    printf '{"baseline": "%s", "state_dir": "%s/state"' "$T/base.json" "$T" >"$_f"
+    for _m in "$@"; do printf ', %s' "$_m" >>"$_f"; done
+    printf '}\n' >>"$_f"
+}
+W_LISTEN='listen: .* is not a loopback address and auth.token_file is not set'
+W_MODE='is readable by group or others'
+W_GH='retrain.github.api_url: plain http:// to a host that is not loopback'
+risky() { grep -Eq "$W_LISTEN|$W_MODE|$W_GH" "$1"; }
+
+gh_safe='"retrain": {"dry_run": true, "github": {"repository": "o/r", "workflow": "w.yml", "token_file": "'$T/gh-token'", "api_url": "http://127.0.0.1:9"}}'
+hook='"alerts": {"sinks": [{"type": "webhook", "url_file": "'$T/url'"}]}'
+auth='"auth": {"token_file": "'$T/token'"}'
+
+# Safe settings (loopback, 0600 files, loopback http GitHub): no warning.
+cfg "$T/safe.json" '"listen": "127.0.0.1:0"' "$auth" "$gh_safe" "$hook"
+expect_rc 0 "$DRIFTD" validate --config "$T/safe.json"
+risky "$T/err" && fail "validate warns about safe settings: $(cat "$T/err")" || ok
+cfg "$T/defaults.json" '"listen": "127.0.0.1:0"'
+expect_rc 0 "$DRIFTD" validate --config "$T/defaults.json"
+risky "$T/err" && fail "validate warns about the defaults: $(cat "$T/err")" || ok
+
+# validate names each risky setting (and still succeeds).
+chmod 644 "$T/token"; chmod 640 "$T/gh-token"; chmod 604 "$T/url"
+cfg "$T/risky.json" '"listen": "0.0.0.0:0"' \
+    '"retrain": {"dry_run": true, "github": {"repository": "o/r", "workflow": "w.yml", "token_file": "'$T/gh-token'", "api_url": "http://drift.invalid:8080"}}' "$hook"
+expect_rc 0 "$DRIFTD" validate --config "$T/risky.json"
+expect_err "warning: .*$W_LISTEN"
+expect_err "warning: .*retrain.github.token_file: .*gh-token $W_MODE \(mode 0640\)"
+expect_err "warning: .*alerts.sinks\[0\].url_file: .*url $W_MODE \(mode 0604\)"
+expect_err "warning: .*$W_GH"
+cfg "$T/risky2.json" '"listen": "127.0.0.1:0"' "$auth"
+expect_rc 0 "$DRIFTD" validate --config "$T/risky2.json"
+expect_err "warning: .*auth.token_file: .*token $W_MODE \(mode 0644\)"
+for u in http://localhost:9 http://127.0.0.2:9 'http://[::1]:9' https://api.github.com; do
+    cfg "$T/u.json" '"listen": "127.0.0.1:0"' \
+        '"retrain": {"dry_run": true, "github": {"repository": "o/r", "workflow": "w.yml", "api_url": "'"$u"'"}}'
+    expect_rc 0 "$DRIFTD" validate --config "$T/u.json"
+    grep -q 'api_url' "$T/err" && fail "api_url $u warned: $(cat "$T/err")" || ok
+done
+for l in 0.0.0.0:0 '[::]:0' 192.0.2.1:0 example.invalid:0; do
+    cfg "$T/l.json" '"listen": "'"$l"'"'
+    "$DRIFTD" validate --config "$T/l.json" >/dev/null 2>"$T/err"
+    expect_err "warning: .*$W_LISTEN"
+done
+for l in 127.0.0.1:0 localhost:0 '[::1]:0' 127.1.2.3:0; do
+    cfg "$T/l.json" '"listen": "'"$l"'"'
+    "$DRIFTD" validate --config "$T/l.json" >/dev/null 2>"$T/err"
+    grep -q 'not a loopback' "$T/err" && fail "listen $l warned: $(cat "$T/err")" || ok
+done
+
+# At start: the daemon logs each warning. It binds 0.0.0.0 but is never sent
+# anything; it stops at once.
+start_daemon "$T/risky.json" || { finish; exit 1; }
+stop_daemon
+for w in "$W_LISTEN" "retrain.github.token_file: .*$W_MODE" "alerts.sinks\[0\].url_file: .*$W_MODE" "$W_GH"; do
+    grep -Eq "warn: .*$w" "$T/daemon.log" && ok || fail "no warning /$w/ at start"
+done
+
+# A safe daemon logs none; a reload after `chmod 644` of its token warns.
+chmod 600 "$T/token" "$T/gh-token" "$T/url"
+: >"$T/daemon.log"
+cfg "$T/c.json" '"listen": "127.0.0.1:0"' "$auth" "$gh_safe" "$hook"
+start_daemon "$T/c.json" || { finish; exit 1; }
+risky "$T/daemon.log" && fail "warnings for safe settings: $(cat "$T/daemon.log")" || ok
+chmod 644 "$T/token"
+http POST /v1/reload -H "Authorization: Bearer ingest-secret"
+expect_code 200 "reload"
+wait_until 5 grep -Eq "warn: .*auth.token_file: .*$W_MODE" "$T/daemon.log" && ok ||
+    fail "no warning on reload for a 0644 token file"
+stop_daemon
+
+# The GitHub token's page is MADV_DONTDUMP: a small mapping with "dd" among
+# its VmFlags ([vvar] and the like have it too, hence the name and size
+# test; ASan's shadow is far larger). Without any secret there is none.
+dd_maps() {
+    awk '/^[0-9a-f]+-[0-9a-f]+ / { name = $6 }
+         /^Size:/ { small = $2 <= 1024 }
+         /^VmFlags:/ && / dd/ && small && name !~ /^\[(vvar|vvar_vclock|vdso|vsyscall)\]$/ { n++ }
+         END { print n + 0 }' "/proc/$1/smaps"
+}
+gh_only='"retrain": {"dry_run": true, "github": {"repository": "o/r", "workflow": "w.yml", "api_url": "http://127.0.0.1:9"'
+cfg "$T/gh.json" '"listen": "127.0.0.1:0"' "$gh_only, \"token_file\": \"$T/gh-token\"}}"
+start_daemon "$T/gh.json" || { finish; exit 1; }
+n=$(dd_maps "$DAEMON_PID")
+[ "$n" -ge 1 ] && ok || fail "no MADV_DONTDUMP mapping while a GitHub token (token_file) is loaded"
+stop_daemon
+cfg "$T/gh-env.json" '"listen": "127.0.0.1:0"' "$gh_only}}"
+DRIFTD_GITHUB_TOKEN=ghp_from-the-environment
+export DRIFTD_GITHUB_TOKEN
+start_daemon "$T/gh-env.json" || { finish; exit 1; }
+unset DRIFTD_GITHUB_TOKEN
+n=$(dd_maps "$DAEMON_PID")
+[ "$n" -ge 1 ] && ok || fail "no MADV_DONTDUMP mapping while a GitHub token (environment) is loaded"
+stop_daemon
+cfg "$T/plain.json" '"listen": "127.0.0.1:0"'
+start_daemon "$T/plain.json" || { finish; exit 1; }
+n=$(dd_maps "$DAEMON_PID")
+[ "$n" -eq 0 ] && ok || fail "$n dd mappings without a secret"
+stop_daemon
+finish
