@@ -1,11 +1,15 @@
 #include "alerts/alert.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_SINKS 32
 
@@ -243,36 +247,168 @@ void alert_time(double t, char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+size_t alert_utf8_cut(const char *s, size_t len, size_t max)
+{
+    size_t n = len < max ? len : max;
+    if (n == 0)
+        return 0;
+    /* the lead byte of the last character kept (a sequence has at most 3
+     * continuation bytes): if its sequence needs more bytes than are kept,
+     * the cut falls inside it and goes back to before it */
+    size_t p = n;
+    while (p > 0 && n - p < 4) {
+        p--;
+        if (((unsigned char)s[p] & 0xC0) != 0x80)
+            break;
+    }
+    unsigned char c = (unsigned char)s[p];
+    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return p + need > n ? p : n;
+}
+
+size_t alert_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = p[i];
+        size_t n;
+        unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            n = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 3;
+            if (c == 0xE0)
+                lo = 0xA0; /* overlong */
+            else if (c == 0xED)
+                hi = 0x9F; /* surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 4;
+            if (c == 0xF0)
+                lo = 0x90; /* overlong */
+            else if (c == 0xF4)
+                hi = 0x8F; /* past U+10FFFF */
+        } else {
+            return i;
+        }
+        if (len - i < n || p[i + 1] < lo || p[i + 1] > hi)
+            return i;
+        for (size_t k = 2; k < n; k++)
+            if ((p[i + k] & 0xC0) != 0x80)
+                return i;
+        i += n;
+    }
+    return len;
+}
+
+size_t alert_format(char *buf, size_t len, const char *fmt, ...)
+{
+    if (len == 0)
+        return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        buf[0] = '\0';
+        return 0;
+    }
+    if ((size_t)n < len)
+        return (size_t)n;
+    /* truncated: buf holds the first len - 1 bytes of a longer text */
+    size_t cut = alert_utf8_cut(buf, len - 1, len - 1);
+    buf[cut] = '\0';
+    return cut;
+}
+
+void alert_new_id(char out[ALERT_ID_LEN])
+{
+    unsigned char b[16];
+    size_t got = 0;
+    while (got < sizeof(b)) {
+        ssize_t r = getrandom(b + got, sizeof(b) - got, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    if (got < sizeof(b)) {
+        /* no getrandom (a kernel before 3.17, a seccomp filter): time, pid
+         * and a counter through splitmix64 still differ per notification */
+        static uint64_t counter;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t x = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        x ^= (uint64_t)getpid() << 32 ^ ++counter;
+        for (size_t i = 0; i < sizeof(b); i += 8) {
+            uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+            z ^= z >> 31;
+            memcpy(b + i, &z, 8);
+        }
+    }
+    b[6] = (unsigned char)((b[6] & 0x0F) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3F) | 0x80); /* variant 10 */
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (size_t i = 0; i < sizeof(b); i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+}
+
 void alert_summary(const struct alert_event *ev, char *buf, size_t len)
 {
     const struct alert_decision *d = ev->decision;
-    int n;
     if (ev->kind == ALERT_RETRAIN_FAILED) {
-        snprintf(buf, len, "Retraining of %s could not be started: %s", ev->model,
-                 ev->message ? ev->message : "unknown error");
+        alert_format(buf, len, "Retraining of %s could not be started: %s", ev->model,
+                     ev->message ? ev->message : "unknown error");
         return;
     }
     if (ev->kind == ALERT_RETRAIN_FINISHED) {
-        snprintf(buf, len, "Retraining of %s finished: %s", ev->model,
-                 ev->message ? ev->message : "unknown");
+        alert_format(buf, len, "Retraining of %s finished: %s", ev->model,
+                     ev->message ? ev->message : "unknown");
         return;
     }
     if (ev->status == ALERT_RESOLVED) {
-        snprintf(buf, len, "Data drift on %s resolved: %zu of %zu features drifted", ev->model,
-                 d->drifted, d->total);
+        alert_format(buf, len, "Data drift on %s resolved: %zu of %zu features drifted", ev->model,
+                     d->drifted, d->total);
         return;
     }
-    n = snprintf(buf, len, "Data drift on %s: %zu of %zu features drifted (", ev->model, d->drifted,
-                 d->total);
-    bool first = true;
-    for (size_t i = 0; i < d->nfeatures && n > 0 && (size_t)n < len; i++) {
+    size_t n = alert_format(buf, len, "Data drift on %s: %zu of %zu features drifted (", ev->model,
+                            d->drifted, d->total);
+    size_t listed = 0, shown = 0;
+    for (size_t i = 0; i < d->nfeatures; i++)
+        listed += d->features[i].drift;
+    /* names while they fit, keeping room for the tail ", and N more)" */
+    const size_t tail = 32;
+    for (size_t i = 0; i < d->nfeatures; i++) {
+        const char *name = d->features[i].name;
         if (!d->features[i].drift)
             continue;
-        n += snprintf(buf + n, len - (size_t)n, "%s%s", first ? "" : ", ", d->features[i].name);
-        first = false;
+        if (n + 2 + strlen(name) + tail >= len) {
+            if (shown == 0 && len > n + tail) { /* one name longer than the room: its start */
+                n += alert_format(buf + n, len - n - tail, "%s", name);
+                n += alert_format(buf + n, len - n, "\xe2\x80\xa6"); /* U+2026 ... */
+                shown++;
+            }
+            break;
+        }
+        n += alert_format(buf + n, len - n, "%s%s", shown ? ", " : "", name);
+        shown++;
     }
-    if (n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, ")");
+    if (shown < listed)
+        alert_format(buf + n, len - n, "%sand %zu more)", shown ? ", " : "", listed - shown);
+    else
+        alert_format(buf + n, len - n, ")");
 }
 
 static void log_event(void *ctx, const struct alert_event *ev)
@@ -281,21 +417,21 @@ static void log_event(void *ctx, const struct alert_event *ev)
     void (*out)(int, const char *) = (void (*)(int, const char *))ctx;
 
     if (ev->kind != ALERT_DRIFT) {
-        snprintf(line, sizeof(line), "retrain %s for %s (correlation id %s): %s%s%s",
-                 ev->kind == ALERT_RETRAIN_FAILED ? "FAILED" : "finished", ev->model,
-                 ev->decision->correlation_id ? ev->decision->correlation_id : "-",
-                 ev->message ? ev->message : "", ev->run_url ? " " : "",
-                 ev->run_url ? ev->run_url : "");
+        alert_format(line, sizeof(line), "retrain %s for %s (correlation id %s): %s%s%s",
+                     ev->kind == ALERT_RETRAIN_FAILED ? "FAILED" : "finished", ev->model,
+                     ev->decision->correlation_id ? ev->decision->correlation_id : "-",
+                     ev->message ? ev->message : "", ev->run_url ? " " : "",
+                     ev->run_url ? ev->run_url : "");
         if (out != NULL)
             out(ev->kind == ALERT_RETRAIN_FAILED ? 3 : 5, line);
         return;
     }
     alert_summary(ev, summary, sizeof(summary));
     alert_time(ev->starts_at, start, sizeof(start));
-    snprintf(line, sizeof(line), "alert %s%s: %s [model=%s fingerprint=%s window=%llu since=%s]",
-             ev->status == ALERT_FIRING ? "firing" : "resolved", ev->repeat ? " (repeat)" : "",
-             summary, ev->model, ev->fingerprint, (unsigned long long)ev->decision->window.id,
-             start);
+    alert_format(
+        line, sizeof(line), "alert %s%s: %s [model=%s fingerprint=%s window=%llu since=%s]",
+        ev->status == ALERT_FIRING ? "firing" : "resolved", ev->repeat ? " (repeat)" : "", summary,
+        ev->model, ev->fingerprint, (unsigned long long)ev->decision->window.id, start);
     /* warning (4) while firing, notice (5) when resolved: syslog levels. */
     if (out != NULL)
         out(ev->status == ALERT_FIRING ? 4 : 5, line);

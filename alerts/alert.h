@@ -102,4 +102,26 @@ void alert_summary(const struct alert_event *ev, char *buf, size_t len);
 /* RFC 3339 UTC time with seconds ("2026-11-26T08:00:00Z"). */
 void alert_time(double t, char *buf, size_t len);
 
+/* A notification id: a random UUID (version 4, RFC 9562) as 36 characters.
+ * 122 random bits from getrandom(2) make it unique across restarts without
+ * keeping state; it is put into a body once, before spooling, so every
+ * retry and replay carries the same one. */
+#define ALERT_ID_LEN 37
+void alert_new_id(char out[ALERT_ID_LEN]);
+
+/* The length of the longest prefix of s[0..len) of at most max bytes that
+ * does not end inside a UTF-8 sequence: where to cut a text to a byte
+ * budget without making it invalid. */
+size_t alert_utf8_cut(const char *s, size_t len, size_t max);
+
+/* The length of the longest prefix of s[0..len) that is valid UTF-8
+ * (RFC 3629: no overlong forms, surrogates or code points past U+10FFFF). */
+size_t alert_utf8_valid(const char *s, size_t len);
+
+/* snprintf into a fixed buffer that, when the text does not fit, ends at
+ * the last whole UTF-8 character instead of inside one. Returns the length
+ * written. */
+size_t alert_format(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -40,21 +40,51 @@ static void add_time(struct sbuf *s, double t)
     sbuf_printf(s, "\"%s\"", buf);
 }
 
+/* A JSON string of text that is valid UTF-8 whatever v holds: each byte
+ * that does not begin a valid sequence (a Latin-1 column name, a cut
+ * message) becomes U+FFFD, so a receiver's strict decoder accepts the body. */
+static void add_text(struct sbuf *s, const char *v, size_t len)
+{
+    if (alert_utf8_valid(v, len) == len) {
+        sbuf_add_json_string(s, v, len);
+        return;
+    }
+    struct sbuf t;
+    sbuf_init(&t);
+    size_t i = 0;
+    while (i < len) {
+        size_t n = alert_utf8_valid(v + i, len - i);
+        sbuf_add(&t, v + i, n);
+        i += n;
+        if (i < len) {
+            sbuf_adds(&t, "\xef\xbf\xbd");
+            i++;
+        }
+    }
+    if (sbuf_failed(&t))
+        s->failed = true; /* out of memory: the body is not sent half-built */
+    else
+        sbuf_add_json_string(s, t.data, t.len);
+    sbuf_free(&t);
+}
+
 static void add_str(struct sbuf *s, const char *v)
 {
     if (v == NULL)
         sbuf_adds(s, "null");
     else
-        sbuf_add_json_string(s, v, strlen(v));
+        add_text(s, v, strlen(v));
 }
 
-void webhook_body(const struct alert_event *ev, struct sbuf *s)
+void webhook_body(const struct alert_event *ev, const char *id, struct sbuf *s)
 {
     const struct alert_decision *d = ev->decision;
     char summary[1024];
     static const char *const status[] = {"firing", "resolved"};
     alert_summary(ev, summary, sizeof(summary));
-    sbuf_adds(s, "{\"version\": \"1\", \"source\": \"driftd\", \"model\": ");
+    sbuf_adds(s, "{\"version\": \"1\", \"id\": ");
+    add_str(s, id);
+    sbuf_adds(s, ", \"source\": \"driftd\", \"model\": ");
     add_str(s, ev->model);
     sbuf_adds(s, ", \"status\": ");
     if (ev->kind == ALERT_RETRAIN_FAILED)
@@ -119,19 +149,39 @@ void webhook_body(const struct alert_event *ev, struct sbuf *s)
     sbuf_adds(s, "}}");
 }
 
-void slack_body(const struct alert_event *ev, struct sbuf *s)
+/* v cut or padded to width characters (not bytes: a Cyrillic name is two
+ * bytes a letter), for the columns of Slack's monospaced table. */
+static void add_column(struct sbuf *t, const char *v, size_t width)
+{
+    size_t i = 0, chars = 0;
+    while (v[i] != '\0' && chars < width) {
+        i++;
+        while (((unsigned char)v[i] & 0xC0) == 0x80)
+            i++;
+        chars++;
+    }
+    sbuf_add(t, v, i);
+    for (; chars < width; chars++)
+        sbuf_addc(t, ' ');
+}
+
+void slack_body(const struct alert_event *ev, const char *id, struct sbuf *s)
 {
     const struct alert_decision *d = ev->decision;
-    char summary[1024], line[512];
+    char summary[1024], line[1100];
     alert_summary(ev, summary, sizeof(summary));
     const char *icon = ev->kind == ALERT_DRIFT && ev->status == ALERT_FIRING ? ":warning: "
                        : ev->kind == ALERT_RETRAIN_FAILED                    ? ":x: "
                                                           : ":white_check_mark: ";
-    snprintf(line, sizeof(line), "%s%s", icon, summary);
+    alert_format(line, sizeof(line), "%s%s", icon, summary);
     sbuf_adds(s, "{\"text\": ");
     add_str(s, line);
-    sbuf_adds(s, ", \"blocks\": [{\"type\": \"section\", \"text\": {\"type\": \"mrkdwn\", "
-                 "\"text\": ");
+    /* The notification id rides as the block_id of the first block: Slack
+     * documents block_id as "unique for each message", shows nothing of it,
+     * and a top-level key of our own would be an undocumented field. */
+    sbuf_adds(s, ", \"blocks\": [{\"type\": \"section\", \"block_id\": ");
+    add_str(s, id);
+    sbuf_adds(s, ", \"text\": {\"type\": \"mrkdwn\", \"text\": ");
     add_str(s, line);
     sbuf_adds(s, "}}");
     if (ev->kind == ALERT_DRIFT && ev->status == ALERT_FIRING) {
@@ -147,7 +197,10 @@ void slack_body(const struct alert_event *ev, struct sbuf *s)
             char pv[32] = "-";
             if (!isnan(f->p_value))
                 snprintf(pv, sizeof(pv), "%.3g", f->p_value);
-            sbuf_printf(&t, "%-22.22s %-18.18s %10.4g  %8s\n", f->name, f->test, f->statistic, pv);
+            add_column(&t, f->name, 22);
+            sbuf_addc(&t, ' ');
+            add_column(&t, f->test, 18);
+            sbuf_printf(&t, " %10.4g  %8s\n", f->statistic, pv);
             shown++;
         }
         if (d->drifted > shown)
@@ -155,7 +208,7 @@ void slack_body(const struct alert_event *ev, struct sbuf *s)
         sbuf_adds(&t, "```");
         sbuf_adds(s, ", {\"type\": \"section\", \"text\": {\"type\": \"mrkdwn\", \"text\": ");
         if (t.data)
-            sbuf_add_json_string(s, t.data, t.len);
+            add_text(s, t.data, t.len);
         else
             sbuf_adds(s, "\"\"");
         sbuf_adds(s, "}}");
@@ -222,18 +275,18 @@ static void am_post_firing(struct http_sink *k, char **resolved, size_t nres, do
     char desc[256];
     sbuf_init(&s);
     sbuf_adds(&s, "[");
-    snprintf(desc, sizeof(desc), "%zu feature%s of %s drifted from the training baseline",
-             k->nfeatures, k->nfeatures == 1 ? "" : "s", k->model);
+    alert_format(desc, sizeof(desc), "%zu feature%s of %s drifted from the training baseline",
+                 k->nfeatures, k->nfeatures == 1 ? "" : "s", k->model);
     am_alert(k, &s, "DataDrift", NULL, "warning", k->summary, desc, k->starts_at, NAN);
     for (size_t i = 0; i < k->nfeatures; i++) {
         char sum[512];
-        snprintf(sum, sizeof(sum), "Feature %s of %s drifted", k->features[i], k->model);
+        alert_format(sum, sizeof(sum), "Feature %s of %s drifted", k->features[i], k->model);
         sbuf_adds(&s, ", ");
         am_alert(k, &s, "FeatureDrift", k->features[i], "warning", sum, sum, k->starts_at, NAN);
     }
     for (size_t i = 0; i < nres; i++) {
         char sum[512];
-        snprintf(sum, sizeof(sum), "Feature %s of %s no longer drifts", resolved[i], k->model);
+        alert_format(sum, sizeof(sum), "Feature %s of %s no longer drifts", resolved[i], k->model);
         sbuf_adds(&s, ", ");
         am_alert(k, &s, "FeatureDrift", resolved[i], "warning", sum, sum, k->starts_at, now);
     }
@@ -338,12 +391,14 @@ static void sink_event(void *ctx, const struct alert_event *ev)
     }
     /* Reminders go to people's channels only every repeat_seconds, which
      * the alert state machine already paces. */
+    char id[ALERT_ID_LEN];
+    alert_new_id(id); /* in the body before it is spooled: every retry and replay keeps it */
     struct sbuf s;
     sbuf_init(&s);
     if (k->type == HTTP_SINK_SLACK)
-        slack_body(ev, &s);
+        slack_body(ev, id, &s);
     else
-        webhook_body(ev, &s);
+        webhook_body(ev, id, &s);
     if (!sbuf_failed(&s))
         outbox_enqueue(k->ob, k->name, s.data, s.len);
     sbuf_free(&s);
@@ -414,7 +469,8 @@ int http_sink_configure(struct http_sink *k, const struct http_sink_conf *conf)
     char *gen = strdup(conf->generator_url ? conf->generator_url : "");
     struct http_header *hs = calloc(conf->n_headers ? conf->n_headers : 1, sizeof(*hs));
     size_t nh = 0;
-    bool bad = url == NULL || (conf->ca_file != NULL && ca_file == NULL) || gen == NULL || hs == NULL;
+    bool bad =
+        url == NULL || (conf->ca_file != NULL && ca_file == NULL) || gen == NULL || hs == NULL;
     for (; !bad && nh < conf->n_headers; nh++) {
         hs[nh].name = strdup(conf->headers[nh].name);
         hs[nh].value = strdup(conf->headers[nh].value);

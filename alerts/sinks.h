@@ -50,8 +50,9 @@ const char *http_sink_name(const struct http_sink *k);
 /* The alert_sink_ops to add to alerts_add_sink with the sink as ctx. */
 extern const struct alert_sink_ops http_sink_ops;
 
-/* Body builders, exposed for tests. */
-void webhook_body(const struct alert_event *ev, struct sbuf *out);
-void slack_body(const struct alert_event *ev, struct sbuf *out);
+/* Body builders, exposed for tests. id: the notification id (alert_new_id)
+ * that receivers deduplicate on. */
+void webhook_body(const struct alert_event *ev, const char *id, struct sbuf *out);
+void slack_body(const struct alert_event *ev, const char *id, struct sbuf *out);
 
 #endif

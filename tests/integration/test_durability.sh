@@ -195,6 +195,31 @@ grep '"kind": "runs"' "$T/gh.log" | tail -n +$((runs_before + 1)) >"$T/runs4"
 grep -q '"created": \[">=19[0-9][0-9]-' "$T/runs4" && fail "runs list asked for runs created since $(grep -o '"created": \[[^]]*' "$T/runs4" | head -1)" || ok
 stop_daemon TERM
 
+# Notification ids: the alert replayed in part 1 carries the id it was
+# spooled with; every delivery of part 2's alert (the kill -9 duplicate too)
+# has one id; and no two different notifications share an id.
+"$PY" - "$T/rcv.log" "$T/slow.log" "$T/spool-copy" >"$T/ids" 2>&1 <<'P' && ok || { fail "notification ids"; cat "$T/ids" >&2; }
+import glob, json, sys
+errs = []
+rcv, slow = ([json.loads(l)["body"] for l in open(p)] for p in sys.argv[1:3])
+spooled = [json.loads(json.load(open(f))["body"]).get("id")
+           for f in glob.glob(sys.argv[3] + "/**/*webhook-1*.json", recursive=True)]
+first = [b for b in rcv if b.get("status") == "firing"][0]
+if spooled != [first.get("id")] or None in spooled:
+    errs.append("part 1: spooled with id %s, arrived with %s" % (spooled, first.get("id")))
+ids = [b.get("id") for b in slow if b.get("status") == "firing"]
+if len(set(ids)) != 1 or None in ids:
+    errs.append("part 2: the deliveries of one alert carry ids %s" % ids)
+seen = {}
+for b in rcv + slow:
+    seen.setdefault(b.get("id"), set()).add(json.dumps(b, sort_keys=True))
+errs += ["id %s names %d different notifications" % (i, len(v)) for i, v in seen.items() if len(v) > 1]
+print("\n".join(errs) if errs else "ok")
+print("durability: %d deliveries, %d distinct ids" % (len(rcv + slow), len(seen)))
+sys.exit(1 if errs else 0)
+P
+grep '^durability' "$T/ids"
+
 leaks=$(grep -rl -- "$TOKEN" "$T/daemon.log" "$T/state" "$T/state2" "$T/state3" "$T/state4" "$T/status1" "$T/spool-copy" 2>/dev/null)
 if [ -n "$leaks" ]; then fail "the token leaked into: $leaks"; else ok; fi
 if grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer' "$T/daemon.log"; then
