@@ -59,6 +59,8 @@ void report_free(struct report *r)
 {
     if (r == NULL)
         return;
+    for (size_t i = 0; r->features != NULL && i < r->n; i++)
+        free(r->features[i].name);
     free(r->features);
     free(r);
 }
@@ -150,7 +152,6 @@ static void eval_one(struct eval_job *job, size_t k)
     const struct feature_override *ov = find_override(o, bf->name);
     struct report_feature *rf = &job->rep->features[k];
 
-    rf->name = bf->name;
     rf->kind = bf->kind;
     struct stats_feature_data d = {.kind = bf->kind, .reference_rows = b->sample_rows};
     struct stats_feature_opts fo = {
@@ -240,6 +241,13 @@ struct report *drift_evaluate(struct dataset *ds, const struct drift_opts *o)
         if ((o->n_include > 0 && !name_in(o->include, o->n_include, name)) ||
             name_in(o->exclude, o->n_exclude, name))
             continue;
+        /* The report outlives the baseline it was made from (a reload
+         * frees that): it keeps its own copy of each name. */
+        if ((rep->features[rep->n].name = strdup(name)) == NULL) {
+            free(extra), free(sel);
+            report_free(rep);
+            return NULL;
+        }
         sel[rep->n++] = i;
     }
     struct eval_job job = {ds, o, rep, sel, extra, rep->n, 0, false};

@@ -38,7 +38,7 @@ void drift_opts_init(struct drift_opts *o);
 void drift_opts_clear(struct drift_opts *o);
 
 struct report_feature {
-    const char *name; /* the baseline's */
+    char *name; /* its own copy: the report may outlive its baseline */
     enum stats_kind kind;
     bool evaluated; /* false: no data to test (values null) */
     struct stats_feature_result r;

@@ -9,6 +9,11 @@
  *   a tail input reads a file, chunk sizes from bits 4-7; otherwise bits
  *   4-7 cut the body into pieces of 3*k bytes (0: one), as an evbuffer
  *   hands it over.
+ * Every input whose length is a multiple of 4 first reloads the daemon,
+ * alternating between two configurations (the second tests petal_width
+ * with hellinger, whose binning must survive any finite range) and two
+ * baselines, the old one freed; after each body /v1/status and /metrics
+ * are rendered, so nothing they print may point into a freed baseline.
  * Checks: the status is 202 or 400 (202 exactly when a record was
  * accepted); the answer is JSON whose counts match the input's counters;
  * every non-blank NDJSON line is one record, accepted or rejected, whether
@@ -51,26 +56,68 @@ static void write_text(const char *path, const char *text)
     FUZZ_CHECK(fclose(f) == 0);
 }
 
-static void setup(void)
+static char base_path[256], cfg_path[256];
+static unsigned generation;
+
+/* The configuration and baseline of a generation; the odd ones test
+ * petal_width with hellinger, and their baseline has more distinct values. */
+static void write_generation(unsigned g)
 {
-    FUZZ_CHECK(mkdtemp(dir) != NULL);
-    atexit(cleanup);
-    char base[256], cfg[256], text[1024];
-    snprintf(base, sizeof(base), "%s/base.json", dir);
-    snprintf(cfg, sizeof(cfg), "%s/driftd.json", dir);
-    write_text(base, fuzz_baseline_text);
+    char text[1024];
     snprintf(text, sizeof(text),
              "{\"model\": \"fuzz\", \"baseline\": \"%s\", \"state_dir\": \"%s/state\",\n"
              " \"listen\": \"127.0.0.1:0\", \"inputs\": [{\"type\": \"http\"}],\n"
              " \"window\": {\"records\": 200, \"seconds\": 3600, \"min_records\": 10,"
-             " \"sample\": 40},\n \"alerts\": {\"sinks\": [{\"type\": \"log\"}]}}\n",
-             base, dir);
-    write_text(cfg, text);
+             " \"sample\": 40},\n%s \"alerts\": {\"sinks\": [{\"type\": \"log\"}]}}\n",
+             base_path, dir,
+             g % 2 ? " \"features\": {\"overrides\": {\"petal_width\": {\"test\": "
+                     "\"hellinger\"}}},\n"
+                   : "");
+    write_text(cfg_path, text);
+    write_text(base_path, g % 2 ? fuzz_baseline_text_wide : fuzz_baseline_text);
+}
+
+static void setup(void)
+{
+    FUZZ_CHECK(mkdtemp(dir) != NULL);
+    atexit(cleanup);
+    snprintf(base_path, sizeof(base_path), "%s/base.json", dir);
+    snprintf(cfg_path, sizeof(cfg_path), "%s/driftd.json", dir);
+    write_generation(0);
     log_set_level(LOG_ERR);
     struct event_base *eb = event_base_new();
     FUZZ_CHECK(eb != NULL);
-    FUZZ_CHECK(daemon_setup(&d, eb, cfg) == 0);
+    FUZZ_CHECK(daemon_setup(&d, eb, cfg_path) == 0);
     FUZZ_CHECK(d.http_input != NULL);
+}
+
+/* A reload to the next generation: the old baseline and config are freed. */
+static void reload(void)
+{
+    struct config_errors errs = {0};
+    write_generation(++generation);
+    FUZZ_CHECK(daemon_reload(&d, &errs) == 0);
+    config_errors_free(&errs);
+}
+
+/* /v1/status and /metrics as the API renders them: every feature label is
+ * one of the running baseline's names. */
+static void render(void)
+{
+    struct sbuf s;
+    sbuf_init(&s);
+    status_json(&d, &s);
+    FUZZ_CHECK(!sbuf_failed(&s));
+    sbuf_free(&s);
+    sbuf_init(&s);
+    metrics_text(&d, &s);
+    FUZZ_CHECK(!sbuf_failed(&s));
+    const char *p = s.data;
+    while ((p = strstr(p, "feature=\"")) != NULL) {
+        p += 9;
+        FUZZ_CHECK(strncmp(p, "petal_width\"", 12) == 0 || strncmp(p, "species\"", 8) == 0);
+    }
+    sbuf_free(&s);
 }
 
 /* NDJSON lines holding anything but blanks (the reader's and the sampled
@@ -163,6 +210,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         setup();
     if (size < 1)
         return 0;
+    if (size % 4 == 0)
+        reload();
     unsigned mode = data[0];
     enum body_kind kind = (mode & 3) == 1 ? BODY_JSON : (mode & 3) == 2 ? BODY_CSV : BODY_NDJSON;
     bool sampled = (mode & 4) != 0;
@@ -175,6 +224,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (kind == BODY_NDJSON && sampled && (mode & 8)) {
         feed_chunked(body, len, mode >> 4);
         free(body);
+        render();
         return 0;
     }
     uint64_t rec0 = d.http_input->records, rej0 = d.http_input->rejected;
@@ -206,5 +256,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cJSON_Delete(ans);
     sbuf_free(&out);
     free(body);
+    render();
     return 0;
 }
