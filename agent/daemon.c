@@ -360,6 +360,8 @@ static void finish_window(struct daemon *d)
     d->last_eval_at = end;
     d->sampled_total += sampled;
     d->consecutive_drift = rep->dataset.drift ? d->consecutive_drift + 1 : 0;
+    if (d->windows_evaluated > d->mark_windows.at || d->sampled_total > d->mark_sampled.at)
+        state_reserve(d); /* before /metrics can show them */
 
     char names[512] = "";
     size_t n = 0;
@@ -375,10 +377,8 @@ static void finish_window(struct daemon *d)
                names);
     const char *corr = maybe_retrain(d, rep, id, end);
     alert_hand_over(d, rep, start, end, id, records, sampled, corr);
-    /* Saved by the next tick, not here: a window can close in the middle of
-     * a tail input's chunk, when the record counters already include lines
-     * past the saved position; saving then would count them twice after a
-     * crash. Between callbacks counters and positions agree. */
+    /* Saved by the next tick (a save here would be safe too: a tail input
+     * saves the position and counters it last committed, not live ones). */
     d->state_dirty = true;
     notify_progress(d);
     /* Request bodies and evaluation scratch are freed by now; give the
@@ -441,7 +441,7 @@ static int close_window(struct daemon *d, bool forced)
     bool copied = window_dataset(d->win, d->ds);
 
     d->window_extended = false;
-    window_reset(d->win, ++d->next_window_id, end);
+    window_reset(d->win, state_next_window_id(d), end);
     struct timeval tv = {
         (time_t)d->cfg.window_seconds,
         (suseconds_t)((d->cfg.window_seconds - floor(d->cfg.window_seconds)) * 1e6)};
@@ -471,6 +471,8 @@ void daemon_record(struct daemon *d, struct source *in, const struct reader_reco
 {
     in->records++;
     in->checked++;
+    if (in->records > in->mark_records.at)
+        state_reserve(d); /* before the record is acknowledged */
     window_add(d->win, in->colmap, rec, na_tokens);
     uint64_t n = window_records(d->win);
     if (n >= d->cfg.window_records || (d->window_extended && n >= d->cfg.window_min_records))
@@ -480,6 +482,8 @@ void daemon_record(struct daemon *d, struct source *in, const struct reader_reco
 void daemon_count_unread(struct daemon *d, struct source *in)
 {
     in->records++;
+    if (in->records > in->mark_records.at)
+        state_reserve(d); /* before the record is acknowledged */
     window_count_unread(d->win, 1);
     uint64_t n = window_records(d->win);
     if (n >= d->cfg.window_records || (d->window_extended && n >= d->cfg.window_min_records))
@@ -532,9 +536,10 @@ uint64_t daemon_feed_sampled(struct daemon *d, struct source *in, struct reader 
 
 void daemon_reject(struct daemon *d, struct source *in, const char *msg)
 {
-    (void)d;
+    enum reject_reason r = reject_reason_of(msg);
     in->rejected++;
-    in->reasons[reject_reason_of(msg)]++;
+    if (++in->reasons[r] > in->mark_reasons[r].at)
+        state_reserve(d); /* before the rejection is answered */
 }
 
 int daemon_map_column(struct daemon *d, long **colmap, size_t *cap, size_t index, const char *name,
@@ -733,7 +738,7 @@ int daemon_reload(struct daemon *d, struct config_errors *errs)
                      (unsigned long long)window_records(d->win));
             window_free(d->win);
             d->win = w;
-            window_reset(d->win, ++d->next_window_id, daemon_now());
+            window_reset(d->win, state_next_window_id(d), daemon_now());
         }
     }
     /* Column maps point into the old baseline, and a column the old one
@@ -826,7 +831,10 @@ int daemon_setup(struct daemon *d, struct event_base *base, const char *config_p
         log_err("out of memory");
         return -1;
     }
-    state_load(d);
+    /* The lock comes before anything is read from state_dir or the port
+     * is bound: a second daemon on it stops here. */
+    if (state_lock(d) != 0 || state_load(d) != 0)
+        return -1;
     window_reset(d->win, d->next_window_id, d->started);
 
     signal(SIGPIPE, SIG_IGN);

@@ -11,6 +11,7 @@
 #include "agent/config.h"
 #include "agent/dataset.h"
 #include "agent/drift.h"
+#include "agent/log.h"
 #include "agent/notify.h"
 #include "agent/reader.h"
 #include "agent/window.h"
@@ -43,6 +44,16 @@ enum reject_reason reject_reason_of(const char *msg);
 
 struct daemon;
 
+/* A counter's reserved mark in the state file: the counter may reach `at`
+ * before the next save, and a daemon that did not stop cleanly resumes it
+ * from there. Passing it saves the state (with a new mark) before what was
+ * counted is acknowledged, so a counter never goes back after kill -9. */
+struct state_mark {
+    uint64_t at;
+    uint64_t block; /* how far ahead of the value the next mark goes */
+    double renewed; /* when the mark last moved; blocks grow when that is often */
+};
+
 /* One configured input and its counters. */
 struct source {
     struct daemon *d;
@@ -58,6 +69,9 @@ struct source {
     struct event *ev;
     /* tail */
     struct tail *tail;
+    /* Marks of the counters (state.c); a tail input's counters are instead
+     * saved with its position, and its marks never pass. */
+    struct state_mark mark_records, mark_reasons[REJ_COUNT];
 };
 
 struct daemon {
@@ -116,6 +130,17 @@ struct daemon {
     char *github_token;
     double last_dispatch_at, cooldown_until;
     char *last_status; /* the last STATUS= sent */
+
+    /* state.c: the state_dir lock (held until exit), the marks of the
+     * window numbering and of the global counters, and the health of
+     * state writes: state_error is empty while the last write succeeded,
+     * else it names the file and the error. */
+    int state_lock_fd;
+    struct state_mark mark_window_id, mark_windows, mark_sampled;
+    double state_retry_at; /* no save for a mark before this, after a failure */
+    uint64_t state_failures;
+    struct log_limit state_log;
+    char state_error[512];
 };
 
 /* Time in seconds since the epoch; replaceable in tests. */
@@ -176,14 +201,33 @@ int sources_init(struct daemon *d);
 int inputs_start(struct daemon *d);
 void inputs_stop(struct daemon *d);
 void source_free(struct source *in);
-/* Where a tail input is (device, inode, committed offset), and where to
- * resume it after a restart. */
-void tail_position(const struct source *in, uint64_t *dev, uint64_t *ino, uint64_t *off);
-void tail_restore(struct source *in, uint64_t dev, uint64_t ino, uint64_t off);
+/* A tail input's committed position: the byte after the last complete
+ * line fed, with the counters that include that line and no later one, and
+ * a fingerprint of the bytes before it (a file truncated and rewritten
+ * past it in place has other bytes there). */
+struct tail_commit {
+    uint64_t dev, ino, off;
+    uint64_t fp;   /* 64-bit FNV-1a of the fp_len bytes before off */
+    size_t fp_len; /* 0: no fingerprint (an older state file) */
+    uint64_t records, rejected, reasons[REJ_COUNT];
+};
+/* Where a tail input is, for a state save; and where to resume it after a
+ * restart (the counters are taken from the source, loaded before). */
+void tail_position(const struct source *in, struct tail_commit *c);
+void tail_restore(struct source *in, const struct tail_commit *c);
 
-/* State under state_dir (state.c): load at start, save atomically. */
+/* State under state_dir (state.c). state_lock makes the directory this
+ * process's (-1, logged, when another driftd holds it); state_load resumes
+ * the counters (from their marks after an unclean stop); state_save writes
+ * atomically, 0600, and keeps d->state_error. */
+int state_lock(struct daemon *d);
 int state_load(struct daemon *d);
 int state_save(struct daemon *d);
+/* Save now, unless a save failed less than a second ago: for a counter
+ * past its mark, and for a tail input's new position. 0 when saved. */
+int state_reserve(struct daemon *d);
+/* The id of the next window, reserved in the state file first. */
+uint64_t state_next_window_id(struct daemon *d);
 /* The retrain part of the state, once GitHub is set up; the cooldown is
  * also saved on its own at each dispatch (retrain.json). */
 void state_load_retrain(struct daemon *d);

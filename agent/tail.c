@@ -2,8 +2,11 @@
  * Stream inputs: `tail` follows a file as it grows (rotation by rename and
  * by copytruncate, a file that does not exist yet, partial last lines) and
  * `stdin` reads a pipe. The tail position saved in state is the byte after
- * the last complete line fed, saved together with the record counters, so
- * a restart (even after kill -9) neither re-reads nor skips a line.
+ * the last complete line fed, saved together with the record counters that
+ * include that line, so a restart (even after kill -9) neither re-reads nor
+ * skips a line. A file is known by its device and inode, and a position in
+ * it by the bytes just before it: copytruncate keeps the inode, and a file
+ * truncated and rewritten past the position has other bytes there.
  */
 #include "agent/daemon.h"
 
@@ -21,6 +24,7 @@
 #define TAIL_POLL_MS 200
 #define TAIL_CHUNK (1 << 20)
 #define TAIL_MAX_PER_TURN (16u << 20) /* then let the loop serve others */
+#define TAIL_FP_BYTES 64              /* the bytes before a position that identify it */
 
 struct tail {
     struct source *src;
@@ -29,8 +33,12 @@ struct tail {
     ino_t ino;
     uint64_t read_off; /* bytes read from the current file */
     uint64_t line_off; /* just after the last newline fed */
-    bool have_saved;   /* state said where we were */
-    uint64_t saved_dev, saved_ino, saved_off;
+    bool have_saved;   /* state said where we were: saved */
+    struct tail_commit saved;
+    struct tail_commit commit;         /* what a state save writes */
+    bool unsaved;                      /* commit moved since this input last saved */
+    unsigned char last[TAIL_FP_BYTES]; /* the last_len bytes before read_off */
+    size_t last_len;
     bool seen_file; /* opened a file at least once (start: applies once) */
     bool waiting_logged;
     struct event *timer;
@@ -85,21 +93,95 @@ static bool new_reader(struct source *in)
     return in->reader != NULL;
 }
 
-/* Feed a chunk and commit the position just after its last newline. State
- * is saved only between callbacks (on the tick or at stop, never from
- * inside reader_feed), so a saved position always matches the saved record
- * counters; a kill -9 then neither re-reads nor skips a line (test_tail). */
+/* 64-bit FNV-1a (Fowler, Noll, Vo) of the up to TAIL_FP_BYTES bytes before
+ * off in fd; returns how many were hashed (0: none, or unreadable). */
+static size_t fingerprint(int fd, uint64_t off, uint64_t *h)
+{
+    unsigned char b[TAIL_FP_BYTES];
+    size_t n = off < sizeof(b) ? (size_t)off : sizeof(b);
+    *h = 14695981039346656037u;
+    if (n == 0 || pread(fd, b, n, (off_t)(off - n)) != (ssize_t)n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        *h ^= b[i];
+        *h *= 1099511628211u;
+    }
+    return n;
+}
+
+/* Are the bytes before a saved position in fd those that were there when
+ * it was saved? (Yes when the state file had no fingerprint.) */
+static bool fingerprint_matches(int fd, const struct tail_commit *c)
+{
+    uint64_t h;
+    return c->fp_len == 0 || (fingerprint(fd, c->off, &h) == c->fp_len && h == c->fp);
+}
+
+/* Pair the position after the last complete line with the counters that
+ * include it. A state save writes this pair whenever it happens (a window
+ * closing in the middle of a chunk saves too), so after a kill -9 the
+ * input resumes where its counters say. */
+static void tail_commit(struct tail *t)
+{
+    struct source *in = t->src;
+    struct tail_commit *c = &t->commit;
+    c->dev = (uint64_t)t->dev;
+    c->ino = (uint64_t)t->ino;
+    c->off = t->line_off;
+    c->fp_len = fingerprint(t->fd, t->line_off, &c->fp);
+    c->records = in->records;
+    c->rejected = in->rejected;
+    memcpy(c->reasons, in->reasons, sizeof(c->reasons));
+    t->unsaved = true;
+    in->d->state_dirty = true;
+}
+
+/* Go on from off, the start of a line, in the current file. */
+static void tail_at(struct tail *t, uint64_t off)
+{
+    t->read_off = t->line_off = off;
+    size_t n = off < TAIL_FP_BYTES ? (size_t)off : TAIL_FP_BYTES;
+    if (n > 0 && pread(t->fd, t->last, n, (off_t)(off - n)) != (ssize_t)n)
+        n = 0;
+    t->last_len = n;
+    tail_commit(t);
+}
+
+/* Are the bytes before read_off still those read there? A file truncated
+ * and rewritten in place between two polls can be longer than read_off
+ * already: its size does not tell, its bytes do (unless they are the same). */
+static bool tail_unchanged(const struct tail *t)
+{
+    unsigned char b[TAIL_FP_BYTES];
+    if (t->last_len == 0)
+        return true;
+    return pread(t->fd, b, t->last_len, (off_t)(t->read_off - t->last_len)) ==
+               (ssize_t)t->last_len &&
+           memcmp(b, t->last, t->last_len) == 0;
+}
+
+/* Feed a chunk, keep its last bytes and commit the position just after its
+ * last newline with the counters that include its lines. */
 static void tail_feed(struct tail *t, const char *p, size_t n)
 {
     source_feed(t->src, p, n);
     t->read_off += n;
+    if (n >= TAIL_FP_BYTES) {
+        memcpy(t->last, p + n - TAIL_FP_BYTES, TAIL_FP_BYTES);
+        t->last_len = TAIL_FP_BYTES;
+    } else {
+        size_t keep = t->last_len < TAIL_FP_BYTES - n ? t->last_len : TAIL_FP_BYTES - n;
+        memmove(t->last, t->last + t->last_len - keep, keep);
+        memcpy(t->last + keep, p, n);
+        t->last_len = keep + n;
+    }
     for (size_t i = n; i > 0; i--) {
         if (p[i - 1] == '\n') {
             t->line_off = t->read_off - (n - i);
+            tail_commit(t);
             break;
         }
     }
-    t->src->d->state_dirty = true;
 }
 
 /* A CSV file resumed in the middle needs its header first. */
@@ -166,30 +248,41 @@ static void tail_drain_rotated(struct tail *t)
     int fd = -1;
     while (dp != NULL && fd < 0 && (e = readdir(dp)) != NULL) {
         if (fstatat(dirfd(dp), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
-            (uint64_t)st.st_dev != t->saved_dev || (uint64_t)st.st_ino != t->saved_ino ||
-            (uint64_t)st.st_size < t->saved_off)
+            (uint64_t)st.st_dev != t->saved.dev || (uint64_t)st.st_ino != t->saved.ino ||
+            (uint64_t)st.st_size < t->saved.off)
             continue;
         fd = openat(dirfd(dp), e->d_name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd >= 0)
             log_info("%s: finishing %s/%s (inode %llu, renamed while stopped) from offset %llu",
                      in->name, dname, e->d_name, (unsigned long long)st.st_ino,
-                     (unsigned long long)t->saved_off);
+                     (unsigned long long)t->saved.off);
     }
     if (dp != NULL)
         closedir(dp);
     free(dir);
     if (fd < 0)
         return;
-    if (fstat(fd, &st) != 0 || (uint64_t)st.st_ino != t->saved_ino || !new_reader(in)) {
+    if (fstat(fd, &st) != 0 || (uint64_t)st.st_ino != t->saved.ino) {
+        close(fd);
+        return;
+    }
+    if (!fingerprint_matches(fd, &t->saved)) {
+        log_notice("%s: not finishing inode %llu: the bytes before offset %llu changed while "
+                   "stopped (truncated and rewritten)",
+                   in->name, (unsigned long long)st.st_ino, (unsigned long long)t->saved.off);
+        close(fd);
+        return;
+    }
+    if (!new_reader(in)) {
         close(fd);
         return;
     }
     t->fd = fd;
     t->dev = st.st_dev;
     t->ino = st.st_ino;
-    if (in->conf->format == READER_CSV && t->saved_off > 0)
+    if (in->conf->format == READER_CSV && t->saved.off > 0)
         feed_csv_header(t);
-    t->read_off = t->line_off = t->saved_off;
+    tail_at(t, t->saved.off);
     for (;;) {
         ssize_t n = pread(fd, t->buf, TAIL_CHUNK, (off_t)t->read_off);
         if (n < 0 && errno == EINTR)
@@ -199,6 +292,8 @@ static void tail_drain_rotated(struct tail *t)
         tail_feed(t, t->buf, (size_t)n);
     }
     reader_finish(in->reader); /* a last line without newline still counts */
+    t->line_off = t->read_off;
+    tail_commit(t);
     tail_close(t);
 }
 
@@ -222,21 +317,28 @@ static bool tail_open(struct tail *t)
         return false;
     }
     t->waiting_logged = false;
-    if (t->have_saved &&
-        (t->saved_dev != (uint64_t)st.st_dev || t->saved_ino != (uint64_t)st.st_ino))
+    bool same =
+        t->have_saved && t->saved.dev == (uint64_t)st.st_dev && t->saved.ino == (uint64_t)st.st_ino;
+    if (t->have_saved && !same)
         tail_drain_rotated(t);
     t->fd = fd;
     t->dev = st.st_dev;
     t->ino = st.st_ino;
     uint64_t off = 0;
     const char *why = "from the beginning";
-    if (t->have_saved && t->saved_dev == (uint64_t)st.st_dev &&
-        t->saved_ino == (uint64_t)st.st_ino && t->saved_off <= (uint64_t)st.st_size) {
-        off = t->saved_off;
+    bool truncated = false;
+    if (same && t->saved.off > (uint64_t)st.st_size) {
+        why = "from the beginning (truncated while stopped: shorter than the saved offset)";
+        truncated = true;
+    } else if (same && !fingerprint_matches(fd, &t->saved)) {
+        why = "from the beginning (truncated and rewritten while stopped: the bytes before the "
+              "saved offset changed)";
+        truncated = true;
+    } else if (same) {
+        off = t->saved.off;
         why = "where it left off";
     } else if (t->have_saved) {
-        why = t->saved_ino == (uint64_t)st.st_ino ? "from the beginning (truncated while stopped)"
-                                                  : "from the beginning (a new file)";
+        why = "from the beginning (a new file)";
     } else if (!t->seen_file && in->conf->start == START_END) {
         off = last_line_end(fd, (uint64_t)st.st_size);
         why = "at its end (start: end)";
@@ -247,26 +349,30 @@ static bool tail_open(struct tail *t)
         return false;
     if (in->conf->format == READER_CSV && off > 0)
         feed_csv_header(t);
-    t->read_off = t->line_off = off;
-    log_info("%s: following (inode %llu) %s, offset %llu", in->name, (unsigned long long)st.st_ino,
-             why, (unsigned long long)off);
+    tail_at(t, off);
+    log_msg(truncated ? LOG_NOTICE : LOG_INFO, "%s: following (inode %llu) %s, offset %llu",
+            in->name, (unsigned long long)st.st_ino, why, (unsigned long long)off);
     return true;
 }
 
 /* Read what is new; notice truncation and rotation. */
-static void tail_poll(evutil_socket_t fd_unused, short what, void *arg)
+static void tail_read(struct tail *t)
 {
-    struct tail *t = arg;
-    (void)fd_unused, (void)what;
-    if (t->src->d->stopping)
-        return;
     if (t->fd < 0 && !tail_open(t))
         return;
     struct stat st;
-    if (fstat(t->fd, &st) == 0 && (uint64_t)st.st_size < t->read_off) {
-        log_notice("%s: truncated (copytruncate?); reading again from the start", t->src->name);
-        new_reader(t->src);
-        t->read_off = t->line_off = 0;
+    if (fstat(t->fd, &st) == 0) {
+        const char *why = (uint64_t)st.st_size < t->read_off ? "shorter than what was read"
+                          : !tail_unchanged(t) ? "the bytes before the read position changed"
+                                               : NULL;
+        if (why != NULL) {
+            log_notice("%s: truncated (copytruncate?): %s (offset %llu of inode %llu); reading "
+                       "again from the start",
+                       t->src->name, why, (unsigned long long)t->read_off,
+                       (unsigned long long)t->ino);
+            new_reader(t->src);
+            tail_at(t, 0);
+        }
     }
     size_t total = 0;
     for (;;) {
@@ -291,15 +397,27 @@ static void tail_poll(evutil_socket_t fd_unused, short what, void *arg)
         log_notice("%s: rotated; finishing inode %llu and following the new file", t->src->name,
                    (unsigned long long)t->ino);
         reader_finish(t->src->reader); /* a last line without newline still counts */
+        t->line_off = t->read_off;
+        tail_commit(t);
         tail_close(t);
         t->have_saved = false;
-        t->seen_file = true;
-        tail_open(t);
-        if (t->fd >= 0) {
-            t->read_off = t->line_off = 0; /* a rotated-in file is read whole */
-            tail_poll(-1, 0, t);
-        }
+        t->seen_file = true; /* a rotated-in file is read whole */
+        if (tail_open(t))
+            tail_read(t);
     }
+}
+
+static void tail_poll(evutil_socket_t fd_unused, short what, void *arg)
+{
+    struct tail *t = arg;
+    (void)fd_unused, (void)what;
+    if (t->src->d->stopping)
+        return;
+    tail_read(t);
+    /* What /metrics shows from now on must survive a kill -9: the counters
+     * are saved, with their position, before the loop serves anything else. */
+    if (t->unsaved && state_reserve(t->src->d) == 0)
+        t->unsaved = false;
 }
 
 static void stdin_read(evutil_socket_t fd, short what, void *arg)
@@ -339,6 +457,11 @@ int sources_init(struct daemon *d)
                  : in->type == INPUT_STDIN ? "stdin"
                                            : "tail:",
                  in->type == INPUT_TAIL ? in->conf->path : "");
+        if (in->type == INPUT_TAIL) { /* counted with the position instead */
+            in->mark_records.at = UINT64_MAX;
+            for (int r = 0; r < REJ_COUNT; r++)
+                in->mark_reasons[r].at = UINT64_MAX;
+        }
     }
     return 0;
 }
@@ -365,6 +488,10 @@ int inputs_start(struct daemon *d)
                 in->tail = t;
             }
             t->src = in;
+            /* until a file is read, a save writes the restored pair */
+            t->commit.records = in->records;
+            t->commit.rejected = in->rejected;
+            memcpy(t->commit.reasons, in->reasons, sizeof(t->commit.reasons));
             t->buf = malloc(TAIL_CHUNK);
             t->timer = event_new(d->base, -1, EV_PERSIST, tail_poll, t);
             t->more = evtimer_new(d->base, tail_poll, t);
@@ -395,21 +522,13 @@ void inputs_stop(struct daemon *d)
     }
 }
 
-void tail_position(const struct source *in, uint64_t *dev, uint64_t *ino, uint64_t *off)
+void tail_position(const struct source *in, struct tail_commit *c)
 {
-    const struct tail *t = in->tail;
-    if (t == NULL || t->fd < 0) {
-        *dev = t && t->have_saved ? t->saved_dev : 0;
-        *ino = t && t->have_saved ? t->saved_ino : 0;
-        *off = t && t->have_saved ? t->saved_off : 0;
-        return;
-    }
-    *dev = (uint64_t)t->dev;
-    *ino = (uint64_t)t->ino;
-    *off = t->line_off;
+    if (in->tail != NULL)
+        *c = in->tail->commit;
 }
 
-void tail_restore(struct source *in, uint64_t dev, uint64_t ino, uint64_t off)
+void tail_restore(struct source *in, const struct tail_commit *c)
 {
     if (in->tail == NULL) {
         in->tail = calloc(1, sizeof(*in->tail));
@@ -418,9 +537,8 @@ void tail_restore(struct source *in, uint64_t dev, uint64_t ino, uint64_t off)
         in->tail->fd = -1;
     }
     in->tail->have_saved = true;
-    in->tail->saved_dev = dev;
-    in->tail->saved_ino = ino;
-    in->tail->saved_off = off;
+    in->tail->saved = *c;
+    in->tail->commit = *c;
 }
 
 void source_free(struct source *in)

@@ -2,7 +2,8 @@
 # Tail input: every complete line written is counted exactly once through
 # plain appends, a partial last line completed later, rotation by rename
 # (new file at once, and new file after a pause), copytruncate (new data
-# shorter and longer than the old file), a file that does not exist at
+# shorter and longer than the old file, rewritten within one poll, and
+# while driftd is stopped), a file that does not exist at
 # start, kill -9 in the middle of bursts followed by a restart on the same
 # state_dir, and a clean restart. A second input with `start: end` skips
 # the lines that were there before the first start. The test keeps its own
@@ -204,6 +205,27 @@ expect_count "rotation while down after kill -9" "$log" "$written"
 expect_count "start: end after restarts" "$pre" 7
 gen 100057 3 >>"$pre"
 expect_count "start: end, appended after restarts" "$pre" 10
+
+# copytruncate with the new data longer than the old file, truncated and
+# rewritten within one poll: the size never looks smaller, only the bytes
+# before the position tell.
+gen 300000 2000 >"$T/new"
+before=$(grep -c "truncated" "$T/driftd.err")
+cat "$T/new" >"$log"
+written=$((written + 2000))
+expect_count "copytruncate and longer rewrite within one poll" "$log" "$written"
+[ "$(grep -c "truncated" "$T/driftd.err")" -gt "$before" ] && ok ||
+    fail "the truncation within one poll was not logged"
+# copytruncate while driftd is stopped, the new file longer than the saved
+# position: read from its start, not resumed in the middle of a line.
+kill -TERM "$daemon"
+wait "$daemon"
+daemon=
+gen 400000 4000 >"$T/new"
+cat "$T/new" >"$log"
+written=$((written + 4000))
+start_daemon
+expect_count "copytruncate while stopped" "$log" "$written"
 
 # A clean stop and start: nothing is read twice.
 kill -TERM "$daemon"
