@@ -5,9 +5,12 @@
  */
 #include "agent/daemon.h"
 
+#include "agent/http_conn.h"
+#include "agent/input.h"
 #include "agent/log.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
@@ -65,24 +68,38 @@ static bool same_secret(const char *a, size_t alen, const char *b)
     return diff == 0;
 }
 
-/* Bearer-token check of a POST; answers 401 and returns false when it fails. */
-static bool authorized(struct daemon *d, struct evhttp_request *req)
+/* Whether an Authorization header's value carries the ingest token (any
+ * value does when no token is set). */
+static bool token_ok(const struct daemon *d, const char *h)
 {
     if (d->token == NULL)
         return true;
-    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-    if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
-        const char *t = h + 7;
-        while (*t == ' ')
-            t++;
-        if (same_secret(t, strlen(t), d->token))
-            return true;
-    }
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+        return false;
+    const char *t = h + 7;
+    while (*t == ' ')
+        t++;
+    return same_secret(t, strlen(t), d->token);
+}
+
+static void reply_unauthorized(struct evhttp_request *req)
+{
     evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
                       "Bearer realm=\"driftd\"");
     reply_error(req, 401, "Unauthorized", "missing or invalid bearer token");
+}
+
+/* Bearer-token check of a POST; answers 401 and returns false when it fails. */
+static bool authorized(struct daemon *d, struct evhttp_request *req)
+{
+    if (token_ok(d, evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization")))
+        return true;
+    reply_unauthorized(req);
     return false;
 }
+
+#define UNSUPPORTED_TYPE                                                                          \
+    "Content-Type must be application/x-ndjson, application/jsonl, application/json or text/csv"
 
 static enum body_kind body_kind_of(const char *ct)
 {
@@ -169,8 +186,22 @@ static void ingest_error(void *arg, uint64_t line, uint64_t index, const char *m
     }
 }
 
-/* A JSON body (one object, or an array of objects): each element goes
- * through the NDJSON reader as one line, so both paths check alike. */
+/* One JSON value of a body as one NDJSON line (cJSON escapes newlines
+ * inside strings), so the JSON and NDJSON paths check records alike. */
+static void ingest_json_value(struct ingest *g, struct reader *r, const cJSON *v)
+{
+    char *text = cJSON_PrintUnformatted(v);
+    if (text == NULL) {
+        ingest_error(g, 1, 1, "out of memory");
+        return;
+    }
+    reader_feed(r, text, strlen(text));
+    reader_feed(r, "\n", 1);
+    free(text);
+}
+
+/* A JSON body is one document however it is laid out: one object (or
+ * another value, rejected as a record), or an array of objects. */
 static void ingest_json(struct ingest *g, struct reader *r, const char *body, size_t len)
 {
     const char *end = NULL;
@@ -180,24 +211,14 @@ static void ingest_json(struct ingest *g, struct reader *r, const char *body, si
         reader_finish(r);
         return;
     }
-    if (!cJSON_IsArray(root)) {
-        reader_feed(r, body, len);
-        reader_finish(r);
-        cJSON_Delete(root);
-        return;
-    }
-    const cJSON *e;
-    cJSON_ArrayForEach(e, root)
-    {
-        char *text = cJSON_PrintUnformatted(e);
-        if (text == NULL) {
-            ingest_error(g, 1, 1, "out of memory");
-            continue;
+    if (cJSON_IsArray(root)) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, root)
+        {
+            ingest_json_value(g, r, e);
         }
-        /* one element per line: newlines inside strings are escaped by cJSON */
-        reader_feed(r, text, strlen(text));
-        reader_feed(r, "\n", 1);
-        free(text);
+    } else {
+        ingest_json_value(g, r, root);
     }
     reader_finish(r);
     cJSON_Delete(root);
@@ -276,9 +297,7 @@ static void handle_ingest(struct daemon *d, struct evhttp_request *req)
     const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
     enum body_kind kind = body_kind_of(ct);
     if (kind == BODY_UNKNOWN) {
-        reply_error(req, 415, "Unsupported Media Type",
-                    "Content-Type must be application/x-ndjson, application/jsonl, "
-                    "application/json or text/csv");
+        reply_error(req, 415, "Unsupported Media Type", UNSUPPORTED_TYPE);
         return;
     }
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -489,7 +508,23 @@ void status_json(struct daemon *d, struct sbuf *s)
         }
         sbuf_adds(s, "}}");
     }
-    sbuf_adds(s, "],\n\"ready\": ");
+    sbuf_adds(s, "],\n\"connections\": ");
+    if (d->conns != NULL) {
+        struct http_conns_stats cs = http_conns_stats(d->conns);
+        sbuf_printf(s,
+                    "{\"open\": %llu, \"max\": %zu, \"accepted\": %llu, \"requests\": %llu, "
+                    "\"refused\": %llu, "
+                    "\"header_timeouts\": %llu, \"evicted\": %llu, \"accept_errors\": %llu, "
+                    "\"paused\": %s}",
+                    (unsigned long long)cs.open, http_conns_max(d->conns),
+                    (unsigned long long)cs.accepted, (unsigned long long)cs.requests,
+                    (unsigned long long)cs.refused,
+                    (unsigned long long)cs.header_timeouts, (unsigned long long)cs.evicted,
+                    (unsigned long long)cs.accept_errors, cs.paused ? "true" : "false");
+    } else {
+        sbuf_adds(s, "null");
+    }
+    sbuf_adds(s, ",\n\"ready\": ");
     sbuf_adds(s, d->ready ? "true" : "false");
     sbuf_adds(s, "}\n");
 }
@@ -612,6 +647,91 @@ void metrics_text(struct daemon *d, struct sbuf *s)
            g ? (double)g->dry_runs : 0);
 }
 
+/* GET /readyz: 503 until the baseline is loaded and the inputs are up. */
+static void handle_readyz(struct daemon *d, struct evhttp_request *req)
+{
+    if (d->ready)
+        reply(req, 200, "OK", "text/plain; charset=utf-8", "ready\n", 6);
+    else
+        reply(req, 503, "Service Unavailable", "text/plain; charset=utf-8", "not ready\n", 10);
+}
+
+/* The endpoints: which methods each takes, and whether a body comes with
+ * it (the others refuse one before reading it). */
+enum { R_GET = 1, R_POST = 2 };
+static const struct route {
+    const char *path;
+    int methods;
+} routes[] = {{"/healthz", R_GET},    {"/readyz", R_GET},       {"/metrics", R_GET},
+              {"/v1/status", R_GET},  {"/v1/ingest", R_POST},   {"/v1/evaluate", R_POST},
+              {"/v1/reload", R_POST}};
+
+static const struct route *route_of(const char *path)
+{
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (strcmp(routes[i].path, path) == 0)
+            return &routes[i];
+    return NULL;
+}
+
+/* The status a request gets from its head alone, before evhttp reads its
+ * body: the same rules the handlers apply, so that a request refused
+ * anyway never has its body held in memory (an unauthenticated client
+ * could otherwise make the daemon hold max_body_bytes per connection). */
+static int head_check(void *arg, const struct http_head *h, struct http_refusal *r)
+{
+    struct daemon *d = arg;
+    bool body = h->chunked || (h->has_length && h->length > 0);
+    const struct route *rt = route_of(h->path);
+    bool post = strcmp(h->method, "POST") == 0;
+    if (h->has_length && h->length > d->cfg.max_body_bytes) {
+        r->reason = "Payload Too Large";
+        snprintf(r->message, sizeof(r->message), "body over max_body_bytes (%llu bytes)",
+                 (unsigned long long)d->cfg.max_body_bytes);
+        return 413;
+    }
+    if (!body)
+        return 0; /* nothing to hold: the handlers answer */
+    if (rt == NULL) {
+        r->reason = "Not Found";
+        snprintf(r->message, sizeof(r->message), "no such endpoint");
+        return 404;
+    }
+    if (!(rt->methods & R_POST) || !post) {
+        r->reason = "Method Not Allowed";
+        r->extra_header = rt->methods & R_POST ? "Allow: POST" : "Allow: GET, HEAD";
+        snprintf(r->message, sizeof(r->message), "%s",
+                 rt->methods & R_POST ? "use POST" : "use GET (without a body)");
+        return 405;
+    }
+    if (!token_ok(d, h->authorization)) {
+        r->reason = "Unauthorized";
+        r->extra_header = "WWW-Authenticate: Bearer realm=\"driftd\"";
+        snprintf(r->message, sizeof(r->message), "missing or invalid bearer token");
+        return 401;
+    }
+    if (strcmp(rt->path, "/v1/ingest") == 0) {
+        if (d->http_input == NULL) {
+            r->reason = "Not Found";
+            snprintf(r->message, sizeof(r->message), "no http input is configured");
+            return 404;
+        }
+        if (body_kind_of(h->content_type) == BODY_UNKNOWN) {
+            r->reason = "Unsupported Media Type";
+            snprintf(r->message, sizeof(r->message), "%s", UNSUPPORTED_TYPE);
+            return 415;
+        }
+    }
+    return 0;
+}
+
+static void reply_not_allowed(struct evhttp_request *req, const struct route *r)
+{
+    bool post = r->methods & R_POST;
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", post ? "POST" : "GET, HEAD");
+    reply_error(req, 405, "Method Not Allowed", post ? "use POST" : "use GET");
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct daemon *d = arg;
@@ -626,8 +746,17 @@ static void on_request(struct evhttp_request *req, void *arg)
     memcpy(path, uri, n);
     path[n] = '\0';
     bool get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD, post = cmd == EVHTTP_REQ_POST;
+    const struct route *r = route_of(path);
 
-    if (strcmp(path, "/healthz") == 0 && get) {
+    if (r == NULL) {
+        reply_error(req, 404, "Not Found", "no such endpoint");
+        return;
+    }
+    if (!((r->methods & R_GET) ? get : post)) {
+        reply_not_allowed(req, r);
+        return;
+    }
+    if (strcmp(path, "/healthz") == 0) {
         reply(req, 200, "OK", "text/plain; charset=utf-8", "ok\n", 3);
         return;
     }
@@ -635,54 +764,55 @@ static void on_request(struct evhttp_request *req, void *arg)
         reply_error(req, 503, "Service Unavailable", "shutting down");
         return;
     }
-    if (strcmp(path, "/readyz") == 0 && get) {
-        if (d->ready)
-            reply(req, 200, "OK", "text/plain; charset=utf-8", "ready\n", 6);
-        else
-            reply(req, 503, "Service Unavailable", "text/plain; charset=utf-8", "not ready\n", 10);
+    if (strcmp(path, "/readyz") == 0) {
+        handle_readyz(d, req);
         return;
     }
     struct sbuf s;
     sbuf_init(&s);
-    if (strcmp(path, "/metrics") == 0 && get) {
+    if (strcmp(path, "/metrics") == 0) {
         metrics_text(d, &s);
         if (sbuf_failed(&s))
             reply_error(req, 500, "Internal Server Error", "out of memory");
         else
             reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", s.data, s.len);
-    } else if (strcmp(path, "/v1/status") == 0 && get) {
+    } else if (strcmp(path, "/v1/status") == 0) {
         status_json(d, &s);
         reply_json(req, 200, "OK", &s);
-    } else if (strcmp(path, "/v1/ingest") == 0 && post) {
+    } else if (strcmp(path, "/v1/ingest") == 0) {
         handle_ingest(d, req);
-    } else if (strcmp(path, "/v1/evaluate") == 0 && post) {
+    } else if (strcmp(path, "/v1/evaluate") == 0) {
         handle_evaluate(d, req);
-    } else if (strcmp(path, "/v1/reload") == 0 && post) {
-        handle_reload(d, req);
-    } else if (strcmp(path, "/v1/ingest") == 0 || strcmp(path, "/v1/evaluate") == 0 ||
-               strcmp(path, "/v1/reload") == 0) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
-        reply_error(req, 405, "Method Not Allowed", "use POST");
-    } else if (strcmp(path, "/v1/status") == 0 || strcmp(path, "/metrics") == 0 ||
-               strcmp(path, "/healthz") == 0 || strcmp(path, "/readyz") == 0) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
-        reply_error(req, 405, "Method Not Allowed", "use GET");
     } else {
-        reply_error(req, 404, "Not Found", "no such endpoint");
+        handle_reload(d, req);
     }
     sbuf_free(&s);
 }
 
-/* Each connection's bufferevent reads up to 1 MiB per read(2) instead of
- * libevent's 4 KiB default: a 1 MiB ingest body cost 256 reads, each with
- * an ioctl(FIONREAD) and an epoll round, most of the loop's time. */
-static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
+/* The connection limits of the configuration. */
+static struct http_conns_conf conns_conf(const struct daemon *d)
 {
-    (void)arg;
-    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (bev != NULL)
-        bufferevent_set_max_single_read(bev, 1 << 20);
-    return bev;
+    struct http_conns_conf c = {
+        .max_connections = (size_t)d->cfg.listen_max_connections,
+        .header_timeout = d->cfg.listen_header_timeout,
+        /* a refused body is read and dropped up to this much before the
+         * answer, so a client still sending sees the answer, not a reset */
+        .max_drain = d->cfg.max_body_bytes + (64u << 20),
+    };
+    return c;
+}
+
+void http_configure(struct daemon *d)
+{
+    if (d->http == NULL)
+        return;
+    evhttp_set_max_body_size(d->http, (ev_ssize_t)d->cfg.max_body_bytes);
+    evhttp_set_timeout(d->http, d->cfg.listen_idle_timeout >= 1 ? (int)d->cfg.listen_idle_timeout
+                                                                 : 60);
+    if (d->conns != NULL) {
+        struct http_conns_conf c = conns_conf(d);
+        http_conns_configure(d->conns, &c);
+    }
 }
 
 int http_start(struct daemon *d)
@@ -705,21 +835,25 @@ int http_start(struct daemon *d)
         log_err("cannot create the HTTP server");
         return -1;
     }
-    evhttp_set_max_body_size(d->http, (ev_ssize_t)d->cfg.max_body_bytes);
     evhttp_set_max_headers_size(d->http, 64 * 1024);
-    /* An oversized body is read and dropped before the 413 goes out;
-     * closing at once would reset the connection under a client still
-     * sending, and it would never see the 413. */
+    /* A body over max_body_bytes sent in chunks is read and dropped before
+     * the 413 goes out; closing at once would reset the connection under a
+     * client still sending, and it would never see the 413. (A declared
+     * length over it is refused from the head, in http_conn.c.) */
     evhttp_set_flags(d->http, EVHTTP_SERVER_LINGERING_CLOSE);
-    evhttp_set_timeout(d->http, 60);
     evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
     evhttp_set_gencb(d->http, on_request, d);
-    evhttp_set_bevcb(d->http, make_bufferevent, NULL);
+    http_configure(d);
     d->sock = evhttp_bind_socket_with_handle(d->http, h, port);
     if (d->sock == NULL) {
         log_err("listen %s: cannot bind (address in use, or not an address of this host)",
                 d->cfg.listen);
+        return -1;
+    }
+    struct http_conns_conf cc = conns_conf(d);
+    if ((d->conns = http_conns_new(d->base, d->http, d->sock, &cc, head_check, d)) == NULL) {
+        log_err("cannot set up the HTTP server's connections: out of memory");
         return -1;
     }
     /* The bound port (listen port 0 picks a free one). */
@@ -741,19 +875,21 @@ int http_start(struct daemon *d)
     }
     snprintf(d->listen_addr, sizeof(d->listen_addr), "%s%s%s:%d", strchr(addr, ':') ? "[" : "",
              addr, strchr(addr, ':') ? "]" : "", bport);
-    /* Tests and scripts read the port from here when they ask for port 0. */
-    char pf[4096];
+    /* Tests and scripts read the port from here when they ask for port 0.
+     * Written anew and renamed: a symlink planted at the name is replaced,
+     * never followed. */
+    char pf[4096], line[160];
     snprintf(pf, sizeof(pf), "%s/listen", d->cfg.state_dir);
-    FILE *f = fopen(pf, "w");
-    if (f != NULL) {
-        fprintf(f, "%s\n", d->listen_addr);
-        fclose(f);
-    }
+    int n = snprintf(line, sizeof(line), "%s\n", d->listen_addr);
+    if (write_file_atomic(pf, line, (size_t)n) != 0)
+        log_warn("%s: cannot write the bound address: %s", pf, strerror(errno));
     return 0;
 }
 
 void http_stop(struct daemon *d)
 {
+    http_conns_free(d->conns);
+    d->conns = NULL;
     if (d->http != NULL)
         evhttp_free(d->http);
     d->http = NULL;

@@ -128,6 +128,11 @@ char *read_file(const char *path, size_t *len)
 
 int write_file_atomic(const char *path, const char *data, size_t len)
 {
+    return write_file_atomic_mode(path, data, len, 0644);
+}
+
+int write_file_atomic_mode(const char *path, const char *data, size_t len, mode_t mode)
+{
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 16);
     char *dircopy = strdup(path);
@@ -138,10 +143,17 @@ int write_file_atomic(const char *path, const char *data, size_t len)
         return -1;
     }
     snprintf(tmp, plen + 16, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* A stale temp file of an earlier process with our pid goes; O_EXCL
+     * and O_NOFOLLOW then make sure we write a file of our own. */
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     int rc = -1, e = 0;
-    if (fd < 0) {
+    if (fd < 0 || fchmod(fd, mode) != 0) {
         e = errno;
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
         goto out;
     }
     size_t off = 0;

@@ -72,3 +72,25 @@ void log_msg(enum log_level level, const char *fmt, ...)
     line[len++] = '\n';
     fwrite(line, 1, len, stderr);
 }
+
+void log_limited(struct log_limit *l, enum log_level level, const char *fmt, ...)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    if (now < l->next) {
+        l->held++;
+        return;
+    }
+    l->next = now + (l->every > 0 ? l->every : 10);
+    char msg[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (l->held > 0)
+        log_msg(level, "%s (%llu more like this held back)", msg, l->held);
+    else
+        log_msg(level, "%s", msg);
+    l->held = 0;
+}

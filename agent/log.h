@@ -14,6 +14,17 @@ void log_init(void);
 void log_set_level(enum log_level max);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A log line that may repeat many times a second (a flood of refused
+ * connections, a full disk): at most one per `every` seconds is written,
+ * followed by how many were held back since the last one. */
+struct log_limit {
+    double every; /* seconds; 0 means 10 */
+    double next;  /* monotonic time of the next line allowed */
+    unsigned long long held;
+};
+void log_limited(struct log_limit *l, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)

@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""Hostile HTTP clients for test_hostile.sh, on loopback only.
+
+  hostile.py flood PORT N READY SECONDS    hold N idle connections open
+  hostile.py unauth PORT N SIZE            N clients at once send SIZE-byte
+                                           bodies without a token; prints
+                                           the statuses they got, counted
+  hostile.py slowloris PORT EVERY LIMIT    send a head one byte per EVERY s;
+                                           prints the seconds until the
+                                           server closed (LIMIT if never)
+  hostile.py hold PORT HEADER READY SECONDS  a POST whose body never comes,
+                                           with HEADER among its headers
+"""
+import collections
+import socket
+import sys
+import threading
+import time
+
+HOST = "127.0.0.1"
+
+
+def connect(port):
+    return socket.create_connection((HOST, port), timeout=30)
+
+
+def flood(port, n, ready, seconds):
+    held = []
+    for _ in range(n):
+        try:
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex((HOST, port))
+            held.append(s)
+        except OSError:
+            break
+    open(ready, "w").write("%d\n" % len(held))
+    time.sleep(seconds)
+
+
+def unauth(port, n, size):
+    codes = collections.Counter()
+    lock = threading.Lock()
+
+    def one():
+        code = "none"
+        try:
+            s = connect(port)
+            s.sendall(("POST /v1/ingest HTTP/1.1\r\nHost: x\r\n"
+                       "Content-Type: application/x-ndjson\r\n"
+                       "Content-Length: %d\r\n\r\n" % size).encode())
+            chunk = b"{}\n" * 21845  # 64 KiB
+            sent = 0
+            try:
+                while sent < size:
+                    k = min(len(chunk), size - sent)
+                    s.sendall(chunk[:k])
+                    sent += k
+            except OSError:
+                pass  # the server answered and stopped reading: fine
+            data = b""
+            try:
+                while b"\r\n" not in data:
+                    got = s.recv(4096)
+                    if not got:
+                        break
+                    data += got
+            except OSError:
+                pass
+            if data.startswith(b"HTTP/1.1 "):
+                code = data[9:12].decode()
+            s.close()
+        except OSError as e:
+            code = type(e).__name__
+        with lock:
+            codes[code] += 1
+
+    ts = [threading.Thread(target=one) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    print(" ".join("%s=%d" % kv for kv in sorted(codes.items())))
+
+
+def slowloris(port, every, limit):
+    s = connect(port)
+    head = b"POST /v1/ingest HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 1000
+    start = time.time()
+    s.settimeout(every)
+    for b in head:
+        if time.time() - start > limit:
+            break
+        try:
+            s.send(bytes([b]))
+            if s.recv(1) == b"":
+                print("%.1f" % (time.time() - start))
+                return
+        except socket.timeout:
+            continue
+        except OSError:
+            print("%.1f" % (time.time() - start))
+            return
+    print("%.1f" % limit)
+
+
+def hold(port, header, ready, seconds):
+    s = connect(port)
+    s.sendall(("POST /v1/ingest HTTP/1.1\r\nHost: x\r\n%s\r\n"
+               "Content-Type: application/x-ndjson\r\n"
+               "Content-Length: 100000\r\n\r\n{\"sepal_length\": 1" % header).encode())
+    open(ready, "w").write("1\n")
+    time.sleep(seconds)
+
+
+def main():
+    cmd, port = sys.argv[1], int(sys.argv[2])
+    if cmd == "flood":
+        flood(port, int(sys.argv[3]), sys.argv[4], float(sys.argv[5]))
+    elif cmd == "unauth":
+        unauth(port, int(sys.argv[3]), int(sys.argv[4]))
+    elif cmd == "slowloris":
+        slowloris(port, float(sys.argv[3]), float(sys.argv[4]))
+    elif cmd == "hold":
+        hold(port, sys.argv[3], sys.argv[4], float(sys.argv[5]))
+    else:
+        sys.exit("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    main()
