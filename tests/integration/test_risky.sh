@@ -26,6 +26,21 @@ W_LISTEN='listen: .* is not a loopback address and auth.token_file is not set'
 W_MODE='is readable by group or others'
 W_GH='retrain.github.api_url: plain http:// to a host that is not loopback'
 risky() { grep -Eq "$W_LISTEN|$W_MODE|$W_GH" "$1"; }
+# started CONFIG: a fresh log, the daemon started and done with its setup
+# (the listen file is written before the sinks and GitHub are set up).
+started() {
+    : >"$T/daemon.log"
+    start_daemon "$1" || return 1
+    wait_until 30 grep -q ' ready: model' "$T/daemon.log" && return 0
+    fail "$1: no ready line"; cat "$T/daemon.log" >&2; return 1
+}
+# stopped NAME: the daemon stopped cleanly, its log without a sanitizer report.
+stopped() {
+    stop_daemon
+    [ "$DAEMON_RC" -eq 0 ] && ok || fail "$1: daemon exit $DAEMON_RC"
+    grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer' "$T/daemon.log" &&
+        fail "$1: sanitizer report: $(head -20 "$T/daemon.log")" || ok
+}
 
 gh_safe='"retrain": {"dry_run": true, "github": {"repository": "o/r", "workflow": "w.yml", "token_file": "'$T/gh-token'", "api_url": "http://127.0.0.1:9"}}'
 hook='"alerts": {"sinks": [{"type": "webhook", "url_file": "'$T/url'"}]}'
@@ -70,24 +85,23 @@ done
 
 # At start: the daemon logs each warning. It binds 0.0.0.0 but is never sent
 # anything; it stops at once.
-start_daemon "$T/risky.json" || { finish; exit 1; }
-stop_daemon
+started "$T/risky.json" || { finish; exit 1; }
+stopped "risky settings"
 for w in "$W_LISTEN" "retrain.github.token_file: .*$W_MODE" "alerts.sinks\[0\].url_file: .*$W_MODE" "$W_GH"; do
     grep -Eq "warn: .*$w" "$T/daemon.log" && ok || fail "no warning /$w/ at start"
 done
 
 # A safe daemon logs none; a reload after `chmod 644` of its token warns.
 chmod 600 "$T/token" "$T/gh-token" "$T/url"
-: >"$T/daemon.log"
 cfg "$T/c.json" '"listen": "127.0.0.1:0"' "$auth" "$gh_safe" "$hook"
-start_daemon "$T/c.json" || { finish; exit 1; }
+started "$T/c.json" || { finish; exit 1; }
 risky "$T/daemon.log" && fail "warnings for safe settings: $(cat "$T/daemon.log")" || ok
 chmod 644 "$T/token"
 http POST /v1/reload -H "Authorization: Bearer ingest-secret"
 expect_code 200 "reload"
 wait_until 5 grep -Eq "warn: .*auth.token_file: .*$W_MODE" "$T/daemon.log" && ok ||
     fail "no warning on reload for a 0644 token file"
-stop_daemon
+stopped "safe settings"
 
 # The GitHub token's page is MADV_DONTDUMP: a small mapping with "dd" among
 # its VmFlags ([vvar] and the like have it too, hence the name and size
@@ -100,21 +114,21 @@ dd_maps() {
 }
 gh_only='"retrain": {"dry_run": true, "github": {"repository": "o/r", "workflow": "w.yml", "api_url": "http://127.0.0.1:9"'
 cfg "$T/gh.json" '"listen": "127.0.0.1:0"' "$gh_only, \"token_file\": \"$T/gh-token\"}}"
-start_daemon "$T/gh.json" || { finish; exit 1; }
+started "$T/gh.json" || { finish; exit 1; }
 n=$(dd_maps "$DAEMON_PID")
 [ "$n" -ge 1 ] && ok || fail "no MADV_DONTDUMP mapping while a GitHub token (token_file) is loaded"
-stop_daemon
+stopped "github token file"
 cfg "$T/gh-env.json" '"listen": "127.0.0.1:0"' "$gh_only}}"
 DRIFTD_GITHUB_TOKEN=ghp_from-the-environment
 export DRIFTD_GITHUB_TOKEN
-start_daemon "$T/gh-env.json" || { finish; exit 1; }
+started "$T/gh-env.json" || { finish; exit 1; }
 unset DRIFTD_GITHUB_TOKEN
 n=$(dd_maps "$DAEMON_PID")
 [ "$n" -ge 1 ] && ok || fail "no MADV_DONTDUMP mapping while a GitHub token (environment) is loaded"
-stop_daemon
+stopped "github token env"
 cfg "$T/plain.json" '"listen": "127.0.0.1:0"'
-start_daemon "$T/plain.json" || { finish; exit 1; }
+started "$T/plain.json" || { finish; exit 1; }
 n=$(dd_maps "$DAEMON_PID")
 [ "$n" -eq 0 ] && ok || fail "$n dd mappings without a secret"
-stop_daemon
+stopped "no secret"
 finish
