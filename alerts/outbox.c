@@ -44,8 +44,10 @@ struct target {
     struct outbox_stats st;
 };
 
-/* What can fail on disk, each with its own log rate limit. */
-enum cause { CAUSE_SPOOL, CAUSE_REMOVE, CAUSE_DEAD, CAUSE_COUNT };
+/* What can fail on disk, each with its own log rate limit: a notification
+ * not spooled, a directory found unwritable (at start, by the probe), a
+ * file not removed, a dead letter not kept. */
+enum cause { CAUSE_SPOOL, CAUSE_DIR, CAUSE_REMOVE, CAUSE_DEAD, CAUSE_COUNT };
 
 struct ratelimit {
     double last;
@@ -121,6 +123,7 @@ static void log_limited(struct outbox *ob, enum cause c, int level, const char *
 }
 
 static void on_probe(evutil_socket_t fd, short what, void *arg);
+static int spool_entry(struct outbox *ob, const struct target *t, struct entry *e);
 
 /* The spool (or dead-letter) directory failed with err: remember it for
  * outbox_write_error and try it again every PROBE_SECONDS until it works. */
@@ -302,7 +305,7 @@ struct outbox *outbox_new(struct event_base *base, struct http_client *http, con
         const char *d = i == 0 ? ob->dir : ob->dead;
         if (probe_dir(d) != 0) {
             write_failed(ob, d, errno);
-            log_limited(ob, i == 0 ? CAUSE_SPOOL : CAUSE_DEAD, 3, "outbox: %s; %s", ob->write_error,
+            log_limited(ob, CAUSE_DIR, 3, "outbox: %s; %s", ob->write_error,
                         i == 0 ? "notifications are kept in memory only until it can be written"
                                : "dead letters cannot be kept until it can be written");
             break;
@@ -334,6 +337,15 @@ void outbox_free(struct outbox *ob)
 {
     if (ob == NULL)
         return;
+    /* What is kept in memory only gets a last chance at the spool before it
+     * would go with the process. */
+    size_t lost = 0;
+    for (size_t i = 0; i < ob->ntargets; i++)
+        for (struct entry *e = ob->targets[i].head; e != NULL; e = e->next)
+            lost += !e->durable && spool_entry(ob, &ob->targets[i], e) != 0;
+    if (lost > 0)
+        logf_(ob, 3, "outbox: %zu undelivered notification%s lost at exit (%s)", lost,
+              lost == 1 ? "" : "s", ob->write_error);
     for (size_t i = 0; i < ob->ntargets; i++) {
         struct target *t = &ob->targets[i];
         while (t->head != NULL) {
@@ -761,8 +773,8 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
         logf_(ob, 5, "outbox: %zu notification%s kept in memory %s spooled now", spooled,
               spooled == 1 ? "" : "s", spooled == 1 ? "is" : "are");
     if (ob->write_error[0] != '\0') {
-        log_limited(ob, dir == ob->dir ? CAUSE_SPOOL : CAUSE_DEAD, 3,
-                    "outbox: %s; trying again every %.0f s", ob->write_error, PROBE_SECONDS);
+        log_limited(ob, CAUSE_DIR, 3, "outbox: %s; trying again every %.0f s", ob->write_error,
+                    PROBE_SECONDS);
         return;
     }
     size_t kept = 0;
@@ -808,6 +820,13 @@ void outbox_replay(struct outbox *ob)
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         size_t l = strlen(de->d_name);
+        if (l > 9 && strcmp(de->d_name + l - 9, ".json.tmp") == 0) {
+            /* a write a crash interrupted: never acknowledged as spooled */
+            char tmp[4096];
+            snprintf(tmp, sizeof(tmp), "%s/%s", ob->dir, de->d_name);
+            unlink(tmp);
+            continue;
+        }
         if (l < 6 || strcmp(de->d_name + l - 5, ".json") != 0)
             continue;
         if (n == cap) {
