@@ -256,6 +256,7 @@ static const char *maybe_retrain(struct daemon *d, const struct report *rep, uin
                                   rep->features[i].name);
     if (n >= sizeof(names))
         n = sizeof(names) - 1;
+    names[alert_utf8_cut(names, n, n)] = '\0'; /* a cut name ends before its last character */
     snprintf(share, sizeof(share), "%.4g", rep->dataset.share);
     alert_time(end, wend, sizeof(wend));
     unsigned rnd = (unsigned)(((uint64_t)(end * 1e6)) ^ ((uint64_t)getpid() << 16)) & 0xffffff;

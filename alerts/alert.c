@@ -1,5 +1,7 @@
 #include "alerts/alert.h"
 
+#include "stats/sbuf.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -302,6 +304,34 @@ size_t alert_utf8_valid(const char *s, size_t len)
         i += n;
     }
     return len;
+}
+
+/* A JSON string of text that is valid UTF-8 whatever v holds: each byte
+ * that does not begin a valid sequence (a Latin-1 column name, a cut
+ * message) becomes U+FFFD, so a receiver's strict decoder accepts the body. */
+void alert_json_text(struct sbuf *s, const char *v, size_t len)
+{
+    if (alert_utf8_valid(v, len) == len) {
+        sbuf_add_json_string(s, v, len);
+        return;
+    }
+    struct sbuf t;
+    sbuf_init(&t);
+    size_t i = 0;
+    while (i < len) {
+        size_t n = alert_utf8_valid(v + i, len - i);
+        sbuf_add(&t, v + i, n);
+        i += n;
+        if (i < len) {
+            sbuf_adds(&t, "\xef\xbf\xbd");
+            i++;
+        }
+    }
+    if (sbuf_failed(&t))
+        s->failed = true; /* out of memory: the body is not sent half-built */
+    else
+        sbuf_add_json_string(s, t.data, t.len);
+    sbuf_free(&t);
 }
 
 size_t alert_format(char *buf, size_t len, const char *fmt, ...)

@@ -118,6 +118,12 @@ size_t alert_utf8_cut(const char *s, size_t len, size_t max);
  * (RFC 3629: no overlong forms, surrogates or code points past U+10FFFF). */
 size_t alert_utf8_valid(const char *s, size_t len);
 
+/* A JSON string literal (sbuf_add_json_string) of text that is valid UTF-8
+ * whatever v holds: each byte that does not begin a valid sequence becomes
+ * U+FFFD, so a receiver's strict decoder accepts the body. */
+struct sbuf;
+void alert_json_text(struct sbuf *s, const char *v, size_t len);
+
 /* snprintf into a fixed buffer that, when the text does not fit, ends at
  * the last whole UTF-8 character instead of inside one. Returns the length
  * written. */

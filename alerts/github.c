@@ -419,8 +419,9 @@ int github_dispatch(struct github *g, const struct github_vars *v)
             sbuf_adds(&body, ", ");
         sbuf_add_json_string(&body, g->s.inputs[i].name, strlen(g->s.inputs[i].name));
         sbuf_adds(&body, ": ");
-        /* every value a JSON string, as GitHub requires */
-        sbuf_add_json_string(&body, val.data ? val.data : "", val.len);
+        /* every value a JSON string, as GitHub requires, and valid UTF-8
+         * even where ${drifted_features} was cut to a size */
+        alert_json_text(&body, val.data ? val.data : "", val.len);
         sbuf_free(&val);
     }
     sbuf_adds(&body, "}}");

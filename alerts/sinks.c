@@ -40,40 +40,12 @@ static void add_time(struct sbuf *s, double t)
     sbuf_printf(s, "\"%s\"", buf);
 }
 
-/* A JSON string of text that is valid UTF-8 whatever v holds: each byte
- * that does not begin a valid sequence (a Latin-1 column name, a cut
- * message) becomes U+FFFD, so a receiver's strict decoder accepts the body. */
-static void add_text(struct sbuf *s, const char *v, size_t len)
-{
-    if (alert_utf8_valid(v, len) == len) {
-        sbuf_add_json_string(s, v, len);
-        return;
-    }
-    struct sbuf t;
-    sbuf_init(&t);
-    size_t i = 0;
-    while (i < len) {
-        size_t n = alert_utf8_valid(v + i, len - i);
-        sbuf_add(&t, v + i, n);
-        i += n;
-        if (i < len) {
-            sbuf_adds(&t, "\xef\xbf\xbd");
-            i++;
-        }
-    }
-    if (sbuf_failed(&t))
-        s->failed = true; /* out of memory: the body is not sent half-built */
-    else
-        sbuf_add_json_string(s, t.data, t.len);
-    sbuf_free(&t);
-}
-
 static void add_str(struct sbuf *s, const char *v)
 {
     if (v == NULL)
         sbuf_adds(s, "null");
     else
-        add_text(s, v, strlen(v));
+        alert_json_text(s, v, strlen(v));
 }
 
 void webhook_body(const struct alert_event *ev, const char *id, struct sbuf *s)
@@ -208,7 +180,7 @@ void slack_body(const struct alert_event *ev, const char *id, struct sbuf *s)
         sbuf_adds(&t, "```");
         sbuf_adds(s, ", {\"type\": \"section\", \"text\": {\"type\": \"mrkdwn\", \"text\": ");
         if (t.data)
-            add_text(s, t.data, t.len);
+            alert_json_text(s, t.data, t.len);
         else
             sbuf_adds(s, "\"\"");
         sbuf_adds(s, "}}");

@@ -1,18 +1,20 @@
 #!/bin/sh
-# Alert bodies are valid UTF-8 JSON whatever the feature names: 60 features
+# Alert bodies are valid UTF-8 JSON whatever the feature names: 120 features
 # with long Cyrillic, CJK and emoji names (more than Slack's 22-character
 # column in bytes, and together far more than the 1,024-byte summary) drift;
 # the webhook, Slack and Alertmanager bodies that reach the mock receiver
 # must each decode as strict UTF-8 and parse as JSON, with every name whole
 # where it is given whole and cut at a character where it is cut. Each
 # notification (firing, repeat, resolved) carries an id of its own: the
-# webhook's "id", Slack's first block_id.
+# webhook's "id", Slack's first block_id. The GitHub dispatch, whose
+# ${drifted_features} the daemon cuts to 4,095 bytes, is valid UTF-8 too.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 need_python "the mock receiver and the checks"
 RCV_PID=
-trap 'for p in $DAEMON_PID $RCV_PID; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+GH_PID=
+trap 'for p in $DAEMON_PID $RCV_PID $GH_PID; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 
 # train.csv, drift.csv (every feature shifted), clean.csv; names.txt
 "$PY" - "$T" <<'P'
@@ -21,13 +23,17 @@ d = sys.argv[1]
 words = ["температура_двигателя_датчик", "温度传感器读数平均值", "📈📉🔥_нагрузка_🚀",
          "давление_масла_кПа", "用户会话时长秒数", "ёжик_в_тумане_😀"]
 # an odd ASCII prefix puts Cyrillic letters across byte 22
-names = ["f%02d_%s" % (i, words[i % len(words)]) for i in range(60)]
+names = ["f%02d_%s" % (i, words[i % len(words)]) for i in range(120)]
 # and the first name padded so that a byte cut of the summary (1,023 bytes
 # kept of "Data drift on MODEL: 60 of 60 features drifted (a, b, ...")
 # falls inside a character, as it did for the webhook and Alertmanager
-head = "Data drift on модель-😀: 60 of 60 features drifted ("
+head = "Data drift on модель-😀: 120 of 120 features drifted ("
 while (head + ", ".join(names)).encode("utf-8")[1023] & 0xC0 != 0x80:
     names[0] += "x"
+# and a later one so that the dispatch's ${drifted_features} (comma-joined,
+# 4,095 bytes kept by the daemon) is cut inside a character too
+while ",".join(names).encode("utf-8")[4095] & 0xC0 != 0x80:
+    names[50] += "x"
 open(d + "/names.txt", "w", encoding="utf-8").write("\n".join(names) + "\n")
 def write(path, shift, seed, n=200):
     r = random.Random(seed)
@@ -43,14 +49,22 @@ P
 
 "$PY" "$here/mock_receiver.py" --port-file "$T/rcv.port" --log "$T/rcv.log" &
 RCV_PID=$!
+echo "ghp_utf8$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" >"$T/gh-token"
+chmod 600 "$T/gh-token"
+"$PY" "$here/mock_github.py" --port-file "$T/gh.port" --log "$T/gh.log" --token-file "$T/gh-token" --ref main &
+GH_PID=$!
 wait_until 10 test -s "$T/rcv.port" || { fail "mock receiver did not start"; finish; exit 1; }
+wait_until 10 test -s "$T/gh.port" || { fail "mock GitHub did not start"; finish; exit 1; }
 rcv="http://127.0.0.1:$(cat "$T/rcv.port")"
 cat >"$T/c.json" <<J
 {"model": "модель-😀", "baseline": "$T/base.json", "state_dir": "$T/state", "listen": "127.0.0.1:0",
  "window": {"records": 100000, "seconds": 3600, "min_records": 50, "sample": 5000},
  "alerts": {"resolve_after": 1, "repeat_seconds": 1,
             "sinks": [{"type": "webhook", "url": "$rcv/hook"}, {"type": "slack", "url": "$rcv/slack"},
-                      {"type": "alertmanager", "url": "$rcv/am"}]}}
+                      {"type": "alertmanager", "url": "$rcv/am"}]},
+ "retrain": {"github": {"api_url": "http://127.0.0.1:$(cat "$T/gh.port")", "repository": "owner/repo",
+                        "workflow": "retrain.yml", "ref": "main", "token_file": "$T/gh-token"},
+             "consecutive": 1, "cooldown_seconds": 86400, "dry_run": false, "follow_seconds": 1}}
 J
 start_daemon "$T/c.json" || { finish; exit 1; }
 
@@ -107,7 +121,8 @@ for b in hook:
     if len(b["summary"].encode("utf-8")) >= 1024:
         errs.append("webhook summary of %d bytes" % len(b["summary"].encode("utf-8")))
 ids = [b.get("id") for b in hook]
-if [b["status"] for b in hook] != ["firing", "firing", "resolved"]:
+drift = [b["status"] for b in hook if b["status"] in ("firing", "resolved")]
+if drift != ["firing", "firing", "resolved"]:
     errs.append("webhook statuses %s" % [b["status"] for b in hook])
 # Slack: the table's name column is 22 characters, cut at a character
 table = [x for b in slack for x in b["blocks"] if "```" in x.get("text", {}).get("text", "")]
@@ -133,6 +148,18 @@ if any("id" in a["annotations"] or "id" in a["labels"] for b in am for a in b):
     errs.append("Alertmanager alerts carry an id (they would differ per post)")
 print("\n".join(errs) if errs else "ok: %d webhook, %d Slack, %d Alertmanager bodies; ids %s" % (len(hook), len(slack), len(am), ids))
 sys.exit(1 if errs else 0)
+P
+# the dispatch: GitHub's mock decodes strict UTF-8 JSON ("valid") and the
+# drifted features arrive as far as they were kept, cut at a character
+wait_until 10 grep -q '"kind": "dispatch"' "$T/gh.log" || fail "no dispatch"
+"$PY" - "$T/gh.log" "$T/names.txt" >"$T/gh-check" 2>&1 <<'P' && ok || { fail "dispatch body"; cat "$T/gh-check" >&2; }
+import json, sys
+names = ",".join(open(sys.argv[2], encoding="utf-8").read().split("\n")[:-1])
+d = [json.loads(l) for l in open(sys.argv[1]) if '"kind": "dispatch"' in l][0]
+v = d["body"].get("inputs", {}).get("drifted_features") if isinstance(d["body"], dict) else None
+ok = d["valid"] and isinstance(v, str) and len(v) > 1000 and names.startswith(v)
+print("ok" if ok else "dispatch %s: %r" % (d["problems"], v if v is None else v[-40:]))
+sys.exit(0 if ok else 1)
 P
 stop_daemon TERM
 if grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer' "$T/daemon.log"; then

@@ -184,6 +184,9 @@ static void test_bodies(void)
     CHECK(strstr(s.data, "bad\xef\xbf\xbd\xef\xbf\xbd name \xef\xbf\xbd") != NULL);
     cJSON_Delete(j);
     feats[0].name = names[0];
+    sbuf_reset(&s);
+    alert_json_text(&s, "ab\xd0", 3); /* a value cut inside a Cyrillic letter */
+    CHECKF(s.len == 7 && memcmp(s.data, "\"ab\xef\xbf\xbd\"", 7) == 0, "got %s", s.data);
     sbuf_free(&s);
 }
 
