@@ -382,6 +382,21 @@ static void handle_reload(struct daemon *d, struct evhttp_request *req)
     config_errors_free(&errs);
 }
 
+/* Why the daemon cannot do its whole job now, or NULL: starting, or its
+ * spool or state cannot be written (alerts would not survive a restart,
+ * counters and positions would go back). */
+static const char *not_ready(const struct daemon *d)
+{
+    if (!d->ready)
+        return "starting";
+    const char *e = d->outbox != NULL ? outbox_write_error(d->outbox) : NULL;
+    if (e != NULL)
+        return e;
+    if (d->state_error[0] != '\0')
+        return d->state_error;
+    return NULL;
+}
+
 static void time_or_null(struct sbuf *s, double t)
 {
     char buf[32];
@@ -422,11 +437,11 @@ void status_json(struct daemon *d, struct sbuf *s)
     sbuf_printf(s,
                 ",\n\"alerts\": {\"queued\": %llu, \"sent\": %llu, \"failed\": %llu, "
                 "\"retried\": %llu, \"dropped\": %llu, \"events\": %llu, \"firing\": %s, "
-                "\"sinks\": [",
+                "\"not_durable\": %llu, \"sinks\": [",
                 (unsigned long long)ot.queued, (unsigned long long)ot.sent,
                 (unsigned long long)ot.failed, (unsigned long long)ot.retried,
                 (unsigned long long)ot.dropped, (unsigned long long)alerts_sent(d->alerts),
-                alerts_firing(d->alerts) ? "true" : "false");
+                alerts_firing(d->alerts) ? "true" : "false", (unsigned long long)ot.not_durable);
     for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++) {
         struct outbox_stats st = outbox_stats(d->outbox, d->sink_names[i]);
         if (strcmp(d->sink_names[i], "log") == 0)
@@ -524,8 +539,24 @@ void status_json(struct daemon *d, struct sbuf *s)
     } else {
         sbuf_adds(s, "null");
     }
-    sbuf_adds(s, ",\n\"ready\": ");
-    sbuf_adds(s, d->ready ? "true" : "false");
+    const char *why = not_ready(d);
+    sbuf_adds(s, ",\n\"storage\": {\"spool_error\": ");
+    const char *se = outbox_write_error(d->outbox);
+    if (se != NULL)
+        sbuf_add_json_string(s, se, strlen(se));
+    else
+        sbuf_adds(s, "null");
+    sbuf_adds(s, ", \"state_error\": ");
+    if (d->state_error[0] != '\0')
+        sbuf_add_json_string(s, d->state_error, strlen(d->state_error));
+    else
+        sbuf_adds(s, "null");
+    sbuf_adds(s, "},\n\"ready\": ");
+    sbuf_adds(s, why == NULL ? "true" : "false");
+    if (why != NULL) {
+        sbuf_adds(s, ", \"not_ready\": ");
+        sbuf_add_json_string(s, why, strlen(why));
+    }
     sbuf_adds(s, "}\n");
 }
 
@@ -634,6 +665,31 @@ void metrics_text(struct daemon *d, struct sbuf *s)
     for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++)
         metric(s, d, "driftd_alerts_retried_total", "sink", d->sink_names[i], NULL, NULL,
                (double)outbox_stats(d->outbox, d->sink_names[i]).retried);
+    metric_head(s, "driftd_alerts_not_durable_total", "counter",
+                "Notifications queued in memory only: the spool could not be written.");
+    metric(s, d, "driftd_alerts_not_durable_total", NULL, NULL, NULL, NULL,
+           (double)outbox_totals(d->outbox).not_durable);
+    metric_head(s, "driftd_storage_writable", "gauge",
+                "1 while the spool and the state file can be written.");
+    metric(s, d, "driftd_storage_writable", NULL, NULL, NULL, NULL,
+           outbox_write_error(d->outbox) == NULL && d->state_error[0] == '\0' ? 1 : 0);
+    if (d->conns != NULL) {
+        struct http_conns_stats cs = http_conns_stats(d->conns);
+        metric_head(s, "driftd_http_connections", "gauge", "HTTP connections open.");
+        metric(s, d, "driftd_http_connections", NULL, NULL, NULL, NULL, (double)cs.open);
+        metric_head(s, "driftd_http_refused_total", "counter",
+                    "Requests refused from their head (401, 413, 415 ...), bodies never read.");
+        metric(s, d, "driftd_http_refused_total", NULL, NULL, NULL, NULL, (double)cs.refused);
+        metric_head(s, "driftd_http_closed_total", "counter",
+                    "Connections closed by driftd, by reason.");
+        metric(s, d, "driftd_http_closed_total", "reason", "header_timeout", NULL, NULL,
+               (double)cs.header_timeouts);
+        metric(s, d, "driftd_http_closed_total", "reason", "evicted", NULL, NULL,
+               (double)cs.evicted);
+        metric_head(s, "driftd_http_accept_errors_total", "counter", "accept(2) failures.");
+        metric(s, d, "driftd_http_accept_errors_total", NULL, NULL, NULL, NULL,
+               (double)cs.accept_errors);
+    }
     metric_head(s, "driftd_alert_queue_depth", "gauge", "Notifications waiting for delivery.");
     metric(s, d, "driftd_alert_queue_depth", NULL, NULL, NULL, NULL,
            (double)outbox_totals(d->outbox).queued);
@@ -647,13 +703,18 @@ void metrics_text(struct daemon *d, struct sbuf *s)
            g ? (double)g->dry_runs : 0);
 }
 
-/* GET /readyz: 503 until the baseline is loaded and the inputs are up. */
+/* GET /readyz: 200 "ready", else 503 with the reason. */
 static void handle_readyz(struct daemon *d, struct evhttp_request *req)
 {
-    if (d->ready)
+    const char *why = not_ready(d);
+    if (why == NULL) {
         reply(req, 200, "OK", "text/plain; charset=utf-8", "ready\n", 6);
-    else
-        reply(req, 503, "Service Unavailable", "text/plain; charset=utf-8", "not ready\n", 10);
+        return;
+    }
+    char msg[700];
+    int n = snprintf(msg, sizeof(msg), "not ready: %s\n", why);
+    reply(req, 503, "Service Unavailable", "text/plain; charset=utf-8", msg,
+          n < (int)sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 }
 
 /* The endpoints: which methods each takes, and whether a body comes with
@@ -851,6 +912,12 @@ int http_start(struct daemon *d)
                 d->cfg.listen);
         return -1;
     }
+    size_t fit = http_conns_default_max();
+    if (d->cfg.listen_max_connections > fit)
+        log_warn("listen_max_connections %llu is more than the file descriptors allow (%zu: the "
+                 "soft RLIMIT_NOFILE less %d kept for spool, state and sinks); raise LimitNOFILE "
+                 "or lower it",
+                 (unsigned long long)d->cfg.listen_max_connections, fit, HTTP_CONNS_FD_RESERVE);
     struct http_conns_conf cc = conns_conf(d);
     if ((d->conns = http_conns_new(d->base, d->http, d->sock, &cc, head_check, d)) == NULL) {
         log_err("cannot set up the HTTP server's connections: out of memory");

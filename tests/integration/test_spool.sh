@@ -8,7 +8,10 @@
 #  3. replayed entries that cannot be removed (read-only spool at start):
 #     each delivered once, not again and again;
 #  4. dead letters land in state_dir/dead-letter/ (the interface), and the
-#     ones an older driftd left in state_dir/spool/dead-letter/ move there.
+#     ones an older driftd left in state_dir/spool/dead-letter/ move there;
+#  5. the state file cannot be written (state_dir full): alerts still
+#     go out, and as in 1 and 2 /readyz is 503 and /v1/status names what
+#     cannot be written until it can again.
 # File names surviving a clock that goes back: tests/unit/test_outbox.c.
 if [ -z "${DRIFTD_SPOOL_NS:-}" ]; then
     # mount(2) needs root or a user namespace of our own
@@ -51,6 +54,14 @@ config() {
  "alerts": {"sinks": [{"type": "log"}, {"type": "webhook", "url": "http://127.0.0.1:$3/hook"}]}}
 J
 }
+# not_ready WHAT: /readyz answers 503 naming WHAT, /v1/status says so too
+not_ready() {
+    http GET /readyz
+    [ "$(cat "$T/code")" = 503 ] && grep -q "$1" "$T/body" || return 1
+    http GET /v1/status
+    grep -q "\"ready\": false, \"not_ready\": \"[^\"]*$1" "$T/body"
+}
+ready() { http GET /readyz; [ "$(cat "$T/code")" = 200 ]; }
 sink_status() { status_has "\"name\": \"webhook-1\", \"sent\": $1, \"retried\": 0, \"failed\": 0, \"dropped\": 0"; }
 
 "$DRIFTD" baseline -i "$ex/train.csv" -o "$T/base.json" 2>/dev/null || fail "baseline"
@@ -74,9 +85,13 @@ wait_until 10 at_least firing $((before + 1)) && ok ||
 grep -q "cannot spool to $T/s1/spool: No space left on device; .*not durable" "$T/daemon.log" && ok ||
     fail "no log line naming the full spool and the not durable alert"
 wait_until 5 sink_status 1 && ok || { fail "webhook-1 counters"; grep -o '"sinks": .*' "$T/body" >&2; }
+not_ready "$T/s1/spool: No space left on device" && ok ||
+    { fail "/readyz and /v1/status do not name the full spool"; cat "$T/body" >&2; }
+status_has '"not_durable": 1' && ok || fail "not_durable not counted in /v1/status"
 rm -f "$T/s1/spool/fill"
 wait_until 8 grep -q "spool $T/s1/spool is writable again" "$T/daemon.log" && ok ||
     fail "the spool did not recover once space was back"
+wait_until 5 ready && ok || fail "/readyz still 503 once the spool is writable again"
 stop_daemon TERM
 
 # --- 2. read-only after the start ---------------------------------------------
@@ -91,6 +106,8 @@ wait_until 10 at_least firing $((before + 1)) && ok ||
 grep -q "cannot spool to $T/s2/spool: Read-only file system" "$T/daemon.log" && ok ||
     fail "no log line naming the read-only spool"
 wait_until 5 sink_status 1 && ok || { fail "webhook-1 counters"; grep -o '"sinks": .*' "$T/body" >&2; }
+not_ready "$T/s2/spool: Read-only file system" && ok ||
+    { fail "/readyz and /v1/status do not name the read-only spool"; cat "$T/body" >&2; }
 stop_daemon TERM
 
 # --- 3. replayed entries that cannot be removed --------------------------------
@@ -124,6 +141,26 @@ wait_until 10 grep -q 'outbox webhook-1: giving up after 1 attempt (HTTP 400' "$
     fail "state_dir/dead-letter/ holds $(n_json "$T/s4/dead-letter") entries, want 2 (the new and the moved one): $(ls -R "$T/s4")"
 [ "$(n_json "$T/s4/spool/dead-letter")" -eq 0 ] && ok ||
     fail "dead letters still in state_dir/spool/dead-letter/: $(ls "$T/s4/spool/dead-letter")"
+stop_daemon TERM
+
+# --- 5. the state file cannot be written ------------------------------------
+mkdir -p "$T/s5"
+mount -t tmpfs -o size=256k,mode=0700 tmpfs "$T/s5" || fail "cannot mount a tmpfs on $T/s5"
+MOUNTS="$T/s5 $MOUNTS"
+spool_fs "$T/s5"
+config c5.json "$T/s5" "$RCV_PORT"
+start_daemon "$T/c5.json" || { finish; exit 1; }
+wait_until 5 ready && ok || fail "/readyz not 200 at start"
+dd if=/dev/zero of="$T/s5/fill" bs=1k 2>/dev/null # until ENOSPC (the lock file
+# held open makes a read-only remount impossible)
+before=$(firing)
+drift_window "full state_dir"
+wait_until 10 at_least firing $((before + 1)) && ok || fail "no alert while state_dir is full"
+wait_until 5 not_ready "$T/s5/state.json" && ok ||
+    { fail "/readyz and /v1/status do not name the state file"; cat "$T/body" >&2; }
+rm -f "$T/s5/fill"
+drift_window "writable again"
+wait_until 5 ready && ok || { fail "/readyz still 503 once state_dir is writable"; cat "$T/body" >&2; }
 stop_daemon TERM
 
 if grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer' "$T/daemon.log"; then
