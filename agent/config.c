@@ -10,6 +10,7 @@
 #include "agent/input.h"
 #include "agent/log.h"
 #include "agent/reader.h"
+#include "alerts/secret.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
@@ -983,58 +984,6 @@ static char *secret_path(const char *name)
     return strdup(name);
 }
 
-/* Bytes of a page, for the page-aligned secret buffers. */
-static size_t page_size(void)
-{
-    long pg = sysconf(_SC_PAGESIZE);
-    return pg > 0 ? (size_t)pg : 4096;
-}
-
-/* Whole pages, zeroed and kept out of core dumps, for n bytes. glibc's
- * posix_memalign memory stays valid for free(): a caller that forgets
- * config_secret_free leaks the bytes into later dumps, it does not crash. */
-static char *secret_alloc(size_t n, size_t *size)
-{
-    size_t page = page_size();
-    *size = (n + page - 1) / page * page;
-    void *p = NULL;
-    if (*size == 0 || posix_memalign(&p, page, *size) != 0)
-        return NULL;
-    memset(p, 0, *size);
-    /* Not fatal when refused: the secret then works, only less protected. */
-    if (madvise(p, *size, MADV_DONTDUMP) != 0)
-        log_debug("madvise(MADV_DONTDUMP): %s", strerror(errno));
-    return p;
-}
-
-/* Zero n bytes of a secret buffer of `size` and give it back. */
-static void secret_release(char *p, size_t n, size_t size)
-{
-    explicit_bzero(p, n);
-    (void)madvise(p, size, MADV_DODUMP); /* the heap reuses the pages */
-    free(p);
-}
-
-char *config_secret_dup(const char *s)
-{
-    if (s == NULL)
-        return NULL;
-    size_t n = strlen(s), size;
-    char *p = secret_alloc(n + 1, &size);
-    if (p != NULL)
-        memcpy(p, s, n);
-    return p;
-}
-
-void config_secret_free(char *s)
-{
-    if (s == NULL)
-        return;
-    size_t n = strlen(s), page = page_size();
-    /* config_secret_dup sized it: the string's pages, all past it zero */
-    secret_release(s, n, (n + 1 + page - 1) / page * page);
-}
-
 /* A secret file holds one line; anything longer is not one. */
 #define SECRET_MAX 65536
 
@@ -1077,7 +1026,7 @@ char *config_read_secret(const char *name, const char *what, struct config_error
                      cfgpath, what, path, SECRET_MAX);
         else if (n == 0)
             snprintf(msg, sizeof(msg), "%s: %s: %s is empty", cfgpath, what, path);
-        else if ((secret = config_secret_dup(buf)) == NULL)
+        else if ((secret = secret_dup(buf)) == NULL)
             snprintf(msg, sizeof(msg), "%s: %s: cannot read %s: %s", cfgpath, what, path,
                      strerror(ENOMEM));
         secret_release(buf, len, cap);
@@ -1104,17 +1053,17 @@ void config_check_secrets(const struct config *c, struct config_errors *errs)
     char *v;
     if (c->token_file != NULL &&
         (v = config_read_secret(c->token_file, "auth.token_file", errs, c->path)) != NULL)
-        config_secret_free(v);
+        secret_free(v);
     if (c->github.enabled && c->github.token_file != NULL &&
         (v = config_read_secret(c->github.token_file, "retrain.github.token_file", errs,
                                 c->path)) != NULL)
-        config_secret_free(v);
+        secret_free(v);
     for (size_t i = 0; i < c->n_sinks; i++) {
         char what[64];
         snprintf(what, sizeof(what), "alerts.sinks[%zu].url_file", i);
         if (c->sinks[i].url_file != NULL &&
             (v = config_read_secret(c->sinks[i].url_file, what, errs, c->path)) != NULL)
-            config_secret_free(v);
+            secret_free(v);
     }
 }
 

@@ -102,19 +102,14 @@ int config_check_features(const char *path, const struct drift_opts *o,
 /* Read a secret (token, URL) from a file: the first line, trimmed. A
  * relative name is looked up in $CREDENTIALS_DIRECTORY first. The value is
  * never put in a message; on error one is added to errs (naming `what` and
- * the file) and NULL returned. Free the result with config_secret_free. */
+ * the file) and NULL returned. The result is in secret pages
+ * (alerts/secret.h): free it with secret_free. */
 char *config_read_secret(const char *name, const char *what, struct config_errors *errs,
                          const char *cfgpath);
 
 /* Check that every secret file the configuration names can be read. */
 void config_check_secrets(const struct config *c, struct config_errors *errs);
 
-/* Secrets live in whole pages marked MADV_DONTDUMP, so that a core dump
- * does not carry them. config_secret_dup copies s there (NULL: NULL, or
- * out of memory); config_secret_free zeroes and frees such a copy (NULL is
- * fine). config_read_secret's results are such copies. */
-char *config_secret_dup(const char *s);
-void config_secret_free(char *s);
 
 /* Settings that work but expose something: a listen address other than
  * loopback without auth.token_file, a secret file readable by group or

@@ -84,7 +84,7 @@ static char *github_token(struct daemon *d, const struct config *cfg, struct con
                                   d->config_path);
     const char *env = getenv("DRIFTD_GITHUB_TOKEN");
     if (env != NULL && *env)
-        return config_secret_dup(env);
+        return secret_dup(env);
     return NULL;
 }
 
@@ -167,7 +167,7 @@ static int setup_sinks(struct daemon *d, struct config_errors *errs)
             if (k != NULL)
                 d->sinks[d->n_sinks_made++] = k;
         }
-        config_secret_free(url); /* a url_file's URL holds a secret */
+        secret_free(url); /* a url_file's URL holds a secret */
         free(hs);
         if (k == NULL) {
             log_err("alerts.sinks[%zu]: cannot set up the sink", i);
@@ -199,7 +199,7 @@ static int setup_github(struct daemon *d, struct config_errors *errs)
         log_warn("retrain.github: no token (token_file or $DRIFTD_GITHUB_TOKEN); dispatches will "
                  "fail until one is configured");
     }
-    config_secret_free(d->github_token);
+    secret_free(d->github_token);
     d->github_token = token;
     struct github_input *in =
         calloc(d->cfg.github.n_inputs ? d->cfg.github.n_inputs : 1, sizeof(*in));
@@ -658,7 +658,7 @@ static int load_all(const char *path, struct config *cfg, struct stats_baseline 
     if (errs->n > 0) {
         stats_baseline_free(*b);
         *b = NULL;
-        config_secret_free(*token);
+        secret_free(*token);
         *token = NULL;
         return -1;
     }
@@ -724,7 +724,7 @@ int daemon_reload(struct daemon *d, struct config_errors *errs)
     config_free(&d->cfg);
     d->cfg = cfg;
     d->b = b;
-    config_secret_free(d->token);
+    secret_free(d->token);
     d->token = token;
     dataset_free(d->ds);
     d->ds = dataset_new(b);
@@ -762,7 +762,7 @@ int daemon_reload(struct daemon *d, struct config_errors *errs)
         log_err("reload: some sinks could not be set up; alerts go to the others");
     }
     config_errors_free(&late);
-    evhttp_set_max_body_size(d->http, (ev_ssize_t)d->cfg.max_body_bytes);
+    http_configure(d);
     log_notice("reloaded %s (baseline %s, %zu features)", d->config_path, d->cfg.baseline,
                d->b->nfeatures);
     notify_send(d->notify, "READY=1");
@@ -933,12 +933,12 @@ void daemon_teardown(struct daemon *d)
     free(d->sink_names);
     outbox_free(d->outbox);
     http_client_free(d->http_out);
-    config_secret_free(d->github_token);
+    secret_free(d->github_token);
     free(d->last_status);
     notify_free(d->notify);
     report_free(d->last);
     free(d->last_json);
-    config_secret_free(d->token);
+    secret_free(d->token);
     free(d->config_path);
     for (size_t i = 0; i < d->n_inputs; i++)
         source_free(&d->inputs[i]);

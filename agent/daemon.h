@@ -19,6 +19,7 @@
 #include "alerts/github.h"
 #include "alerts/http_client.h"
 #include "alerts/outbox.h"
+#include "alerts/secret.h"
 #include "alerts/sinks.h"
 #include "stats/baseline.h"
 
@@ -53,6 +54,7 @@ struct state_mark {
     uint64_t block; /* how far ahead of the value the next mark goes */
     double renewed; /* when the mark last moved; blocks grow when that is often */
 };
+struct http_conns;
 
 /* One configured input and its counters. */
 struct source {
@@ -100,6 +102,7 @@ struct daemon {
 
     struct evhttp *http;
     struct evhttp_bound_socket *sock;
+    struct http_conns *conns; /* cap, head deadline, early refusals */
     char listen_addr[128]; /* as bound: host:port */
 
     struct source *inputs;
@@ -190,6 +193,8 @@ int http_ingest_body(struct daemon *d, enum body_kind kind, const struct evbuffe
 /* Drop the http input's kept reader and column map (a reload). */
 void http_input_forget(struct daemon *d);
 int http_start(struct daemon *d);
+/* Limits of the configuration onto the server (start, reload). */
+void http_configure(struct daemon *d);
 void http_stop(struct daemon *d);
 /* JSON of /v1/status, and the Prometheus text of /metrics. */
 void status_json(struct daemon *d, struct sbuf *out);

@@ -1,5 +1,6 @@
 #include "alerts/github.h"
 
+#include "alerts/secret.h"
 #include "stats/sbuf.h"
 
 #include <cjson/cJSON.h>
@@ -25,7 +26,8 @@ struct github {
     void (*event)(void *, enum alert_kind, const struct github_state *);
     void *arg;
     struct github_state st;
-    char url[2048], auth[4096], accept[64], version[64];
+    char url[2048], accept[64], version[64];
+    char *auth; /* "Bearer <token>", in secret pages (AUTH_MAX bytes) */
     struct http_header hdr[5];
     struct event *follow_timer;
     double follow_since, dispatched_at;
@@ -105,9 +107,11 @@ static void github_message(const struct http_response *res, char *out, size_t le
             *p = ' ';
 }
 
+#define AUTH_MAX 4096
+
 static void set_headers(struct github *g)
 {
-    snprintf(g->auth, sizeof(g->auth), "Bearer %s", g->s.token ? g->s.token : "");
+    snprintf(g->auth, AUTH_MAX, "Bearer %s", g->s.token ? g->s.token : "");
     snprintf(g->version, sizeof(g->version), "%s",
              g->s.api_version ? g->s.api_version : "2022-11-28");
     g->hdr[0] = (struct http_header){"Accept", "application/vnd.github+json"};
@@ -325,7 +329,10 @@ static void on_follow(evutil_socket_t fd, short what, void *arg)
 static void free_settings(struct github *g)
 {
     for (size_t i = 0; i < 7; i++)
-        free(g->strs[i]);
+        if (i == 4)
+            secret_free(g->strs[i]); /* the token */
+        else
+            free(g->strs[i]);
     memset(g->strs, 0, sizeof(g->strs));
     for (size_t i = 0; g->inputs != NULL && i < g->s.n_inputs; i++) {
         free((char *)g->inputs[i].name);
@@ -342,7 +349,7 @@ int github_configure(struct github *g, const struct github_settings *s)
     const char *src[7] = {s->api_url, s->repository,  s->workflow, s->ref,
                           s->token,   s->api_version, s->ca_file};
     for (size_t i = 0; i < 7; i++)
-        g->strs[i] = src[i] ? strdup(src[i]) : NULL;
+        g->strs[i] = src[i] == NULL ? NULL : i == 4 ? secret_dup(src[i]) : strdup(src[i]);
     g->s.api_url = g->strs[0] ? g->strs[0] : "https://api.github.com";
     g->s.repository = g->strs[1];
     g->s.workflow = g->strs[2];
@@ -381,7 +388,9 @@ github_new(const struct github_settings *s, struct outbox *ob, struct http_clien
     g->event = event;
     g->arg = arg;
     g->follow_timer = evtimer_new(base, on_follow, g);
-    if (g->follow_timer == NULL || github_configure(g, s) != 0) {
+    size_t auth_size;
+    if ((g->auth = secret_alloc(AUTH_MAX, &auth_size)) == NULL || g->follow_timer == NULL ||
+        github_configure(g, s) != 0) {
         github_free(g);
         return NULL;
     }
@@ -395,6 +404,8 @@ void github_free(struct github *g)
     if (g->follow_timer != NULL)
         event_free(g->follow_timer);
     free_settings(g);
+    if (g->auth != NULL)
+        secret_release(g->auth, AUTH_MAX, AUTH_MAX); /* madvise rounds up to the page */
     free(g);
 }
 

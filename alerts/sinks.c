@@ -1,5 +1,6 @@
 #include "alerts/sinks.h"
 
+#include "alerts/secret.h"
 #include "stats/sbuf.h"
 
 #include <math.h>
@@ -436,7 +437,7 @@ struct http_sink *http_sink_new(const struct http_sink_conf *conf, struct outbox
 int http_sink_configure(struct http_sink *k, const struct http_sink_conf *conf)
 {
     /* the new settings are made aside: a failure leaves the old ones whole */
-    char *url = strdup(conf->url);
+    char *url = secret_dup(conf->url); /* a url_file's URL embeds a secret */
     char *ca_file = conf->ca_file ? strdup(conf->ca_file) : NULL;
     char *gen = strdup(conf->generator_url ? conf->generator_url : "");
     struct http_header *hs = calloc(conf->n_headers ? conf->n_headers : 1, sizeof(*hs));
@@ -449,13 +450,13 @@ int http_sink_configure(struct http_sink *k, const struct http_sink_conf *conf)
         bad = hs[nh].name == NULL || hs[nh].value == NULL;
     }
     if (bad || outbox_update_target(k->ob, k->name, &sink_target, k, conf->max_age) != 0) {
-        free(url), free(ca_file), free(gen);
+        secret_free(url), free(ca_file), free(gen);
         if (hs != NULL)
             free_headers(hs, nh); /* nh counts a pair that failed half-way too */
         return -1;
     }
     free_headers(k->headers, k->n_headers);
-    free(k->url), free(k->ca_file), free(k->generator_url);
+    secret_free(k->url), free(k->ca_file), free(k->generator_url);
     k->url = url;
     k->ca_file = ca_file;
     k->generator_url = gen;
@@ -483,7 +484,7 @@ void http_sink_free(struct http_sink *k)
         event_free(k->resend_timer);
     am_clear_features(k);
     free_headers(k->headers, k->n_headers);
-    free(k->name), free(k->url), free(k->ca_file), free(k->generator_url), free(k->model);
+    free(k->name), secret_free(k->url), free(k->ca_file), free(k->generator_url), free(k->model);
     free(k);
 }
 

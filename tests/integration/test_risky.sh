@@ -7,6 +7,7 @@
 # Traffic goes to 127.0.0.1 only.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon.sh"
+need_python "the memory scan"
 ex="$SRCDIR/examples/iris"
 
 "$DRIFTD" baseline -i "$ex/train.csv" -o "$T/base.json" 2>/dev/null
@@ -117,6 +118,33 @@ cfg "$T/gh.json" '"listen": "127.0.0.1:0"' "$gh_only, \"token_file\": \"$T/gh-to
 started "$T/gh.json" || { finish; exit 1; }
 n=$(dd_maps "$DAEMON_PID")
 [ "$n" -ge 1 ] && ok || fail "no MADV_DONTDUMP mapping while a GitHub token (token_file) is loaded"
+# ... and no copy of it is anywhere a core dump would take (the GitHub
+# client's own copy and its Authorization header were plain heap)
+found=$("$PY" - "$DAEMON_PID" "$(cat "$T/gh-token")" <<'PY'
+import re, sys
+pid, secret = sys.argv[1], sys.argv[2].encode()
+maps, found = [], 0
+cur = None
+for line in open("/proc/%s/smaps" % pid):
+    m = re.match(r"([0-9a-f]+)-([0-9a-f]+) (\S+)", line)
+    if m:
+        cur = [int(m.group(1), 16), int(m.group(2), 16), m.group(3)]
+        maps.append(cur)
+    elif line.startswith("VmFlags:"):
+        cur.append(" dd" in line)
+with open("/proc/%s/mem" % pid, "rb", 0) as mem:
+    for lo, hi, perm, dd in maps:
+        if dd or "r" not in perm or hi - lo > 1 << 30:
+            continue
+        try:
+            mem.seek(lo)
+            found += mem.read(hi - lo).count(secret)
+        except OSError:
+            pass
+print(found)
+PY
+)
+[ "$found" = 0 ] && ok || fail "the GitHub token is in $found places a core dump would hold"
 stopped "github token file"
 cfg "$T/gh-env.json" '"listen": "127.0.0.1:0"' "$gh_only}}"
 DRIFTD_GITHUB_TOKEN=ghp_from-the-environment
