@@ -8,7 +8,8 @@
 # up until driftd's queue is empty. Checks:
 #   - zero alerts lost: every notification of the log sink (the daemon's own
 #     record of what it sent, "alert firing|resolved ... window=N") reached
-#     the receiver; duplicates (at-least-once) are counted, not failed;
+#     the receiver; duplicates by id (at-least-once) are counted, not
+#     failed; every body has an id and no id names two notifications;
 #   - driftd counted every record posted, none rejected;
 #   - RSS flat: the last sample within 10 % of the first (after one minute);
 #   - nothing at warning level or worse in the log but the log sink's own
@@ -154,11 +155,20 @@ for l in log:
             retries += 0 if m else 1
         else:
             unexpected.append(l)
-got, dup = set(), 0
+# Receivers deduplicate on the notification's id: a delivery repeated
+# (at least once) carries the id of the first; two notifications never
+# share one.
+got, dup, ids, no_id, clash = set(), 0, {}, 0, 0
 for l in open(f"{t}/received.jsonl"):
     b = json.loads(l)["body"]
     key = (b["status"], b["window"]["id"])
-    dup += key in got
+    nid = b.get("id")
+    if nid is None:
+        no_id += 1
+    elif nid in ids:
+        dup += 1
+        clash += ids[nid] != key
+    ids.setdefault(nid, key)
     got.add(key)
 lost = sorted(sent - got)
 extra = sorted(got - sent)
@@ -168,7 +178,8 @@ firing = sum(1 for s, _ in sent if s == "firing")
 print(f"\n{posted} records posted in {elapsed:.0f} s ({posted / elapsed:.0f}/s); driftd counted "
       f"{received_total:.0f}; {len(post_errors)} failed posts")
 print(f"receiver flapped {flaps} times; {len(sent)} notifications sent ({firing} firing incl. repeats, "
-      f"{len(sent) - firing} resolved); received {len(got)} distinct, {dup} duplicates; "
+      f"{len(sent) - firing} resolved); received {len(got)} distinct, {dup} duplicates by id, "
+      f"{no_id} without an id, {clash} ids naming two notifications; "
       f"lost {len(lost)}; queue drained {drained:.1f} s after the load stopped; "
       f"{failed:.0f} dead-lettered")
 print(f"delivery retries logged: {retries}; unexpected warnings/errors: {len(unexpected)}")
@@ -177,6 +188,7 @@ for l in unexpected[:10]:
 print(f"RSS at 60 s {first} kB, at the end of the load {last} kB ({last / first:.3f}), "
       f"max {max(r for _, r in samples)} kB, after the drain {rss_end} kB")
 ok = (not lost and not extra and not post_errors and received_total == posted and failed == 0
+      and no_id == 0 and clash == 0
       and not unexpected and last <= 1.10 * first and len(sent) > 0)
 print("OK" if ok else "FAIL")
 sys.exit(0 if ok else 1)
