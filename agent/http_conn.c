@@ -205,8 +205,12 @@ static int parse_head(char *text, struct http_head *h)
 /* Answer a refused request here. The body is not read: the answer goes
  * out at once, the sending side is shut, and what the client still sends
  * is read and dropped (so it sees the answer, not a reset) until it
- * closes, the deadline passes or max_drain bytes came. */
-static void refuse(struct conn *c, struct evbuffer *in, int status, const struct http_refusal *r)
+ * closes, the deadline passes or max_drain bytes came. The first `keep`
+ * bytes of in are an earlier request's, pipelined, that evhttp has yet to
+ * take: they stay, and the refused one gets no answer of its own (it would
+ * overtake evhttp's): the connection closes after evhttp's. */
+static void refuse(struct conn *c, struct evbuffer *in, size_t keep, int status,
+                   const struct http_refusal *r)
 {
     struct http_conns *hc = c->hc;
     struct sbuf body, s;
@@ -225,11 +229,20 @@ static void refuse(struct conn *c, struct evbuffer *in, int status, const struct
     c->state = S_REFUSED;
     c->dropped = 0;
     c->busy = true;
+    struct evbuffer *earlier = keep > 0 ? evbuffer_new() : NULL;
+    if (earlier != NULL)
+        evbuffer_remove_buffer(in, earlier, keep);
     evbuffer_drain(in, evbuffer_get_length(in)); /* evhttp never sees the rest */
+    if (earlier != NULL) {
+        evbuffer_add_buffer(in, earlier);
+        evbuffer_free(earlier);
+    }
     c->busy = false;
     struct evbuffer *out = bufferevent_get_output(c->bev);
     evutil_socket_t fd = bufferevent_getfd(c->bev);
-    if (sbuf_failed(&s) || fd < 0) {
+    if (keep > 0) {
+        arm_deadline(c);
+    } else if (sbuf_failed(&s) || fd < 0) {
         conn_shutdown(c);
     } else if (evbuffer_get_length(out) > 0) {
         /* evhttp is writing an answer to an earlier request of this
@@ -249,14 +262,17 @@ static void refuse(struct conn *c, struct evbuffer *in, int status, const struct
     sbuf_free(&s);
 }
 
-/* A complete head is in c->line: decide, and set the state for its body. */
-static void head_done(struct conn *c, struct evbuffer *in)
+/* A complete head is in c->line, and ends at offset end of in: decide,
+ * and set the state for its body. */
+static void head_done(struct conn *c, struct evbuffer *in, size_t end)
 {
     struct http_conns *hc = c->hc;
     struct http_head h;
     struct http_refusal r = {"Bad Request", NULL, ""};
     event_del(c->deadline);
     c->line[c->len] = '\0';
+    /* what of in comes before the head (a part evhttp took is not in it) */
+    size_t keep = end > c->len ? end - c->len : 0;
     c->len = 0;
     if (parse_head(c->line, &h) != 0) {
         c->state = S_IGNORE; /* evhttp answers 400 and closes */
@@ -265,7 +281,7 @@ static void head_done(struct conn *c, struct evbuffer *in)
     hc->st.requests++;
     int status = hc->check(hc->arg, &h, &r);
     if (status != 0) {
-        refuse(c, in, status, &r);
+        refuse(c, in, keep, status, &r);
         return;
     }
     bool body = strcmp(h.method, "HEAD") != 0 && strcmp(h.method, "TRACE") != 0;
@@ -371,10 +387,9 @@ static void conn_watch(struct evbuffer *in, const struct evbuffer_cb_info *info,
             continue;
         }
         if (head) {
-            size_t before = evbuffer_get_length(in);
-            head_done(c, in);
-            if (evbuffer_get_length(in) != before)
-                return; /* refused: the buffer was emptied */
+            head_done(c, in, off);
+            if (c->state == S_REFUSED)
+                return; /* what followed the head was dropped */
         } else {
             chunk_line_done(c);
         }

@@ -10,6 +10,9 @@
                                            server closed (LIMIT if never)
   hostile.py hold PORT HEADER READY SECONDS  a POST whose body never comes,
                                            with HEADER among its headers
+  hostile.py pipeline PORT                 a GET and an unauthenticated POST
+                                           in one write; prints the statuses
+                                           answered before the server closed
 """
 import collections
 import socket
@@ -113,6 +116,25 @@ def hold(port, header, ready, seconds):
     time.sleep(seconds)
 
 
+def pipeline(port):
+    s = connect(port)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+              b"POST /v1/ingest HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Type: application/x-ndjson\r\nContent-Length: 1000\r\n\r\n"
+              + b"{}\n" * 333 + b"\n")
+    data = b""
+    s.settimeout(10)
+    try:
+        while True:
+            got = s.recv(65536)
+            if not got:
+                break
+            data += got
+    except OSError:
+        pass
+    print(" ".join(p[:3].decode() for p in data.split(b"HTTP/1.1 ")[1:]))
+
+
 def main():
     cmd, port = sys.argv[1], int(sys.argv[2])
     if cmd == "flood":
@@ -121,6 +143,8 @@ def main():
         unauth(port, int(sys.argv[3]), int(sys.argv[4]))
     elif cmd == "slowloris":
         slowloris(port, float(sys.argv[3]), float(sys.argv[4]))
+    elif cmd == "pipeline":
+        pipeline(port)
     elif cmd == "hold":
         hold(port, sys.argv[3], sys.argv[4], float(sys.argv[5]))
     else:

@@ -77,6 +77,10 @@ http GET /v1/status -H 'Content-Type: text/csv' --data-binary @"$ex/production_c
 expect_code 405 "GET with a body"
 http POST /v1/ingest -H "$A" -H 'Content-Type: text/csv' --data-binary @"$ex/production_clean.csv"
 expect_code 202 "the same body with the token still goes in"
+# pipelined: the GET is answered, the refused POST behind it gets no body
+# kept and no answer that would overtake the GET's; the connection closes
+got=$("$PY" "$here/hostile.py" pipeline "$(port)")
+[ "$got" = "200" ] && ok || fail "pipelined GET + unauthenticated POST: answers '$got', want '200'"
 
 # --- 4. a head trickling in is cut off at listen_header_timeout ----------
 took=$("$PY" "$here/hostile.py" slowloris "$(port)" 0.2 8)
