@@ -20,6 +20,13 @@ FLOOD_PID=
 RCV_PID=
 trap 'for p in $DAEMON_PID $HOLD_PID $FLOOD_PID $RCV_PID; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 
+# ASan holds freed memory in its quarantine (up to 256 MB), valgrind
+# holds freed blocks back too: RSS means what it means in a plain build
+# only. Under valgrind the memory bound is not checked (its own reports
+# are, by scripts/valgrind-check) and a CPU tick is worth far less.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
+slow=1
+[ -n "${VALGRIND_LOGDIR:-}" ] && slow=20
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 port() { echo "${ADDR##*:}"; }
@@ -68,7 +75,7 @@ after=$(rss_kb "$DAEMON_PID")
 if [ "$got" = "401=40" ]; then ok; else fail "40 unauthenticated 8 MB bodies: $got, want 401=40"; fi
 growth=$(( (after - before) / 1024 ))
 echo "RSS $before kB -> $after kB after 40 x 8 MB unauthenticated bodies"
-if [ "$growth" -lt 48 ]; then ok; else fail "RSS grew by $growth MiB for refused bodies"; fi
+if [ "$growth" -lt 48 ] || [ $slow -gt 1 ]; then ok; else fail "RSS grew by $growth MiB for refused bodies"; fi
 http POST /v1/ingest -H "$A" -H 'Content-Type: text/plain' --data-binary @"$ex/production_clean.csv"
 expect_code 415 "text/plain body refused from the head"
 http POST /v1/ingest -H 'Content-Type: text/csv' --data-binary @"$ex/production_clean.csv"
@@ -125,7 +132,7 @@ sleep 2
 ticks=$(( $(cpu_ticks "$DAEMON_PID") - ticks0 ))
 echo "daemon CPU during the flood: $ticks ticks; log lines: $(wc -l <"$T/daemon.log")"
 # a spinning accept() burned 100% of a core: 4 s of flood would be ~400 ticks
-if [ "$ticks" -lt 150 ]; then ok; else fail "daemon used $ticks ticks of CPU under the flood"; fi
+if [ "$ticks" -lt $((150 * slow)) ]; then ok; else fail "daemon used $ticks ticks of CPU under the flood"; fi
 if [ "$(wc -l <"$T/daemon.log")" -lt 40 ]; then ok; else
     fail "log flooded: $(wc -l <"$T/daemon.log") lines"; tail -5 "$T/daemon.log" >&2; fi
 if grep -Eq 'dropped|cannot spool|cannot save' "$T/daemon.log"; then
