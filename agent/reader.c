@@ -506,9 +506,10 @@ static uint32_t key_column(struct reader *r, size_t k, const char *key)
 {
     size_t len = strlen(key);
     if (k < r->n_order) {
-        size_t klen;
+        size_t klen = 0;
         const char *known = dict_key(r->columns, r->order[k], &klen);
-        if (klen == len && memcmp(known, key, len) == 0)
+        /* NULL: DICT_NONE, a key there was no room for */
+        if (known != NULL && klen == len && memcmp(known, key, len) == 0)
             return r->order[k];
     }
     uint32_t id = dict_get(r->columns, key, len);
