@@ -98,7 +98,7 @@ static bool authorized(struct daemon *d, struct evhttp_request *req)
     return false;
 }
 
-#define UNSUPPORTED_TYPE                                                                          \
+#define UNSUPPORTED_TYPE                                                                           \
     "Content-Type must be application/x-ndjson, application/jsonl, application/json or text/csv"
 
 static enum body_kind body_kind_of(const char *ct)
@@ -533,9 +533,9 @@ void status_json(struct daemon *d, struct sbuf *s)
                     "\"paused\": %s}",
                     (unsigned long long)cs.open, http_conns_max(d->conns),
                     (unsigned long long)cs.accepted, (unsigned long long)cs.requests,
-                    (unsigned long long)cs.refused,
-                    (unsigned long long)cs.header_timeouts, (unsigned long long)cs.evicted,
-                    (unsigned long long)cs.accept_errors, cs.paused ? "true" : "false");
+                    (unsigned long long)cs.refused, (unsigned long long)cs.header_timeouts,
+                    (unsigned long long)cs.evicted, (unsigned long long)cs.accept_errors,
+                    cs.paused ? "true" : "false");
     } else {
         sbuf_adds(s, "null");
     }
@@ -723,8 +723,8 @@ enum { R_GET = 1, R_POST = 2 };
 static const struct route {
     const char *path;
     int methods;
-} routes[] = {{"/healthz", R_GET},    {"/readyz", R_GET},       {"/metrics", R_GET},
-              {"/v1/status", R_GET},  {"/v1/ingest", R_POST},   {"/v1/evaluate", R_POST},
+} routes[] = {{"/healthz", R_GET},   {"/readyz", R_GET},     {"/metrics", R_GET},
+              {"/v1/status", R_GET}, {"/v1/ingest", R_POST}, {"/v1/evaluate", R_POST},
               {"/v1/reload", R_POST}};
 
 static const struct route *route_of(const char *path)
@@ -868,8 +868,8 @@ void http_configure(struct daemon *d)
     if (d->http == NULL)
         return;
     evhttp_set_max_body_size(d->http, (ev_ssize_t)d->cfg.max_body_bytes);
-    evhttp_set_timeout(d->http, d->cfg.listen_idle_timeout >= 1 ? (int)d->cfg.listen_idle_timeout
-                                                                 : 60);
+    evhttp_set_timeout(d->http,
+                       d->cfg.listen_idle_timeout >= 1 ? (int)d->cfg.listen_idle_timeout : 60);
     if (d->conns != NULL) {
         struct http_conns_conf c = conns_conf(d);
         http_conns_configure(d->conns, &c);

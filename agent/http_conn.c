@@ -45,13 +45,12 @@ struct conn {
     struct evbuffer_cb_entry *watch;
     struct conn *prev, *next;
     enum cstate state;
-    char *line;      /* the head (or chunk line) so far, HEAD_MAX + 1 bytes */
-    size_t len;      /* bytes in line */
-    uint64_t left;   /* body or chunk bytes to go */
+    char *line;    /* the head (or chunk line) so far, HEAD_MAX + 1 bytes */
+    size_t len;    /* bytes in line */
+    uint64_t left; /* body or chunk bytes to go */
     uint64_t dropped;
-    bool busy;       /* inside our own drain: its callback is ours */
-    bool attached;   /* evhttp tells us when it frees the connection */
-    bool closing;    /* shut down by us; evhttp has yet to see it */
+    bool busy;    /* inside our own drain: its callback is ours */
+    bool closing; /* shut down by us; evhttp has yet to see it */
     struct event *deadline, *attach;
 };
 
@@ -84,6 +83,7 @@ size_t http_conns_default_max(void)
     return (size_t)rl.rlim_cur - HTTP_CONNS_FD_RESERVE;
 }
 
+/* Pause or resume accept() as the cap and the descriptors allow. */
 static void listener_update(struct http_conns *hc)
 {
     bool pause = hc->at_cap || hc->out_of_fds;
@@ -113,6 +113,7 @@ static void conn_shutdown(struct conn *c)
     event_del(c->deadline);
 }
 
+/* The connection has header_timeout from now to complete a request head. */
 static void arm_deadline(struct conn *c)
 {
     double t = c->hc->conf.header_timeout;
@@ -120,6 +121,7 @@ static void arm_deadline(struct conn *c)
     event_add(c->deadline, &tv);
 }
 
+/* The head did not come in time (or a refused client lingers): close. */
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
@@ -396,6 +398,7 @@ static void conn_watch(struct evbuffer *in, const struct evbuffer_cb_info *info,
     }
 }
 
+/* Take a connection off the count and the list; accept() may resume. */
 static void conn_unlink(struct conn *c)
 {
     struct http_conns *hc = c->hc;
@@ -417,6 +420,7 @@ static void conn_unlink(struct conn *c)
     c->hc = NULL;
 }
 
+/* Free our record of a connection (not the bufferevent: evhttp's). */
 static void conn_free(struct conn *c)
 {
     conn_unlink(c);
@@ -447,7 +451,6 @@ static void conn_attach(evutil_socket_t fd, short what, void *arg)
     if (evcon == NULL) {
         conn_free(c); /* freed already: bufferevent_free clears the callbacks */
     } else {
-        c->attached = true;
         evhttp_connection_set_closecb(evcon, conn_closed, c);
     }
     bufferevent_decref(bev);
@@ -516,6 +519,7 @@ static struct bufferevent *conn_new(struct event_base *base, void *arg)
     return bev;
 }
 
+/* The back-off after EMFILE is over: try accept() again. */
 static void on_resume(evutil_socket_t fd, short what, void *arg)
 {
     struct http_conns *hc = arg;
@@ -607,8 +611,8 @@ void http_conns_feed(struct http_conns *hc, const char *data, size_t len, size_t
             evbuffer_drain(in, have - 7);
         off += n;
     }
-    bufferevent_free(bev);                          /* as evhttp would */
-    event_base_loop(hc->base, EVLOOP_NONBLOCK);     /* conn_attach frees ours */
+    bufferevent_free(bev);                      /* as evhttp would */
+    event_base_loop(hc->base, EVLOOP_NONBLOCK); /* conn_attach frees ours */
 }
 
 size_t http_conns_max(const struct http_conns *hc)

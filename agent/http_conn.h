@@ -31,9 +31,9 @@
 struct http_head {
     const char *method, *path; /* path: the request target before '?' or '#' */
     const char *content_type, *authorization;
-    bool chunked;        /* Transfer-Encoding: chunked */
-    bool has_length;     /* Content-Length present and valid */
-    uint64_t length;     /* its value */
+    bool chunked;         /* Transfer-Encoding: chunked */
+    bool has_length;      /* Content-Length present and valid */
+    uint64_t length;      /* its value */
     bool expect_continue; /* the client waits for 100 Continue before the body */
 };
 

@@ -58,4 +58,3 @@ void secret_free(char *s)
     /* secret_dup sized it: the string's pages, all past it zero */
     secret_release(s, n, (n + 1 + page - 1) / page * page);
 }
-
