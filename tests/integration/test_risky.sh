@@ -104,6 +104,22 @@ wait_until 5 grep -Eq "warn: .*auth.token_file: .*$W_MODE" "$T/daemon.log" && ok
     fail "no warning on reload for a 0644 token file"
 stopped "safe settings"
 
+# The listen file is not written through a symlink planted in its place
+# (state_dir may be writable by a group): the link is replaced, its target
+# untouched.
+cfg "$T/link.json" '"listen": "127.0.0.1:0"'
+mkdir -p "$T/state"
+rm -f "$T/state/listen"
+printf 'victim\n' >"$T/victim"
+ln -s "$T/victim" "$T/state/listen"
+: >"$T/daemon.log"
+"$DRIFTD" run --config "$T/link.json" >>"$T/daemon.log" 2>&1 &
+DAEMON_PID=$!
+wait_until 30 grep -q ' ready: model' "$T/daemon.log" || fail "link.json: no ready line"
+[ "$(cat "$T/victim")" = victim ] && ok || fail "the listen file was written through a symlink: $(cat "$T/victim")"
+[ -f "$T/state/listen" ] && [ ! -L "$T/state/listen" ] && ok || fail "state_dir/listen is still a symlink"
+stopped "listen symlink"
+
 # The GitHub token's page is MADV_DONTDUMP: a small mapping with "dd" among
 # its VmFlags ([vvar] and the like have it too, hence the name and size
 # test; ASan's shadow is far larger). Without any secret there is none.
