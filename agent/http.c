@@ -758,11 +758,17 @@ static int head_check(void *arg, const struct http_head *h, struct http_refusal 
         snprintf(r->message, sizeof(r->message), "no such endpoint");
         return 404;
     }
+    bool get = strcmp(h->method, "GET") == 0 || strcmp(h->method, "HEAD") == 0;
+    if (!(rt->methods & R_POST) && get) {
+        r->reason = "Bad Request";
+        snprintf(r->message, sizeof(r->message), "this endpoint takes no request body");
+        return 400;
+    }
     if (!(rt->methods & R_POST) || !post) {
         r->reason = "Method Not Allowed";
         r->extra_header = rt->methods & R_POST ? "Allow: POST" : "Allow: GET, HEAD";
         snprintf(r->message, sizeof(r->message), "%s",
-                 rt->methods & R_POST ? "use POST" : "use GET (without a body)");
+                 rt->methods & R_POST ? "use POST" : "use GET");
         return 405;
     }
     if (!token_ok(d, h->authorization)) {

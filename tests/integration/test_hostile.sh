@@ -81,7 +81,10 @@ expect_code 415 "text/plain body refused from the head"
 http POST /v1/ingest -H 'Content-Type: text/csv' --data-binary @"$ex/production_clean.csv"
 expect_code 401 "body without a token refused from the head"
 http GET /v1/status -H 'Content-Type: text/csv' --data-binary @"$ex/production_clean.csv"
-expect_code 405 "GET with a body"
+expect_code 400 "GET with a body"
+expect_body 'takes no request body'
+http PUT /v1/status --data-binary @"$ex/production_clean.csv"
+expect_code 405 "PUT with a body"
 http POST /v1/ingest -H "$A" -H 'Content-Type: text/csv' --data-binary @"$ex/production_clean.csv"
 expect_code 202 "the same body with the token still goes in"
 # pipelined: the GET is answered, the refused POST behind it gets no body
