@@ -82,6 +82,7 @@ static bool token_ok(const struct daemon *d, const char *h)
     return same_secret(t, strlen(t), d->token);
 }
 
+/* 401 with the challenge RFC 6750 asks for. */
 static void reply_unauthorized(struct evhttp_request *req)
 {
     evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
@@ -382,6 +383,12 @@ static void handle_reload(struct daemon *d, struct evhttp_request *req)
     config_errors_free(&errs);
 }
 
+/* Why the spool cannot be written now, or NULL. */
+static const char *spool_error(const struct daemon *d)
+{
+    return d->outbox != NULL ? outbox_write_error(d->outbox) : NULL;
+}
+
 /* Why the daemon cannot do its whole job now, or NULL: starting, or its
  * spool or state cannot be written (alerts would not survive a restart,
  * counters and positions would go back). */
@@ -389,7 +396,7 @@ static const char *not_ready(const struct daemon *d)
 {
     if (!d->ready)
         return "starting";
-    const char *e = d->outbox != NULL ? outbox_write_error(d->outbox) : NULL;
+    const char *e = spool_error(d);
     if (e != NULL)
         return e;
     if (d->state_error[0] != '\0')
@@ -541,7 +548,7 @@ void status_json(struct daemon *d, struct sbuf *s)
     }
     const char *why = not_ready(d);
     sbuf_adds(s, ",\n\"storage\": {\"spool_error\": ");
-    const char *se = outbox_write_error(d->outbox);
+    const char *se = spool_error(d);
     if (se != NULL)
         sbuf_add_json_string(s, se, strlen(se));
     else
@@ -672,7 +679,7 @@ void metrics_text(struct daemon *d, struct sbuf *s)
     metric_head(s, "driftd_storage_writable", "gauge",
                 "1 while the spool and the state file can be written.");
     metric(s, d, "driftd_storage_writable", NULL, NULL, NULL, NULL,
-           outbox_write_error(d->outbox) == NULL && d->state_error[0] == '\0' ? 1 : 0);
+           spool_error(d) == NULL && d->state_error[0] == '\0' ? 1 : 0);
     if (d->conns != NULL) {
         struct http_conns_stats cs = http_conns_stats(d->conns);
         metric_head(s, "driftd_http_connections", "gauge", "HTTP connections open.");
