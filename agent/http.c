@@ -724,8 +724,7 @@ static void handle_readyz(struct daemon *d, struct evhttp_request *req)
           n < (int)sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 }
 
-/* The endpoints: which methods each takes, and whether a body comes with
- * it (the others refuse one before reading it). */
+/* The endpoints and the methods each takes; only a POST carries a body. */
 enum { R_GET = 1, R_POST = 2 };
 static const struct route {
     const char *path;
@@ -734,6 +733,7 @@ static const struct route {
               {"/v1/status", R_GET}, {"/v1/ingest", R_POST}, {"/v1/evaluate", R_POST},
               {"/v1/reload", R_POST}};
 
+/* The endpoint at path, or NULL. */
 static const struct route *route_of(const char *path)
 {
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
@@ -799,6 +799,7 @@ static int head_check(void *arg, const struct http_head *h, struct http_refusal 
     return 0;
 }
 
+/* 405 with the methods the endpoint takes. */
 static void reply_not_allowed(struct evhttp_request *req, const struct route *r)
 {
     bool post = r->methods & R_POST;
