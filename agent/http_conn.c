@@ -35,7 +35,6 @@ enum cstate {
     S_CHUNK_SIZE, /* a chunk-size line (or the CRLF after a chunk's data) */
     S_CHUNK_DATA, /* chunk bytes to go */
     S_TRAILER,    /* trailer lines after the last chunk */
-    S_IGNORE,     /* evhttp refuses what came: nothing more to follow */
     S_REFUSED     /* answered here: everything from now on is dropped */
 };
 
@@ -128,6 +127,10 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     if (c->hc == NULL)
         return;
+    if (c->state == S_REFUSED && evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+        arm_deadline(c); /* evhttp is still writing an earlier answer */
+        return;
+    }
     if (c->state != S_REFUSED) {
         c->hc->st.header_timeouts++;
         log_limited(&c->hc->log_head, LOG_NOTICE,
@@ -152,15 +155,29 @@ static char *header_value(char *line, const char *name)
     return v;
 }
 
-/* Parse a complete head (NUL-terminated, lines split on LF) into h.
- * Returns -1 when evhttp would not take it either. */
-static int parse_head(char *text, struct http_head *h)
+/* Parse a complete head of len bytes (lines end in LF or CRLF) into h.
+ * A head this cannot frame exactly as evhttp would is refused (-1, with
+ * the reason in *why): a NUL byte (evhttp's C strings would cut a line
+ * short and hide, say, a Content-Length behind it), a folded line (evhttp
+ * joins it to the previous header, RFC 9112 allows a 400), a request line
+ * without method, target and version, or a Content-Length that is not a
+ * decimal number. A length past 2^63 is kept as UINT64_MAX: over any
+ * max_body_bytes (evhttp would take LLONG_MAX). */
+static int parse_head(char *text, size_t len, struct http_head *h, const char **why)
 {
-    char *save = NULL, *line = strtok_r(text, "\n", &save);
     memset(h, 0, sizeof(*h));
+    if (memchr(text, '\0', len) != NULL) {
+        *why = "a NUL byte in the request head";
+        return -1;
+    }
+    text[len] = '\0';
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    *why = "malformed request line";
     if (line == NULL)
         return -1;
-    line[strcspn(line, "\r")] = '\0';
+    size_t n = strlen(line);
+    if (n > 0 && line[n - 1] == '\r')
+        line[--n] = '\0';
     char *sp1 = strchr(line, ' ');
     if (sp1 == NULL)
         return -1;
@@ -174,11 +191,15 @@ static int parse_head(char *text, struct http_head *h)
     h->path = target;
     const char *length = NULL, *te = NULL;
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-        size_t n = strlen(line);
+        n = strlen(line);
         if (n > 0 && line[n - 1] == '\r')
             line[--n] = '\0';
-        if (n == 0 || line[0] == ' ' || line[0] == '\t')
-            continue; /* the end, or a folded line: none of ours */
+        if (n == 0)
+            continue; /* the end */
+        if (line[0] == ' ' || line[0] == '\t') {
+            *why = "a folded header line (obsolete line folding)";
+            return -1;
+        }
         char *v;
         if (length == NULL && (v = header_value(line, "Content-Length")) != NULL)
             length = v;
@@ -196,11 +217,16 @@ static int parse_head(char *text, struct http_head *h)
         char *end;
         errno = 0;
         long long v = strtoll(length, &end, 10);
-        if (*length == '\0' || *end != '\0' || v < 0 || errno != 0)
-            return -1; /* evhttp answers 400 */
+        if (*length == '\0' || *end != '\0' || v < 0) {
+            *why = "Content-Length is not a decimal number";
+            return -1;
+        }
         h->has_length = true;
-        h->length = (uint64_t)v;
+        h->length = errno == ERANGE ? UINT64_MAX : (uint64_t)v;
     }
+    /* HEAD and TRACE have no body, whatever their headers say (evhttp) */
+    if (strcmp(h->method, "HEAD") == 0 || strcmp(h->method, "TRACE") == 0)
+        h->chunked = false, h->has_length = false, h->length = 0;
     return 0;
 }
 
@@ -210,7 +236,8 @@ static int parse_head(char *text, struct http_head *h)
  * closes, the deadline passes or max_drain bytes came. The first `keep`
  * bytes of in are an earlier request's, pipelined, that evhttp has yet to
  * take: they stay, and the refused one gets no answer of its own (it would
- * overtake evhttp's): the connection closes after evhttp's. */
+ * overtake evhttp's): the connection closes at the deadline, once evhttp's
+ * answer is out. */
 static void refuse(struct conn *c, struct evbuffer *in, size_t keep, int status,
                    const struct http_refusal *r)
 {
@@ -275,33 +302,49 @@ static void head_done(struct conn *c, struct evbuffer *in, size_t end)
     c->line[c->len] = '\0';
     /* what of in comes before the head (a part evhttp took is not in it) */
     size_t keep = end > c->len ? end - c->len : 0;
+    size_t hlen = c->len;
     c->len = 0;
-    if (parse_head(c->line, &h) != 0) {
-        c->state = S_IGNORE; /* evhttp answers 400 and closes */
+    hc->st.requests++;
+    const char *why;
+    if (parse_head(c->line, hlen, &h, &why) != 0) {
+        snprintf(r.message, sizeof(r.message), "%s", why);
+        refuse(c, in, keep, 400, &r);
         return;
     }
-    hc->st.requests++;
     int status = hc->check(hc->arg, &h, &r);
     if (status != 0) {
         refuse(c, in, keep, status, &r);
         return;
     }
-    bool body = strcmp(h.method, "HEAD") != 0 && strcmp(h.method, "TRACE") != 0;
-    if (body && h.chunked)
+    if (h.chunked)
         c->state = S_CHUNK_SIZE;
-    else if (body && h.has_length && h.length > 0)
+    else if (h.has_length && h.length > 0)
         c->state = S_BODY, c->left = h.length;
     else
         c->state = S_HEAD;
 }
 
+/* The head is longer than evhttp takes: refused here (evhttp counts a
+ * head without its line ends, so its limit and ours never meet). */
+static void head_too_long(struct conn *c, struct evbuffer *in, size_t end)
+{
+    struct http_refusal r = {"Request Header Fields Too Large", NULL, ""};
+    size_t keep = end > c->len ? end - c->len : 0;
+    c->len = 0;
+    event_del(c->deadline);
+    c->hc->st.requests++;
+    snprintf(r.message, sizeof(r.message), "request head over %d bytes", HEAD_MAX);
+    refuse(c, in, keep, 431, &r);
+}
+
 /* Take a line (or the head, up to its empty line) from p[0..n) into
- * c->line; returns the bytes used, and sets *done when it is complete. */
-static size_t take_line(struct conn *c, const char *p, size_t n, bool head, bool *done)
+ * c->line, at most max bytes in all; returns the bytes used, and sets
+ * *done when it is complete. */
+static size_t take_line(struct conn *c, const char *p, size_t n, bool head, size_t max, bool *done)
 {
     size_t i = 0;
     *done = false;
-    while (i < n && c->len < HEAD_MAX) {
+    while (i < n && c->len < max) {
         char ch = p[i++];
         c->line[c->len++] = ch;
         if (ch != '\n')
@@ -317,10 +360,20 @@ static size_t take_line(struct conn *c, const char *p, size_t n, bool head, bool
     return i;
 }
 
-/* A chunk-size or trailer line is complete in c->line. */
+/* Give up on a connection whose body cannot be framed (evhttp took its
+ * request already): it is closed, and what still comes is dropped. */
+static void conn_abandon(struct conn *c)
+{
+    c->state = S_REFUSED;
+    c->dropped = 0;
+    conn_shutdown(c);
+}
+
+/* A chunk-size or trailer line is complete in c->line (its length is
+ * bounded by take_line: LINE_MAX_CHUNK for a size, HEAD_MAX a trailer). */
 static void chunk_line_done(struct conn *c)
 {
-    size_t n = c->len < LINE_MAX_CHUNK ? c->len : LINE_MAX_CHUNK;
+    size_t n = c->len;
     while (n > 0 && (c->line[n - 1] == '\n' || c->line[n - 1] == '\r'))
         n--;
     c->line[n] = '\0';
@@ -336,7 +389,7 @@ static void chunk_line_done(struct conn *c)
     errno = 0;
     long long size = strtoll(c->line, &end, 16);
     if (end == c->line || (*end != '\0' && *end != ' ') || size < 0 || errno != 0)
-        c->state = S_IGNORE; /* evhttp refuses it */
+        conn_abandon(c); /* evhttp refuses it */
     else if (size == 0)
         c->state = S_TRAILER;
     else
@@ -351,16 +404,16 @@ static void conn_watch(struct evbuffer *in, const struct evbuffer_cb_info *info,
     if (info->n_added == 0 || c->busy || c->hc == NULL)
         return;
     size_t n = info->n_added, off = evbuffer_get_length(in) - n;
-    if (c->state == S_REFUSED || c->state == S_IGNORE) {
+    if (c->state == S_REFUSED) {
         c->dropped += n;
         c->busy = true;
         evbuffer_drain(in, evbuffer_get_length(in));
         c->busy = false;
-        if (c->state == S_REFUSED && c->dropped > c->hc->conf.max_drain)
+        if (c->dropped > c->hc->conf.max_drain)
             conn_shutdown(c);
         return;
     }
-    while (n > 0 && c->state != S_REFUSED && c->state != S_IGNORE) {
+    while (n > 0 && c->state != S_REFUSED) {
         if (c->state == S_BODY || c->state == S_CHUNK_DATA) {
             size_t k = n < c->left ? n : (size_t)c->left;
             off += k, n -= k, c->left -= k;
@@ -379,14 +432,18 @@ static void conn_watch(struct evbuffer *in, const struct evbuffer_cb_info *info,
         bool head = c->state == S_HEAD, done;
         if (head && c->len == 0 && !event_pending(c->deadline, EV_TIMEOUT, NULL))
             arm_deadline(c);
-        size_t used = take_line(c, buf, (size_t)got, head, &done);
+        size_t max = c->state == S_CHUNK_SIZE ? LINE_MAX_CHUNK : HEAD_MAX;
+        size_t used = take_line(c, buf, (size_t)got, head, max, &done);
         off += used, n -= used;
         if (!done) {
-            if (c->len >= (head ? (size_t)HEAD_MAX : (size_t)LINE_MAX_CHUNK)) {
-                c->state = S_IGNORE; /* evhttp refuses it as too long */
-                event_del(c->deadline);
+            if (c->len < max)
+                continue;
+            if (head) {
+                head_too_long(c, in, off);
+                return;
             }
-            continue;
+            conn_abandon(c);
+            continue; /* the loop ends: dropped from here on */
         }
         if (head) {
             head_done(c, in, off);

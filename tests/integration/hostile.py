@@ -2,9 +2,14 @@
 """Hostile HTTP clients for test_hostile.sh, on loopback only.
 
   hostile.py flood PORT N READY SECONDS    hold N idle connections open
-  hostile.py unauth PORT N SIZE            N clients at once send SIZE-byte
-                                           bodies without a token; prints
-                                           the statuses they got, counted
+  hostile.py unauth PORT N SIZE [HEADER]   N clients at once send SIZE-byte
+                                           bodies without a token (HEADER,
+                                           with backslash escapes, among the
+                                           headers); prints the statuses they
+                                           got, counted
+  hostile.py raw PORT                      send stdin as it is; prints the
+                                           status answered ("none": closed
+                                           without one) within 10 s
   hostile.py slowloris PORT EVERY LIMIT    send a head one byte per EVERY s;
                                            prints the seconds until the
                                            server closed (LIMIT if never)
@@ -41,7 +46,7 @@ def flood(port, n, ready, seconds):
     time.sleep(seconds)
 
 
-def unauth(port, n, size):
+def unauth(port, n, size, extra=""):
     codes = collections.Counter()
     lock = threading.Lock()
 
@@ -49,9 +54,9 @@ def unauth(port, n, size):
         code = "none"
         try:
             s = connect(port)
-            s.sendall(("POST /v1/ingest HTTP/1.1\r\nHost: x\r\n"
+            s.sendall(("POST /v1/ingest HTTP/1.1\r\nHost: x\r\n%s"
                        "Content-Type: application/x-ndjson\r\n"
-                       "Content-Length: %d\r\n\r\n" % size).encode())
+                       "Content-Length: %d\r\n\r\n" % (extra, size)).encode("latin-1"))
             chunk = b"{}\n" * 21845  # 64 KiB
             sent = 0
             try:
@@ -116,6 +121,22 @@ def hold(port, header, ready, seconds):
     time.sleep(seconds)
 
 
+def raw(port):
+    s = connect(port)
+    s.settimeout(10)
+    try:
+        s.sendall(sys.stdin.buffer.read())
+        data = b""
+        while b"\r\n" not in data:
+            got = s.recv(4096)
+            if not got:
+                break
+            data += got
+    except OSError:
+        data = b""
+    print(data[9:12].decode() if data.startswith(b"HTTP/1.1 ") else "none")
+
+
 def pipeline(port):
     s = connect(port)
     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -140,7 +161,12 @@ def main():
     if cmd == "flood":
         flood(port, int(sys.argv[3]), sys.argv[4], float(sys.argv[5]))
     elif cmd == "unauth":
-        unauth(port, int(sys.argv[3]), int(sys.argv[4]))
+        extra = ""
+        if len(sys.argv) > 5:
+            extra = sys.argv[5].encode().decode("unicode_escape") + "\r\n"
+        unauth(port, int(sys.argv[3]), int(sys.argv[4]), extra)
+    elif cmd == "raw":
+        raw(port)
     elif cmd == "slowloris":
         slowloris(port, float(sys.argv[3]), float(sys.argv[4]))
     elif cmd == "pipeline":
