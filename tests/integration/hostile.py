@@ -32,6 +32,20 @@ def connect(port):
     return socket.create_connection((HOST, port), timeout=30)
 
 
+def status_of(s):
+    """The status of the first answer on s ("none": closed without one)."""
+    data = b""
+    try:
+        while b"\r\n" not in data:
+            got = s.recv(4096)
+            if not got:
+                break
+            data += got
+    except OSError:
+        pass
+    return data[9:12].decode() if data.startswith(b"HTTP/1.1 ") else "none"
+
+
 def flood(port, n, ready, seconds):
     held = []
     for _ in range(n):
@@ -66,17 +80,7 @@ def unauth(port, n, size, extra=""):
                     sent += k
             except OSError:
                 pass  # the server answered and stopped reading: fine
-            data = b""
-            try:
-                while b"\r\n" not in data:
-                    got = s.recv(4096)
-                    if not got:
-                        break
-                    data += got
-            except OSError:
-                pass
-            if data.startswith(b"HTTP/1.1 "):
-                code = data[9:12].decode()
+            code = status_of(s)
             s.close()
         except OSError as e:
             code = type(e).__name__
@@ -126,15 +130,9 @@ def raw(port):
     s.settimeout(10)
     try:
         s.sendall(sys.stdin.buffer.read())
-        data = b""
-        while b"\r\n" not in data:
-            got = s.recv(4096)
-            if not got:
-                break
-            data += got
     except OSError:
-        data = b""
-    print(data[9:12].decode() if data.startswith(b"HTTP/1.1 ") else "none")
+        pass
+    print(status_of(s))
 
 
 def pipeline(port):
