@@ -110,7 +110,6 @@ char *config_read_secret(const char *name, const char *what, struct config_error
 /* Check that every secret file the configuration names can be read. */
 void config_check_secrets(const struct config *c, struct config_errors *errs);
 
-
 /* Settings that work but expose something: a listen address other than
  * loopback without auth.token_file, a secret file readable by group or
  * others, a plain http:// GitHub api_url off loopback. Appends one message

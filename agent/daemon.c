@@ -864,7 +864,8 @@ int daemon_setup(struct daemon *d, struct event_base *base, const char *config_p
     snprintf(spool, sizeof(spool), "%s/spool", d->cfg.state_dir);
     snprintf(ua, sizeof(ua), "driftd/%s", DRIFTD_VERSION);
     d->http_out = http_client_new(base, ua);
-    d->outbox = d->http_out ? outbox_new(base, d->http_out, d->cfg.state_dir, daemon_now, log_line) : NULL;
+    d->outbox =
+        d->http_out ? outbox_new(base, d->http_out, d->cfg.state_dir, daemon_now, log_line) : NULL;
     if (d->outbox == NULL) {
         log_err("cannot set up outbound delivery (spool %s)", spool);
         return -1;

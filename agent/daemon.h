@@ -103,7 +103,7 @@ struct daemon {
     struct evhttp *http;
     struct evhttp_bound_socket *sock;
     struct http_conns *conns; /* cap, head deadline, early refusals */
-    char listen_addr[128]; /* as bound: host:port */
+    char listen_addr[128];    /* as bound: host:port */
 
     struct source *inputs;
     size_t n_inputs;
