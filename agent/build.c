@@ -1,9 +1,10 @@
 #include "agent/build.h"
 
+#include "lib/file.h"
 #include "agent/dict.h"
 #include "agent/value.h"
 #include "stats/reservoir.h"
-#include "stats/sbuf.h"
+#include "lib/sbuf.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -37,7 +38,7 @@ int schema_load(struct schema *s, const char *path)
 {
     size_t len;
     memset(s, 0, sizeof(*s));
-    char *text = read_file(path, &len);
+    char *text = file_read(path, &len);
     if (text == NULL) {
         fprintf(stderr, "driftd: %s: %s\n", path, strerror(errno));
         return -1;

@@ -3,6 +3,7 @@
  */
 #include "agent/cli.h"
 
+#include "lib/file.h"
 #include "agent/build.h"
 #include "agent/config.h"
 #include "agent/dataset.h"
@@ -141,7 +142,7 @@ static int write_output(const char *path, const char *data, size_t len)
         }
         return 0;
     }
-    if (write_file_atomic(path, data, len) != 0) {
+    if (file_write_atomic(path, data, len, 0644, 0) != 0) {
         fprintf(stderr, "driftd: %s: %s\n", path, strerror(errno));
         return -1;
     }
@@ -235,7 +236,7 @@ int cmd_baseline(int argc, char **argv)
 struct stats_baseline *load_baseline(const char *path)
 {
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = file_read(path, &len);
     if (text == NULL) {
         fprintf(stderr, "driftd: %s: %s\n", path, strerror(errno));
         return NULL;
@@ -521,7 +522,7 @@ int cmd_validate(int argc, char **argv)
         return usage_error("validate");
     }
     struct config cfg;
-    struct config_errors errs = {0};
+    struct errlist errs = {0};
     config_load(path, &cfg, &errs);
     if (cfg.baseline == NULL && errs.n == 0) {
         fprintf(stderr, "driftd: %s: baseline: required (path of the baseline file)\n", path);
@@ -532,8 +533,8 @@ int cmd_validate(int argc, char **argv)
         struct stats_baseline *b = load_baseline(cfg.baseline);
         if (b == NULL) {
             errs.n += 0; /* load_baseline printed why */
-            config_errors_print(&errs, stderr);
-            config_errors_free(&errs);
+            errlist_print(&errs, stderr);
+            errlist_free(&errs);
             config_free(&cfg);
             return 2;
         }
@@ -543,19 +544,19 @@ int cmd_validate(int argc, char **argv)
     /* a secret `run` could not read would make it exit at once */
     config_check_secrets(&cfg, &errs);
     int rc = errs.n > 0 ? 2 : 0;
-    config_errors_print(&errs, stderr);
+    errlist_print(&errs, stderr);
     /* what `run` would warn about at start, without failing the check */
-    struct config_errors warns = {0};
+    struct errlist warns = {0};
     if (cfg.path != NULL)
         config_check_risks(&cfg, &warns);
     for (size_t i = 0; i < warns.n; i++)
         fprintf(stderr, "driftd: warning: %s\n", warns.msgs[i]);
-    config_errors_free(&warns);
+    errlist_free(&warns);
     if (rc == 0)
         printf("%s: ok (baseline %s)\n", path, cfg.baseline);
     else
         fprintf(stderr, "driftd: %s: %zu error%s\n", path, errs.n, errs.n == 1 ? "" : "s");
-    config_errors_free(&errs);
+    errlist_free(&errs);
     config_free(&cfg);
     return rc;
 }

@@ -7,8 +7,9 @@
  */
 #include "agent/config.h"
 
+#include "lib/file.h"
 #include "agent/input.h"
-#include "agent/log.h"
+#include "lib/log.h"
 #include "agent/reader.h"
 #include "alerts/secret.h"
 
@@ -222,7 +223,7 @@ static const struct ckey keys[] = {
 
 struct loader {
     const char *path;
-    struct config_errors *errs;
+    struct errlist *errs;
 };
 
 static void cerr(struct loader *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -232,31 +233,10 @@ static void cerr(struct loader *L, const char *fmt, ...)
 {
     char msg[600];
     va_list ap;
-    int n = snprintf(msg, sizeof(msg), "%s: ", L->path);
     va_start(ap, fmt);
-    vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    char **v = realloc(L->errs->msgs, (L->errs->n + 1) * sizeof(char *));
-    if (v == NULL)
-        return;
-    L->errs->msgs = v;
-    if ((v[L->errs->n] = strdup(msg)) != NULL)
-        L->errs->n++;
-}
-
-void config_errors_free(struct config_errors *e)
-{
-    for (size_t i = 0; i < e->n; i++)
-        free(e->msgs[i]);
-    free(e->msgs);
-    e->msgs = NULL;
-    e->n = 0;
-}
-
-void config_errors_print(const struct config_errors *e, FILE *out)
-{
-    for (size_t i = 0; i < e->n; i++)
-        fprintf(out, "driftd: %s\n", e->msgs[i]);
+    errlist_add(L->errs, "%s: %s", L->path, msg);
 }
 
 static const struct ckey *find_key(const char *pattern)
@@ -753,7 +733,7 @@ static void validate(struct loader *L, struct config *c)
 }
 
 int config_parse(const char *text, size_t len, const char *path, struct config *c,
-                 struct config_errors *errs)
+                 struct errlist *errs)
 {
     struct loader L = {path, errs};
     memset(c, 0, sizeof(*c));
@@ -826,10 +806,10 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
     return errs->n > 0 ? -1 : 0;
 }
 
-int config_load(const char *path, struct config *c, struct config_errors *errs)
+int config_load(const char *path, struct config *c, struct errlist *errs)
 {
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = file_read(path, &len);
     if (text == NULL) {
         struct loader L = {path, errs};
         memset(c, 0, sizeof(*c));
@@ -868,7 +848,7 @@ void config_free(struct config *c)
 }
 
 void config_check_baseline(const struct drift_opts *o, const struct stats_baseline *b,
-                           const char *path, struct config_errors *errs)
+                           const char *path, struct errlist *errs)
 {
     struct loader L = {path, errs};
     for (size_t i = 0; i < o->n_overrides; i++) {
@@ -907,11 +887,11 @@ void config_check_baseline(const struct drift_opts *o, const struct stats_baseli
 int config_load_drift_opts(const char *path, struct drift_opts *o)
 {
     struct config c;
-    struct config_errors errs = {0};
+    struct errlist errs = {0};
     int rc = config_load(path, &c, &errs);
     if (rc != 0) {
-        config_errors_print(&errs, stderr);
-        config_errors_free(&errs);
+        errlist_print(&errs, stderr);
+        errlist_free(&errs);
         config_free(&c);
         return -1;
     }
@@ -925,13 +905,13 @@ int config_load_drift_opts(const char *path, struct drift_opts *o)
 int config_check_features(const char *path, const struct drift_opts *o,
                           const struct stats_baseline *b)
 {
-    struct config_errors errs = {0};
+    struct errlist errs = {0};
     if (path == NULL)
         return 0;
     config_check_baseline(o, b, path, &errs);
-    config_errors_print(&errs, stderr);
+    errlist_print(&errs, stderr);
     int rc = errs.n > 0 ? -1 : 0;
-    config_errors_free(&errs);
+    errlist_free(&errs);
     return rc;
 }
 
@@ -990,7 +970,7 @@ static char *secret_path(const char *name)
 /* Read a secret (token, URL): the file's first line, trimmed. The value is
  * never logged; errors name the file only. The file is read straight into
  * a MADV_DONTDUMP buffer (no stdio or realloc copies left on the heap). */
-char *config_read_secret(const char *name, const char *what, struct config_errors *errs,
+char *config_read_secret(const char *name, const char *what, struct errlist *errs,
                          const char *cfgpath)
 {
     char *path = secret_path(name);
@@ -1048,7 +1028,7 @@ char *config_read_secret(const char *name, const char *what, struct config_error
     return NULL;
 }
 
-void config_check_secrets(const struct config *c, struct config_errors *errs)
+void config_check_secrets(const struct config *c, struct errlist *errs)
 {
     char *v;
     if (c->token_file != NULL &&
@@ -1102,7 +1082,7 @@ static void check_secret_mode(struct loader *L, const char *name, const char *wh
     free(path);
 }
 
-void config_check_risks(const struct config *c, struct config_errors *warns)
+void config_check_risks(const struct config *c, struct errlist *warns)
 {
     struct loader L = {c->path ? c->path : "config", warns};
     const char *colon = c->listen ? strrchr(c->listen, ':') : NULL;
@@ -1138,9 +1118,9 @@ void config_check_risks(const struct config *c, struct config_errors *warns)
 
 void config_log_risks(const struct config *c)
 {
-    struct config_errors w = {0};
+    struct errlist w = {0};
     config_check_risks(c, &w);
     for (size_t i = 0; i < w.n; i++)
         log_warn("%s", w.msgs[i]);
-    config_errors_free(&w);
+    errlist_free(&w);
 }

@@ -7,6 +7,7 @@
 #define DRIFTD_AGENT_CONFIG_H
 
 #include "agent/drift.h"
+#include "lib/errors.h"
 #include "stats/baseline.h"
 
 #include <stdbool.h>
@@ -73,24 +74,18 @@ struct config {
 };
 
 /* Error list: every problem found, each naming the file and key path. */
-struct config_errors {
-    char **msgs;
-    size_t n;
-};
-void config_errors_free(struct config_errors *e);
-void config_errors_print(const struct config_errors *e, FILE *out);
 
 /* Load and validate the file; returns 0, or -1 with every error in errs. */
-int config_load(const char *path, struct config *c, struct config_errors *errs);
+int config_load(const char *path, struct config *c, struct errlist *errs);
 /* Parse text (path only names it in messages). */
 int config_parse(const char *text, size_t len, const char *path, struct config *c,
-                 struct config_errors *errs);
+                 struct errlist *errs);
 void config_free(struct config *c);
 
 /* Keys of `features` that must name baseline features and tests that must
  * suit each feature's kind; appends errors. */
 void config_check_baseline(const struct drift_opts *o, const struct stats_baseline *b,
-                           const char *path, struct config_errors *errs);
+                           const char *path, struct errlist *errs);
 
 /* For `driftd check --config`: load only the drift options (the whole file
  * is validated); prints errors, returns 0 or -1. */
@@ -104,18 +99,18 @@ int config_check_features(const char *path, const struct drift_opts *o,
  * never put in a message; on error one is added to errs (naming `what` and
  * the file) and NULL returned. The result is in secret pages
  * (alerts/secret.h): free it with secret_free. */
-char *config_read_secret(const char *name, const char *what, struct config_errors *errs,
+char *config_read_secret(const char *name, const char *what, struct errlist *errs,
                          const char *cfgpath);
 
 /* Check that every secret file the configuration names can be read. */
-void config_check_secrets(const struct config *c, struct config_errors *errs);
+void config_check_secrets(const struct config *c, struct errlist *errs);
 
 /* Settings that work but expose something: a listen address other than
  * loopback without auth.token_file, a secret file readable by group or
  * others, a plain http:// GitHub api_url off loopback. Appends one message
  * per finding, prefixed with the file, to warns; the configuration stays
  * valid. config_log_risks logs them with log_warn (start and reload). */
-void config_check_risks(const struct config *c, struct config_errors *warns);
+void config_check_risks(const struct config *c, struct errlist *warns);
 void config_log_risks(const struct config *c);
 
 /* Print the table of keys as Markdown (docs/configuration.md). */

@@ -7,7 +7,8 @@
 
 #include "agent/cli.h"
 #include "agent/input.h"
-#include "agent/log.h"
+#include "lib/file.h"
+#include "lib/log.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -49,27 +50,6 @@ enum reject_reason reject_reason_of(const char *msg)
     return REJ_OTHER;
 }
 
-/* mkdir -p with mode 0700 for the last component. */
-static int make_dirs(const char *path)
-{
-    char *p = strdup(path);
-    if (p == NULL)
-        return -1;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            free(p);
-            return -1;
-        }
-        *s = '/';
-    }
-    int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
-    free(p);
-    return rc;
-}
-
 static void log_line(int level, const char *line)
 {
     log_msg((enum log_level)level, "%s", line);
@@ -77,7 +57,7 @@ static void log_line(int level, const char *line)
 
 /* The GitHub token: token_file (relative: $CREDENTIALS_DIRECTORY first),
  * else $DRIFTD_GITHUB_TOKEN. NULL with an error when neither is there. */
-static char *github_token(struct daemon *d, const struct config *cfg, struct config_errors *errs)
+static char *github_token(struct daemon *d, const struct config *cfg, struct errlist *errs)
 {
     if (cfg->github.token_file != NULL)
         return config_read_secret(cfg->github.token_file, "retrain.github.token_file", errs,
@@ -105,7 +85,7 @@ static void github_event(void *arg, enum alert_kind kind, const struct github_st
  * still send its spooled entries through it; d->sinks thus holds one sink
  * per name ever configured. Returns -1 with errors when a secret is
  * missing. */
-static int setup_sinks(struct daemon *d, struct config_errors *errs)
+static int setup_sinks(struct daemon *d, struct errlist *errs)
 {
     int rc = 0;
     alerts_clear_sinks(d->alerts);
@@ -188,7 +168,7 @@ static int setup_sinks(struct daemon *d, struct config_errors *errs)
 }
 
 /* GitHub retraining from the configuration (reload: reconfigured). */
-static int setup_github(struct daemon *d, struct config_errors *errs)
+static int setup_github(struct daemon *d, struct errlist *errs)
 {
     if (!d->cfg.github.enabled)
         return 0;
@@ -608,27 +588,9 @@ static bool same_features(const struct stats_baseline *a, const struct stats_bas
     return true;
 }
 
-static void add_err(struct config_errors *errs, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void add_err(struct config_errors *errs, const char *fmt, ...)
-{
-    char msg[700];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    char **v = realloc(errs->msgs, (errs->n + 1) * sizeof(char *));
-    if (v == NULL)
-        return;
-    errs->msgs = v;
-    if ((v[errs->n] = strdup(msg)) != NULL)
-        errs->n++;
-}
-
 /* Load config + baseline + secrets into the out-params; all or nothing. */
 static int load_all(const char *path, struct config *cfg, struct stats_baseline **b, char **token,
-                    struct config_errors *errs)
+                    struct errlist *errs)
 {
     *b = NULL;
     *token = NULL;
@@ -636,20 +598,20 @@ static int load_all(const char *path, struct config *cfg, struct stats_baseline 
         return -1;
     config_log_risks(cfg);
     if (cfg->baseline == NULL) {
-        add_err(errs, "%s: baseline: required (path of the baseline file)", path);
+        errlist_add(errs, "%s: baseline: required (path of the baseline file)", path);
         return -1;
     }
     size_t len;
-    char *text = read_file(cfg->baseline, &len);
+    char *text = file_read(cfg->baseline, &len);
     if (text == NULL) {
-        add_err(errs, "%s: %s", cfg->baseline, strerror(errno));
+        errlist_add(errs, "%s: %s", cfg->baseline, strerror(errno));
         return -1;
     }
     char err[512];
     int rc = stats_baseline_parse(text, len, cfg->baseline, b, err, sizeof(err));
     free(text);
     if (rc != 0) {
-        add_err(errs, "%s", err);
+        errlist_add(errs, "%s", err);
         return -1;
     }
     config_check_baseline(&cfg->drift, *b, path, errs);
@@ -672,7 +634,7 @@ static uint64_t monotonic_usec(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-int daemon_reload(struct daemon *d, struct config_errors *errs)
+int daemon_reload(struct daemon *d, struct errlist *errs)
 {
     struct config cfg;
     struct stats_baseline *b;
@@ -755,13 +717,13 @@ int daemon_reload(struct daemon *d, struct config_errors *errs)
     stats_baseline_free(old);
     struct alerts_conf ac = {d->cfg.model, d->cfg.resolve_after, d->cfg.repeat_seconds};
     alerts_configure(d->alerts, &ac);
-    struct config_errors late = {0};
+    struct errlist late = {0};
     if (setup_sinks(d, &late) != 0 || setup_github(d, &late) != 0) {
         for (size_t i = 0; i < late.n; i++)
             log_err("reload: %s", late.msgs[i]);
         log_err("reload: some sinks could not be set up; alerts go to the others");
     }
-    config_errors_free(&late);
+    errlist_free(&late);
     http_configure(d);
     log_notice("reloaded %s (baseline %s, %zu features)", d->config_path, d->cfg.baseline,
                d->b->nfeatures);
@@ -775,9 +737,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     struct daemon *d = arg;
     (void)what;
     if (sig == SIGHUP) {
-        struct config_errors errs = {0};
+        struct errlist errs = {0};
         daemon_reload(d, &errs);
-        config_errors_free(&errs);
+        errlist_free(&errs);
     } else {
         log_notice("signal %d: stopping", (int)sig);
         daemon_stop(d);
@@ -801,7 +763,7 @@ void daemon_stop(struct daemon *d)
 
 int daemon_setup(struct daemon *d, struct event_base *base, const char *config_path)
 {
-    struct config_errors errs = {0};
+    struct errlist errs = {0};
 
     memset(d, 0, sizeof(*d));
     d->eval.fd = -1;
@@ -809,11 +771,11 @@ int daemon_setup(struct daemon *d, struct event_base *base, const char *config_p
     d->started = daemon_now();
     d->config_path = strdup(config_path);
     if (load_all(config_path, &d->cfg, &d->b, &d->token, &errs) != 0) {
-        config_errors_print(&errs, stderr);
-        config_errors_free(&errs);
+        errlist_print(&errs, stderr);
+        errlist_free(&errs);
         return -1;
     }
-    if (make_dirs(d->cfg.state_dir) != 0) {
+    if (file_mkdir_p(d->cfg.state_dir, 0755, 0700) != 0) {
         log_err("state_dir %s: %s", d->cfg.state_dir, strerror(errno));
         return -1;
     }
@@ -871,8 +833,8 @@ int daemon_setup(struct daemon *d, struct event_base *base, const char *config_p
         return -1;
     }
     if (setup_sinks(d, &errs) != 0 || setup_github(d, &errs) != 0) {
-        config_errors_print(&errs, stderr);
-        config_errors_free(&errs);
+        errlist_print(&errs, stderr);
+        errlist_free(&errs);
         return -1;
     }
     state_load_retrain(d);

@@ -11,7 +11,7 @@
 #include "agent/config.h"
 #include "agent/dataset.h"
 #include "agent/drift.h"
-#include "agent/log.h"
+#include "lib/log.h"
 #include "agent/notify.h"
 #include "agent/reader.h"
 #include "agent/window.h"
@@ -178,7 +178,7 @@ int daemon_map_column(struct daemon *d, long **colmap, size_t *cap, size_t index
 int daemon_evaluate_now(struct daemon *d);
 /* Re-read config and baseline; on error keep the old ones and return -1
  * with the errors in errs. */
-int daemon_reload(struct daemon *d, struct config_errors *errs);
+int daemon_reload(struct daemon *d, struct errlist *errs);
 /* Begin a clean stop. */
 void daemon_stop(struct daemon *d);
 

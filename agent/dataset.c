@@ -1,7 +1,7 @@
 #include "agent/dataset.h"
 
 #include "agent/value.h"
-#include "stats/sbuf.h"
+#include "lib/sbuf.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 
 #include "agent/dataset.h"
 #include "stats/evaluate.h"
-#include "stats/sbuf.h"
+#include "lib/sbuf.h"
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -5,9 +5,10 @@
  */
 #include "agent/daemon.h"
 
+#include "lib/file.h"
 #include "agent/http_conn.h"
 #include "agent/input.h"
-#include "agent/log.h"
+#include "lib/log.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -363,7 +364,7 @@ static void handle_reload(struct daemon *d, struct evhttp_request *req)
 {
     if (!authorized(d, req))
         return;
-    struct config_errors errs = {0};
+    struct errlist errs = {0};
     struct sbuf s;
     sbuf_init(&s);
     if (daemon_reload(d, &errs) == 0) {
@@ -380,7 +381,7 @@ static void handle_reload(struct daemon *d, struct evhttp_request *req)
         reply_json(req, 400, "Bad Request", &s);
     }
     sbuf_free(&s);
-    config_errors_free(&errs);
+    errlist_free(&errs);
 }
 
 /* Why the spool cannot be written now, or NULL. */
@@ -962,7 +963,7 @@ int http_start(struct daemon *d)
     char pf[4096], line[160];
     snprintf(pf, sizeof(pf), "%s/listen", d->cfg.state_dir);
     int n = snprintf(line, sizeof(line), "%s\n", d->listen_addr);
-    if (write_file_atomic(pf, line, (size_t)n) != 0)
+    if (file_write_atomic(pf, line, (size_t)n, 0644, 0) != 0)
         log_warn("%s: cannot write the bound address: %s", pf, strerror(errno));
     return 0;
 }

@@ -12,8 +12,8 @@
  */
 #include "agent/http_conn.h"
 
-#include "agent/log.h"
-#include "stats/sbuf.h"
+#include "lib/log.h"
+#include "lib/sbuf.h"
 
 #include <errno.h>
 #include <event2/buffer.h>

@@ -21,15 +21,4 @@ struct input {
 int input_open(struct input *in, const char *path);
 void input_close(struct input *in);
 
-/* Read a whole (small) file into a NUL-terminated buffer; NULL with errno. */
-char *read_file(const char *path, size_t *len);
-
-/* Write data to path atomically: temp file in the same directory, fsync,
- * rename, fsync of the directory. Returns 0 or -1 with errno. Neither the
- * temp file nor path is written through a symlink (a link planted there is
- * replaced, not followed); the file gets mode 0644. */
-int write_file_atomic(const char *path, const char *data, size_t len);
-/* The same with the file's mode, whatever the umask (0600 for state). */
-int write_file_atomic_mode(const char *path, const char *data, size_t len, mode_t mode);
-
 #endif

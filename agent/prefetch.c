@@ -1,7 +1,7 @@
 #include "agent/prefetch.h"
 
 #include "agent/input.h"
-#include "stats/sbuf.h"
+#include "lib/sbuf.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -6,7 +6,7 @@
 #include "agent/reader.h"
 
 #include "agent/dict.h"
-#include "stats/sbuf.h"
+#include "lib/sbuf.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>

@@ -22,8 +22,9 @@
  */
 #include "agent/daemon.h"
 
+#include "lib/file.h"
 #include "agent/input.h"
-#include "agent/log.h"
+#include "lib/log.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -254,7 +255,7 @@ int state_save(struct daemon *d)
     char *path = state_path(d);
     int rc = -1, err = ENOMEM;
     if (!sbuf_failed(&s) && path != NULL) {
-        rc = write_file_atomic_mode(path, s.data, s.len, 0600);
+        rc = file_write_atomic(path, s.data, s.len, 0600, 0);
         err = errno;
     }
     write_outcome(d, path ? path : "state.json", rc, err);
@@ -339,7 +340,7 @@ int state_load(struct daemon *d)
 {
     char *path = state_path(d);
     size_t len;
-    char *text = path ? read_file(path, &len) : NULL;
+    char *text = path ? file_read(path, &len) : NULL;
     if (text == NULL) {
         if (errno != ENOENT)
             log_warn("state: cannot read %s: %s; starting afresh", path ? path : "state.json",
@@ -412,7 +413,7 @@ void state_load_retrain(struct daemon *d)
 {
     char *path = state_path(d);
     size_t len;
-    char *text = path ? read_file(path, &len) : NULL;
+    char *text = path ? file_read(path, &len) : NULL;
     free(path);
     if (text == NULL) {
         load_retrain_file(d);
@@ -456,7 +457,7 @@ int state_save_retrain(struct daemon *d)
     char buf[160], *path = retrain_path(d);
     int n = snprintf(buf, sizeof(buf), "{\"last_dispatch_at\": %.3f, \"cooldown_until\": %.3f}\n",
                      d->last_dispatch_at, d->cooldown_until);
-    int rc = path != NULL ? write_file_atomic_mode(path, buf, (size_t)n, 0600) : -1;
+    int rc = path != NULL ? file_write_atomic(path, buf, (size_t)n, 0600, 0) : -1;
     write_outcome(d, path ? path : "retrain.json", rc, path != NULL ? errno : ENOMEM);
     free(path);
     return rc;
@@ -467,7 +468,7 @@ static void load_retrain_file(struct daemon *d)
 {
     char *path = retrain_path(d);
     size_t len;
-    char *text = path ? read_file(path, &len) : NULL;
+    char *text = path ? file_read(path, &len) : NULL;
     free(path);
     if (text == NULL)
         return;

@@ -10,7 +10,7 @@
  */
 #include "agent/daemon.h"
 
-#include "agent/log.h"
+#include "lib/log.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 #include "alerts/alert.h"
 
-#include "stats/sbuf.h"
+#include "lib/sbuf.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

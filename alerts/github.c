@@ -1,7 +1,7 @@
 #include "alerts/github.h"
 
 #include "alerts/secret.h"
-#include "stats/sbuf.h"
+#include "lib/sbuf.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

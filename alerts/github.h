@@ -11,7 +11,7 @@
 #include "alerts/alert.h"
 #include "alerts/http_client.h"
 #include "alerts/outbox.h"
-#include "stats/sbuf.h"
+#include "lib/sbuf.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,6 +1,7 @@
 #include "alerts/outbox.h"
 
-#include "stats/sbuf.h"
+#include "lib/file.h"
+#include "lib/sbuf.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -164,27 +165,6 @@ double outbox_backoff(unsigned attempt, double u01)
     return BACKOFF_BASE + u01 * (hi - BACKOFF_BASE);
 }
 
-/* mkdir -p with mode 0700 for the parts it creates. */
-static int mkdir_p(const char *path)
-{
-    char *p = strdup(path);
-    if (p == NULL)
-        return -1;
-    for (char *s = p + 1; *s; s++) {
-        if (*s == '/') {
-            *s = '\0';
-            if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-                free(p);
-                return -1;
-            }
-            *s = '/';
-        }
-    }
-    int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
-    free(p);
-    return rc;
-}
-
 /* The sequence number a spool or dead-letter file name starts with (its
  * .tmp too), or 0 for a name that is none of ours. */
 static uint64_t name_seq(const char *name)
@@ -211,18 +191,6 @@ static void scan_seq(const char *dir, uint64_t *max)
     closedir(d);
 }
 
-/* rename(2) that never replaces an existing file (EEXIST instead). Where
- * the file system lacks RENAME_NOREPLACE, a plain rename: names are unique
- * by their sequence number already. */
-static int rename_new(const char *from, const char *to)
-{
-    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
-        return 0;
-    if (errno != EINVAL && errno != ENOSYS)
-        return -1;
-    return rename(from, to);
-}
-
 /* Dead letters of an older driftd, kept in <spool>/dead-letter/, move to
  * <state_dir>/dead-letter/; what cannot be moved stays, named in the log. */
 static void move_old_dead_letters(struct outbox *ob)
@@ -240,7 +208,7 @@ static void move_old_dead_letters(struct outbox *ob)
         char from[4096], to[4096];
         snprintf(from, sizeof(from), "%s/%s", old, de->d_name);
         snprintf(to, sizeof(to), "%s/%s", ob->dead, de->d_name);
-        if (rename_new(from, to) == 0) {
+        if (file_rename_new(from, to) == 0) {
             moved++;
         } else {
             logf_(ob, 4, "outbox: cannot move %s to %s/: %s; left where it is", from, ob->dead,
@@ -294,7 +262,7 @@ struct outbox *outbox_new(struct event_base *base, struct http_client *http, con
     gsl_rng_set(ob->rng, (unsigned long)(now() * 1000) ^ (unsigned long)getpid());
     snprintf(ob->dir, n, "%s/spool", state_dir);
     snprintf(ob->dead, n, "%s/dead-letter", state_dir);
-    if (mkdir_p(ob->dir) != 0 || mkdir_p(ob->dead) != 0) {
+    if (file_mkdir_p(ob->dir, 0700, 0700) != 0 || file_mkdir_p(ob->dead, 0700, 0700) != 0) {
         logf_(ob, 3, "spool %s: %s", ob->dir, strerror(errno));
         outbox_free(ob);
         return NULL;
@@ -438,44 +406,6 @@ static char *spool_text(const char *target, double created, const char *body, si
     return sbuf_steal(&s, out_len);
 }
 
-/* Write data to dir/<name>.tmp (created, never reused: O_EXCL), fsync it,
- * rename it to path without replacing anything, fsync dir. Returns 0, or -1
- * with errno (EEXIST: the name is taken). */
-static int durable_write(const char *dir, const char *path, const char *data, size_t len)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    size_t off = 0;
-    int err = 0;
-    while (off < len && err == 0) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno != EINTR)
-            err = errno;
-        else if (w > 0)
-            off += (size_t)w;
-    }
-    if (err == 0 && fsync(fd) != 0)
-        err = errno;
-    if (close(fd) != 0 && err == 0)
-        err = errno;
-    if (err == 0 && rename_new(tmp, path) != 0)
-        err = errno;
-    if (err != 0) {
-        unlink(tmp);
-        errno = err;
-        return -1;
-    }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
-}
-
 static void append(struct target *t, struct entry *e)
 {
     e->next = NULL;
@@ -506,8 +436,8 @@ static int spool_entry(struct outbox *ob, const struct target *t, struct entry *
         return -1;
     }
     int rc, tries = 0;
-    while ((rc = durable_write(ob->dir, e->path, text, tlen)) != 0 && errno == EEXIST &&
-           ++tries < 16)
+    while ((rc = file_write_atomic(e->path, text, tlen, 0600, FILE_NOREPLACE)) != 0 &&
+           errno == EEXIST && ++tries < 16)
         entry_name(ob, t, e);
     int err = errno;
     free(text);
@@ -568,11 +498,11 @@ static void bury(struct target *t, const char *why)
     snprintf(dst, sizeof(dst), "%s%s", ob->dead, base ? base : "/entry.json");
     int rc;
     if (e->durable) {
-        rc = rename_new(e->path, dst);
+        rc = file_rename_new(e->path, dst);
     } else {
         size_t tlen;
         char *text = spool_text(t->name, e->created, e->body, e->len, &tlen);
-        rc = text != NULL ? durable_write(ob->dead, dst, text, tlen) : -1;
+        rc = text != NULL ? file_write_atomic(dst, text, tlen, 0600, FILE_NOREPLACE) : -1;
         if (text == NULL)
             errno = ENOMEM;
         free(text);
@@ -871,7 +801,7 @@ void outbox_replay(struct outbox *ob)
         if (t == NULL || !cJSON_IsNumber(cr) || !cJSON_IsString(bd)) {
             char dst[4096];
             snprintf(dst, sizeof(dst), "%s/%s", ob->dead, strrchr(path, '/') + 1);
-            if (rename_new(path, dst) == 0)
+            if (file_rename_new(path, dst) == 0)
                 logf_(ob, 3, "outbox: %s is unreadable or names no configured target; moved to %s",
                       path, dst);
             else

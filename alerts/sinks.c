@@ -1,7 +1,7 @@
 #include "alerts/sinks.h"
 
 #include "alerts/secret.h"
-#include "stats/sbuf.h"
+#include "lib/sbuf.h"
 
 #include <math.h>
 #include <stdio.h>

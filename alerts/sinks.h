@@ -10,7 +10,7 @@
 
 #include "alerts/alert.h"
 #include "alerts/outbox.h"
-#include "stats/sbuf.h"
+#include "lib/sbuf.h"
 
 #include <event2/event.h>
 

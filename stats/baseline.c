@@ -6,7 +6,7 @@
 #include "stats/baseline.h"
 
 #include "stats/numparse.h"
-#include "stats/sbuf.h"
+#include "lib/sbuf.h"
 #include "stats/sort.h"
 
 #include <cjson/cJSON.h>

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
 
     struct config c;
-    struct config_errors errs = {0};
+    struct errlist errs = {0};
     int rc = config_parse(text, size, "fuzz.json", &c, &errs);
     FUZZ_CHECK(rc == 0 ? errs.n == 0 : errs.n > 0);
     for (size_t i = 0; i < errs.n; i++)
@@ -71,11 +71,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(c.github.repository != NULL && c.github.workflow != NULL &&
                        c.github.n_inputs <= 25);
 
-        struct config_errors berrs = {0};
+        struct errlist berrs = {0};
         config_check_baseline(&c.drift, baseline(), "fuzz.json", &berrs);
-        config_errors_free(&berrs);
+        errlist_free(&berrs);
     }
-    config_errors_free(&errs);
+    errlist_free(&errs);
     config_free(&c);
     free(text);
     return 0;

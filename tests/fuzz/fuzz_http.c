@@ -10,7 +10,7 @@
  * method and a path; the connection is freed whole.
  */
 #include "agent/http_conn.h"
-#include "agent/log.h"
+#include "lib/log.h"
 
 #include "fuzz_check.h"
 

@@ -20,7 +20,7 @@
  * it was parsed or counted by its newline.
  */
 #include "agent/daemon.h"
-#include "agent/log.h"
+#include "lib/log.h"
 
 #include "fuzz_check.h"
 
@@ -103,10 +103,10 @@ static void setup(void)
 /* A reload to the next generation: the old baseline and config are freed. */
 static void reload(void)
 {
-    struct config_errors errs = {0};
+    struct errlist errs = {0};
     write_generation(++generation);
     FUZZ_CHECK(daemon_reload(&d, &errs) == 0);
-    config_errors_free(&errs);
+    errlist_free(&errs);
 }
 
 /* /v1/status and /metrics as the API renders them: every feature label is

@@ -1,4 +1,4 @@
-#include "stats/sbuf.h"
+#include "lib/sbuf.h"
 
 #include <math.h>
 #include <stdarg.h>

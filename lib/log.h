@@ -3,8 +3,8 @@
  * line starts with a <N> syslog priority so the journal keeps the level;
  * elsewhere lines carry a UTC timestamp and the level name.
  */
-#ifndef DRIFTD_AGENT_LOG_H
-#define DRIFTD_AGENT_LOG_H
+#ifndef DRIFTD_LIB_LOG_H
+#define DRIFTD_LIB_LOG_H
 
 enum log_level { LOG_ERR = 3, LOG_WARNING = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
 

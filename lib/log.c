@@ -1,4 +1,4 @@
-#include "agent/log.h"
+#include "lib/log.h"
 
 #include <stdarg.h>
 #include <stdbool.h>

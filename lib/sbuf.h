@@ -3,8 +3,8 @@
  * Allocation failure is sticky: later appends do nothing and sbuf_failed()
  * tells, so callers check once at the end.
  */
-#ifndef DRIFTD_STATS_SBUF_H
-#define DRIFTD_STATS_SBUF_H
+#ifndef DRIFTD_LIB_SBUF_H
+#define DRIFTD_LIB_SBUF_H
 
 #include <stdbool.h>
 #include <stddef.h>
