@@ -6,6 +6,7 @@
 #include "lib/file.h"
 #include "agent/build.h"
 #include "agent/config.h"
+#include "agent/daemon.h"
 #include "agent/dataset.h"
 #include "agent/drift.h"
 #include "agent/input.h"
@@ -459,6 +460,30 @@ done:
     stats_baseline_free(b);
     drift_opts_clear(&dopts);
     return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
+            path = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            path = argv[i] + 9;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(cli_usage("run"), stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "driftd run: unexpected argument \"%s\"\nTry 'driftd run --help'.\n",
+                    argv[i]);
+            return 2;
+        }
+    }
+    if (path == NULL) {
+        fprintf(stderr, "driftd run: --config FILE is required\nTry 'driftd run --help'.\n");
+        return 2;
+    }
+    return daemon_run(path);
 }
 
 int cmd_version(int argc, char **argv)

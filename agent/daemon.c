@@ -5,7 +5,6 @@
  */
 #include "agent/daemon.h"
 
-#include "agent/cli.h"
 #include "agent/input.h"
 #include "lib/file.h"
 #include "lib/log.h"
@@ -910,27 +909,8 @@ void daemon_teardown(struct daemon *d)
     config_free(&d->cfg);
 }
 
-int cmd_run(int argc, char **argv)
+int daemon_run(const char *path)
 {
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
-            path = argv[++i];
-        } else if (strncmp(argv[i], "--config=", 9) == 0) {
-            path = argv[i] + 9;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(cli_usage("run"), stdout);
-            return 0;
-        } else {
-            fprintf(stderr, "driftd run: unexpected argument \"%s\"\nTry 'driftd run --help'.\n",
-                    argv[i]);
-            return 2;
-        }
-    }
-    if (path == NULL) {
-        fprintf(stderr, "driftd run: --config FILE is required\nTry 'driftd run --help'.\n");
-        return 2;
-    }
     log_init();
     /* The changelist folds the disable/enable pairs evhttp makes around
      * each request into one epoll_ctl per loop turn: 4 -> 2 per request

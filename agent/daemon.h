@@ -149,6 +149,10 @@ struct daemon {
 /* Time in seconds since the epoch; replaceable in tests. */
 extern double (*daemon_now)(void);
 
+/* driftd run: the daemon on the configuration at path until a signal stops
+ * it; 0, or 2 when it could not start or its loop failed. */
+int daemon_run(const char *path);
+
 int daemon_setup(struct daemon *d, struct event_base *base, const char *config_path);
 void daemon_teardown(struct daemon *d);
 
