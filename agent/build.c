@@ -159,8 +159,10 @@ static int on_column(void *arg, size_t index, const char *name, size_t len)
     return b->cols[index].ignored ? -1 : 0;
 }
 
-static void on_error(void *arg, uint64_t line, uint64_t index, const char *msg)
+static void on_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
+                     const char *msg)
 {
+    (void)code;
     struct build *b = arg;
     if (b->pass == 1)
         diag_record_error(&b->diag, line, index, msg);

@@ -31,24 +31,6 @@ static double real_now(void)
 
 double (*daemon_now)(void) = real_now;
 
-const char *const reject_reason_names[REJ_COUNT] = {
-    "invalid_json", "not_object", "field_count", "too_long", "unterminated_quote", "other"};
-
-enum reject_reason reject_reason_of(const char *msg)
-{
-    if (strncmp(msg, "invalid JSON", 12) == 0 || strncmp(msg, "unexpected text", 15) == 0)
-        return REJ_INVALID_JSON;
-    if (strncmp(msg, "expected a JSON object", 22) == 0)
-        return REJ_NOT_OBJECT;
-    if (strncmp(msg, "expected ", 9) == 0)
-        return REJ_FIELD_COUNT;
-    if (strstr(msg, "longer than") != NULL)
-        return REJ_TOO_LONG;
-    if (strncmp(msg, "unterminated", 12) == 0)
-        return REJ_UNTERMINATED_QUOTE;
-    return REJ_OTHER;
-}
-
 static void log_line(int level, const char *line)
 {
     log_msg((enum log_level)level, "%s", line);
@@ -514,9 +496,8 @@ uint64_t daemon_feed_sampled(struct daemon *d, struct source *in, struct reader 
     return unread;
 }
 
-void daemon_reject(struct daemon *d, struct source *in, const char *msg)
+void daemon_reject(struct daemon *d, struct source *in, enum reader_error r)
 {
-    enum reject_reason r = reject_reason_of(msg);
     in->rejected++;
     if (++in->reasons[r] > in->mark_reasons[r].at)
         state_reserve(d); /* before the rejection is answered */

@@ -30,19 +30,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Reasons a record is rejected, for driftd_records_rejected_total. */
-enum reject_reason {
-    REJ_INVALID_JSON,
-    REJ_NOT_OBJECT,
-    REJ_FIELD_COUNT,
-    REJ_TOO_LONG,
-    REJ_UNTERMINATED_QUOTE,
-    REJ_OTHER,
-    REJ_COUNT
-};
-extern const char *const reject_reason_names[REJ_COUNT];
-enum reject_reason reject_reason_of(const char *msg);
-
 struct daemon;
 
 /* A counter's reserved mark in the state file: the counter may reach `at`
@@ -62,7 +49,7 @@ struct source {
     const struct input_conf *conf; /* points into d->cfg; refreshed on reload */
     enum input_type type;
     char *name; /* "http", "tail:/path", "stdin" */
-    uint64_t records, rejected, reasons[REJ_COUNT], checked;
+    uint64_t records, rejected, reasons[READER_ERR_COUNT], checked;
     /* stdin and tail */
     struct reader *reader;
     long *colmap;
@@ -73,7 +60,7 @@ struct source {
     struct tail *tail;
     /* Marks of the counters (state.c); a tail input's counters are instead
      * saved with its position, and its marks never pass. */
-    struct state_mark mark_records, mark_reasons[REJ_COUNT];
+    struct state_mark mark_records, mark_reasons[READER_ERR_COUNT];
 };
 
 struct daemon {
@@ -171,7 +158,7 @@ uint64_t daemon_skip(const struct daemon *d);
 uint64_t daemon_feed_sampled(struct daemon *d, struct source *in, struct reader *r, const char *p,
                              size_t n, bool *partial);
 /* Note a rejected record of an input. */
-void daemon_reject(struct daemon *d, struct source *in, const char *msg);
+void daemon_reject(struct daemon *d, struct source *in, enum reader_error code);
 /* Map a new reader column to a baseline feature in a colmap; returns the
  * reader callback's answer (0 keep, -1 ignore). */
 int daemon_map_column(struct daemon *d, long **colmap, size_t *cap, size_t index, const char *name,
@@ -218,7 +205,7 @@ struct tail_commit {
     uint64_t dev, ino, off;
     uint64_t fp;   /* 64-bit FNV-1a of the fp_len bytes before off */
     size_t fp_len; /* 0: no fingerprint (an older state file) */
-    uint64_t records, rejected, reasons[REJ_COUNT];
+    uint64_t records, rejected, reasons[READER_ERR_COUNT];
 };
 /* Where a tail input is, for a state save; and where to resume it after a
  * restart (the counters are taken from the source, loaded before). */

@@ -163,7 +163,8 @@ static void ingest_record(void *arg, const struct reader_record *rec)
     g->in->colmap = kept;
 }
 
-static void ingest_error(void *arg, uint64_t line, uint64_t index, const char *msg)
+static void ingest_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
+                         const char *msg)
 {
     struct ingest *g = arg;
     (void)line;
@@ -178,7 +179,7 @@ static void ingest_error(void *arg, uint64_t line, uint64_t index, const char *m
         return;
     }
     g->rejected++;
-    daemon_reject(g->d, g->in, msg);
+    daemon_reject(g->d, g->in, code);
     if (g->nerrors < MAX_REPORTED_ERRORS) {
         sbuf_printf(&g->errors, "%s{\"record\": %llu, \"error\": ", g->nerrors ? ", " : "",
                     (unsigned long long)index);
@@ -194,7 +195,7 @@ static void ingest_json_value(struct ingest *g, struct reader *r, const cJSON *v
 {
     char *text = cJSON_PrintUnformatted(v);
     if (text == NULL) {
-        ingest_error(g, 1, 1, "out of memory");
+        ingest_error(g, 1, 1, READER_ERR_OTHER, "out of memory");
         return;
     }
     reader_feed(r, text, strlen(text));
@@ -522,10 +523,10 @@ void status_json(struct daemon *d, struct sbuf *s)
                     (unsigned long long)in->checked);
         sbuf_adds(s, ", \"rejected_by_reason\": {");
         bool first = true;
-        for (int r = 0; r < REJ_COUNT; r++) {
+        for (int r = 0; r < READER_ERR_COUNT; r++) {
             if (in->reasons[r] == 0)
                 continue;
-            sbuf_printf(s, "%s\"%s\": %llu", first ? "" : ", ", reject_reason_names[r],
+            sbuf_printf(s, "%s\"%s\": %llu", first ? "" : ", ", reader_error_name(r),
                         (unsigned long long)in->reasons[r]);
             first = false;
         }
@@ -619,9 +620,9 @@ void metrics_text(struct daemon *d, struct sbuf *s)
     metric_head(s, "driftd_records_rejected_total", "counter",
                 "Records rejected per input and reason.");
     for (size_t i = 0; i < d->n_inputs; i++)
-        for (int r = 0; r < REJ_COUNT; r++)
+        for (int r = 0; r < READER_ERR_COUNT; r++)
             metric(s, d, "driftd_records_rejected_total", "input", d->inputs[i].name, "reason",
-                   reject_reason_names[r], (double)d->inputs[i].reasons[r]);
+                   reader_error_name(r), (double)d->inputs[i].reasons[r]);
     metric_head(s, "driftd_records_sampled_total", "counter",
                 "Records kept in evaluated windows' samples.");
     metric(s, d, "driftd_records_sampled_total", NULL, NULL, NULL, NULL, (double)d->sampled_total);

@@ -167,8 +167,10 @@ static void on_record(void *arg, const struct reader_record *rec)
         push(p);
 }
 
-static void on_error(void *arg, uint64_t line, uint64_t index, const char *msg)
+static void on_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
+                     const char *msg)
 {
+    (void)code;
     struct prefetch *p = arg;
     diag_record_error(p->diag, line, index, msg);
 }

@@ -203,11 +203,19 @@ int reader_format_from_name(const char *path)
     return -1;
 }
 
-static void report(struct reader *r, uint64_t line, uint64_t index, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void report(struct reader *r, uint64_t line, uint64_t index, enum reader_error code,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+const char *reader_error_name(enum reader_error e)
+{
+    static const char *const names[READER_ERR_COUNT] = {
+        "invalid_json", "not_object", "field_count", "too_long", "unterminated_quote", "other"};
+    return (unsigned)e < READER_ERR_COUNT ? names[e] : "other";
+}
 
 /* Count a skipped record and tell the consumer why. */
-static void report(struct reader *r, uint64_t line, uint64_t index, const char *fmt, ...)
+static void report(struct reader *r, uint64_t line, uint64_t index, enum reader_error code,
+                   const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
@@ -217,7 +225,7 @@ static void report(struct reader *r, uint64_t line, uint64_t index, const char *
     va_end(ap);
     r->errors++;
     if (r->ops.error != NULL)
-        r->ops.error(r->arg, line, index, msg);
+        r->ops.error(r->arg, line, index, code, msg);
 }
 
 /* Register a column name; returns its index or -1 when over the limit. */
@@ -308,8 +316,8 @@ static void csv_end_record(struct reader *r)
     if (r->overflow) {
         if (r->header_done)
             r->index++;
-        report(r, line, r->header_done ? r->index : 0, "record longer than %zu bytes",
-               r->lim.max_record);
+        report(r, line, r->header_done ? r->index : 0, READER_ERR_TOO_LONG,
+               "record longer than %zu bytes", r->lim.max_record);
         goto reset;
     }
     /* CRLF: a trailing CR on the last unquoted field belongs to the line end. */
@@ -322,7 +330,8 @@ static void csv_end_record(struct reader *r)
             size_t len;
             const char *name = csv_field(r, i, &len);
             if (dict_get(r->columns, name, len) != DICT_NONE) {
-                report(r, line, 0, "header: column %zu \"%.*s\" repeats an earlier name", i + 1,
+                report(r, line, 0, READER_ERR_OTHER,
+                       "header: column %zu \"%.*s\" repeats an earlier name", i + 1,
                        (int)(len > 64 ? 64 : len), name);
                 /* keep positions aligned: a unique placeholder that is ignored */
                 char tmp[48];
@@ -336,7 +345,8 @@ static void csv_end_record(struct reader *r)
                 continue;
             }
             if (add_column(r, name, len) < 0) {
-                report(r, line, 0, "header: too many columns (limit %zu)", r->lim.max_columns);
+                report(r, line, 0, READER_ERR_OTHER, "header: too many columns (limit %zu)",
+                       r->lim.max_columns);
                 break;
             }
         }
@@ -345,7 +355,8 @@ static void csv_end_record(struct reader *r)
     r->index++;
     size_t ncol = reader_ncolumns(r);
     if (r->nfields != ncol) {
-        report(r, line, r->index, "expected %zu fields, found %zu", ncol, r->nfields);
+        report(r, line, r->index, READER_ERR_FIELD_COUNT, "expected %zu fields, found %zu", ncol,
+               r->nfields);
         goto reset;
     }
     for (size_t i = 0; i < ncol; i++) {
@@ -479,7 +490,7 @@ static void csv_finish(struct reader *r)
         uint64_t line = r->rec_line;
         if (r->header_done)
             r->index++;
-        report(r, line, r->header_done ? r->index : 0,
+        report(r, line, r->header_done ? r->index : 0, READER_ERR_UNTERMINATED_QUOTE,
                "unterminated quoted field (opened on line %llu, still open at end of input)",
                (unsigned long long)line);
         sbuf_reset(&r->rec);
@@ -563,19 +574,19 @@ static void ndjson_line(struct reader *r, const char *s, size_t len)
     if (obj == NULL) {
         arena_empty(&r->arena); /* what a failed parse left */
         size_t col = end != NULL && end >= s && end <= s + len ? (size_t)(end - s) + 1 : 1;
-        report(r, line, r->index, "invalid JSON near column %zu", col);
+        report(r, line, r->index, READER_ERR_INVALID_JSON, "invalid JSON near column %zu", col);
         return;
     }
     for (const char *q = end; q < s + len; q++) {
         if (*q != ' ' && *q != '\t') {
-            report(r, line, r->index, "unexpected text after the JSON value at column %zu",
-                   (size_t)(q - s) + 1);
+            report(r, line, r->index, READER_ERR_INVALID_JSON,
+                   "unexpected text after the JSON value at column %zu", (size_t)(q - s) + 1);
             json_delete(r, obj);
             return;
         }
     }
     if (!cJSON_IsObject(obj)) {
-        report(r, line, r->index, "expected a JSON object, found %s",
+        report(r, line, r->index, READER_ERR_NOT_OBJECT, "expected a JSON object, found %s",
                cJSON_IsArray(obj) ? "an array" : "a scalar");
         json_delete(r, obj);
         return;
@@ -627,12 +638,14 @@ static void ndjson_feed(struct reader *r, const char *p, size_t len)
         }
         if (r->overflow) {
             r->index++;
-            report(r, r->line, r->index, "line longer than %zu bytes", r->lim.max_record);
+            report(r, r->line, r->index, READER_ERR_TOO_LONG, "line longer than %zu bytes",
+                   r->lim.max_record);
             r->overflow = false;
         } else if (r->pending.len > 0) {
             if (r->pending.len + n > r->lim.max_record) {
                 r->index++;
-                report(r, r->line, r->index, "line longer than %zu bytes", r->lim.max_record);
+                report(r, r->line, r->index, READER_ERR_TOO_LONG, "line longer than %zu bytes",
+                       r->lim.max_record);
             } else {
                 sbuf_add(&r->pending, p, n);
                 ndjson_line(r, r->pending.data, r->pending.len);
@@ -640,7 +653,8 @@ static void ndjson_feed(struct reader *r, const char *p, size_t len)
             sbuf_reset(&r->pending);
         } else if (n > r->lim.max_record) {
             r->index++;
-            report(r, r->line, r->index, "line longer than %zu bytes", r->lim.max_record);
+            report(r, r->line, r->index, READER_ERR_TOO_LONG, "line longer than %zu bytes",
+                   r->lim.max_record);
         } else {
             ndjson_line(r, p, n);
         }
@@ -724,7 +738,8 @@ void reader_finish(struct reader *r)
     }
     if (r->overflow) {
         r->index++;
-        report(r, r->line, r->index, "line longer than %zu bytes", r->lim.max_record);
+        report(r, r->line, r->index, READER_ERR_TOO_LONG, "line longer than %zu bytes",
+               r->lim.max_record);
         r->overflow = false;
     } else if (r->pending.len > 0) {
         ndjson_line(r, r->pending.data, r->pending.len);

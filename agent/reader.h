@@ -35,13 +35,28 @@ struct reader_record {
     const struct cell *cells;
 };
 
+/* Why a record was skipped. The names (reader_error_name) are the reasons
+ * of driftd_records_rejected_total and of the state file's counters, in
+ * this order: append, never reorder. */
+enum reader_error {
+    READER_ERR_INVALID_JSON,
+    READER_ERR_NOT_OBJECT,
+    READER_ERR_FIELD_COUNT,
+    READER_ERR_TOO_LONG,
+    READER_ERR_UNTERMINATED_QUOTE,
+    READER_ERR_OTHER, /* a CSV header's problem, out of memory */
+    READER_ERR_COUNT
+};
+const char *reader_error_name(enum reader_error e);
+
 struct reader_ops {
     /* A column became known: CSV header field, or an NDJSON key seen the
      * first time. Return -1 to ignore the column from now on. */
     int (*column)(void *arg, size_t index, const char *name, size_t len);
     void (*record)(void *arg, const struct reader_record *rec);
     /* A record (or line) was skipped; index is 0 for the CSV header. */
-    void (*error)(void *arg, uint64_t line, uint64_t index, const char *msg);
+    void (*error)(void *arg, uint64_t line, uint64_t index, enum reader_error code,
+                  const char *msg);
 };
 
 struct reader_limits {

@@ -137,7 +137,7 @@ static void marks_renew(struct daemon *d, bool exact)
         if (in->type == INPUT_TAIL)
             continue;
         mark_renew(&in->mark_records, in->records, MARK_BLOCK_COUNT, exact, now);
-        for (int r = 0; r < REJ_COUNT; r++)
+        for (int r = 0; r < READER_ERR_COUNT; r++)
             mark_renew(&in->mark_reasons[r], in->reasons[r], MARK_BLOCK_COUNT, exact, now);
     }
 }
@@ -152,7 +152,7 @@ static void marks_forget(struct daemon *d)
         if (in->type == INPUT_TAIL)
             continue;
         in->mark_records.at = 0;
-        for (int r = 0; r < REJ_COUNT; r++)
+        for (int r = 0; r < READER_ERR_COUNT; r++)
             in->mark_reasons[r].at = 0;
     }
 }
@@ -211,7 +211,7 @@ int state_save(struct daemon *d)
         sbuf_add_json_string(&s, in->name, strlen(in->name));
         sbuf_printf(&s, ", \"records\": %llu, \"rejected\": %llu, \"reasons\": [",
                     (unsigned long long)c.records, (unsigned long long)c.rejected);
-        for (int r = 0; r < REJ_COUNT; r++)
+        for (int r = 0; r < READER_ERR_COUNT; r++)
             sbuf_printf(&s, "%s%llu", r ? ", " : "", (unsigned long long)c.reasons[r]);
         sbuf_adds(&s, "]");
         if (in->type == INPUT_TAIL) {
@@ -224,7 +224,7 @@ int state_save(struct daemon *d)
         } else {
             add_mark(&s, "records_mark", &in->mark_records);
             sbuf_adds(&s, ", \"reasons_mark\": [");
-            for (int r = 0; r < REJ_COUNT; r++)
+            for (int r = 0; r < READER_ERR_COUNT; r++)
                 sbuf_printf(&s, "%s%llu", r ? ", " : "",
                             (unsigned long long)in->mark_reasons[r].at);
             sbuf_adds(&s, "]");
@@ -309,7 +309,7 @@ static void load_input(struct source *in, const cJSON *e)
     in->rejected = u64(e, "rejected");
     const cJSON *rs = cJSON_GetObjectItemCaseSensitive(e, "reasons");
     const cJSON *ms = cJSON_GetObjectItemCaseSensitive(e, "reasons_mark");
-    for (int r = 0; r < REJ_COUNT && cJSON_IsArray(rs); r++) {
+    for (int r = 0; r < READER_ERR_COUNT && cJSON_IsArray(rs); r++) {
         const cJSON *x = cJSON_GetArrayItem(rs, r);
         in->reasons[r] = cJSON_IsNumber(x) && x->valuedouble >= 0 ? (uint64_t)x->valuedouble : 0;
     }
@@ -327,7 +327,7 @@ static void load_input(struct source *in, const cJSON *e)
         return;
     }
     in->records = resume(in->records, u64(e, "records_mark"), &in->mark_records);
-    for (int r = 0; r < REJ_COUNT; r++) {
+    for (int r = 0; r < READER_ERR_COUNT; r++) {
         const cJSON *x = cJSON_IsArray(ms) ? cJSON_GetArrayItem(ms, r) : NULL;
         uint64_t mark = cJSON_IsNumber(x) && x->valuedouble >= 0 ? (uint64_t)x->valuedouble : 0;
         uint64_t was = in->reasons[r];

@@ -58,7 +58,8 @@ static void src_record(void *arg, const struct reader_record *rec)
     daemon_record(in->d, in, rec, in->conf->format == READER_CSV);
 }
 
-static void src_error(void *arg, uint64_t line, uint64_t index, const char *msg)
+static void src_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
+                      const char *msg)
 {
     struct source *in = arg;
     if (index == 0) {
@@ -68,7 +69,7 @@ static void src_error(void *arg, uint64_t line, uint64_t index, const char *msg)
     if (in->rejected < 10 || in->rejected % 10000 == 0)
         log_warn("%s: line %llu: %s (record skipped; %llu so far)", in->name,
                  (unsigned long long)line, msg, (unsigned long long)in->rejected + 1);
-    daemon_reject(in->d, in, msg);
+    daemon_reject(in->d, in, code);
 }
 
 /* NDJSON with validate: sampled skips the records the window will not keep
@@ -459,7 +460,7 @@ int sources_init(struct daemon *d)
                  in->type == INPUT_TAIL ? in->conf->path : "");
         if (in->type == INPUT_TAIL) { /* counted with the position instead */
             in->mark_records.at = UINT64_MAX;
-            for (int r = 0; r < REJ_COUNT; r++)
+            for (int r = 0; r < READER_ERR_COUNT; r++)
                 in->mark_reasons[r].at = UINT64_MAX;
         }
     }

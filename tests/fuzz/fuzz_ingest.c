@@ -172,12 +172,13 @@ static void ch_record(void *arg, const struct reader_record *rec)
     d.http_input->colmap = kept;
 }
 
-static void ch_error(void *arg, uint64_t line, uint64_t index, const char *msg)
+static void ch_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
+                     const char *msg)
 {
     struct chunked *c = arg;
     (void)line, (void)index, (void)msg;
     c->errors++;
-    daemon_reject(&d, d.http_input, msg);
+    daemon_reject(&d, d.http_input, code);
 }
 
 static void feed_chunked(const char *body, size_t len, unsigned step)

@@ -128,8 +128,10 @@ static void fuzz_on_record(void *arg, const struct reader_record *rec)
         FUZZ_CHECK(text_bytes <= o->lim.max_record);
 }
 
-static void fuzz_on_error(void *arg, uint64_t line, uint64_t index, const char *msg)
+static void fuzz_on_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
+                          const char *msg)
 {
+    (void)code;
     struct fuzz_obs *o = arg;
 
     FUZZ_CHECK(msg != NULL && msg[0] != '\0' && strlen(msg) < 256);
