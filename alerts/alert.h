@@ -92,8 +92,10 @@ uint64_t alerts_sent(const struct alerts *a);
 char *alerts_state_json(const struct alerts *a);
 void alerts_state_load(struct alerts *a, const char *json, size_t len);
 
-/* The built-in log sink; its ctx is a void (*)(int syslog_level, const char
- * *line) that writes the line (NULL: plain stderr). */
+/* The built-in log sink: one line per event through lib/log.h, at warning
+ * while firing, notice when resolved or a retrain finished, error when a
+ * retrain failed. Its ctx is transitional: pass NULL; a non-NULL ctx is a
+ * void (*)(int syslog_level, const char *line) that gets the lines instead. */
 extern const struct alert_sink_ops alert_log_sink;
 
 /* "Data drift on MODEL: 3 of 5 features drifted (a, b, c)" into buf. */

@@ -1,11 +1,11 @@
 #include "alerts/github.h"
 
 #include "alerts/secret.h"
+#include "lib/log.h"
 #include "lib/sbuf.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +22,6 @@ struct github {
     struct http_client *http;
     struct event_base *base;
     double (*now)(void);
-    void (*log)(int, const char *);
     void (*event)(void *, enum alert_kind, const struct github_state *);
     void *arg;
     struct github_state st;
@@ -33,20 +32,6 @@ struct github {
     double follow_since, dispatched_at;
     bool polling;
 };
-
-static void glog(struct github *g, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void glog(struct github *g, int level, const char *fmt, ...)
-{
-    char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (g->log)
-        g->log(level, msg);
-}
 
 int github_expand(const char *tmpl, const struct github_vars *v, struct sbuf *out, char *bad,
                   size_t badlen)
@@ -165,8 +150,8 @@ static enum deliver_result gh_classify(void *ctx, const struct http_response *re
     if (limited || st == 0 || st == 408 || st >= 500) {
         snprintf(g->st.result, sizeof(g->st.result), "retrying");
         github_message(res, g->st.message, sizeof(g->st.message));
-        glog(g, 4, "github: dispatch not accepted yet (%s); will retry%s", g->st.message,
-             limited ? " after the rate limit" : "");
+        log_warn("github: dispatch not accepted yet (%s); will retry%s", g->st.message,
+                 limited ? " after the rate limit" : "");
         return DELIVER_RETRY;
     }
     return DELIVER_FAIL;
@@ -206,7 +191,7 @@ static void gh_finished(void *ctx, const char *body, size_t len, enum deliver_re
         snprintf(g->st.result, sizeof(g->st.result), "failed");
         github_message(res, g->st.message, sizeof(g->st.message));
         g->st.failed++;
-        glog(g, 3, "github: workflow dispatch failed (HTTP %ld): %s", res->status, g->st.message);
+        log_err("github: workflow dispatch failed (HTTP %ld): %s", res->status, g->st.message);
         if (g->event)
             g->event(g->arg, ALERT_RETRAIN_FAILED, &g->st);
         return;
@@ -227,8 +212,8 @@ static void gh_finished(void *ctx, const char *body, size_t len, enum deliver_re
     else if (cJSON_IsString(run_url))
         snprintf(g->st.run_url, sizeof(g->st.run_url), "%s", run_url->valuestring);
     cJSON_Delete(j);
-    glog(g, 5, "github: workflow dispatched (HTTP %ld, correlation id %s)%s%s", res->status,
-         g->st.correlation_id, g->st.run_url[0] ? ", run " : "", g->st.run_url);
+    log_notice("github: workflow dispatched (HTTP %ld, correlation id %s)%s%s", res->status,
+               g->st.correlation_id, g->st.run_url[0] ? ", run " : "", g->st.run_url);
     snprintf(g->st.run_status, sizeof(g->st.run_status), "requested");
     g->follow_since = g->now();
     follow_schedule(g, g->s.follow_seconds > 0 ? g->s.follow_seconds : 30);
@@ -277,8 +262,8 @@ static void on_poll(void *arg, const struct http_response *res)
         }
         cJSON_Delete(j);
         if (strcmp(g->st.run_status, "completed") == 0) {
-            glog(g, 5, "github: run %llu completed: %s %s", (unsigned long long)g->st.run_id,
-                 g->st.run_conclusion, g->st.run_url);
+            log_notice("github: run %llu completed: %s %s", (unsigned long long)g->st.run_id,
+                       g->st.run_conclusion, g->st.run_url);
             if (g->event)
                 g->event(g->arg, ALERT_RETRAIN_FINISHED, &g->st);
             return;
@@ -293,7 +278,7 @@ static void on_poll(void *arg, const struct http_response *res)
     } else if (res->status >= 400 && res->status < 500 && res->status != 408) {
         char msg[512];
         github_message(res, msg, sizeof(msg));
-        glog(g, 4, "github: cannot follow the run (HTTP %ld: %s); giving up", res->status, msg);
+        log_warn("github: cannot follow the run (HTTP %ld: %s); giving up", res->status, msg);
         return;
     }
     if (g->now() - g->follow_since < FOLLOW_GIVE_UP)
@@ -384,7 +369,7 @@ github_new(const struct github_settings *s, struct outbox *ob, struct http_clien
     g->http = http;
     g->base = base;
     g->now = now;
-    g->log = log;
+    (void)log; /* transitional: lines go through lib/log */
     g->event = event;
     g->arg = arg;
     g->follow_timer = evtimer_new(base, on_follow, g);
@@ -420,8 +405,7 @@ int github_dispatch(struct github *g, const struct github_vars *v)
     for (size_t i = 0; i < g->s.n_inputs; i++) {
         sbuf_init(&val);
         if (github_expand(g->s.inputs[i].template, v, &val, bad, sizeof(bad)) != 0) {
-            glog(g, 3, "github: input %s: unknown template variable ${%s}", g->s.inputs[i].name,
-                 bad);
+            log_err("github: input %s: unknown template variable ${%s}", g->s.inputs[i].name, bad);
             sbuf_free(&val);
             sbuf_free(&body);
             return -1;
@@ -444,24 +428,22 @@ int github_dispatch(struct github *g, const struct github_vars *v)
              v->correlation_id ? v->correlation_id : "");
     g->dispatched_at = g->now();
     if (g->s.dry_run) {
-        glog(g, 5,
-             "github: dry run: POST %s/repos/%s/actions/workflows/%s/dispatches "
-             "Accept: application/vnd.github+json, Authorization: Bearer <token>, "
-             "X-GitHub-Api-Version: %s, Content-Type: application/json, User-Agent: "
-             "driftd/" DRIFTD_VERSION "; "
-             "body %s",
-             g->s.api_url, g->s.repository ? g->s.repository : "?",
-             g->s.workflow ? g->s.workflow : "?",
-             g->s.api_version ? g->s.api_version : "2022-11-28", body.data);
+        log_notice("github: dry run: POST %s/repos/%s/actions/workflows/%s/dispatches "
+                   "Accept: application/vnd.github+json, Authorization: Bearer <token>, "
+                   "X-GitHub-Api-Version: %s, Content-Type: application/json, User-Agent: "
+                   "driftd/" DRIFTD_VERSION "; "
+                   "body %s",
+                   g->s.api_url, g->s.repository ? g->s.repository : "?",
+                   g->s.workflow ? g->s.workflow : "?",
+                   g->s.api_version ? g->s.api_version : "2022-11-28", body.data);
         snprintf(g->st.result, sizeof(g->st.result), "dry_run");
         g->st.dry_runs++;
         sbuf_free(&body);
         return 0;
     }
     if (g->s.token == NULL) {
-        glog(g, 3,
-             "github: no token (retrain.github.token_file or $DRIFTD_GITHUB_TOKEN); "
-             "dispatch not sent");
+        log_err("github: no token (retrain.github.token_file or $DRIFTD_GITHUB_TOKEN); "
+                "dispatch not sent");
         snprintf(g->st.result, sizeof(g->st.result), "failed");
         snprintf(g->st.message, sizeof(g->st.message), "no token configured");
         sbuf_free(&body);

@@ -46,7 +46,9 @@ struct github_state {
 
 struct github;
 
-/* event(arg, kind, state) tells of a failed dispatch or a finished run. */
+/* event(arg, kind, state) tells of a failed dispatch or a finished run.
+ * Lines are logged through lib/log.h; log is ignored (transitional: pass
+ * NULL; the parameter goes once no caller passes one). */
 struct github *
 github_new(const struct github_settings *s, struct outbox *ob, struct http_client *http,
            struct event_base *base, double (*now)(void), void (*log)(int, const char *),

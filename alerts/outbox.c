@@ -1,6 +1,7 @@
 #include "alerts/outbox.h"
 
 #include "lib/file.h"
+#include "lib/log.h"
 #include "lib/sbuf.h"
 
 #include <cjson/cJSON.h>
@@ -50,12 +51,6 @@ struct target {
  * file not removed, a dead letter not kept. */
 enum cause { CAUSE_SPOOL, CAUSE_DIR, CAUSE_REMOVE, CAUSE_DEAD, CAUSE_COUNT };
 
-struct ratelimit {
-    double last;
-    bool logged;
-    unsigned long suppressed;
-};
-
 struct outbox {
     struct event_base *base;
     struct http_client *http;
@@ -71,7 +66,7 @@ struct outbox {
     char write_error[600];
     const char *err_dir;
     struct event *probe;
-    struct ratelimit rl[CAUSE_COUNT];
+    struct log_limit rl[CAUSE_COUNT];
     /* Delivered entries whose file could not be removed: never loaded
      * again by this process. */
     char **done;
@@ -79,10 +74,12 @@ struct outbox {
     bool replayed;
 };
 
-static void logf_(struct outbox *ob, int level, const char *fmt, ...)
+static void say(struct outbox *ob, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void logf_(struct outbox *ob, int level, const char *fmt, ...)
+/* One log line of the outbox: through lib/log, or to the transitional
+ * callback outbox_new was given (see outbox.h). */
+static void say(struct outbox *ob, enum log_level level, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -90,37 +87,31 @@ static void logf_(struct outbox *ob, int level, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (ob->log != NULL)
-        ob->log(level, msg);
+        ob->log((int)level, msg);
     else
-        fprintf(stderr, "%s\n", msg);
+        log_msg(level, "%s", msg);
 }
 
-static void log_limited(struct outbox *ob, enum cause c, int level, const char *fmt, ...)
+static void say_limited(struct outbox *ob, enum cause c, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Log at most one line per LOG_EVERY seconds for a cause, saying how many
- * were held back: a full disk must not flood the log it may share. */
-static void log_limited(struct outbox *ob, enum cause c, int level, const char *fmt, ...)
+/* At most one line per LOG_EVERY seconds for a cause (lib/log's limit),
+ * saying how many were held back: a full disk must not flood the log it
+ * may share. */
+static void say_limited(struct outbox *ob, enum cause c, enum log_level level, const char *fmt, ...)
 {
-    struct ratelimit *r = &ob->rl[c];
-    double now = ob->now();
-    if (r->logged && now >= r->last && now - r->last < LOG_EVERY) {
-        r->suppressed++;
+    unsigned long long held;
+    if (!log_limit_pass(&ob->rl[c], &held))
         return;
-    }
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (r->suppressed > 0)
-        logf_(ob, level, "%s (%lu similar line%s suppressed)", msg, r->suppressed,
-              r->suppressed == 1 ? "" : "s");
+    if (held > 0)
+        say(ob, level, "%s (%llu more like this held back)", msg, held);
     else
-        logf_(ob, level, "%s", msg);
-    r->last = now;
-    r->logged = true;
-    r->suppressed = 0;
+        say(ob, level, "%s", msg);
 }
 
 static void on_probe(evutil_socket_t fd, short what, void *arg);
@@ -143,7 +134,7 @@ static void write_worked(struct outbox *ob, const char *dir)
 {
     if (ob->write_error[0] == '\0' || ob->err_dir != dir)
         return;
-    logf_(ob, 5, "outbox: spool %s is writable again", dir);
+    say(ob, LOG_NOTICE, "outbox: spool %s is writable again", dir);
     ob->write_error[0] = '\0';
     ob->err_dir = NULL;
     if (ob->probe != NULL)
@@ -211,8 +202,8 @@ static void move_old_dead_letters(struct outbox *ob)
         if (file_rename_new(from, to) == 0) {
             moved++;
         } else {
-            logf_(ob, 4, "outbox: cannot move %s to %s/: %s; left where it is", from, ob->dead,
-                  strerror(errno));
+            say(ob, LOG_WARNING, "outbox: cannot move %s to %s/: %s; left where it is", from,
+                ob->dead, strerror(errno));
             left++;
         }
     }
@@ -220,8 +211,8 @@ static void move_old_dead_letters(struct outbox *ob)
     if (left == 0)
         rmdir(old);
     if (moved > 0)
-        logf_(ob, 5, "outbox: moved %zu dead letter%s from %s/ to %s/", moved,
-              moved == 1 ? "" : "s", old, ob->dead);
+        say(ob, LOG_NOTICE, "outbox: moved %zu dead letter%s from %s/ to %s/", moved,
+            moved == 1 ? "" : "s", old, ob->dead);
 }
 
 /* Create, fsync and remove a file in dir: can the spool be written? */
@@ -250,6 +241,8 @@ struct outbox *outbox_new(struct event_base *base, struct http_client *http, con
     ob->http = http;
     ob->now = now;
     ob->log = log;
+    for (int c = 0; c < CAUSE_COUNT; c++)
+        ob->rl[c].every = LOG_EVERY;
     size_t n = strlen(state_dir) + 16;
     ob->dir = malloc(n);
     ob->dead = malloc(n);
@@ -263,7 +256,7 @@ struct outbox *outbox_new(struct event_base *base, struct http_client *http, con
     snprintf(ob->dir, n, "%s/spool", state_dir);
     snprintf(ob->dead, n, "%s/dead-letter", state_dir);
     if (file_mkdir_p(ob->dir, 0700, 0700) != 0 || file_mkdir_p(ob->dead, 0700, 0700) != 0) {
-        logf_(ob, 3, "spool %s: %s", ob->dir, strerror(errno));
+        say(ob, LOG_ERR, "spool %s: %s", ob->dir, strerror(errno));
         outbox_free(ob);
         return NULL;
     }
@@ -273,7 +266,7 @@ struct outbox *outbox_new(struct event_base *base, struct http_client *http, con
         const char *d = i == 0 ? ob->dir : ob->dead;
         if (probe_dir(d) != 0) {
             write_failed(ob, d, errno);
-            log_limited(ob, CAUSE_DIR, 3, "outbox: %s; %s", ob->write_error,
+            say_limited(ob, CAUSE_DIR, LOG_ERR, "outbox: %s; %s", ob->write_error,
                         i == 0 ? "notifications are kept in memory only until it can be written"
                                : "dead letters cannot be kept until it can be written");
             break;
@@ -312,8 +305,8 @@ void outbox_free(struct outbox *ob)
         for (struct entry *e = ob->targets[i].head; e != NULL; e = e->next)
             lost += !e->durable && spool_entry(ob, &ob->targets[i], e) != 0;
     if (lost > 0)
-        logf_(ob, 3, "outbox: %zu undelivered notification%s lost at exit (%s)", lost,
-              lost == 1 ? "" : "s", ob->write_error);
+        say(ob, LOG_ERR, "outbox: %zu undelivered notification%s lost at exit (%s)", lost,
+            lost == 1 ? "" : "s", ob->write_error);
     for (size_t i = 0; i < ob->ntargets; i++) {
         struct target *t = &ob->targets[i];
         while (t->head != NULL) {
@@ -455,7 +448,7 @@ int outbox_enqueue(struct outbox *ob, const char *target, const char *body, size
 {
     struct target *t = find(ob, target);
     if (t == NULL) {
-        logf_(ob, 3, "outbox: no target %s", target);
+        say(ob, LOG_ERR, "outbox: no target %s", target);
         return -1;
     }
     struct entry *e = calloc(1, sizeof(*e));
@@ -463,7 +456,7 @@ int outbox_enqueue(struct outbox *ob, const char *target, const char *body, size
     if (e == NULL || (e->path = malloc(n)) == NULL || (e->body = malloc(len + 1)) == NULL) {
         if (e)
             entry_free(e);
-        logf_(ob, 3, "outbox %s: out of memory; notification dropped", target);
+        say(ob, LOG_ERR, "outbox %s: out of memory; notification dropped", target);
         t->st.dropped++;
         return -1;
     }
@@ -477,7 +470,7 @@ int outbox_enqueue(struct outbox *ob, const char *target, const char *body, size
      * from memory like any other, only a crash before delivery loses it. */
     if (spool_entry(ob, t, e) != 0) {
         t->st.not_durable++;
-        log_limited(ob, CAUSE_SPOOL, 3,
+        say_limited(ob, CAUSE_SPOOL, LOG_ERR,
                     "outbox %s: cannot spool to %s: %s; delivering from memory (not durable)",
                     target, ob->dir, strerror(errno));
     }
@@ -509,12 +502,12 @@ static void bury(struct target *t, const char *why)
     }
     if (rc == 0) {
         write_worked(ob, ob->dead);
-        logf_(ob, 3, "outbox %s: giving up after %u attempt%s (%s); kept in %s", t->name,
-              e->attempts, e->attempts == 1 ? "" : "s", why, dst);
+        say(ob, LOG_ERR, "outbox %s: giving up after %u attempt%s (%s); kept in %s", t->name,
+            e->attempts, e->attempts == 1 ? "" : "s", why, dst);
     } else {
         int err = errno;
         write_failed(ob, ob->dead, err);
-        log_limited(ob, CAUSE_DEAD, 3,
+        say_limited(ob, CAUSE_DEAD, LOG_ERR,
                     "outbox %s: giving up after %u attempt%s (%s); cannot %s %s/: %s; %s", t->name,
                     e->attempts, e->attempts == 1 ? "" : "s", why,
                     e->durable ? "move it to" : "write it to", ob->dead, strerror(err),
@@ -587,7 +580,7 @@ static void remove_delivered(struct target *t, struct entry *e)
     t->st.not_removed++;
     mark_done(ob, e->path);
     write_failed(ob, ob->dir, err);
-    log_limited(ob, CAUSE_REMOVE, 3,
+    say_limited(ob, CAUSE_REMOVE, LOG_ERR,
                 "outbox %s: cannot remove %s: %s; delivered, not sent again until a restart",
                 t->name, e->path, strerror(err));
 }
@@ -639,8 +632,8 @@ static void on_done(void *arg, const struct http_response *res)
         return;
     }
     t->st.retried++;
-    logf_(ob, 4, "outbox %s: attempt %u failed (%s); retrying in %.1f s", t->name, e->attempts, why,
-          delay);
+    say(ob, LOG_WARNING, "outbox %s: attempt %u failed (%s); retrying in %.1f s", t->name,
+        e->attempts, why, delay);
     kick(t, delay);
 }
 
@@ -664,7 +657,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     }
     e->attempts++;
     if (http_client_send(ob->http, &req, on_done, t) != 0) {
-        logf_(ob, 3, "outbox %s: cannot start a request; retrying", t->name);
+        say(ob, LOG_ERR, "outbox %s: cannot start a request; retrying", t->name);
         kick(t, outbox_backoff(e->attempts, gsl_rng_uniform(ob->rng)));
         return;
     }
@@ -700,11 +693,11 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
             write_failed(ob, dir, errno);
     }
     if (spooled > 0)
-        logf_(ob, 5, "outbox: %zu notification%s kept in memory %s spooled now", spooled,
-              spooled == 1 ? "" : "s", spooled == 1 ? "is" : "are");
+        say(ob, LOG_NOTICE, "outbox: %zu notification%s kept in memory %s spooled now", spooled,
+            spooled == 1 ? "" : "s", spooled == 1 ? "is" : "are");
     if (ob->write_error[0] != '\0') {
-        log_limited(ob, CAUSE_DIR, 3, "outbox: %s; trying again every %.0f s", ob->write_error,
-                    PROBE_SECONDS);
+        say_limited(ob, CAUSE_DIR, LOG_ERR, "outbox: %s; trying again every %.0f s",
+                    ob->write_error, PROBE_SECONDS);
         return;
     }
     size_t kept = 0;
@@ -802,13 +795,14 @@ void outbox_replay(struct outbox *ob)
             char dst[4096];
             snprintf(dst, sizeof(dst), "%s/%s", ob->dead, strrchr(path, '/') + 1);
             if (file_rename_new(path, dst) == 0)
-                logf_(ob, 3, "outbox: %s is unreadable or names no configured target; moved to %s",
-                      path, dst);
+                say(ob, LOG_ERR,
+                    "outbox: %s is unreadable or names no configured target; moved to %s", path,
+                    dst);
             else
-                logf_(ob, 3,
-                      "outbox: %s is unreadable or names no configured target; cannot move "
-                      "it to %s/: %s",
-                      path, ob->dead, strerror(errno));
+                say(ob, LOG_ERR,
+                    "outbox: %s is unreadable or names no configured target; cannot move "
+                    "it to %s/: %s",
+                    path, ob->dead, strerror(errno));
             cJSON_Delete(j);
             continue;
         }
@@ -836,8 +830,8 @@ void outbox_replay(struct outbox *ob)
             !evtimer_pending(ob->targets[i].timer, NULL))
             kick(&ob->targets[i], 0);
     if (loaded > 0)
-        logf_(ob, 5, "outbox: replaying %zu spooled notification%s", loaded,
-              loaded == 1 ? "" : "s");
+        say(ob, LOG_NOTICE, "outbox: replaying %zu spooled notification%s", loaded,
+            loaded == 1 ? "" : "s");
 }
 
 struct outbox_stats outbox_stats(const struct outbox *ob, const char *target)

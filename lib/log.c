@@ -11,6 +11,7 @@
 
 static bool journal;
 static enum log_level max_level = LOG_INFO;
+static log_hook_fn hook;
 
 void log_init(void)
 {
@@ -37,6 +38,11 @@ void log_set_level(enum log_level max)
     max_level = max;
 }
 
+void log_set_hook(log_hook_fn fn)
+{
+    hook = fn;
+}
+
 void log_msg(enum log_level level, const char *fmt, ...)
 {
     static const char *const names[] = {"emerg", "alert",  "crit", "error",
@@ -47,6 +53,13 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
     if (level > max_level)
         return;
+    if (hook != NULL) {
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        hook(level, line);
+        return;
+    }
     if (journal) {
         n = snprintf(line, sizeof(line), "<%d>", (int)level);
     } else {
@@ -73,24 +86,33 @@ void log_msg(enum log_level level, const char *fmt, ...)
     fwrite(line, 1, len, stderr);
 }
 
-void log_limited(struct log_limit *l, enum log_level level, const char *fmt, ...)
+bool log_limit_pass(struct log_limit *l, unsigned long long *held)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     if (now < l->next) {
         l->held++;
-        return;
+        return false;
     }
     l->next = now + (l->every > 0 ? l->every : 10);
+    *held = l->held;
+    l->held = 0;
+    return true;
+}
+
+void log_limited(struct log_limit *l, enum log_level level, const char *fmt, ...)
+{
+    unsigned long long held;
+    if (!log_limit_pass(l, &held))
+        return;
     char msg[1536];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (l->held > 0)
-        log_msg(level, "%s (%llu more like this held back)", msg, l->held);
+    if (held > 0)
+        log_msg(level, "%s (%llu more like this held back)", msg, held);
     else
         log_msg(level, "%s", msg);
-    l->held = 0;
 }
