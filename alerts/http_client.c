@@ -7,8 +7,12 @@
  */
 #include "alerts/http_client.h"
 
+#include "lib/log.h"
+
 #include <curl/curl.h>
+#include <event2/event_struct.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +29,70 @@ struct http_client {
     size_t active;
     bool in_check;            /* collecting finished transfers */
     struct transfer *running; /* every transfer added, for http_client_free */
+    /* curl_multi_socket_action and event registration failures: counted,
+     * logged at most once a minute */
+    uint64_t errors;
+    struct log_limit error_log;
 };
 
+/* One per socket curl watches: its event is assigned once and re-assigned
+ * in place when curl changes what it polls for (hiperfifo's setsock). */
 struct sockinfo {
-    struct event *ev;
+    struct event ev;
 };
+
+/* Tests only: the next `inject_left` calls of curl_multi_socket_action
+ * report inject_code after doing their work. */
+static CURLMcode inject_code;
+static unsigned inject_left;
+
+void http_client_test_inject(int code, unsigned n)
+{
+    inject_code = (CURLMcode)code;
+    inject_left = n;
+}
+
+/* curl_multi_socket_action, or the error a test asked for. */
+static CURLMcode socket_action(CURLM *multi, curl_socket_t s, int action, int *running)
+{
+    CURLMcode rc = curl_multi_socket_action(multi, s, action, running);
+    if (rc == CURLM_OK && inject_left > 0) {
+        inject_left--;
+        rc = inject_code;
+    }
+    return rc;
+}
+
+uint64_t http_client_errors(const struct http_client *c)
+{
+    return c->errors;
+}
+
+static void client_error(struct http_client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Count a failure of the curl/libevent glue and log it (rate-limited: a
+ * failure on every socket event would otherwise flood the log). */
+static void client_error(struct http_client *c, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    c->errors++;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_limited(&c->error_log, LOG_ERR, "http client: %s (%llu errors so far)", msg,
+                (unsigned long long)c->errors);
+}
+
+/* Check what curl_multi_socket_action returned: an error is counted and
+ * logged; the transfers go on (hiperfifo ignores CURLM_BAD_SOCKET, a
+ * socket curl already forgot, and stops on the rest; a daemon cannot). */
+static void check_action(struct http_client *c, const char *where, CURLMcode rc)
+{
+    if (rc != CURLM_OK)
+        client_error(c, "curl_multi_socket_action (%s): %s", where, curl_multi_strerror(rc));
+}
 
 struct transfer {
     struct http_client *c;
@@ -102,19 +165,19 @@ static void check_multi_info(struct http_client *c)
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct http_client *c = arg;
-    int running;
+    int running = 0;
     (void)fd, (void)what;
-    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_action(c, "timeout", socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running));
     check_multi_info(c);
 }
 
 static void on_socket(evutil_socket_t fd, short what, void *arg)
 {
     struct http_client *c = arg;
-    int running;
     int action =
         ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-    curl_multi_socket_action(c->multi, fd, action, &running);
+    int running = 1;
+    check_action(c, "socket", socket_action(c->multi, fd, action, &running));
     check_multi_info(c);
     if (running <= 0 && evtimer_pending(c->timer, NULL))
         evtimer_del(c->timer);
@@ -130,11 +193,14 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
         return 0;
     }
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    evtimer_add(c->timer, &tv);
+    if (evtimer_add(c->timer, &tv) != 0) {
+        client_error(c, "cannot arm the timer of %ld ms", timeout_ms);
+        return -1;
+    }
     return 0;
 }
 
-/* CURLMOPT_SOCKETFUNCTION: only (re)register events. */
+/* CURLMOPT_SOCKETFUNCTION: only (re)register the socket's one event. */
 static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
     struct http_client *c = userp;
@@ -142,7 +208,7 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     (void)easy;
     if (what == CURL_POLL_REMOVE) {
         if (si != NULL) {
-            event_free(si->ev);
+            event_del(&si->ev);
             free(si);
         }
         curl_multi_assign(c->multi, s, NULL);
@@ -151,16 +217,23 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     short kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
                          ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
     if (si == NULL) {
-        if ((si = calloc(1, sizeof(*si))) == NULL)
+        if ((si = calloc(1, sizeof(*si))) == NULL) {
+            client_error(c, "socket %d: out of memory", (int)s);
             return -1;
-        curl_multi_assign(c->multi, s, si);
+        }
+        if (curl_multi_assign(c->multi, s, si) != CURLM_OK) {
+            client_error(c, "socket %d: curl_multi_assign failed", (int)s);
+            free(si);
+            return -1;
+        }
     } else {
-        event_free(si->ev);
+        event_del(&si->ev); /* assigned before: change it in place */
     }
-    si->ev = event_new(c->base, s, kind, on_socket, c);
-    if (si->ev == NULL)
+    if (event_assign(&si->ev, c->base, s, kind, on_socket, c) != 0 ||
+        event_add(&si->ev, NULL) != 0) {
+        client_error(c, "socket %d: cannot watch it", (int)s);
         return -1;
-    event_add(si->ev, NULL);
+    }
     return 0;
 }
 
@@ -243,6 +316,7 @@ struct http_client *http_client_new(struct event_base *base, const char *user_ag
     c->multi = curl_multi_init();
     c->timer = evtimer_new(base, on_timer, c);
     c->user_agent = strdup(user_agent);
+    c->error_log.every = 60;
     if (c->multi == NULL || c->timer == NULL || c->user_agent == NULL) {
         http_client_free(c);
         return NULL;

@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct http_header {
     const char *name, *value;
@@ -50,6 +51,15 @@ int http_client_send(struct http_client *c, const struct http_request *req, http
 
 /* Transfers in flight. */
 size_t http_client_active(const struct http_client *c);
+
+/* Failures of the glue between curl and the event loop since the client
+ * was made: curl_multi_socket_action errors, sockets or the timer that
+ * could not be watched. Each is also logged (at most one line a minute). */
+uint64_t http_client_errors(const struct http_client *c);
+
+/* Tests only: the next n calls of curl_multi_socket_action (for every
+ * client) do their work, then report code (a CURLMcode) as if they failed. */
+void http_client_test_inject(int code, unsigned n);
 
 /* Parse a Retry-After value (seconds or an HTTP date) relative to now. */
 double http_parse_retry_after(const char *v, double now);

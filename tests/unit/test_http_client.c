@@ -1,0 +1,198 @@
+/*
+ * The curl-multi/libevent glue against a loopback server in a child
+ * process (127.0.0.1, port 0): a request and its answer, Retry-After read
+ * from the answer, errors of curl_multi_socket_action counted and logged
+ * once (injected), and each socket's event made once and re-assigned, not
+ * freed and made again when curl changes what it polls for (libevent's
+ * allocations counted in this process, where only the client runs).
+ */
+#include "alerts/http_client.h"
+#include "lib/log.h"
+#include "testlib.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* libevent's allocations, counted through event_set_mem_functions. */
+static unsigned long ev_allocs;
+
+/* Counting malloc for libevent. */
+static void *count_malloc(size_t n)
+{
+    ev_allocs++;
+    return malloc(n);
+}
+
+/* Counting realloc for libevent. */
+static void *count_realloc(void *p, size_t n)
+{
+    ev_allocs++;
+    return realloc(p, n);
+}
+
+/* The server's handler: /slow answers 503 with Retry-After: 7, anything
+ * else 200 with the request body echoed; every answer closes the
+ * connection, so each request opens a new socket. */
+static void serve(struct evhttp_request *req, void *arg)
+{
+    (void)arg;
+    struct evbuffer *out = evbuffer_new();
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Connection", "close");
+    if (strcmp(evhttp_request_get_uri(req), "/slow") == 0) {
+        evhttp_add_header(h, "Retry-After", "7");
+        evbuffer_add_printf(out, "busy");
+        evhttp_send_reply(req, 503, "Service Unavailable", out);
+    } else {
+        evbuffer_add_buffer(out, evhttp_request_get_input_buffer(req));
+        evhttp_send_reply(req, 200, "OK", out);
+    }
+    evbuffer_free(out);
+}
+
+/* Fork a server on 127.0.0.1 port 0; its port comes back through a pipe. */
+static pid_t start_server(int *port)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        struct event_base *base = event_base_new();
+        struct evhttp *http = evhttp_new(base);
+        struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
+        if (sock == NULL)
+            _exit(1);
+        evhttp_set_gencb(http, serve, NULL);
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss, &sl);
+        int bound = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        if (write(p[1], &bound, sizeof(bound)) != sizeof(bound))
+            _exit(1);
+        close(p[1]);
+        event_base_dispatch(base);
+        _exit(0);
+    }
+    close(p[1]);
+    if (pid < 0 || read(p[0], port, sizeof(*port)) != sizeof(*port)) {
+        close(p[0]);
+        return -1;
+    }
+    close(p[0]);
+    return pid;
+}
+
+struct answer {
+    bool done;
+    long status;
+    char body[256];
+    double retry_after;
+};
+
+/* The done callback: keep the answer. */
+static void on_done(void *arg, const struct http_response *res)
+{
+    struct answer *a = arg;
+    a->done = true;
+    a->status = res->status;
+    snprintf(a->body, sizeof(a->body), "%.*s", (int)res->body_len, res->body);
+    a->retry_after = res->retry_after;
+}
+
+/* POST body to path and run the loop until the answer is in. */
+static struct answer post(struct event_base *base, struct http_client *c, int port,
+                          const char *path, const char *body)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+    struct http_header hs[] = {{"Content-Type", "text/plain"}};
+    struct http_request req = {"POST", url, hs, 1, body, strlen(body), 5, NULL};
+    struct answer a = {0};
+    CHECK(http_client_send(c, &req, on_done, &a) == 0);
+    while (!a.done && event_base_loop(base, EVLOOP_ONCE) == 0)
+        ;
+    return a;
+}
+
+/* Log lines seen through the hook at error level, and the last one. */
+static unsigned err_lines;
+static char last_err[1024];
+
+/* The log hook: count error lines. */
+static void hook(enum log_level level, const char *msg)
+{
+    if (level <= LOG_ERR) {
+        err_lines++;
+        snprintf(last_err, sizeof(last_err), "%s", msg);
+    }
+}
+
+int main(void)
+{
+    int port;
+    pid_t pid = start_server(&port);
+    CHECK(pid > 0);
+    if (pid <= 0)
+        return tl_done();
+    /* before this process's first libevent allocation */
+    event_set_mem_functions(count_malloc, count_realloc, free);
+    log_set_hook(hook);
+    struct event_base *base = event_base_new();
+    struct http_client *c = http_client_new(base, "driftd-test");
+    CHECK(base != NULL && c != NULL);
+
+    /* A request and its answer; a warm-up for what follows too. */
+    struct answer a = post(base, c, port, "/echo", "hello");
+    CHECKF(a.status == 200 && strcmp(a.body, "hello") == 0, "status %ld body %s", a.status, a.body);
+    CHECK(http_client_errors(c) == 0 && err_lines == 0);
+
+    /* A large body: curl polls for writing, then for reading, on one
+     * socket. Its event is re-assigned, never freed and made again. */
+    size_t big = 4 << 20;
+    char *body = malloc(big + 1);
+    CHECK(body != NULL);
+    if (body != NULL) {
+        memset(body, 'x', big);
+        body[big] = '\0';
+        unsigned long before = ev_allocs;
+        a = post(base, c, port, "/echo", body);
+        CHECKF(a.status == 200, "status %ld", a.status);
+        CHECKF(ev_allocs == before, "%lu libevent allocations for one transfer, want 0",
+               ev_allocs - before);
+        free(body);
+    }
+
+    /* Retry-After comes through with the answer. */
+    a = post(base, c, port, "/slow", "x");
+    CHECKF(a.status == 503 && a.retry_after == 7, "status %ld retry_after %g", a.status,
+           a.retry_after);
+
+    /* curl_multi_socket_action failing: counted each time, logged once a
+     * minute, and the transfer still completes. */
+    http_client_test_inject(CURLM_BAD_SOCKET, 3);
+    a = post(base, c, port, "/echo", "again");
+    CHECKF(a.status == 200 && strcmp(a.body, "again") == 0, "status %ld body %s", a.status, a.body);
+    CHECKF(http_client_errors(c) == 3, "%llu errors counted, want 3",
+           (unsigned long long)http_client_errors(c));
+    CHECKF(err_lines == 1, "%u error lines, want 1 (rate limit)", err_lines);
+    CHECKF(strstr(last_err, "curl_multi_socket_action") != NULL, "logged: %s", last_err);
+    http_client_test_inject(0, 0);
+
+    http_client_free(c);
+    event_base_free(base);
+    log_set_hook(NULL);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    return tl_done();
+}
