@@ -48,19 +48,60 @@ enum kbase { B_CONFIG, B_INPUT, B_SINK, B_OVERRIDE };
 struct ckey {
     const char *path;
     enum ktype type;
-    enum kbase base;
-    size_t offset, offset2;
-    const char *def; /* default, as JSON text (NULL: none) */
-    double min, max;
-    const char *values;
-    bool reload; /* a reload may change it */
+    enum kbase base;    /* the struct the value lands in */
+    size_t offset;      /* of the value in base */
+    size_t offset2;     /* lists and arrays: of their count (size_t) */
+    enum kbase elem;    /* arrays: the base of their elements */
+    const char *def;    /* default, as JSON text (NULL: none) */
+    double min, max;    /* numbers: the allowed range */
+    const char *values; /* enums: "a|b|c" */
+    bool reload;        /* a reload may change it */
     const char *help;
 };
 
-#define C(f) offsetof(struct config, f)
-#define I(f) offsetof(struct input_conf, f)
-#define S(f) offsetof(struct sink_conf, f)
-#define O(f) offsetof(struct feature_override, f)
+/* The reload column: a reload applies the new value, or the running one
+ * stays until a restart. */
+#define RELOAD true
+#define RESTART false
+
+/* Where a value lands: its base and the offset in it. */
+#define C(f) .base = B_CONFIG, .offset = offsetof(struct config, f)
+#define I(f) .base = B_INPUT, .offset = offsetof(struct input_conf, f)
+#define S(f) .base = B_SINK, .offset = offsetof(struct sink_conf, f)
+#define O(f) .base = B_OVERRIDE, .offset = offsetof(struct feature_override, f)
+/* A list or array of struct config and its count. */
+#define CN(f, n) C(f), .offset2 = offsetof(struct config, n)
+
+/* One macro per type, so that a row says what it is and names only the
+ * fields its type uses (Redis' createStringConfig and friends). */
+/* clang-format off */
+#define SECTION(p, rl, h) \
+    {.path = p, .type = K_OBJECT, .base = B_CONFIG, .reload = rl, .help = h}
+#define STR_KEY(p, at, d, rl, h) \
+    {.path = p, .type = K_STRING, at, .def = d, .reload = rl, .help = h}
+#define UINT_KEY(p, at, d, lo, hi, rl, h) \
+    {.path = p, .type = K_UINT, at, .def = d, .min = lo, .max = hi, .reload = rl, .help = h}
+#define DURATION_KEY(p, at, d, lo, hi, rl, h) \
+    {.path = p, .type = K_DURATION, at, .def = d, .min = lo, .max = hi, .reload = rl, .help = h}
+#define NUMBER_KEY(p, at, d, lo, hi, rl, h) \
+    {.path = p, .type = K_NUMBER, at, .def = d, .min = lo, .max = hi, .reload = rl, .help = h}
+#define OPT_NUMBER_KEY(p, at, d, lo, hi, rl, h) \
+    {.path = p, .type = K_OPT_NUMBER, at, .def = d, .min = lo, .max = hi, .reload = rl, .help = h}
+#define BOOL_KEY(p, at, d, rl, h) \
+    {.path = p, .type = K_BOOL, at, .def = d, .reload = rl, .help = h}
+#define ENUM_KEY(p, at, vals, d, rl, h) \
+    {.path = p, .type = K_ENUM, at, .values = vals, .def = d, .reload = rl, .help = h}
+#define TEST_KEY(p, at, d, rl, h) \
+    {.path = p, .type = K_TEST, at, .def = d, .reload = rl, .help = h}
+#define STRLIST_KEY(p, at, d, rl, h) \
+    {.path = p, .type = K_STRLIST, at, .def = d, .reload = rl, .help = h}
+#define ARRAY_KEY(p, at, el, d, rl, h) \
+    {.path = p, .type = K_ARRAY, at, .elem = el, .def = d, .reload = rl, .help = h}
+/* A map's members are user-named: where they land is the loader's business. */
+#define MAP_KEY(p, b, rl, h) \
+    {.path = p, .type = K_MAP, .base = b, .reload = rl, .help = h}
+/* clang-format on */
+
 #define BIG 1e300
 /* Ranges (the table's min/max), chosen so that every value converts to
  * time_t, size_t and timeval without overflow and no allocation sized by a
@@ -72,154 +113,151 @@ struct ckey {
 #define MAX_BODY 1073741824.0 /* 1 GiB: evhttp buffers a whole body */
 
 static const struct ckey keys[] = {
-    {"model", K_STRING, B_CONFIG, C(model), 0, "\"model\"", 0, 0, NULL, true,
-     "Model name: the `model` label of metrics and alerts."},
-    {"baseline", K_STRING, B_CONFIG, C(baseline), 0, NULL, 0, 0, NULL, true,
-     "Path of the baseline written by `driftd baseline` (required by `run`)."},
-    {"state_dir", K_STRING, B_CONFIG, C(state_dir), 0, NULL, 0, 0, NULL, false,
-     "Directory for state, spool and dead letters. Default: $STATE_DIRECTORY, else "
-     "./driftd-state."},
-    {"listen", K_STRING, B_CONFIG, C(listen), 0, "\"127.0.0.1:9107\"", 0, 0, NULL, false,
-     "HOST:PORT of the HTTP API (port 0: any free port, logged at start)."},
-    {"max_body_bytes", K_UINT, B_CONFIG, C(max_body_bytes), 0, "8388608", 1, MAX_BODY, NULL, true,
-     "Largest accepted request body; larger ones get 413."},
-    {"listen_max_connections", K_UINT, B_CONFIG, C(listen_max_connections), 0, "0", 0, MAX_COUNT,
-     NULL, true,
-     "Most HTTP connections open at once; at the cap the oldest idle one is closed, else "
-     "accept() waits. 0: the soft RLIMIT_NOFILE less 64 (kept for spool, state, sinks)."},
-    {"listen_header_timeout", K_DURATION, B_CONFIG, C(listen_header_timeout), 0, "10", 0.1, 3600,
-     NULL, true, "Seconds a connection has to send a request's head; then it is closed."},
-    {"listen_idle_timeout", K_DURATION, B_CONFIG, C(listen_idle_timeout), 0, "60", 1, 86400, NULL,
-     true, "Seconds an HTTP connection may stay idle (or stalled) before it is closed."},
-    {"auth", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, false, "Authentication of POSTs."},
-    {"auth.token_file", K_STRING, B_CONFIG, C(token_file), 0, NULL, 0, 0, NULL, true,
-     "File holding the bearer token POSTs must carry (relative: looked up in "
-     "$CREDENTIALS_DIRECTORY first)."},
-    {"inputs", K_ARRAY, B_CONFIG, C(inputs), C(n_inputs), "[{\"type\": \"http\"}]", 0, 0, NULL,
-     false, "Where records come from."},
-    {"inputs[].type", K_ENUM, B_INPUT, I(type), 0, NULL, 0, 0, "http|tail|stdin", false,
-     "Input kind (required)."},
-    {"inputs[].path", K_STRING, B_INPUT, I(path), 0, NULL, 0, 0, NULL, false,
-     "File to follow (tail; required)."},
-    {"inputs[].format", K_ENUM, B_INPUT, I(format), 0, NULL, 0, 0, "csv|ndjson", false,
-     "Record format of a tail or stdin input (default: from the file name, else ndjson)."},
-    {"inputs[].start", K_ENUM, B_INPUT, I(start), 0, "\"end\"", 0, 0, "end|beginning", false,
-     "Where a tail input starts the first time it sees a file."},
-    {"inputs[].validate", K_ENUM, B_INPUT, I(validate), 0, "\"full\"", 0, 0, "full|sampled", false,
-     "full: parse and check every record. sampled: parse only the records the window keeps "
-     "and count the others by their line, unchecked (NDJSON: HTTP bodies, tail and stdin; the "
-     "202 answer says how many were checked). CSV is always checked in full."},
-    {"features", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Which features, which tests."},
-    {"features.include", K_STRLIST, B_CONFIG, C(drift.include), C(drift.n_include), "[]", 0, 0,
-     NULL, true, "Features to evaluate (empty: all of the baseline)."},
-    {"features.exclude", K_STRLIST, B_CONFIG, C(drift.exclude), C(drift.n_exclude), "[]", 0, 0,
-     NULL, true, "Features never evaluated."},
-    {"features.overrides", K_MAP, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true,
-     "Per-feature settings: {\"name\": {\"test\": ..., \"threshold\": ...}}."},
-    {"features.overrides.*.test", K_TEST, B_OVERRIDE, O(test), 0, "\"auto\"", 0, 0, NULL, true,
-     "Test of this feature (a metric name, or auto)."},
-    {"features.overrides.*.threshold", K_OPT_NUMBER, B_OVERRIDE, O(threshold), 0, "null", 0, BIG,
-     NULL, true, "Threshold of this feature's test (null: the test's default)."},
-    {"features.overrides.*.missing_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_MISSING]), 0,
-     "null", 0, 1, NULL, true, "Drift when the missing rate exceeds this."},
-    {"features.overrides.*.type_error_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_TYPE_ERROR]), 0,
-     "null", 0, 1, NULL, true, "Drift when the type-error rate exceeds this."},
-    {"features.overrides.*.unseen_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_UNSEEN]), 0, "null",
-     0, 1, NULL, true, "Drift when the unseen-category rate exceeds this."},
-    {"features.overrides.*.out_of_range_rate", K_OPT_NUMBER, B_OVERRIDE, O(quality[Q_OUT_OF_RANGE]),
-     0, "null", 0, 1, NULL, true, "Drift when the out-of-range rate exceeds this."},
-    {"window", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Evaluation windows."},
-    {"window.records", K_UINT, B_CONFIG, C(window_records), 0, "10000", 1, MAX_RECORDS, NULL, true,
-     "A window closes after this many records..."},
-    {"window.seconds", K_DURATION, B_CONFIG, C(window_seconds), 0, "300", 0.001, TEN_YEARS, NULL,
-     true, "...or after this long, whichever comes first."},
-    {"window.min_records", K_UINT, B_CONFIG, C(window_min_records), 0, "500", 1, MAX_RECORDS, NULL,
-     true, "A window with fewer records is extended instead of evaluated."},
-    {"window.sample", K_UINT, B_CONFIG, C(window_sample), 0, "10000", 1, MAX_COUNT, NULL, true,
-     "Records kept per window (uniform reservoir): memory does not grow with traffic; it is "
-     "allocated at start, 9 bytes per record and feature."},
-    {"drift", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "The drift decision."},
-    {"drift.method", K_TEST, B_CONFIG, C(drift.method), 0, "\"auto\"", 0, 0, NULL, true,
-     "Test of every feature without an override (auto: Evidently's rule)."},
-    {"drift.drift_share", K_NUMBER, B_CONFIG, C(drift.drift.drift_share), 0, "0.5", 0, 1, NULL,
-     true, "Dataset drift when this share of features drifts."},
-    {"drift.correction", K_ENUM, B_CONFIG, C(drift.drift.correction), 0, "\"none\"", 0, 0,
-     "none|bonferroni|fdr", true, "Multiple-testing correction of the p-value tests."},
-    {"drift.alpha", K_NUMBER, B_CONFIG, C(drift.drift.alpha), 0, "0.05", 0, 1, NULL, true,
-     "Level of the correction."},
-    {"drift.min_effect", K_OPT_NUMBER, B_CONFIG, C(drift.drift.min_effect), 0, "null", 0, BIG, NULL,
-     true,
-     "Effect floor for p-value tests: wasserstein_normed (numerical) or tvd (categorical) "
-     "must reach it."},
-    {"drift.quality", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true,
-     "Data-quality thresholds for every feature."},
-    {"drift.quality.missing_rate", K_OPT_NUMBER, B_CONFIG, C(drift.quality[Q_MISSING]), 0, "null",
-     0, 1, NULL, true, "Drift when a feature's missing rate exceeds this."},
-    {"drift.quality.type_error_rate", K_OPT_NUMBER, B_CONFIG, C(drift.quality[Q_TYPE_ERROR]), 0,
-     "null", 0, 1, NULL, true, "Drift when a feature's type-error rate exceeds this."},
-    {"drift.quality.unseen_rate", K_OPT_NUMBER, B_CONFIG, C(drift.quality[Q_UNSEEN]), 0, "null", 0,
-     1, NULL, true, "Drift when a categorical feature's unseen rate exceeds this."},
-    {"drift.quality.out_of_range_rate", K_OPT_NUMBER, B_CONFIG, C(drift.quality[Q_OUT_OF_RANGE]), 0,
-     "null", 0, 1, NULL, true,
-     "Drift when a numerical feature's out-of-range rate exceeds "
-     "this."},
-    {"alerts", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Alerting."},
-    {"alerts.resolve_after", K_UINT, B_CONFIG, C(resolve_after), 0, "1", 1, MAX_COUNT, NULL, true,
-     "Clean windows before a firing alert resolves."},
-    {"alerts.repeat_seconds", K_DURATION, B_CONFIG, C(repeat_seconds), 0, "14400", 1, TEN_YEARS,
-     NULL, true, "A firing alert is sent again this often."},
-    {"alerts.sinks", K_ARRAY, B_CONFIG, C(sinks), C(n_sinks), "[{\"type\": \"log\"}]", 0, 0, NULL,
-     true, "Where alerts go."},
-    {"alerts.sinks[].type", K_ENUM, B_SINK, S(type), 0, NULL, 0, 0,
-     "log|webhook|slack|alertmanager", true, "Sink kind (required)."},
-    {"alerts.sinks[].url", K_STRING, B_SINK, S(url), 0, NULL, 0, 0, NULL, true,
-     "Receiver URL (webhook, slack, alertmanager base URL)."},
-    {"alerts.sinks[].url_file", K_STRING, B_SINK, S(url_file), 0, NULL, 0, 0, NULL, true,
-     "File holding the URL, for URLs that embed a secret (Slack)."},
-    {"alerts.sinks[].headers", K_MAP, B_SINK, 0, 0, NULL, 0, 0, NULL, true,
-     "Extra HTTP headers (webhook)."},
-    {"alerts.sinks[].ca_file", K_STRING, B_SINK, S(ca_file), 0, NULL, 0, 0, NULL, true,
-     "CA bundle for TLS verification."},
-    {"alerts.sinks[].resend_seconds", K_DURATION, B_SINK, S(resend_seconds), 0, "60", 1, TEN_YEARS,
-     NULL, true, "Alertmanager: re-post firing alerts this often."},
-    {"alerts.sinks[].timeout_seconds", K_DURATION, B_SINK, S(timeout_seconds), 0, "10", 0.1, 600,
-     NULL, true, "Request timeout."},
-    {"alerts.sinks[].max_age", K_DURATION, B_SINK, S(max_age), 0, "86400", 1, TEN_YEARS, NULL, true,
-     "Give up retrying after this long (into dead-letter/)."},
-    {"retrain", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true, "Retraining on drift."},
-    {"retrain.github", K_OBJECT, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true,
-     "GitHub Actions workflow_dispatch."},
-    {"retrain.github.api_url", K_STRING, B_CONFIG, C(github.api_url), 0,
-     "\"https://api.github.com\"", 0, 0, NULL, true,
-     "API base (GitHub Enterprise Server: https://HOST/api/v3)."},
-    {"retrain.github.repository", K_STRING, B_CONFIG, C(github.repository), 0, NULL, 0, 0, NULL,
-     true, "owner/repo (required)."},
-    {"retrain.github.workflow", K_STRING, B_CONFIG, C(github.workflow), 0, NULL, 0, 0, NULL, true,
-     "Workflow file name or id (required)."},
-    {"retrain.github.ref", K_STRING, B_CONFIG, C(github.ref), 0, "\"main\"", 0, 0, NULL, true,
-     "Branch or tag to run."},
-    {"retrain.github.token_file", K_STRING, B_CONFIG, C(github.token_file), 0, NULL, 0, 0, NULL,
-     true, "File with a token having Actions: write (else $DRIFTD_GITHUB_TOKEN)."},
-    {"retrain.github.inputs", K_MAP, B_CONFIG, 0, 0, NULL, 0, 0, NULL, true,
-     "workflow_dispatch inputs, with ${model} ${drifted_features} ${drift_share} "
-     "${window_end} ${correlation_id} ${severity} expanded (at most 25)."},
-    {"retrain.github.api_version", K_STRING, B_CONFIG, C(github.api_version), 0, "\"2022-11-28\"",
-     0, 0, NULL, true, "X-GitHub-Api-Version header."},
-    {"retrain.github.ca_file", K_STRING, B_CONFIG, C(github.ca_file), 0, NULL, 0, 0, NULL, true,
-     "CA bundle for TLS verification."},
-    {"retrain.github.timeout_seconds", K_DURATION, B_CONFIG, C(github.timeout_seconds), 0, "30",
-     0.1, 600, NULL, true, "Request timeout."},
-    {"retrain.consecutive", K_UINT, B_CONFIG, C(retrain_consecutive), 0, "2", 1, MAX_COUNT, NULL,
-     true, "Windows of dataset drift in a row before a dispatch."},
-    {"retrain.cooldown_seconds", K_DURATION, B_CONFIG, C(retrain_cooldown), 0, "86400", 0,
-     TEN_YEARS, NULL, true, "Least time between two dispatches (survives restarts)."},
-    {"retrain.follow_seconds", K_DURATION, B_CONFIG, C(retrain_follow), 0, "30", 1, 86400, NULL,
-     true, "How often the dispatched run is polled until it completes."},
-    {"retrain.dry_run", K_BOOL, B_CONFIG, C(retrain_dry_run), 0, "false", 0, 0, NULL, true,
-     "Log the exact request instead of sending it."},
+    STR_KEY("model", C(model), "\"model\"", RELOAD,
+            "Model name: the `model` label of metrics and alerts."),
+    STR_KEY("baseline", C(baseline), NULL, RELOAD,
+            "Path of the baseline written by `driftd baseline` (required by `run`)."),
+    STR_KEY("state_dir", C(state_dir), NULL, RESTART,
+            "Directory for state, spool and dead letters. Default: $STATE_DIRECTORY, else "
+            "./driftd-state."),
+    STR_KEY("listen", C(listen), "\"127.0.0.1:9107\"", RESTART,
+            "HOST:PORT of the HTTP API (port 0: any free port, logged at start)."),
+    UINT_KEY("max_body_bytes", C(max_body_bytes), "8388608", 1, MAX_BODY, RELOAD,
+             "Largest accepted request body; larger ones get 413."),
+    UINT_KEY("listen_max_connections", C(listen_max_connections), "0", 0, MAX_COUNT, RELOAD,
+             "Most HTTP connections open at once; at the cap the oldest idle one is closed, else "
+             "accept() waits. 0: the soft RLIMIT_NOFILE less 64 (kept for spool, state, sinks)."),
+    DURATION_KEY("listen_header_timeout", C(listen_header_timeout), "10", 0.1, 3600, RELOAD,
+                 "Seconds a connection has to send a request's head; then it is closed."),
+    DURATION_KEY("listen_idle_timeout", C(listen_idle_timeout), "60", 1, 86400, RELOAD,
+                 "Seconds an HTTP connection may stay idle (or stalled) before it is closed."),
+    SECTION("auth", RESTART, "Authentication of POSTs."),
+    STR_KEY("auth.token_file", C(token_file), NULL, RELOAD,
+            "File holding the bearer token POSTs must carry (relative: looked up in "
+            "$CREDENTIALS_DIRECTORY first)."),
+    ARRAY_KEY("inputs", CN(inputs, n_inputs), B_INPUT, "[{\"type\": \"http\"}]", RESTART,
+              "Where records come from."),
+    ENUM_KEY("inputs[].type", I(type), "http|tail|stdin", NULL, RESTART, "Input kind (required)."),
+    STR_KEY("inputs[].path", I(path), NULL, RESTART, "File to follow (tail; required)."),
+    ENUM_KEY("inputs[].format", I(format), "csv|ndjson", NULL, RESTART,
+             "Record format of a tail or stdin input (default: from the file name, else ndjson)."),
+    ENUM_KEY("inputs[].start", I(start), "end|beginning", "\"end\"", RESTART,
+             "Where a tail input starts the first time it sees a file."),
+    ENUM_KEY("inputs[].validate", I(validate), "full|sampled", "\"full\"", RESTART,
+             "full: parse and check every record. sampled: parse only the records the window keeps "
+             "and count the others by their line, unchecked (NDJSON: HTTP bodies, tail and stdin; "
+             "the 202 answer says how many were checked). CSV is always checked in full."),
+    SECTION("features", RELOAD, "Which features, which tests."),
+    STRLIST_KEY("features.include", CN(drift.include, drift.n_include), "[]", RELOAD,
+                "Features to evaluate (empty: all of the baseline)."),
+    STRLIST_KEY("features.exclude", CN(drift.exclude, drift.n_exclude), "[]", RELOAD,
+                "Features never evaluated."),
+    MAP_KEY("features.overrides", B_CONFIG, RELOAD,
+            "Per-feature settings: {\"name\": {\"test\": ..., \"threshold\": ...}}."),
+    TEST_KEY("features.overrides.*.test", O(test), "\"auto\"", RELOAD,
+             "Test of this feature (a metric name, or auto)."),
+    OPT_NUMBER_KEY("features.overrides.*.threshold", O(threshold), "null", 0, BIG, RELOAD,
+                   "Threshold of this feature's test (null: the test's default)."),
+    OPT_NUMBER_KEY("features.overrides.*.missing_rate", O(quality[Q_MISSING]), "null", 0, 1, RELOAD,
+                   "Drift when the missing rate exceeds this."),
+    OPT_NUMBER_KEY("features.overrides.*.type_error_rate", O(quality[Q_TYPE_ERROR]), "null", 0, 1,
+                   RELOAD, "Drift when the type-error rate exceeds this."),
+    OPT_NUMBER_KEY("features.overrides.*.unseen_rate", O(quality[Q_UNSEEN]), "null", 0, 1, RELOAD,
+                   "Drift when the unseen-category rate exceeds this."),
+    OPT_NUMBER_KEY("features.overrides.*.out_of_range_rate", O(quality[Q_OUT_OF_RANGE]), "null", 0,
+                   1, RELOAD, "Drift when the out-of-range rate exceeds this."),
+    SECTION("window", RELOAD, "Evaluation windows."),
+    UINT_KEY("window.records", C(window_records), "10000", 1, MAX_RECORDS, RELOAD,
+             "A window closes after this many records..."),
+    DURATION_KEY("window.seconds", C(window_seconds), "300", 0.001, TEN_YEARS, RELOAD,
+                 "...or after this long, whichever comes first."),
+    UINT_KEY("window.min_records", C(window_min_records), "500", 1, MAX_RECORDS, RELOAD,
+             "A window with fewer records is extended instead of evaluated."),
+    UINT_KEY("window.sample", C(window_sample), "10000", 1, MAX_COUNT, RELOAD,
+             "Records kept per window (uniform reservoir): memory does not grow with traffic; it "
+             "is allocated at start, 9 bytes per record and feature."),
+    SECTION("drift", RELOAD, "The drift decision."),
+    TEST_KEY("drift.method", C(drift.method), "\"auto\"", RELOAD,
+             "Test of every feature without an override (auto: Evidently's rule)."),
+    NUMBER_KEY("drift.drift_share", C(drift.drift.drift_share), "0.5", 0, 1, RELOAD,
+               "Dataset drift when this share of features drifts."),
+    ENUM_KEY("drift.correction", C(drift.drift.correction), "none|bonferroni|fdr", "\"none\"",
+             RELOAD, "Multiple-testing correction of the p-value tests."),
+    NUMBER_KEY("drift.alpha", C(drift.drift.alpha), "0.05", 0, 1, RELOAD,
+               "Level of the correction."),
+    OPT_NUMBER_KEY("drift.min_effect", C(drift.drift.min_effect), "null", 0, BIG, RELOAD,
+                   "Effect floor for p-value tests: wasserstein_normed (numerical) or tvd "
+                   "(categorical) must reach it."),
+    SECTION("drift.quality", RELOAD, "Data-quality thresholds for every feature."),
+    OPT_NUMBER_KEY("drift.quality.missing_rate", C(drift.quality[Q_MISSING]), "null", 0, 1, RELOAD,
+                   "Drift when a feature's missing rate exceeds this."),
+    OPT_NUMBER_KEY("drift.quality.type_error_rate", C(drift.quality[Q_TYPE_ERROR]), "null", 0, 1,
+                   RELOAD, "Drift when a feature's type-error rate exceeds this."),
+    OPT_NUMBER_KEY("drift.quality.unseen_rate", C(drift.quality[Q_UNSEEN]), "null", 0, 1, RELOAD,
+                   "Drift when a categorical feature's unseen rate exceeds this."),
+    OPT_NUMBER_KEY("drift.quality.out_of_range_rate", C(drift.quality[Q_OUT_OF_RANGE]), "null", 0,
+                   1, RELOAD, "Drift when a numerical feature's out-of-range rate exceeds this."),
+    SECTION("alerts", RELOAD, "Alerting."),
+    UINT_KEY("alerts.resolve_after", C(resolve_after), "1", 1, MAX_COUNT, RELOAD,
+             "Clean windows before a firing alert resolves."),
+    DURATION_KEY("alerts.repeat_seconds", C(repeat_seconds), "14400", 1, TEN_YEARS, RELOAD,
+                 "A firing alert is sent again this often."),
+    ARRAY_KEY("alerts.sinks", CN(sinks, n_sinks), B_SINK, "[{\"type\": \"log\"}]", RELOAD,
+              "Where alerts go."),
+    ENUM_KEY("alerts.sinks[].type", S(type), "log|webhook|slack|alertmanager", NULL, RELOAD,
+             "Sink kind (required)."),
+    STR_KEY("alerts.sinks[].url", S(url), NULL, RELOAD,
+            "Receiver URL (webhook, slack, alertmanager base URL)."),
+    STR_KEY("alerts.sinks[].url_file", S(url_file), NULL, RELOAD,
+            "File holding the URL, for URLs that embed a secret (Slack)."),
+    MAP_KEY("alerts.sinks[].headers", B_SINK, RELOAD, "Extra HTTP headers (webhook)."),
+    STR_KEY("alerts.sinks[].ca_file", S(ca_file), NULL, RELOAD, "CA bundle for TLS verification."),
+    DURATION_KEY("alerts.sinks[].resend_seconds", S(resend_seconds), "60", 1, TEN_YEARS, RELOAD,
+                 "Alertmanager: re-post firing alerts this often."),
+    DURATION_KEY("alerts.sinks[].timeout_seconds", S(timeout_seconds), "10", 0.1, 600, RELOAD,
+                 "Request timeout."),
+    DURATION_KEY("alerts.sinks[].max_age", S(max_age), "86400", 1, TEN_YEARS, RELOAD,
+                 "Give up retrying after this long (into dead-letter/)."),
+    SECTION("retrain", RELOAD, "Retraining on drift."),
+    SECTION("retrain.github", RELOAD, "GitHub Actions workflow_dispatch."),
+    STR_KEY("retrain.github.api_url", C(github.api_url), "\"https://api.github.com\"", RELOAD,
+            "API base (GitHub Enterprise Server: https://HOST/api/v3)."),
+    STR_KEY("retrain.github.repository", C(github.repository), NULL, RELOAD,
+            "owner/repo (required)."),
+    STR_KEY("retrain.github.workflow", C(github.workflow), NULL, RELOAD,
+            "Workflow file name or id (required)."),
+    STR_KEY("retrain.github.ref", C(github.ref), "\"main\"", RELOAD, "Branch or tag to run."),
+    STR_KEY("retrain.github.token_file", C(github.token_file), NULL, RELOAD,
+            "File with a token having Actions: write (else $DRIFTD_GITHUB_TOKEN)."),
+    MAP_KEY("retrain.github.inputs", B_CONFIG, RELOAD,
+            "workflow_dispatch inputs, with ${model} ${drifted_features} ${drift_share} "
+            "${window_end} ${correlation_id} ${severity} expanded (at most 25)."),
+    STR_KEY("retrain.github.api_version", C(github.api_version), "\"2022-11-28\"", RELOAD,
+            "X-GitHub-Api-Version header."),
+    STR_KEY("retrain.github.ca_file", C(github.ca_file), NULL, RELOAD,
+            "CA bundle for TLS verification."),
+    DURATION_KEY("retrain.github.timeout_seconds", C(github.timeout_seconds), "30", 0.1, 600,
+                 RELOAD, "Request timeout."),
+    UINT_KEY("retrain.consecutive", C(retrain_consecutive), "2", 1, MAX_COUNT, RELOAD,
+             "Windows of dataset drift in a row before a dispatch."),
+    DURATION_KEY("retrain.cooldown_seconds", C(retrain_cooldown), "86400", 0, TEN_YEARS, RELOAD,
+                 "Least time between two dispatches (survives restarts)."),
+    DURATION_KEY("retrain.follow_seconds", C(retrain_follow), "30", 1, 86400, RELOAD,
+                 "How often the dispatched run is polled until it completes."),
+    BOOL_KEY("retrain.dry_run", C(retrain_dry_run), "false", RELOAD,
+             "Log the exact request instead of sending it."),
+
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Size of one object of each base: an array's element. */
+static const size_t base_size[] = {
+    [B_CONFIG] = sizeof(struct config),
+    [B_INPUT] = sizeof(struct input_conf),
+    [B_SINK] = sizeof(struct sink_conf),
+    [B_OVERRIDE] = sizeof(struct feature_override),
+};
 
 struct loader {
     const char *path;
@@ -472,9 +510,8 @@ static void walk_array(struct loader *L, const struct ckey *k, const cJSON *v, c
         cerr(L, "%s: expected an array of objects", where);
         return;
     }
-    bool is_input = strcmp(k->path, "inputs") == 0;
-    size_t n = (size_t)cJSON_GetArraySize(v),
-           size = is_input ? sizeof(struct input_conf) : sizeof(struct sink_conf);
+    bool is_input = k->elem == B_INPUT;
+    size_t n = (size_t)cJSON_GetArraySize(v), size = base_size[k->elem];
     char *arr = calloc(n ? n : 1, size);
     if (arr == NULL)
         return;
@@ -486,14 +523,14 @@ static void walk_array(struct loader *L, const struct ckey *k, const cJSON *v, c
     {
         void *elem = arr + i * size;
         snprintf(w, sizeof(w), "%s[%zu]", where, i);
-        apply_defaults(L, is_input ? B_INPUT : B_SINK, elem);
+        apply_defaults(L, k->elem, elem);
         if (!cJSON_IsObject(e)) {
             cerr(L, "%s: expected an object", w);
         } else if (cJSON_GetObjectItemCaseSensitive(e, "type") == NULL) {
             cerr(L, "%s.type: missing (required)", w);
         }
         if (cJSON_IsObject(e))
-            walk(L, e, pat, w, is_input ? B_INPUT : B_SINK, elem, c);
+            walk(L, e, pat, w, k->elem, elem, c);
         i++;
     }
     if (is_input) {
