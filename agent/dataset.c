@@ -1,5 +1,6 @@
 #include "agent/dataset.h"
 
+#include "agent/colmap.h"
 #include "agent/value.h"
 #include "lib/sbuf.h"
 
@@ -169,46 +170,31 @@ bool dataset_add_read(struct dataset *ds, size_t fi, enum cell_type type, int cl
 /* Reader callbacks of dataset_read: reader column -> baseline feature. */
 struct read_ctx {
     struct dataset *ds;
-    long *map;
-    size_t cap;
+    struct colmap map;
     bool oom;
 };
 
 static int read_column(void *arg, size_t index, const char *name, size_t len)
 {
     struct read_ctx *c = arg;
-    if (index >= c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        while (cap <= index)
-            cap *= 2;
-        long *m = realloc(c->map, cap * sizeof(*m));
-        if (m == NULL) {
-            c->oom = true;
-            return -1;
-        }
-        for (size_t i = c->cap; i < cap; i++)
-            m[i] = -1;
-        c->map = m;
-        c->cap = cap;
-    }
-    char *tmp = strndup(name, len);
-    c->map[index] = tmp != NULL ? stats_baseline_find(c->ds->b, tmp) : -1;
-    free(tmp);
-    return c->map[index] < 0 ? -1 : 0;
+    return colmap_map(&c->map, c->ds->b, index, name, len);
 }
 
 static void read_record(void *arg, const struct reader_record *rec)
 {
     struct read_ctx *c = arg;
     c->ds->records++;
-    for (size_t i = 0; i < rec->ncells && i < c->cap; i++)
-        if (c->map[i] >= 0 && !dataset_add_cell(c->ds, (size_t)c->map[i], &rec->cells[i]))
+    for (size_t i = 0; i < rec->ncells; i++) {
+        long f = colmap_get(&c->map, i);
+        if (f >= 0 && !dataset_add_cell(c->ds, (size_t)f, &rec->cells[i]))
             c->oom = true;
+    }
 }
 
 long dataset_read(struct dataset *ds, const char *data, size_t len, enum reader_format fmt)
 {
     struct read_ctx c = {.ds = ds};
+    colmap_init(&c.map);
     struct reader_ops ops = {read_column, read_record, NULL};
     uint64_t before = ds->records;
     ds->na_tokens = fmt == READER_CSV;
@@ -218,6 +204,7 @@ long dataset_read(struct dataset *ds, const char *data, size_t len, enum reader_
     reader_feed(r, data, len);
     reader_finish(r);
     reader_free(r);
-    free(c.map);
-    return c.oom ? -1 : (long)(ds->records - before);
+    bool oom = c.oom || colmap_failed(&c.map);
+    colmap_free(&c.map);
+    return oom ? -1 : (long)(ds->records - before);
 }
