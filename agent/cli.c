@@ -5,6 +5,7 @@
 
 #include "lib/file.h"
 #include "agent/build.h"
+#include "agent/colmap.h"
 #include "agent/config.h"
 #include "agent/daemon.h"
 #include "agent/dataset.h"
@@ -72,7 +73,12 @@ static const char usage_version[] = "Usage: driftd version\n\nPrint the version.
 
 static const char usage_help[] = "Usage: driftd help [SUBCOMMAND]\n";
 
-extern const char usage_run[], usage_validate[];
+static const char usage_run[] =
+    "Usage: driftd run --config FILE\n\nRun the daemon in the foreground.\n";
+
+static const char usage_validate[] =
+    "Usage: driftd validate --config FILE\n\nCheck a configuration and its baseline; print "
+    "every error.\n";
 
 const char *cli_usage(const char *name)
 {
@@ -150,39 +156,47 @@ static int write_output(const char *path, const char *data, size_t len)
     return 0;
 }
 
-int cmd_baseline(int argc, char **argv)
+/* The command line of `driftd baseline`. */
+struct baseline_args {
+    const char *input, *format, *schema, *output;
+    uint64_t max_sample, seed;
+    enum reader_format fmt;
+};
+
+/* Read baseline's options into a; -1 to go on, else the exit status (0 after
+ * --help, 2 for a usage error, with the reason printed). */
+static int baseline_options(int argc, char **argv, struct baseline_args *a)
 {
     static const struct option opts[] = {
         {"input", required_argument, NULL, 'i'},  {"format", required_argument, NULL, 'f'},
         {"schema", required_argument, NULL, 's'}, {"max-sample", required_argument, NULL, 'n'},
         {"seed", required_argument, NULL, 'S'},   {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    const char *input = NULL, *format = NULL, *schema_path = NULL, *output = NULL;
-    uint64_t max_sample = 50000, seed = 1;
     int c;
 
+    *a = (struct baseline_args){.max_sample = 50000, .seed = 1};
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:f:s:n:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'i':
-            input = optarg;
+            a->input = optarg;
             break;
         case 'f':
-            format = optarg;
+            a->format = optarg;
             break;
         case 's':
-            schema_path = optarg;
+            a->schema = optarg;
             break;
         case 'n':
-            if (parse_u64("--max-sample", optarg, 1, &max_sample) != 0)
+            if (parse_u64("--max-sample", optarg, 1, &a->max_sample) != 0)
                 return 2;
             break;
         case 'S':
-            if (parse_u64("--seed", optarg, 0, &seed) != 0)
+            if (parse_u64("--seed", optarg, 0, &a->seed) != 0)
                 return 2;
             break;
         case 'o':
-            output = optarg;
+            a->output = optarg;
             break;
         case 'h':
             fputs(usage_baseline, stdout);
@@ -195,40 +209,64 @@ int cmd_baseline(int argc, char **argv)
         fprintf(stderr, "driftd baseline: unexpected argument \"%s\"\n", argv[optind]);
         return usage_error("baseline");
     }
-    if (input == NULL || output == NULL) {
+    if (a->input == NULL || a->output == NULL) {
         fprintf(stderr, "driftd baseline: --input and --output are required\n");
         return usage_error("baseline");
     }
-    int fmt = pick_format(format, input);
+    int fmt = pick_format(a->format, a->input);
     if (fmt < 0)
         return 2;
+    a->fmt = (enum reader_format)fmt;
+    return -1;
+}
+
+/* Build the baseline the options ask for; NULL with the reason printed. */
+static struct stats_baseline *baseline_build(const struct baseline_args *a)
+{
     struct schema schema = {0};
-    if (schema_path != NULL && schema_load(&schema, schema_path) != 0)
-        return 2;
+    if (a->schema != NULL && schema_load(&schema, a->schema) != 0)
+        return NULL;
     struct input in;
-    if (input_open(&in, input) != 0) {
+    if (input_open(&in, a->input) != 0) {
         schema_free(&schema);
-        return 2;
+        return NULL;
     }
     struct stats_baseline *b = NULL;
-    int rc = build_baseline(&in, (enum reader_format)fmt, schema_path ? &schema : NULL, max_sample,
-                            seed, &b);
+    int rc =
+        build_baseline(&in, a->fmt, a->schema != NULL ? &schema : NULL, a->max_sample, a->seed, &b);
     input_close(&in);
     schema_free(&schema);
-    if (rc != 0)
-        return 2;
+    return rc == 0 ? b : NULL;
+}
+
+/* Write the baseline to --output; 0, or 2 with the reason printed. */
+static int baseline_write(const struct baseline_args *a, const struct stats_baseline *b)
+{
     size_t len;
     char *text = stats_baseline_serialize(b, &len);
     if (text == NULL) {
         fprintf(stderr, "driftd: out of memory\n");
-        stats_baseline_free(b);
         return 2;
     }
-    rc = write_output(output, text, len) == 0 ? 0 : 2;
-    if (rc == 0 && strcmp(output, "-") != 0)
-        fprintf(stderr, "driftd: wrote %s: %zu features, %llu rows, sample of %llu rows\n", output,
-                b->nfeatures, (unsigned long long)b->rows, (unsigned long long)b->sample_rows);
+    int rc = write_output(a->output, text, len) == 0 ? 0 : 2;
+    if (rc == 0 && strcmp(a->output, "-") != 0)
+        fprintf(stderr, "driftd: wrote %s: %zu features, %llu rows, sample of %llu rows\n",
+                a->output, b->nfeatures, (unsigned long long)b->rows,
+                (unsigned long long)b->sample_rows);
     free(text);
+    return rc;
+}
+
+int cmd_baseline(int argc, char **argv)
+{
+    struct baseline_args a;
+    int rc = baseline_options(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    struct stats_baseline *b = baseline_build(&a);
+    if (b == NULL)
+        return 2;
+    rc = baseline_write(&a, b);
     stats_baseline_free(b);
     return rc;
 }
@@ -250,45 +288,103 @@ struct stats_baseline *load_baseline(const char *path)
     return b;
 }
 
+/* The command line of `driftd check`. */
+struct check_args {
+    const char *baseline, *input, *format, *config, *output;
+    bool json, all;
+    enum reader_format fmt;
+};
+
+/* Read check's options into a; -1 to go on, else the exit status (0 after
+ * --help, 2 for a usage error, with the reason printed). */
+static int check_options(int argc, char **argv, struct check_args *a)
+{
+    static const struct option opts[] = {{"baseline", required_argument, NULL, 'b'},
+                                         {"input", required_argument, NULL, 'i'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"all-metrics", no_argument, NULL, 'a'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+
+    *a = (struct check_args){0};
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "b:i:f:c:jao:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b':
+            a->baseline = optarg;
+            break;
+        case 'i':
+            a->input = optarg;
+            break;
+        case 'f':
+            a->format = optarg;
+            break;
+        case 'c':
+            a->config = optarg;
+            break;
+        case 'j':
+            a->json = true;
+            break;
+        case 'a':
+            a->all = true;
+            break;
+        case 'o':
+            a->output = optarg;
+            break;
+        case 'h':
+            fputs(usage_check, stdout);
+            return 0;
+        default:
+            return usage_error("check");
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "driftd check: unexpected argument \"%s\"\n", argv[optind]);
+        return usage_error("check");
+    }
+    if (a->baseline == NULL || a->input == NULL) {
+        fprintf(stderr, "driftd check: --baseline and --input are required\n");
+        return usage_error("check");
+    }
+    int fmt = pick_format(a->format, a->input);
+    if (fmt < 0)
+        return 2;
+    a->fmt = (enum reader_format)fmt;
+    return -1;
+}
+
 /* State of a check run, shared with the reader callbacks. */
 struct check_ctx {
+    const struct check_args *args;
+    struct prefetch *pf;
+    struct drift_opts dopts;
+    struct stats_baseline *b;
     struct dataset *ds;
     struct diag diag;
-    long *colmap; /* reader column -> baseline feature, -1 */
-    size_t cap, ncols;
+    struct colmap map; /* reader column -> baseline feature */
     bool oom;
     uint64_t *type_errors_seen; /* per feature: reported already */
+    struct prefetch_result res;
+    struct report *rep;
+    struct sbuf json; /* the JSON report */
 };
 
 static int check_column(void *arg, size_t index, const char *name, size_t len)
 {
     struct check_ctx *c = arg;
-    if (index >= c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        while (cap <= index)
-            cap *= 2;
-        long *m = realloc(c->colmap, cap * sizeof(*m));
-        if (m == NULL) {
-            c->oom = true;
-            return -1;
-        }
-        c->colmap = m;
-        c->cap = cap;
-    }
-    char *tmp = strndup(name, len);
-    c->colmap[index] = tmp != NULL ? stats_baseline_find(c->ds->b, tmp) : -1;
-    free(tmp);
-    if (index + 1 > c->ncols)
-        c->ncols = index + 1;
-    return c->colmap[index] < 0 ? -1 : 0;
+    return colmap_map(&c->map, c->b, index, name, len);
 }
 
 static void check_record(void *arg, const struct reader_record *rec, const struct precell *pre)
 {
     struct check_ctx *c = arg;
     c->ds->records++;
-    for (size_t i = 0; i < rec->ncells && i < c->ncols; i++) {
-        long f = c->colmap[i];
+    for (size_t i = 0; i < rec->ncells; i++) {
+        long f = colmap_get(&c->map, i);
         if (f < 0)
             continue;
         uint64_t before = c->ds->cols[f].type_errors;
@@ -307,158 +403,139 @@ static void check_record(void *arg, const struct reader_record *rec, const struc
     }
 }
 
-int cmd_check(int argc, char **argv)
+/* Start reading the input on a second thread and load the configuration
+ * and the baseline meanwhile; -1 with the reason printed. */
+static int check_open(struct check_ctx *c)
 {
-    static const struct option opts[] = {{"baseline", required_argument, NULL, 'b'},
-                                         {"input", required_argument, NULL, 'i'},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"all-metrics", no_argument, NULL, 'a'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *baseline = NULL, *input = NULL, *format = NULL, *config = NULL, *output = NULL;
-    bool json = false, all = false;
-    int c;
-
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "b:i:f:c:jao:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'b':
-            baseline = optarg;
-            break;
-        case 'i':
-            input = optarg;
-            break;
-        case 'f':
-            format = optarg;
-            break;
-        case 'c':
-            config = optarg;
-            break;
-        case 'j':
-            json = true;
-            break;
-        case 'a':
-            all = true;
-            break;
-        case 'o':
-            output = optarg;
-            break;
-        case 'h':
-            fputs(usage_check, stdout);
-            return 0;
-        default:
-            return usage_error("check");
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "driftd check: unexpected argument \"%s\"\n", argv[optind]);
-        return usage_error("check");
-    }
-    if (baseline == NULL || input == NULL) {
-        fprintf(stderr, "driftd check: --baseline and --input are required\n");
-        return usage_error("check");
-    }
-    int fmt = pick_format(format, input);
-    if (fmt < 0)
-        return 2;
-
-    /* The input is read on a second thread while the baseline loads here. */
-    struct check_ctx ctx = {.diag = {strcmp(input, "-") == 0 ? "<stdin>" : input, 0, 20, 0}};
-    struct prefetch *pf = prefetch_start(input, (enum reader_format)fmt, &ctx.diag);
-    if (pf == NULL) {
+    const struct check_args *a = c->args;
+    c->pf = prefetch_start(a->input, a->fmt, &c->diag);
+    if (c->pf == NULL) {
         fprintf(stderr, "driftd: out of memory\n");
-        return 2;
+        return -1;
     }
-    struct drift_opts dopts;
-    drift_opts_init(&dopts);
-    struct stats_baseline *b = NULL;
-    struct report *rep = NULL;
-    struct prefetch_result res = {0};
-    struct sbuf out;
-    int rc = 2;
-    sbuf_init(&out);
-    if (config != NULL && config_load_drift_opts(config, &dopts) != 0)
-        goto done;
-    dopts.all_metrics = all;
-    if ((b = load_baseline(baseline)) == NULL || config_check_features(config, &dopts, b) != 0)
-        goto done;
-    ctx.ds = dataset_new(b);
-    ctx.type_errors_seen = calloc(b->nfeatures, sizeof(uint64_t));
-    if (ctx.ds == NULL || ctx.type_errors_seen == NULL) {
+    if (a->config != NULL && config_load_drift_opts(a->config, &c->dopts) != 0)
+        return -1;
+    c->dopts.all_metrics = a->all;
+    if ((c->b = load_baseline(a->baseline)) == NULL ||
+        config_check_features(a->config, &c->dopts, c->b) != 0)
+        return -1;
+    c->ds = dataset_new(c->b);
+    c->type_errors_seen = calloc(c->b->nfeatures, sizeof(uint64_t));
+    if (c->ds == NULL || c->type_errors_seen == NULL) {
         fprintf(stderr, "driftd: out of memory\n");
-        goto done;
+        return -1;
     }
-    ctx.ds->na_tokens = fmt == READER_CSV;
+    c->ds->na_tokens = a->fmt == READER_CSV;
+    return 0;
+}
+
+/* Read every record into the dataset and make sure there is something to
+ * compare: records, and at least one feature among the columns (a feature
+ * that is not there is only warned about); -1 with the reason printed. */
+static int check_read(struct check_ctx *c)
+{
     struct prefetch_ops pops = {check_column, check_record};
-    prefetch_drain(pf, &pops, &ctx, &res);
-    if (!res.opened)
-        goto done; /* input_open said why */
-    diag_summary(&ctx.diag);
-    if (ctx.oom) {
-        fprintf(stderr, "driftd: %s: out of memory\n", ctx.diag.file);
-        goto done;
+    prefetch_drain(c->pf, &pops, c, &c->res);
+    if (!c->res.opened)
+        return -1; /* input_open said why */
+    diag_summary(&c->diag);
+    if (c->oom || colmap_failed(&c->map)) {
+        fprintf(stderr, "driftd: %s: out of memory\n", c->diag.file);
+        return -1;
     }
-    size_t known = 0;
-    for (size_t i = 0; i < ctx.ncols; i++)
-        known += ctx.colmap[i] >= 0;
-    if (ctx.ds->records == 0) {
-        fprintf(stderr, "driftd: %s: no usable records%s\n", ctx.diag.file,
-                res.bytes == 0                        ? " (the file is empty)"
-                : fmt == READER_CSV && res.has_header ? " (only a header)"
-                                                      : "");
-        goto done;
+    size_t ncols = colmap_size(&c->map), known = 0;
+    for (size_t i = 0; i < ncols; i++)
+        known += colmap_get(&c->map, i) >= 0;
+    if (c->ds->records == 0) {
+        fprintf(stderr, "driftd: %s: no usable records%s\n", c->diag.file,
+                c->res.bytes == 0                                 ? " (the file is empty)"
+                : c->args->fmt == READER_CSV && c->res.has_header ? " (only a header)"
+                                                                  : "");
+        return -1;
     }
     if (known == 0) {
         fprintf(stderr, "driftd: %s: none of its columns is a feature of the baseline %s\n",
-                ctx.diag.file, baseline);
-        goto done;
+                c->diag.file, c->args->baseline);
+        return -1;
     }
-    for (size_t i = 0; i < b->nfeatures; i++) {
+    for (size_t i = 0; i < c->b->nfeatures; i++) {
         bool seen = false;
-        for (size_t j = 0; j < ctx.ncols && !seen; j++)
-            seen = ctx.colmap[j] == (long)i;
+        for (size_t j = 0; j < ncols && !seen; j++)
+            seen = colmap_get(&c->map, j) == (long)i;
         if (!seen)
             fprintf(stderr,
                     "driftd: %s: baseline feature \"%s\" is not in the data (all missing)\n",
-                    ctx.diag.file, b->features[i].name);
+                    c->diag.file, c->b->features[i].name);
     }
-    if ((rep = drift_evaluate(ctx.ds, &dopts)) == NULL) {
+    return 0;
+}
+
+/* Evaluate drift and render the JSON report; -1 with the reason printed. */
+static int check_evaluate(struct check_ctx *c)
+{
+    if ((c->rep = drift_evaluate(c->ds, &c->dopts)) == NULL) {
         fprintf(stderr, "driftd: out of memory\n");
-        goto done;
+        return -1;
     }
-    report_json(rep, all, &out);
-    if (sbuf_failed(&out)) {
+    report_json(c->rep, c->args->all, &c->json);
+    if (sbuf_failed(&c->json)) {
         fprintf(stderr, "driftd: out of memory\n");
-        goto done;
+        return -1;
     }
-    if (output != NULL && write_output(output, out.data, out.len) != 0)
-        goto done;
-    if (json) {
-        if (output == NULL || strcmp(output, "-") != 0)
-            fwrite(out.data, 1, out.len, stdout);
+    return 0;
+}
+
+/* Write the report to --output and print it (JSON or the table); returns
+ * the exit status: 1 for dataset drift, 0 for none, 2 on a write error. */
+static int check_print(struct check_ctx *c)
+{
+    const struct check_args *a = c->args;
+    if (a->output != NULL && write_output(a->output, c->json.data, c->json.len) != 0)
+        return 2;
+    if (a->json) {
+        if (a->output == NULL || strcmp(a->output, "-") != 0)
+            fwrite(c->json.data, 1, c->json.len, stdout);
     } else {
-        report_table(rep, all, stdout);
-        if (ctx.diag.count > 0)
+        report_table(c->rep, a->all, stdout);
+        if (c->diag.count > 0)
             printf("(%llu records skipped; see messages above)\n",
-                   (unsigned long long)ctx.diag.count);
+                   (unsigned long long)c->diag.count);
     }
     if (fflush(stdout) != 0) {
         fprintf(stderr, "driftd: <stdout>: %s\n", strerror(errno));
-        goto done;
+        return 2;
     }
-    rc = rep->dataset.drift ? 1 : 0;
-done:
-    prefetch_free(pf);
-    sbuf_free(&out);
-    report_free(rep);
-    free(ctx.colmap);
-    free(ctx.type_errors_seen);
-    dataset_free(ctx.ds);
-    stats_baseline_free(b);
-    drift_opts_clear(&dopts);
+    return c->rep->dataset.drift ? 1 : 0;
+}
+
+/* Stop the reading thread if it still runs, and free everything. */
+static void check_close(struct check_ctx *c)
+{
+    prefetch_free(c->pf);
+    sbuf_free(&c->json);
+    report_free(c->rep);
+    colmap_free(&c->map);
+    free(c->type_errors_seen);
+    dataset_free(c->ds);
+    stats_baseline_free(c->b);
+    drift_opts_clear(&c->dopts);
+}
+
+int cmd_check(int argc, char **argv)
+{
+    struct check_args a;
+    int rc = check_options(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    struct check_ctx c = {.args = &a,
+                          .diag = {strcmp(a.input, "-") == 0 ? "<stdin>" : a.input, 0, 20, 0}};
+    colmap_init(&c.map);
+    sbuf_init(&c.json);
+    drift_opts_init(&c.dopts);
+    rc = 2;
+    if (check_open(&c) == 0 && check_read(&c) == 0 && check_evaluate(&c) == 0)
+        rc = check_print(&c);
+    check_close(&c);
     return rc;
 }
 
@@ -515,11 +592,6 @@ int cmd_help(int argc, char **argv)
     fputs(u, stdout);
     return 0;
 }
-
-const char usage_run[] = "Usage: driftd run --config FILE\n\nRun the daemon in the foreground.\n";
-const char usage_validate[] =
-    "Usage: driftd validate --config FILE\n\nCheck a configuration and its baseline; print "
-    "every error.\n";
 
 int cmd_validate(int argc, char **argv)
 {
