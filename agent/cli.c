@@ -539,27 +539,46 @@ int cmd_check(int argc, char **argv)
     return rc;
 }
 
-int cmd_run(int argc, char **argv)
+/* Read run's options: -1 to go on with *path set, else the exit status (0
+ * after --help, 2 for a usage error, with the reason printed). */
+static int run_options(int argc, char **argv, const char **path)
 {
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
-            path = argv[++i];
-        } else if (strncmp(argv[i], "--config=", 9) == 0) {
-            path = argv[i] + 9;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(cli_usage("run"), stdout);
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int c;
+
+    *path = NULL;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            *path = optarg;
+            break;
+        case 'h':
+            fputs(usage_run, stdout);
             return 0;
-        } else {
-            fprintf(stderr, "driftd run: unexpected argument \"%s\"\nTry 'driftd run --help'.\n",
-                    argv[i]);
-            return 2;
+        default:
+            return usage_error("run");
         }
     }
-    if (path == NULL) {
-        fprintf(stderr, "driftd run: --config FILE is required\nTry 'driftd run --help'.\n");
-        return 2;
+    if (optind < argc) {
+        fprintf(stderr, "driftd run: unexpected argument \"%s\"\n", argv[optind]);
+        return usage_error("run");
     }
+    if (*path == NULL) {
+        fprintf(stderr, "driftd run: --config FILE is required\n");
+        return usage_error("run");
+    }
+    return -1;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *path;
+    int rc = run_options(argc, argv, &path);
+    if (rc >= 0)
+        return rc;
     return daemon_run(path);
 }
 
