@@ -131,7 +131,7 @@ static const struct ckey keys[] = {
                  "Seconds a connection has to send a request's head; then it is closed."),
     DURATION_KEY("listen_idle_timeout", C(listen_idle_timeout), "60", 1, 86400, RELOAD,
                  "Seconds an HTTP connection may stay idle (or stalled) before it is closed."),
-    SECTION("auth", RESTART, "Authentication of POSTs."),
+    SECTION("auth", RELOAD, "Authentication of POSTs."),
     STR_KEY("auth.token_file", C(token_file), NULL, RELOAD,
             "File holding the bearer token POSTs must carry (relative: looked up in "
             "$CREDENTIALS_DIRECTORY first)."),
@@ -882,6 +882,117 @@ void config_free(struct config *c)
     free(g->inputs);
     drift_opts_clear(&c->drift);
     memset(c, 0, sizeof(*c));
+}
+
+/* Bytes of a key's value at its offset (a list or an array: the pointer,
+ * its count is at offset2); 0 for rows that hold no value of their own
+ * (sections, maps). */
+static size_t value_size(enum ktype t)
+{
+    switch (t) {
+    case K_STRING:
+        return sizeof(char *);
+    case K_UINT:
+        return sizeof(uint64_t);
+    case K_DURATION:
+    case K_NUMBER:
+    case K_OPT_NUMBER:
+        return sizeof(double);
+    case K_BOOL:
+        return sizeof(bool);
+    case K_ENUM:
+    case K_TEST:
+        return sizeof(int);
+    case K_STRLIST:
+        return sizeof(char **);
+    case K_ARRAY:
+        return sizeof(void *);
+    default:
+        return 0;
+    }
+}
+
+/* Whether two strings, either maybe NULL (a key not given), are the same. */
+static bool same_string(const char *x, const char *y)
+{
+    return x != NULL && y != NULL ? strcmp(x, y) == 0 : x == y;
+}
+
+/* Whether key k has the same value in a and b, two objects of its base.
+ * An array compares its count, then every key of its elements' base. */
+static bool same_value(const struct ckey *k, const void *a, const void *b)
+{
+    const char *pa = (const char *)a + k->offset, *pb = (const char *)b + k->offset;
+    size_t na = 0, nb = 0;
+    if (k->type == K_STRLIST || k->type == K_ARRAY) {
+        memcpy(&na, (const char *)a + k->offset2, sizeof(na));
+        memcpy(&nb, (const char *)b + k->offset2, sizeof(nb));
+        if (na != nb)
+            return false;
+    }
+    switch (k->type) {
+    case K_STRING:
+        return same_string(*(char *const *)pa, *(char *const *)pb);
+    case K_UINT:
+        return *(const uint64_t *)pa == *(const uint64_t *)pb;
+    case K_DURATION:
+    case K_NUMBER:
+    case K_OPT_NUMBER: {
+        double x = *(const double *)pa, y = *(const double *)pb;
+        return x == y || (isnan(x) && isnan(y)); /* null (NAN) is null */
+    }
+    case K_BOOL:
+        return *(const bool *)pa == *(const bool *)pb;
+    case K_ENUM:
+    case K_TEST:
+        return *(const int *)pa == *(const int *)pb;
+    case K_STRLIST:
+        for (size_t i = 0; i < na; i++)
+            if (!same_string((*(char **const *)pa)[i], (*(char **const *)pb)[i]))
+                return false;
+        return true;
+    case K_ARRAY: {
+        const char *ea = *(char *const *)pa, *eb = *(char *const *)pb;
+        size_t size = base_size[k->elem];
+        for (size_t i = 0; i < na; i++)
+            for (size_t j = 0; j < NKEYS; j++)
+                if (keys[j].base == k->elem && value_size(keys[j].type) > 0 &&
+                    !same_value(&keys[j], ea + i * size, eb + i * size))
+                    return false;
+        return true;
+    }
+    default:
+        return true;
+    }
+}
+
+/* Exchange n bytes (at most 16: every value_size fits) between two places. */
+static void swap_bytes(void *x, void *y, size_t n)
+{
+    unsigned char t[16];
+    memcpy(t, x, n);
+    memcpy(x, y, n);
+    memcpy(y, t, n);
+}
+
+void config_keep_restart_keys(struct config *running, struct config *next)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        const struct ckey *k = &keys[i];
+        size_t n = value_size(k->type);
+        /* Keys of an array's elements go with their array (one message for
+         * `inputs`, whichever of an input's keys changed). */
+        if (k->reload || k->base != B_CONFIG || n == 0)
+            continue;
+        if (!same_value(k, running, next))
+            log_warn("reload: %s changed; it takes effect at the next restart", k->path);
+        /* Exchanged, not copied: each config still owns, and frees, one
+         * value, and what the running one's users point into (an input's
+         * conf) survives the switch to next. */
+        swap_bytes((char *)running + k->offset, (char *)next + k->offset, n);
+        if (k->type == K_STRLIST || k->type == K_ARRAY)
+            swap_bytes((char *)running + k->offset2, (char *)next + k->offset2, sizeof(size_t));
+    }
 }
 
 void config_check_baseline(const struct drift_opts *o, const struct stats_baseline *b,

@@ -82,6 +82,15 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
                  struct errlist *errs);
 void config_free(struct config *c);
 
+/* For a reload: every key the table marks restart-only (reload: no) keeps
+ * its running value. Where next's value differs from running's, logs
+ * "reload: KEY changed; it takes effect at the next restart" (an array
+ * once, whichever of its elements' keys changed). The values are exchanged,
+ * not copied: next gets running's (the same allocation, so pointers into
+ * it stay valid once next is the running configuration) and running gets
+ * next's, so config_free on each stays correct. */
+void config_keep_restart_keys(struct config *running, struct config *next);
+
 /* Keys of `features` that must name baseline features and tests that must
  * suit each feature's kind; appends errors. */
 void config_check_baseline(const struct drift_opts *o, const struct stats_baseline *b,
