@@ -6,7 +6,7 @@ usage: compare_reports.py [--quiet] [--ignore KEY]... A.json B.json
 Exit 0 when they agree, 1 when they differ (each difference printed on
 stdout as PATH: A-value vs B-value), 2 on usage or read errors.
 
-Agreement, per statistics.md:
+Agreement, per docs/statistics.md ("Agreement with scipy and Evidently"):
   - p-values (any key named p_value): within 1e-9 absolute;
   - every other number: within 1e-9 relative or 1e-12 absolute;
   - hellinger and jensen_shannon are square roots of a quantity that is

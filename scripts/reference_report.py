@@ -5,9 +5,9 @@ Computes the drift report the way a data scientist would in a notebook:
 pandas to read the files, scipy for the tests, and Evidently's stattest
 formulas (get_binned_data, psi, kl_div, jensenshannon, hellinger,
 wasserstein_distance_norm, chisquare, z) written out literally from
-docs/spec statistics.md, because Evidently itself is not installable here.
+docs/statistics.md, because Evidently itself is not installable here.
 
-driftd's numbers must match this script's to the tolerances of the spec
+driftd's numbers must match this script's to the tolerances of docs/statistics.md
 (scripts/compare_reports.py checks them). Run with /usr/bin/python3
 (Debian 12: numpy 1.24, scipy 1.10, pandas 1.5).
 
@@ -30,8 +30,9 @@ from scipy.spatial import distance
 
 DRIFT_SHARE = 0.5
 
-# Default thresholds (statistics.md). P-value tests drift when p < threshold,
-# distances when value >= threshold (energy_distance: strictly >).
+# Default thresholds (docs/statistics.md, "The tests"). P-value tests drift
+# when p < threshold, distances when value >= threshold (energy_distance:
+# strictly >).
 THRESHOLDS = {
     "ks": 0.05,
     "chisquare": 0.05,
@@ -190,7 +191,7 @@ def jensen_shannon(ref, cur, kind):
     v = float(distance.jensenshannon(r, c))
     if math.isnan(v):
         # Rounding can leave the JS divergence a hair below 0, where scipy
-        # returns nan; statistics.md clamps the square root's argument to 0.
+        # returns nan; driftd clamps the square root's argument to 0 (docs/statistics.md).
         p = r / np.sum(r)
         q = c / np.sum(c)
         m = (p + q) / 2.0
@@ -363,7 +364,7 @@ def n_distinct(ref, cur, kind):
 
 
 def select_test(kind, reference_rows, n_unique):
-    """Evidently's auto rule (statistics.md table)."""
+    """Evidently's auto rule (docs/statistics.md, "The auto rule")."""
     if reference_rows <= 1000:
         if kind == "numerical" and n_unique > 5:
             return "ks"

@@ -1,5 +1,5 @@
 /*
- * The training baseline (statistics.md "Baseline"): per-feature summary
+ * The training baseline (docs/statistics.md, "The baseline"): per-feature summary
  * statistics and the reference sample, serialised as versioned JSON whose
  * numbers read back bit-exact. Parsing takes text handed in by the caller.
  */

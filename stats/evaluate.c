@@ -1,6 +1,6 @@
 /*
  * Per-feature evaluation: the auto rule, the selected test, every applicable
- * metric, and the dataset decision with corrections (statistics.md).
+ * metric, and the dataset decision with corrections (docs/statistics.md).
  */
 #include "stats/evaluate.h"
 
@@ -155,7 +155,7 @@ static void binned_metrics(struct stats_feature_result *res, const bool *want, d
     }
 }
 
-/* Evidently's default test for a feature (statistics.md table). */
+/* Evidently's default test for a feature (docs/statistics.md, "The auto rule"). */
 static enum stats_test auto_test(enum stats_kind kind, size_t reference_rows, size_t n_unique)
 {
     if (reference_rows <= 1000) {

@@ -1,6 +1,6 @@
 /*
  * Per-feature drift evaluation and the dataset-level decision
- * (statistics.md: the auto test rule, thresholds, corrections, min_effect).
+ * (docs/statistics.md: "The auto rule", "The tests", "The dataset decision").
  */
 #ifndef DRIFTD_STATS_EVALUATE_H
 #define DRIFTD_STATS_EVALUATE_H

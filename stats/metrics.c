@@ -1,6 +1,6 @@
 /*
  * Distances and binned metrics, written to give scipy 1.10's and Evidently's
- * numbers (statistics.md). Sums run in the order the Python code runs them
+ * numbers (docs/statistics.md). Sums run in the order the Python code runs them
  * where that matters for the last bits; elsewhere plain left-to-right sums
  * stay well inside the 1e-9 relative tolerance.
  */
@@ -336,7 +336,7 @@ int stats_chisquare(const double *ref_counts, const double *cur_counts, size_t k
     }
     if (used < 2) {
         /* K = 1: scipy's statistic (0 up to rounding) with no degrees of
-         * freedom, so no p-value and no test (statistics.md). */
+         * freedom, so no p-value and no test (docs/statistics.md, "Chi-square"). */
         *stat = used == 1 ? x2 : NAN;
         return -1;
     }

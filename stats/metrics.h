@@ -1,6 +1,6 @@
 /*
  * Distances and binned metrics between a reference and a current sample,
- * defined as scipy 1.10 and Evidently compute them (statistics.md).
+ * defined as scipy 1.10 and Evidently compute them (docs/statistics.md).
  * Pure computation: inputs are handed in, nothing is kept.
  */
 #ifndef DRIFTD_STATS_METRICS_H
@@ -26,11 +26,11 @@ double stats_std(const double *x, size_t n);
 #define STATS_STURGES_MAX_BINS 1024
 
 /* numpy's Sturges bin count for a pooled sample of n values over [lo, hi],
- * written out literally (statistics.md), in [1, STATS_STURGES_MAX_BINS] for
- * any input. Any finite range works: a range wider than DBL_MAX gives the
- * bins numpy would give with a wider exponent; subnormal ranges the bins
- * numpy gives. lo == hi (one repeated value), n == 0 or a range that is not
- * finite: one bin. */
+ * written out literally (docs/statistics.md, "Binned metrics"), in
+ * [1, STATS_STURGES_MAX_BINS] for any input. Any finite range works: a
+ * range wider than DBL_MAX gives the bins numpy would give with a wider
+ * exponent; subnormal ranges the bins numpy gives. lo == hi (one repeated
+ * value), n == 0 or a range that is not finite: one bin. */
 size_t stats_sturges_nbins(double lo, double hi, size_t n);
 
 /* numpy.linspace's nbins + 1 edges over [lo, hi] (equal bounds widen to

@@ -1,7 +1,7 @@
 /*
  * Binned metrics, distances, chi-square, z-test and the corrections against
  * golden values from tests/golden/gen_metrics.py (Evidently's formulas on
- * scipy 1.10 / numpy). Tolerance: statistics.md, 1e-9 relative or 1e-12
+ * scipy 1.10 / numpy). Tolerance: docs/statistics.md, 1e-9 relative or 1e-12
  * absolute near 0; p-values 1e-9 absolute.
  */
 #include "stats/evaluate.h"
@@ -137,7 +137,7 @@ static void test_min_effect(void)
     CHECK(ds.drifted == 1 && ds.drift && ds.share == 0.5);
 }
 
-/* The auto rule of statistics.md picks the right test at each boundary. */
+/* The auto rule (docs/statistics.md) picks the right test at each boundary. */
 static void test_auto_rule(void)
 {
     double six[] = {1, 2, 3, 4, 5, 6}, five[] = {1, 2, 3, 4, 5, 5}, two[] = {1, 1, 2, 2, 2, 1};

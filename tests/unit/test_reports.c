@@ -3,7 +3,7 @@
  * pandas + scipy 1.10 + Evidently's formulas): for each case under
  * tests/golden/reports/, build the baseline from reference.csv, check
  * current.csv and current.ndjson with --all-metrics semantics, and compare
- * with expected.json within statistics.md's tolerances. The CSV and NDJSON
+ * with expected.json within docs/statistics.md's tolerances. The CSV and NDJSON
  * reports must also be byte-identical.
  */
 #include "agent/build.h"
