@@ -8,8 +8,9 @@ to --port-file once listening):
   GET  /repos/{owner}/{repo}/actions/runs/{id}
   GET  /repos/{owner}/{repo}/actions/workflows/{workflow}/runs?event=...&created=...
 
-Every request is checked the way GitHub would see it (integrations.md): the
-path and method; Accept: application/vnd.github+json, Authorization: Bearer
+Every request is checked the way GitHub would see it (docs/alerts.md,
+"Retraining through GitHub Actions"; docs/integrations.md): the path and
+method; Accept: application/vnd.github+json, Authorization: Bearer
 <the expected token>, X-GitHub-Api-Version, a User-Agent, and for the
 dispatch Content-Type: application/json; a JSON body {"ref", "inputs"} with
 a non-empty ref, at most 25 inputs, every input value a string, inputs under

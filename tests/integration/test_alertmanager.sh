@@ -4,7 +4,7 @@
 # storage and no clustering, routing everything to a webhook receiver (a
 # small python3 server here that keeps every notification). Expected: a
 # drifted window makes DataDrift and one FeatureDrift per drifted feature
-# appear in GET /api/v2/alerts with exactly the labels of interface.md and
+# appear in GET /api/v2/alerts with exactly the labels of docs/alerts.md and
 # the annotations and generatorURL; Alertmanager notifies the receiver of
 # both; re-posting every resend_seconds keeps them active past
 # Alertmanager's resolve_timeout (set to 5 s here, so a missed re-post

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Durable delivery across kill -9 (integrations.md "Delivery, retries,
-# durability"): notifications are spooled before the first attempt and
+# Durable delivery across kill -9 (docs/alerts.md, "Delivery: spool,
+# retries, dead letters"): notifications are spooled before the first attempt and
 # replayed at start; delivery is at-least-once, so duplicates are counted
 # and printed, not forbidden.
 #  1. The webhook receiver is down (connection refused) and GitHub answers
@@ -10,7 +10,7 @@
 #  2. A slow receiver logs the alert but driftd dies before the answer: the
 #     restart sends it again (the duplicate at-least-once allows), counted.
 #  3. SIGKILL right after a dispatch was accepted: the cooldown must survive
-#     (interface.md: "The cooldown survives restarts").
+#     (docs/alerts.md, "Retraining through GitHub Actions").
 #  4. A dispatch replayed from the spool with no state.json left (a crash
 #     before the first state save) is accepted with 204 and its run is
 #     still found in the runs list and followed to completed.

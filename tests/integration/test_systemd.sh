@@ -1,8 +1,9 @@
 #!/bin/sh
 # driftd under a real systemd (252 on Debian 12), booted as PID 1 of a new
-# PID + mount namespace (the recipe of integrations.md, "systemd"), with the
-# built binary and a unit derived from systemd/driftd.service (hardening,
-# DynamicUser, StateDirectory, LoadCredential kept). Checks:
+# PID + mount namespace (the recipe of docs/integrations.md, "Testing under
+# a real systemd"), with the built binary and a unit derived from
+# systemd/driftd.service (hardening, DynamicUser, StateDirectory,
+# LoadCredential kept). Checks:
 #   - `systemctl start` returns only once READY=1 arrived: the unit is
 #     active/running at once and /healthz answers; driftd is not root;
 #   - `systemctl status` shows driftd's STATUS= line;
@@ -218,7 +219,7 @@ if grep -v '^#' "$W/$U" | grep -q '/etc/driftd\|/usr/bin/driftd'; then
 
 printf '[Unit]\nDescription=driftd test boot\nDefaultDependencies=no\n' >"$W/driftd-test.target"
 
-# The recipe of integrations.md, plus two safety nets (no exec unless the
+# The recipe of docs/integrations.md, plus two safety nets (no exec unless the
 # tmpfs mounts are in place; a declared container, see the top) and one
 # addition: `mount --make-rshared /` inside the now private namespace, as a
 # container manager provides it. systemd does not make / shared itself when
