@@ -112,6 +112,27 @@ struct ckey {
 #define MAX_COUNT 1e6         /* windows in a row, reservoir rows (x features x 9 bytes) */
 #define MAX_BODY 1073741824.0 /* 1 GiB: evhttp buffers a whole body */
 
+/* The ${...} variables of retrain.github.inputs, listed once: the key's
+ * help, the check of a template and the default inputs (those the shipped
+ * retrain.yml declares: all but severity) come from this list. X(name,
+ * by_default). alerts/github.c expands them. */
+#define TEMPLATE_VARS(X)                                                                           \
+    X(model, true)                                                                                 \
+    X(drifted_features, true)                                                                      \
+    X(drift_share, true)                                                                           \
+    X(window_end, true)                                                                            \
+    X(correlation_id, true)                                                                        \
+    X(severity, false)
+#define TEMPLATE_HELP(name, by_default) "${" #name "} "
+#define TEMPLATE_ROW(name, by_default) {#name, by_default},
+
+static const struct template_var {
+    const char *name;
+    bool by_default; /* one of the inputs when the file gives none */
+} template_vars[] = {TEMPLATE_VARS(TEMPLATE_ROW)};
+
+#define N_TEMPLATE_VARS (sizeof(template_vars) / sizeof(template_vars[0]))
+
 static const struct ckey keys[] = {
     STR_KEY("model", C(model), "\"model\"", RELOAD,
             "Model name: the `model` label of metrics and alerts."),
@@ -229,9 +250,9 @@ static const struct ckey keys[] = {
     STR_KEY("retrain.github.ref", C(github.ref), "\"main\"", RELOAD, "Branch or tag to run."),
     STR_KEY("retrain.github.token_file", C(github.token_file), NULL, RELOAD,
             "File with a token having Actions: write (else $DRIFTD_GITHUB_TOKEN)."),
-    MAP_KEY("retrain.github.inputs", B_CONFIG, RELOAD,
-            "workflow_dispatch inputs, with ${model} ${drifted_features} ${drift_share} "
-            "${window_end} ${correlation_id} ${severity} expanded (at most 25)."),
+    MAP_KEY(
+        "retrain.github.inputs", B_CONFIG, RELOAD,
+        "workflow_dispatch inputs, with " TEMPLATE_VARS(TEMPLATE_HELP) "expanded (at most 25)."),
     STR_KEY("retrain.github.api_version", C(github.api_version), "\"2022-11-28\"", RELOAD,
             "X-GitHub-Api-Version header."),
     STR_KEY("retrain.github.ca_file", C(github.ca_file), NULL, RELOAD,
@@ -363,6 +384,17 @@ static void free_strlist(char **v, size_t n)
     free(v);
 }
 
+/* "auto, ks, wasserstein, ...": every name a test key takes, in the order
+ * of stats_test_info, so that a new test is listed without an edit here. */
+static const char *test_names(char *buf, size_t len)
+{
+    size_t at = (size_t)snprintf(buf, len, "auto");
+    for (int t = 0; t < STATS_TEST_COUNT && at < len; t++)
+        at +=
+            (size_t)snprintf(buf + at, len - at, ", %s", stats_test_info((enum stats_test)t)->name);
+    return buf;
+}
+
 static void apply_defaults(struct loader *L, enum kbase base, void *obj);
 
 /* Convert one JSON value per its key row and store it in obj. */
@@ -461,12 +493,10 @@ static void assign(struct loader *L, const struct ckey *k, const cJSON *v, const
     case K_TEST: {
         int t = cJSON_IsString(v) ? stats_test_by_name(v->valuestring) : -2;
         if (t == -2) {
-            cerr(L,
-                 "%s: unknown test%s%s%s (auto, ks, wasserstein, wasserstein_normed, "
-                 "energy_distance, cramer_von_mises, anderson, psi, kl_div, jensen_shannon, "
-                 "hellinger, chisquare, z, tvd)",
-                 where, cJSON_IsString(v) ? " \"" : "", cJSON_IsString(v) ? v->valuestring : "",
-                 cJSON_IsString(v) ? "\"" : "");
+            char names[512];
+            cerr(L, "%s: unknown test%s%s%s (%s)", where, cJSON_IsString(v) ? " \"" : "",
+                 cJSON_IsString(v) ? v->valuestring : "", cJSON_IsString(v) ? "\"" : "",
+                 test_names(names, sizeof(names)));
             return;
         }
         *(int *)p = t;
@@ -741,21 +771,23 @@ static void validate(struct loader *L, struct config *c)
             cerr(L, "retrain.github.api_url: expected an http(s) URL");
     }
     for (size_t i = 0; i < c->github.n_inputs; i++) {
-        static const char *const names[] = {"model",      "drifted_features", "drift_share",
-                                            "window_end", "correlation_id",   "severity"};
         const char *p = c->github.inputs[i].value;
         while ((p = strstr(p, "${")) != NULL) {
             const char *close = strchr(p, '}');
             size_t n = close ? (size_t)(close - p - 2) : 0;
             bool known = false;
-            for (size_t k = 0; close && k < 6; k++)
-                known |= strlen(names[k]) == n && strncmp(p + 2, names[k], n) == 0;
+            for (size_t k = 0; close && k < N_TEMPLATE_VARS; k++)
+                known |= strlen(template_vars[k].name) == n &&
+                         strncmp(p + 2, template_vars[k].name, n) == 0;
             if (!known) {
-                cerr(L,
-                     "retrain.github.inputs.%s: unknown variable %.*s (known: ${model}, "
-                     "${drifted_features}, ${drift_share}, ${window_end}, ${correlation_id}, "
-                     "${severity})",
-                     c->github.inputs[i].name, close ? (int)(close - p + 1) : (int)strlen(p), p);
+                char list[256];
+                size_t at = 0;
+                for (size_t k = 0; k < N_TEMPLATE_VARS && at < sizeof(list); k++)
+                    at += (size_t)snprintf(list + at, sizeof(list) - at, "%s${%s}",
+                                           k > 0 ? ", " : "", template_vars[k].name);
+                cerr(L, "retrain.github.inputs.%s: unknown variable %.*s (known: %s)",
+                     c->github.inputs[i].name, close ? (int)(close - p + 1) : (int)strlen(p), p,
+                     list);
                 break;
             }
             p = close + 1;
@@ -827,17 +859,16 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
         }
     }
     if (c->github.enabled && c->github.inputs == NULL) {
-        /* the documented templates, which the shipped retrain.yml declares */
-        static const char *const def[][2] = {{"model", "${model}"},
-                                             {"drifted_features", "${drifted_features}"},
-                                             {"drift_share", "${drift_share}"},
-                                             {"window_end", "${window_end}"},
-                                             {"correlation_id", "${correlation_id}"}};
-        c->github.inputs = calloc(5, sizeof(*c->github.inputs));
-        for (size_t i = 0; c->github.inputs != NULL && i < 5; i++) {
-            c->github.inputs[i].name = strdup(def[i][0]);
-            c->github.inputs[i].value = strdup(def[i][1]);
-            c->github.n_inputs = i + 1;
+        /* each variable by_default as an input of its own name: NAME=${NAME} */
+        c->github.inputs = calloc(N_TEMPLATE_VARS, sizeof(*c->github.inputs));
+        for (size_t i = 0; c->github.inputs != NULL && i < N_TEMPLATE_VARS; i++) {
+            if (!template_vars[i].by_default)
+                continue;
+            struct template_conf *t = &c->github.inputs[c->github.n_inputs++];
+            t->name = strdup(template_vars[i].name);
+            size_t n = strlen(t->name ? t->name : "") + 4;
+            if ((t->value = malloc(n)) != NULL)
+                snprintf(t->value, n, "${%s}", template_vars[i].name);
         }
     }
     return errs->n > 0 ? -1 : 0;
@@ -1167,12 +1198,7 @@ char *config_read_secret(const char *name, const char *what, struct errlist *err
     if (fd >= 0)
         close(fd);
     free(path);
-    char **v = realloc(errs->msgs, (errs->n + 1) * sizeof(char *));
-    if (v != NULL) {
-        errs->msgs = v;
-        if ((v[errs->n] = strdup(msg)) != NULL)
-            errs->n++;
-    }
+    errlist_add(errs, "%s", msg);
     return NULL;
 }
 
