@@ -3,9 +3,8 @@
  * evaluation, signals (which only change state, as in tmux), reload and
  * stop. Inputs, HTTP and state live in their own files.
  */
-#include "agent/daemon.h"
+#include "agent/daemon_priv.h"
 
-#include "agent/input.h"
 #include "lib/file.h"
 #include "lib/log.h"
 
@@ -186,7 +185,7 @@ static int setup_github(struct daemon *d, struct errlist *errs)
     int rc = 0;
     if (d->github == NULL) {
         d->github =
-            github_new(&s, d->outbox, d->http_out, d->base, daemon_now, log_line, github_event, d);
+            github_new(&s, d->outbox, d->client, d->base, daemon_now, log_line, github_event, d);
         rc = d->github != NULL ? 0 : -1;
     } else {
         rc = github_configure(d->github, &s);
@@ -261,8 +260,14 @@ static void alert_hand_over(struct daemon *d, const struct report *rep, double s
                             uint64_t id, uint64_t records, size_t sampled, const char *corr)
 {
     struct alert_feature *af = calloc(rep->n ? rep->n : 1, sizeof(*af));
-    if (af == NULL)
+    if (af == NULL) {
+        d->alerts_lost++;
+        log_limited(&d->alerts_lost_log, LOG_ERR,
+                    "window %llu: out of memory handing the decision to the alerts; no "
+                    "notification for it (%llu lost so far)",
+                    (unsigned long long)id, (unsigned long long)d->alerts_lost);
         return;
+    }
     for (size_t i = 0; i < rep->n; i++) {
         const struct report_feature *f = &rep->features[i];
         af[i] = (struct alert_feature){f->name,        stats_test_info(f->r.test)->name,
@@ -286,13 +291,13 @@ static void alert_hand_over(struct daemon *d, const struct report *rep, double s
 
 /* The loop's half of a window's evaluation: publish the report, count it,
  * log it, decide retraining and alerts. */
-static void finish_window(struct daemon *d)
+static void finish_window(struct daemon *d, struct closed_window *cw)
 {
-    struct report *rep = d->eval.rep;
-    double start = d->eval.start, end = d->eval.end;
-    uint64_t id = d->eval.id, records = d->eval.records;
-    size_t sampled = d->eval.sampled;
-    d->eval.rep = NULL;
+    struct report *rep = cw->rep;
+    double start = cw->start, end = cw->end;
+    uint64_t id = cw->id, records = cw->records;
+    size_t sampled = cw->sampled;
+    cw->rep = NULL;
     if (rep == NULL) {
         log_err("window %llu: out of memory evaluating it", (unsigned long long)id);
         return;
@@ -351,22 +356,68 @@ static void finish_window(struct daemon *d)
 static void *eval_main(void *arg)
 {
     struct daemon *d = arg;
-    d->eval.rep = drift_evaluate(d->ds, &d->cfg.drift);
+    d->eval.cur.rep = drift_evaluate(d->ds, &d->cfg.drift);
     uint64_t one = 1;
     ssize_t w = write(d->eval.fd, &one, sizeof(one));
     (void)w; /* an eventfd write fails only when its counter is full */
     return NULL;
 }
 
-/* Wait for the window under evaluation, if any, and finish it. Everything
- * that reads the dataset, the baseline or cfg.drift calls this first. */
-static void eval_wait(struct daemon *d)
+/* Queue an evaluated window for the loop to finish. Out of memory, it is
+ * finished here, or its report would be lost. */
+static void queue_done(struct daemon *d, const struct closed_window *cw)
+{
+    struct closed_window *q = malloc(sizeof(*q));
+    if (q == NULL) {
+        struct closed_window copy = *cw;
+        finish_window(d, &copy);
+        return;
+    }
+    *q = *cw;
+    q->next = NULL;
+    *d->eval.done_tail = q;
+    d->eval.done_tail = &q->next;
+    event_active(d->eval.finish, EV_TIMEOUT, 0);
+}
+
+/* Join the worker, if it runs, and queue its window. Blocks, but runs no
+ * callback: safe inside a source's. */
+static void eval_join(struct daemon *d)
 {
     if (!d->eval.running)
         return;
     pthread_join(d->eval.thread, NULL);
     d->eval.running = false;
-    finish_window(d);
+    queue_done(d, &d->eval.cur);
+    d->eval.cur.rep = NULL;
+}
+
+/* Finish the queued windows in order: report, counters, alerts, retraining. */
+static void finish_done(struct daemon *d)
+{
+    struct closed_window *q;
+    while ((q = d->eval.done) != NULL) {
+        d->eval.done = q->next;
+        if (d->eval.done == NULL)
+            d->eval.done_tail = &d->eval.done;
+        finish_window(d, q);
+        free(q);
+    }
+}
+
+/* Wait for every closed window and finish it. Everything on the loop that
+ * reads the dataset, the baseline or cfg.drift, or needs the last report,
+ * calls this first. */
+static void eval_wait(struct daemon *d)
+{
+    eval_join(d);
+    finish_done(d);
+}
+
+static void on_finish(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    finish_done(arg);
 }
 
 static void on_eval_done(evutil_socket_t fd, short what, void *arg)
@@ -379,8 +430,19 @@ static void on_eval_done(evutil_socket_t fd, short what, void *arg)
     eval_wait(d);
 }
 
-/* Close the current window and evaluate it (forced: here and now, else on
- * the worker thread); -1 when it is too small. */
+static void arm_window_timer(struct daemon *d)
+{
+    struct timeval tv = {
+        (time_t)d->cfg.window_seconds,
+        (suseconds_t)((d->cfg.window_seconds - floor(d->cfg.window_seconds)) * 1e6)};
+    evtimer_add(d->window_timer, &tv);
+}
+
+/* Close the current window: its sample goes to the dataset and the worker
+ * evaluates it, while the next window fills. Finishing it (report, alerts,
+ * dispatch) is left to the loop, so that a window filling inside a source's
+ * callback evaluates and alerts nothing there. forced (/v1/evaluate, on the
+ * loop): evaluated and finished here and now. -1 when it is too small. */
 static int close_window(struct daemon *d, bool forced)
 {
     uint64_t records = window_records(d->win);
@@ -393,33 +455,32 @@ static int close_window(struct daemon *d, bool forced)
         }
         return -1;
     }
-    eval_wait(d); /* windows finish in order; the dataset is free again */
+    eval_join(d); /* windows finish in order; the dataset is free again */
     double end = daemon_now();
-    d->eval.start = window_start(d->win);
-    d->eval.end = end;
-    d->eval.sampled = window_sampled(d->win);
-    d->eval.id = window_id(d->win);
-    d->eval.records = records;
+    struct closed_window cw = {
+        .start = window_start(d->win),
+        .end = end,
+        .sampled = window_sampled(d->win),
+        .id = window_id(d->win),
+        .records = records,
+    };
     bool copied = window_dataset(d->win, d->ds);
 
     d->window_extended = false;
     window_reset(d->win, state_next_window_id(d), end);
-    struct timeval tv = {
-        (time_t)d->cfg.window_seconds,
-        (suseconds_t)((d->cfg.window_seconds - floor(d->cfg.window_seconds)) * 1e6)};
-    evtimer_add(d->window_timer, &tv);
+    arm_window_timer(d);
 
-    if (!copied) {
-        d->eval.rep = NULL;
-        finish_window(d); /* logs the failure */
-        return 0;
+    if (copied && !forced && d->eval.fd >= 0) {
+        d->eval.cur = cw;
+        if (pthread_create(&d->eval.thread, NULL, eval_main, d) == 0) {
+            d->eval.running = true;
+            return 0;
+        }
     }
-    if (!forced && d->eval.fd >= 0 && pthread_create(&d->eval.thread, NULL, eval_main, d) == 0) {
-        d->eval.running = true;
-        return 0;
-    }
-    d->eval.rep = drift_evaluate(d->ds, &d->cfg.drift);
-    finish_window(d);
+    cw.rep = copied ? drift_evaluate(d->ds, &d->cfg.drift) : NULL; /* NULL: logged */
+    queue_done(d, &cw);
+    if (forced)
+        finish_done(d);
     return 0;
 }
 
@@ -428,82 +489,52 @@ int daemon_evaluate_now(struct daemon *d)
     return close_window(d, true);
 }
 
-void daemon_record(struct daemon *d, struct source *in, const struct reader_record *rec,
+/* Does the current window close with this record? */
+static bool window_full(const struct daemon *d)
+{
+    uint64_t n = window_records(d->win);
+    return n >= d->cfg.window_records || (d->window_extended && n >= d->cfg.window_min_records);
+}
+
+void source_record(struct source *in, const long *colmap, const struct reader_record *rec,
                    bool na_tokens)
 {
+    struct daemon *d = in->core;
     in->records++;
     in->checked++;
     if (in->records > in->mark_records.at)
         state_reserve(d); /* before the record is acknowledged */
-    window_add(d->win, in->colmap, rec, na_tokens);
-    uint64_t n = window_records(d->win);
-    if (n >= d->cfg.window_records || (d->window_extended && n >= d->cfg.window_min_records))
+    window_add(d->win, colmap, rec, na_tokens);
+    if (window_full(d))
         close_window(d, false);
 }
 
-void daemon_count_unread(struct daemon *d, struct source *in)
+void source_count_unread(struct source *in)
 {
+    struct daemon *d = in->core;
     in->records++;
     if (in->records > in->mark_records.at)
         state_reserve(d); /* before the record is acknowledged */
     window_count_unread(d->win, 1);
-    uint64_t n = window_records(d->win);
-    if (n >= d->cfg.window_records || (d->window_extended && n >= d->cfg.window_min_records))
+    if (window_full(d))
         close_window(d, false);
 }
 
-uint64_t daemon_skip(const struct daemon *d)
+uint64_t source_skip(const struct source *in)
 {
-    return window_skip(d->win);
+    return window_skip(in->core->win);
 }
 
-uint64_t daemon_feed_sampled(struct daemon *d, struct source *in, struct reader *r, const char *p,
-                             size_t n, bool *partial)
-{
-    const char *end = p + n;
-    uint64_t unread = 0;
-    if (*partial) { /* the rest of a line the reader began */
-        const char *nl = memchr(p, '\n', n);
-        if (nl == NULL) {
-            reader_feed(r, p, n);
-            return 0;
-        }
-        reader_feed(r, p, (size_t)(nl + 1 - p));
-        p = nl + 1;
-        *partial = false;
-    }
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (nl == NULL) { /* its rest may come with the next text */
-            reader_feed(r, p, (size_t)(end - p));
-            *partial = true;
-            break;
-        }
-        const char *q = p;
-        if (reader_lines(r) == 0 && nl - q >= 3 && memcmp(q, "\xEF\xBB\xBF", 3) == 0)
-            q += 3; /* a BOM opening the input is not content, as for the reader */
-        while (q < nl && (*q == ' ' || *q == '\t' || *q == '\r'))
-            q++;
-        if (q < nl && window_skip(d->win) > 0) {
-            daemon_count_unread(d, in);
-            reader_skip(r, 1, 1);
-            unread++;
-        } else { /* kept, or blank (the reader counts it) */
-            reader_feed(r, p, (size_t)(nl + 1 - p));
-        }
-        p = nl + 1;
-    }
-    return unread;
-}
-
-void daemon_reject(struct daemon *d, struct source *in, enum reader_error r)
+void source_reject(struct source *in, enum reader_error r)
 {
     in->rejected++;
+    if ((unsigned)r >= READER_ERR_COUNT)
+        r = READER_ERR_OTHER;
     if (++in->reasons[r] > in->mark_reasons[r].at)
-        state_reserve(d); /* before the rejection is answered */
+        state_reserve(in->core); /* before the rejection is answered */
 }
 
-int daemon_map_column(struct daemon *d, long **colmap, size_t *cap, size_t index, const char *name,
+int source_map_column(struct source *in, long **colmap, size_t *cap, size_t index, const char *name,
                       size_t len)
 {
     if (index >= *cap) {
@@ -519,22 +550,32 @@ int daemon_map_column(struct daemon *d, long **colmap, size_t *cap, size_t index
         *cap = c;
     }
     char *tmp = strndup(name, len);
-    (*colmap)[index] = tmp != NULL ? stats_baseline_find(d->b, tmp) : -1;
+    (*colmap)[index] = tmp != NULL ? stats_baseline_find(in->core->b, tmp) : -1;
     free(tmp);
     return (*colmap)[index] < 0 ? -1 : 0;
+}
+
+bool source_stopping(const struct source *in)
+{
+    return in->core->stopping;
+}
+
+void source_position_moved(struct source *in)
+{
+    in->core->state_dirty = true;
+}
+
+int source_reserve(struct source *in)
+{
+    return state_reserve(in->core);
 }
 
 static void on_window_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
     (void)fd, (void)what;
-    if (close_window(d, false) != 0) {
-        /* extended: look again after another window.seconds */
-        struct timeval tv = {
-            (time_t)d->cfg.window_seconds,
-            (suseconds_t)((d->cfg.window_seconds - floor(d->cfg.window_seconds)) * 1e6)};
-        evtimer_add(d->window_timer, &tv);
-    }
+    if (close_window(d, false) != 0)
+        arm_window_timer(d); /* extended: look again after another window.seconds */
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -685,14 +726,13 @@ int daemon_reload(struct daemon *d, struct errlist *errs)
         }
     }
     /* Column maps point into the old baseline, and a column the old one
-     * did not have may be a feature now. The http input's reader is made
-     * again by the next request (its callbacks' argument is per request). */
-    http_input_forget(d);
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        struct source *in = &d->inputs[i];
+     * did not have may be a feature now. (The inputs themselves are kept:
+     * a change to them waits for a restart.) */
+    for (size_t i = 0; i < d->n_sources; i++) {
+        struct source *in = d->sources[i];
         in->conf = &d->cfg.inputs[i < d->cfg.n_inputs ? i : 0];
-        if (in->reader != NULL)
-            reader_remap_columns(in->reader);
+        if (in->ops->reload != NULL)
+            in->ops->reload(in);
     }
     stats_baseline_free(old);
     struct alerts_conf ac = {d->cfg.model, d->cfg.resolve_after, d->cfg.repeat_seconds};
@@ -704,7 +744,8 @@ int daemon_reload(struct daemon *d, struct errlist *errs)
         log_err("reload: some sinks could not be set up; alerts go to the others");
     }
     errlist_free(&late);
-    http_configure(d);
+    if (d->on_reload != NULL)
+        d->on_reload(d->on_reload_arg);
     log_notice("reloaded %s (baseline %s, %zu features)", d->config_path, d->cfg.baseline,
                d->b->nfeatures);
     notify_send(d->notify, "READY=1");
@@ -712,18 +753,34 @@ int daemon_reload(struct daemon *d, struct errlist *errs)
     return 0;
 }
 
+/* SIGHUP: reload from the loop, after the current callbacks. */
+static void on_reload_ev(evutil_socket_t fd, short what, void *arg)
+{
+    struct errlist errs = {0};
+    (void)fd, (void)what;
+    daemon_reload(arg, &errs);
+    errlist_free(&errs);
+}
+
+/* Signals only change state, as in tmux: a reload is scheduled, a stop
+ * begun. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct daemon *d = arg;
     (void)what;
     if (sig == SIGHUP) {
-        struct errlist errs = {0};
-        daemon_reload(d, &errs);
-        errlist_free(&errs);
+        event_active(d->reload_ev, EV_TIMEOUT, 0);
     } else {
         log_notice("signal %d: stopping", (int)sig);
         daemon_stop(d);
     }
+}
+
+static void sources_stop(struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_sources; i++)
+        if (d->sources[i]->ops->stop != NULL)
+            d->sources[i]->ops->stop(d->sources[i]);
 }
 
 void daemon_stop(struct daemon *d)
@@ -732,7 +789,7 @@ void daemon_stop(struct daemon *d)
         return;
     d->stopping = true;
     notify_send(d->notify, "STOPPING=1");
-    inputs_stop(d);
+    sources_stop(d);
     eval_wait(d); /* its alerts are queued before the state is saved */
     d->state_dirty = true;
     state_save(d);
@@ -741,23 +798,45 @@ void daemon_stop(struct daemon *d)
     event_base_loopexit(d->base, &tv);
 }
 
-int daemon_setup(struct daemon *d, struct event_base *base, const char *config_path)
+/* One source per configured input, named before the state is loaded. */
+static int sources_new(struct daemon *d)
+{
+    d->sources = calloc(d->cfg.n_inputs ? d->cfg.n_inputs : 1, sizeof(*d->sources));
+    if (d->sources == NULL)
+        return -1;
+    for (size_t i = 0; i < d->cfg.n_inputs; i++) {
+        if ((d->sources[i] = source_new(d, d->base, &d->cfg.inputs[i])) == NULL)
+            return -1;
+        d->n_sources++;
+    }
+    return 0;
+}
+
+struct daemon *daemon_new(struct event_base *base, const char *config_path)
 {
     struct errlist errs = {0};
-
-    memset(d, 0, sizeof(*d));
+    struct daemon *d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        log_err("out of memory");
+        return NULL;
+    }
     d->eval.fd = -1;
+    d->eval.done_tail = &d->eval.done;
+    d->state_lock_fd = -1;
     d->base = base;
     d->started = daemon_now();
     d->config_path = strdup(config_path);
-    if (load_all(config_path, &d->cfg, &d->b, &d->token, &errs) != 0) {
+    d->alerts_lost_log.every = 60;
+    if (d->config_path == NULL || load_all(config_path, &d->cfg, &d->b, &d->token, &errs) != 0) {
         errlist_print(&errs, stderr);
         errlist_free(&errs);
-        return -1;
+        daemon_free(d);
+        return NULL;
     }
     if (file_mkdir_p(d->cfg.state_dir, 0755, 0700) != 0) {
         log_err("state_dir %s: %s", d->cfg.state_dir, strerror(errno));
-        return -1;
+        daemon_free(d);
+        return NULL;
     }
     d->notify = notify_new();
     notify_status(d->notify, "loading baseline %s", d->cfg.baseline);
@@ -765,32 +844,35 @@ int daemon_setup(struct daemon *d, struct event_base *base, const char *config_p
     d->ds = dataset_new(d->b);
     struct alerts_conf ac = {d->cfg.model, d->cfg.resolve_after, d->cfg.repeat_seconds};
     d->alerts = alerts_new(&ac);
-    if (d->win == NULL || d->ds == NULL || d->alerts == NULL) {
-        log_err("out of memory");
-        return -1;
-    }
     d->next_window_id = 1;
-    if (sources_init(d) != 0) {
+    if (d->win == NULL || d->ds == NULL || d->alerts == NULL || sources_new(d) != 0) {
         log_err("out of memory");
-        return -1;
+        daemon_free(d);
+        return NULL;
     }
     /* The lock comes before anything is read from state_dir or the port
      * is bound: a second daemon on it stops here. */
-    if (state_lock(d) != 0 || state_load(d) != 0)
-        return -1;
+    if (state_lock(d) != 0 || state_load(d) != 0) {
+        daemon_free(d);
+        return NULL;
+    }
     window_reset(d->win, d->next_window_id, d->started);
 
     signal(SIGPIPE, SIG_IGN);
     d->sig_hup = evsignal_new(base, SIGHUP, on_signal, d);
     d->sig_term = evsignal_new(base, SIGTERM, on_signal, d);
     d->sig_int = evsignal_new(base, SIGINT, on_signal, d);
+    d->reload_ev = event_new(base, -1, 0, on_reload_ev, d);
+    d->eval.finish = event_new(base, -1, 0, on_finish, d);
     d->window_timer = evtimer_new(base, on_window_timer, d);
     d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
-    if (d->sig_hup == NULL || d->sig_term == NULL || d->sig_int == NULL ||
-        d->window_timer == NULL || d->tick == NULL || evsignal_add(d->sig_hup, NULL) != 0 ||
-        evsignal_add(d->sig_term, NULL) != 0 || evsignal_add(d->sig_int, NULL) != 0) {
+    if (d->sig_hup == NULL || d->sig_term == NULL || d->sig_int == NULL || d->reload_ev == NULL ||
+        d->eval.finish == NULL || d->window_timer == NULL || d->tick == NULL ||
+        evsignal_add(d->sig_hup, NULL) != 0 || evsignal_add(d->sig_term, NULL) != 0 ||
+        evsignal_add(d->sig_int, NULL) != 0) {
         log_err("cannot set up signal handling");
-        return -1;
+        daemon_free(d);
+        return NULL;
     }
     /* Without the eventfd windows are evaluated on the loop, as before. */
     d->eval.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -800,16 +882,20 @@ int daemon_setup(struct daemon *d, struct event_base *base, const char *config_p
         close(d->eval.fd);
         d->eval.fd = -1;
     }
-    if (http_start(d) != 0)
-        return -1;
-    char spool[4096], ua[64];
-    snprintf(spool, sizeof(spool), "%s/spool", d->cfg.state_dir);
+    return d;
+}
+
+int daemon_start(struct daemon *d, const char *listen_addr)
+{
+    struct errlist errs = {0};
+    snprintf(d->listen_addr, sizeof(d->listen_addr), "%s", listen_addr);
+    char ua[64];
     snprintf(ua, sizeof(ua), "driftd/%s", DRIFTD_VERSION);
-    d->http_out = http_client_new(base, ua);
+    d->client = http_client_new(d->base, ua);
     d->outbox =
-        d->http_out ? outbox_new(base, d->http_out, d->cfg.state_dir, daemon_now, log_line) : NULL;
+        d->client ? outbox_new(d->base, d->client, d->cfg.state_dir, daemon_now, log_line) : NULL;
     if (d->outbox == NULL) {
-        log_err("cannot set up outbound delivery (spool %s)", spool);
+        log_err("cannot set up outbound delivery (spool %s/spool)", d->cfg.state_dir);
         return -1;
     }
     if (setup_sinks(d, &errs) != 0 || setup_github(d, &errs) != 0) {
@@ -819,17 +905,19 @@ int daemon_setup(struct daemon *d, struct event_base *base, const char *config_p
     }
     state_load_retrain(d);
     outbox_replay(d->outbox);
-    if (inputs_start(d) != 0)
-        return -1;
-    struct timeval tv = {
-        (time_t)d->cfg.window_seconds,
-        (suseconds_t)((d->cfg.window_seconds - floor(d->cfg.window_seconds)) * 1e6)};
-    evtimer_add(d->window_timer, &tv);
+    for (size_t i = 0; i < d->n_sources; i++) {
+        struct source *in = d->sources[i];
+        if (in->ops->start != NULL && in->ops->start(in) != 0) {
+            log_err("%s: cannot start the input", in->name);
+            return -1;
+        }
+    }
+    arm_window_timer(d);
     struct timeval one = {1, 0};
     event_add(d->tick, &one);
     uint64_t wd = notify_watchdog_usec();
     if (wd > 0) {
-        d->watchdog = event_new(base, -1, EV_PERSIST, on_watchdog, d);
+        d->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
         struct timeval half = {(time_t)(wd / 2 / 1000000), (suseconds_t)(wd / 2 % 1000000)};
         if (d->watchdog != NULL)
             event_add(d->watchdog, &half);
@@ -844,29 +932,34 @@ int daemon_setup(struct daemon *d, struct event_base *base, const char *config_p
     return 0;
 }
 
-void daemon_teardown(struct daemon *d)
+void daemon_free(struct daemon *d)
 {
+    if (d == NULL)
+        return;
     if (d->eval.running) { /* the loop ended without a stop */
         pthread_join(d->eval.thread, NULL);
         d->eval.running = false;
-        report_free(d->eval.rep);
-        d->eval.rep = NULL;
+        report_free(d->eval.cur.rep);
+    }
+    for (struct closed_window *q = d->eval.done, *n; q != NULL; q = n) {
+        n = q->next;
+        report_free(q->rep);
+        free(q);
     }
     if (d->eval.ev != NULL)
         event_free(d->eval.ev);
     if (d->eval.fd >= 0)
         close(d->eval.fd);
-    inputs_stop(d);
-    http_stop(d);
-    struct event *evs[] = {d->sig_hup,      d->sig_term, d->sig_int,
-                           d->window_timer, d->tick,     d->watchdog};
+    sources_stop(d);
+    struct event *evs[] = {d->sig_hup,     d->sig_term,     d->sig_int, d->reload_ev,
+                           d->eval.finish, d->window_timer, d->tick,    d->watchdog};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i] != NULL)
             event_free(evs[i]);
     window_free(d->win);
     dataset_free(d->ds);
     alerts_free(d->alerts);
-    /* curl's multi handle goes before the event base (main frees that) */
+    /* curl's multi handle goes before the event base (the caller frees that) */
     github_free(d->github);
     for (size_t i = 0; i < d->n_sinks_made; i++)
         http_sink_free(d->sinks[i]);
@@ -874,8 +967,9 @@ void daemon_teardown(struct daemon *d)
     for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++)
         free(d->sink_names[i]);
     free(d->sink_names);
+    free(d->sink_stats);
     outbox_free(d->outbox);
-    http_client_free(d->http_out);
+    http_client_free(d->client);
     secret_free(d->github_token);
     free(d->last_status);
     notify_free(d->notify);
@@ -883,41 +977,125 @@ void daemon_teardown(struct daemon *d)
     free(d->last_json);
     secret_free(d->token);
     free(d->config_path);
-    for (size_t i = 0; i < d->n_inputs; i++)
-        source_free(&d->inputs[i]);
-    free(d->inputs);
+    for (size_t i = 0; i < d->n_sources; i++)
+        source_free(d->sources[i]);
+    free(d->sources);
     stats_baseline_free(d->b);
     config_free(&d->cfg);
+    if (d->state_lock_fd >= 0)
+        close(d->state_lock_fd);
+    free(d);
 }
 
-int daemon_run(const char *path)
+void daemon_on_reload(struct daemon *d, void (*fn)(void *arg), void *arg)
 {
-    log_init();
-    /* The changelist folds the disable/enable pairs evhttp makes around
-     * each request into one epoll_ctl per loop turn: 4 -> 2 per request
-     * (strace -c under bench/ingest.sh's single-record case). Safe because
-     * no descriptor given to libevent is dup()ed, the flag's one caveat. */
-    struct event_config *ecfg = event_config_new();
-    if (ecfg != NULL)
-        event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-    struct event_base *base = ecfg != NULL ? event_base_new_with_config(ecfg) : NULL;
-    if (ecfg != NULL)
-        event_config_free(ecfg);
-    if (base == NULL) {
-        log_err("cannot create the event loop");
-        return 2;
+    d->on_reload = fn;
+    d->on_reload_arg = arg;
+}
+
+const struct config *daemon_config(const struct daemon *d)
+{
+    return &d->cfg;
+}
+
+const char *daemon_token(const struct daemon *d)
+{
+    return d->token;
+}
+
+bool daemon_stopping(const struct daemon *d)
+{
+    return d->stopping;
+}
+
+uint64_t daemon_window_records(const struct daemon *d)
+{
+    return window_records(d->win);
+}
+
+const char *daemon_last_json(const struct daemon *d)
+{
+    return d->last_json;
+}
+
+static const char *spool_error(const struct daemon *d)
+{
+    return d->outbox != NULL ? outbox_write_error(d->outbox) : NULL;
+}
+
+const char *daemon_not_ready(const struct daemon *d)
+{
+    if (!d->ready)
+        return "starting";
+    const char *e = spool_error(d);
+    if (e != NULL)
+        return e;
+    if (d->state_error[0] != '\0')
+        return d->state_error;
+    return NULL;
+}
+
+struct source *daemon_source_of(const struct daemon *d, const struct source_ops *ops)
+{
+    for (size_t i = 0; i < d->n_sources; i++)
+        if (d->sources[i]->ops == ops)
+            return d->sources[i];
+    return NULL;
+}
+
+void daemon_snapshot(struct daemon *d, struct daemon_snapshot *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->model = d->cfg.model;
+    v->baseline_path = d->cfg.baseline;
+    v->uptime = daemon_now() - d->started;
+    v->features = d->b->nfeatures;
+    v->baseline_rows = d->b->rows;
+    v->baseline_sample_rows = d->b->sample_rows;
+    v->window_id = window_id(d->win);
+    v->window_records = window_records(d->win);
+    v->window_sampled = window_sampled(d->win);
+    v->window_start = window_start(d->win);
+    v->window_extended = d->window_extended;
+    v->min_records = d->cfg.window_min_records;
+    v->windows_evaluated = d->windows_evaluated;
+    v->sampled_total = d->sampled_total;
+    v->last_eval_at = d->last_eval_at;
+    v->last_json = d->last_json;
+    v->last = d->last;
+    v->alert_events = alerts_sent(d->alerts);
+    v->firing = alerts_firing(d->alerts);
+    if (d->outbox != NULL)
+        v->alerts = outbox_totals(d->outbox);
+    size_t n = 0;
+    while (d->sink_names != NULL && d->sink_names[n] != NULL)
+        n++;
+    struct daemon_sink_stats *ss = realloc(d->sink_stats, (n ? n : 1) * sizeof(*ss));
+    if (ss != NULL) {
+        d->sink_stats = ss;
+        for (size_t i = 0; i < n; i++) {
+            ss[i].name = d->sink_names[i];
+            /* the log sink delivers synchronously: each event is one sent alert */
+            if (strcmp(d->sink_names[i], "log") == 0) {
+                memset(&ss[i].st, 0, sizeof(ss[i].st));
+                ss[i].st.sent = v->alert_events;
+                v->alerts.sent += v->alert_events;
+            } else {
+                ss[i].st = outbox_stats(d->outbox, d->sink_names[i]);
+            }
+        }
+        v->sinks = ss;
+        v->n_sinks = n;
     }
-    struct daemon d;
-    int rc = 0;
-    if (daemon_setup(&d, base, path) != 0) {
-        rc = 2;
-    } else if (event_base_dispatch(base) != 0) {
-        log_err("event loop failed");
-        rc = 2;
-    }
-    if (rc == 0)
-        log_notice("stopped");
-    daemon_teardown(&d);
-    event_base_free(base);
-    return rc;
+    v->github = d->github != NULL ? github_state(d->github) : NULL;
+    v->dry_run = d->cfg.retrain_dry_run;
+    v->last_dispatch_at = d->last_dispatch_at;
+    v->cooldown_until = d->cooldown_until;
+    v->consecutive_drift = d->consecutive_drift;
+    v->consecutive = d->cfg.retrain_consecutive;
+    v->sources = d->sources;
+    v->n_sources = d->n_sources;
+    v->spool_error = spool_error(d);
+    v->state_error = d->state_error[0] != '\0' ? d->state_error : NULL;
+    v->not_ready = daemon_not_ready(d);
 }

@@ -20,10 +20,9 @@
  * directory one daemon's: two on one state_dir would replay each other's
  * spool and reuse window ids.
  */
-#include "agent/daemon.h"
+#include "agent/daemon_priv.h"
 
 #include "lib/file.h"
-#include "agent/input.h"
 #include "lib/log.h"
 
 #include <cjson/cJSON.h>
@@ -132,9 +131,9 @@ static void marks_renew(struct daemon *d, bool exact)
                now);
     mark_renew(&d->mark_windows, d->windows_evaluated, MARK_BLOCK_WINDOWS, exact, now);
     mark_renew(&d->mark_sampled, d->sampled_total, MARK_BLOCK_COUNT, exact, now);
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        struct source *in = &d->inputs[i];
-        if (in->type == INPUT_TAIL)
+    for (size_t i = 0; i < d->n_sources; i++) {
+        struct source *in = d->sources[i];
+        if (in->ops->save != NULL) /* saved with its position */
             continue;
         mark_renew(&in->mark_records, in->records, MARK_BLOCK_COUNT, exact, now);
         for (int r = 0; r < READER_ERR_COUNT; r++)
@@ -147,9 +146,9 @@ static void marks_renew(struct daemon *d, bool exact)
 static void marks_forget(struct daemon *d)
 {
     d->mark_window_id.at = d->mark_windows.at = d->mark_sampled.at = 0;
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        struct source *in = &d->inputs[i];
-        if (in->type == INPUT_TAIL)
+    for (size_t i = 0; i < d->n_sources; i++) {
+        struct source *in = d->sources[i];
+        if (in->ops->save != NULL) /* saved with its position */
             continue;
         in->mark_records.at = 0;
         for (int r = 0; r < READER_ERR_COUNT; r++)
@@ -201,12 +200,15 @@ int state_save(struct daemon *d)
     char *al = alerts_state_json(d->alerts);
     sbuf_printf(&s, ",\n\"alerts\": %s,\n\"inputs\": [", al ? al : "null");
     free(al);
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        struct source *in = &d->inputs[i];
-        struct tail_commit c = {.records = in->records, .rejected = in->rejected};
+    struct sbuf pos;
+    sbuf_init(&pos);
+    for (size_t i = 0; i < d->n_sources; i++) {
+        struct source *in = d->sources[i];
+        struct source_counts c = {.records = in->records, .rejected = in->rejected};
         memcpy(c.reasons, in->reasons, sizeof(c.reasons));
-        if (in->type == INPUT_TAIL)
-            tail_position(in, &c);
+        sbuf_reset(&pos);
+        if (in->ops->save != NULL)
+            in->ops->save(in, &c, &pos);
         sbuf_adds(&s, i ? ",\n  {\"name\": " : "\n  {\"name\": ");
         sbuf_add_json_string(&s, in->name, strlen(in->name));
         sbuf_printf(&s, ", \"records\": %llu, \"rejected\": %llu, \"reasons\": [",
@@ -214,13 +216,11 @@ int state_save(struct daemon *d)
         for (int r = 0; r < READER_ERR_COUNT; r++)
             sbuf_printf(&s, "%s%llu", r ? ", " : "", (unsigned long long)c.reasons[r]);
         sbuf_adds(&s, "]");
-        if (in->type == INPUT_TAIL) {
-            sbuf_printf(&s, ", \"dev\": %llu, \"ino\": %llu, \"offset\": %llu",
-                        (unsigned long long)c.dev, (unsigned long long)c.ino,
-                        (unsigned long long)c.off);
-            if (c.fp_len > 0)
-                sbuf_printf(&s, ", \"fingerprint\": \"%016llx\", \"fingerprint_bytes\": %zu",
-                            (unsigned long long)c.fp, c.fp_len);
+        if (in->ops->save != NULL) {
+            if (sbuf_failed(&pos))
+                s.failed = true;
+            else
+                sbuf_add(&s, pos.data, pos.len);
         } else {
             add_mark(&s, "records_mark", &in->mark_records);
             sbuf_adds(&s, ", \"reasons_mark\": [");
@@ -231,6 +231,7 @@ int state_save(struct daemon *d)
         }
         sbuf_adds(&s, "}");
     }
+    sbuf_free(&pos);
     sbuf_printf(&s, "],\n\"retrain\": {\"last_dispatch_at\": %.3f, \"cooldown_until\": %.3f",
                 d->last_dispatch_at, d->cooldown_until);
     if (d->github != NULL) {
@@ -313,17 +314,8 @@ static void load_input(struct source *in, const cJSON *e)
         const cJSON *x = cJSON_GetArrayItem(rs, r);
         in->reasons[r] = cJSON_IsNumber(x) && x->valuedouble >= 0 ? (uint64_t)x->valuedouble : 0;
     }
-    if (in->type == INPUT_TAIL) {
-        struct tail_commit c = {
-            .dev = u64(e, "dev"), .ino = u64(e, "ino"), .off = u64(e, "offset")};
-        const cJSON *fp = cJSON_GetObjectItemCaseSensitive(e, "fingerprint");
-        unsigned long long h;
-        if (cJSON_IsString(fp) && sscanf(fp->valuestring, "%16llx", &h) == 1) {
-            c.fp = h;
-            c.fp_len = (size_t)u64(e, "fingerprint_bytes");
-        }
-        if (cJSON_GetObjectItemCaseSensitive(e, "ino") != NULL)
-            tail_restore(in, &c);
+    if (in->ops->restore != NULL) {
+        in->ops->restore(in, e);
         return;
     }
     in->records = resume(in->records, u64(e, "records_mark"), &in->mark_records);
@@ -383,9 +375,9 @@ int state_load(struct daemon *d)
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
         if (!cJSON_IsString(name))
             continue;
-        for (size_t i = 0; i < d->n_inputs; i++)
-            if (strcmp(d->inputs[i].name, name->valuestring) == 0)
-                load_input(&d->inputs[i], e);
+        for (size_t i = 0; i < d->n_sources; i++)
+            if (strcmp(d->sources[i]->name, name->valuestring) == 0)
+                load_input(d->sources[i], e);
     }
     if (wmark > wid)
         log_notice("state: resumed from %s after an unclean stop: counters and window ids go on "

@@ -1,11 +1,11 @@
 /*
- * libFuzzer target: the ingest body handler (agent/http.c
- * http_ingest_body) of a real daemon (daemon_setup on a temporary state
+ * libFuzzer target: the http source's body handler (agent/in_http.c
+ * in_http_ingest) of a real daemon (daemon_new on a temporary state
  * directory, a two-feature baseline, windows of 200 records so windows close
- * and evaluate while fuzzing; the event loop never runs). The first byte
+ * and evaluate while fuzzing; the event loop never runs, no socket is bound). The first byte
  * picks the Content-Type and validate mode, the rest is the body:
  *   bits 0-1: 0 or 3 NDJSON, 1 JSON, 2 CSV; bit 2: validate: sampled;
- *   bit 3 (NDJSON, sampled): fed in chunks through daemon_feed_sampled, as
+ *   bit 3 (NDJSON, sampled): fed in chunks through source_feed_sampled, as
  *   a tail input reads a file, chunk sizes from bits 4-7; otherwise bits
  *   4-7 cut the body into pieces of 3*k bytes (0: one), as an evbuffer
  *   hands it over.
@@ -19,7 +19,9 @@
  * every non-blank NDJSON line is one record, accepted or rejected, whether
  * it was parsed or counted by its newline.
  */
+#include "agent/api.h"
 #include "agent/daemon.h"
+#include "agent/in_http.h"
 #include "lib/log.h"
 
 #include "fuzz_check.h"
@@ -34,7 +36,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct daemon d;
+static struct daemon *d;
+static struct source *in; /* the http source */
 static char dir[] = "/tmp/driftd-fuzz-ingest.XXXXXX";
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -82,7 +85,7 @@ static void write_generation(unsigned g)
  * so that LeakSanitizer does not find its report half made. */
 static void teardown(void)
 {
-    daemon_teardown(&d);
+    daemon_free(d);
 }
 
 static void setup(void)
@@ -95,8 +98,8 @@ static void setup(void)
     log_set_level(LOG_ERR);
     struct event_base *eb = event_base_new();
     FUZZ_CHECK(eb != NULL);
-    FUZZ_CHECK(daemon_setup(&d, eb, cfg_path) == 0);
-    FUZZ_CHECK(d.http_input != NULL);
+    FUZZ_CHECK((d = daemon_new(eb, cfg_path)) != NULL);
+    FUZZ_CHECK((in = daemon_source_of(d, &in_http_ops)) != NULL);
     atexit(teardown); /* runs before cleanup removes the directory */
 }
 
@@ -105,7 +108,7 @@ static void reload(void)
 {
     struct errlist errs = {0};
     write_generation(++generation);
-    FUZZ_CHECK(daemon_reload(&d, &errs) == 0);
+    FUZZ_CHECK(daemon_reload(d, &errs) == 0);
     errlist_free(&errs);
 }
 
@@ -114,12 +117,14 @@ static void reload(void)
 static void render(void)
 {
     struct sbuf s;
+    struct daemon_snapshot v;
+    daemon_snapshot(d, &v);
     sbuf_init(&s);
-    status_json(&d, &s);
+    api_status_json(NULL, &v, &s);
     FUZZ_CHECK(!sbuf_failed(&s));
     sbuf_free(&s);
     sbuf_init(&s);
-    metrics_text(&d, &s);
+    api_metrics_text(NULL, &v, &s);
     FUZZ_CHECK(!sbuf_failed(&s));
     const char *p = s.data;
     while ((p = strstr(p, "feature=\"")) != NULL) {
@@ -149,7 +154,7 @@ static uint64_t nonblank_lines(const uint8_t *p, size_t n)
     return lines + !blank;
 }
 
-/* The tail path: the same input in chunks through daemon_feed_sampled. */
+/* The tail path: the same input in chunks through source_feed_sampled. */
 struct chunked {
     long *colmap;
     size_t cap;
@@ -159,17 +164,14 @@ struct chunked {
 static int ch_column(void *arg, size_t index, const char *name, size_t len)
 {
     struct chunked *c = arg;
-    return daemon_map_column(&d, &c->colmap, &c->cap, index, name, len);
+    return source_map_column(in, &c->colmap, &c->cap, index, name, len);
 }
 
 static void ch_record(void *arg, const struct reader_record *rec)
 {
     struct chunked *c = arg;
     c->records++;
-    long *kept = d.http_input->colmap; /* the http reader's, kept between requests */
-    d.http_input->colmap = c->colmap;
-    daemon_record(&d, d.http_input, rec, false);
-    d.http_input->colmap = kept;
+    source_record(in, c->colmap, rec, false);
 }
 
 static void ch_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
@@ -178,7 +180,7 @@ static void ch_error(void *arg, uint64_t line, uint64_t index, enum reader_error
     struct chunked *c = arg;
     (void)line, (void)index, (void)msg;
     c->errors++;
-    daemon_reject(&d, d.http_input, code);
+    source_reject(in, code);
 }
 
 static void feed_chunked(const char *body, size_t len, unsigned step)
@@ -187,20 +189,20 @@ static void feed_chunked(const char *body, size_t len, unsigned step)
     struct reader_ops ops = {ch_column, ch_record, ch_error};
     struct reader *r = reader_new(READER_NDJSON, NULL, &ops, &c);
     FUZZ_CHECK(r != NULL);
-    uint64_t before = d.http_input->records + d.http_input->rejected;
+    uint64_t before = in->records + in->rejected;
     uint64_t unread = 0;
     bool partial = false;
     for (size_t off = 0, i = 0; off < len; i++) {
         size_t n = 1 + (i * 7 + step) % (step * 5 + 3);
         if (n > len - off)
             n = len - off;
-        unread += daemon_feed_sampled(&d, d.http_input, r, body + off, n, &partial);
+        unread += source_feed_sampled(in, r, body + off, n, &partial);
         off += n;
     }
     reader_finish(r);
     reader_free(r);
     free(c.colmap);
-    uint64_t counted = d.http_input->records + d.http_input->rejected - before;
+    uint64_t counted = in->records + in->rejected - before;
     FUZZ_CHECK(counted == c.records + c.errors + unread);
     FUZZ_CHECK(counted == nonblank_lines((const uint8_t *)body, len));
 }
@@ -216,7 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (d.http_input == NULL)
+    if (d == NULL)
         setup();
     if (size < 1)
         return 0;
@@ -225,7 +227,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned mode = data[0];
     enum body_kind kind = (mode & 3) == 1 ? BODY_JSON : (mode & 3) == 2 ? BODY_CSV : BODY_NDJSON;
     bool sampled = (mode & 4) != 0;
-    d.cfg.inputs[0].validate = sampled ? VALIDATE_SAMPLED : VALIDATE_FULL;
+    /* the running configuration's row, changed in place (a test's liberty) */
+    ((struct input_conf *)in->conf)->validate = sampled ? VALIDATE_SAMPLED : VALIDATE_FULL;
     size_t len = size - 1;
     char *body = malloc(len ? len : 1); /* exactly the body: ASan sees overreads */
     FUZZ_CHECK(body != NULL);
@@ -237,7 +240,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         render();
         return 0;
     }
-    uint64_t rec0 = d.http_input->records, rej0 = d.http_input->rejected;
+    uint64_t rec0 = in->records, rej0 = in->rejected;
     struct sbuf out;
     sbuf_init(&out);
     /* the body in pieces, as an evbuffer holds it (JSON: whole) */
@@ -248,14 +251,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         seg[nseg] = (struct evbuffer_iovec){body + off, n};
         off += n;
     }
-    int status = http_ingest_body(&d, kind, seg, nseg, &out);
+    int status = in_http_ingest(in, kind, seg, nseg, &out);
     FUZZ_CHECK(status == 202 || status == 400);
     cJSON *ans = cJSON_ParseWithLength(out.data, out.len);
     FUZZ_CHECK(ans != NULL && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(ans, "errors")));
     uint64_t accepted = number(ans, "accepted"), rejected = number(ans, "rejected"),
              checked = number(ans, "checked");
-    FUZZ_CHECK(accepted == d.http_input->records - rec0);
-    FUZZ_CHECK(rejected == d.http_input->rejected - rej0);
+    FUZZ_CHECK(accepted == in->records - rec0);
+    FUZZ_CHECK(rejected == in->rejected - rej0);
     FUZZ_CHECK(checked <= accepted + rejected && checked >= rejected);
     FUZZ_CHECK((status == 202) == (accepted > 0));
     if (kind == BODY_NDJSON) {

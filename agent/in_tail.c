@@ -1,14 +1,16 @@
 /*
- * Stream inputs: `tail` follows a file as it grows (rotation by rename and
- * by copytruncate, a file that does not exist yet, partial last lines) and
- * `stdin` reads a pipe. The tail position saved in state is the byte after
+ * The tail source follows a file as it grows (rotation by rename and by
+ * copytruncate, a file that does not exist yet, partial last lines). Its
+ * position saved in state is the byte after
  * the last complete line fed, saved together with the record counters that
  * include that line, so a restart (even after kill -9) neither re-reads nor
  * skips a line. A file is known by its device and inode, and a position in
  * it by the bytes just before it: copytruncate keeps the inode, and a file
  * truncated and rewritten past the position has other bytes there.
  */
-#include "agent/daemon.h"
+#include "agent/in_tail.h"
+
+#include "agent/source.h"
 
 #include "lib/log.h"
 
@@ -25,6 +27,17 @@
 #define TAIL_CHUNK (1 << 20)
 #define TAIL_MAX_PER_TURN (16u << 20) /* then let the loop serve others */
 #define TAIL_FP_BYTES 64              /* the bytes before a position that identify it */
+
+/* A committed position: the byte after the last complete line fed, with
+ * the counters that include that line and no later one, and a fingerprint
+ * of the bytes before it (a file truncated and rewritten past it in place
+ * has other bytes there). */
+struct tail_commit {
+    uint64_t dev, ino, off;
+    uint64_t fp;   /* 64-bit FNV-1a of the fp_len bytes before off */
+    size_t fp_len; /* 0: no fingerprint (an older state file) */
+    struct source_counts n;
+};
 
 struct tail {
     struct source *src;
@@ -45,54 +58,6 @@ struct tail {
     struct event *more; /* the rest of a long read, after the loop's next poll */
     char *buf;
 };
-
-static int src_column(void *arg, size_t index, const char *name, size_t len)
-{
-    struct source *in = arg;
-    return daemon_map_column(in->d, &in->colmap, &in->cap_colmap, index, name, len);
-}
-
-static void src_record(void *arg, const struct reader_record *rec)
-{
-    struct source *in = arg;
-    daemon_record(in->d, in, rec, in->conf->format == READER_CSV);
-}
-
-static void src_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
-                      const char *msg)
-{
-    struct source *in = arg;
-    if (index == 0) {
-        log_warn("%s: line %llu: %s", in->name, (unsigned long long)line, msg);
-        return;
-    }
-    if (in->rejected < 10 || in->rejected % 10000 == 0)
-        log_warn("%s: line %llu: %s (record skipped; %llu so far)", in->name,
-                 (unsigned long long)line, msg, (unsigned long long)in->rejected + 1);
-    daemon_reject(in->d, in, code);
-}
-
-/* NDJSON with validate: sampled skips the records the window will not keep
- * by their newline; everything else is parsed and checked. */
-static void source_feed(struct source *in, const char *p, size_t n)
-{
-    if (in->conf->validate == VALIDATE_SAMPLED && in->conf->format == READER_NDJSON)
-        daemon_feed_sampled(in->d, in, in->reader, p, n, &in->partial);
-    else
-        reader_feed(in->reader, p, n);
-}
-
-static bool new_reader(struct source *in)
-{
-    static const struct reader_ops ops = {src_column, src_record, src_error};
-    reader_free(in->reader);
-    free(in->colmap);
-    in->colmap = NULL;
-    in->cap_colmap = 0;
-    in->reader = reader_new((enum reader_format)in->conf->format, NULL, &ops, in);
-    in->partial = false;
-    return in->reader != NULL;
-}
 
 /* 64-bit FNV-1a (Fowler, Noll, Vo) of the up to TAIL_FP_BYTES bytes before
  * off in fd; returns how many were hashed (0: none, or unreadable). */
@@ -130,11 +95,11 @@ static void tail_commit(struct tail *t)
     c->ino = (uint64_t)t->ino;
     c->off = t->line_off;
     c->fp_len = fingerprint(t->fd, t->line_off, &c->fp);
-    c->records = in->records;
-    c->rejected = in->rejected;
-    memcpy(c->reasons, in->reasons, sizeof(c->reasons));
+    c->n.records = in->records;
+    c->n.rejected = in->rejected;
+    memcpy(c->n.reasons, in->reasons, sizeof(c->n.reasons));
     t->unsaved = true;
-    in->d->state_dirty = true;
+    source_position_moved(in);
 }
 
 /* Go on from off, the start of a line, in the current file. */
@@ -165,7 +130,7 @@ static bool tail_unchanged(const struct tail *t)
  * last newline with the counters that include its lines. */
 static void tail_feed(struct tail *t, const char *p, size_t n)
 {
-    source_feed(t->src, p, n);
+    source_stream_feed(t->src, p, n);
     t->read_off += n;
     if (n >= TAIL_FP_BYTES) {
         memcpy(t->last, p + n - TAIL_FP_BYTES, TAIL_FP_BYTES);
@@ -274,7 +239,7 @@ static void tail_drain_rotated(struct tail *t)
         close(fd);
         return;
     }
-    if (!new_reader(in)) {
+    if (!source_stream_open(in)) {
         close(fd);
         return;
     }
@@ -346,7 +311,7 @@ static bool tail_open(struct tail *t)
     }
     t->have_saved = false;
     t->seen_file = true;
-    if (!new_reader(in))
+    if (!source_stream_open(in))
         return false;
     if (in->conf->format == READER_CSV && off > 0)
         feed_csv_header(t);
@@ -371,7 +336,7 @@ static void tail_read(struct tail *t)
                        "again from the start",
                        t->src->name, why, (unsigned long long)t->read_off,
                        (unsigned long long)t->ino);
-            new_reader(t->src);
+            source_stream_open(t->src);
             tail_at(t, 0);
         }
     }
@@ -412,146 +377,135 @@ static void tail_poll(evutil_socket_t fd_unused, short what, void *arg)
 {
     struct tail *t = arg;
     (void)fd_unused, (void)what;
-    if (t->src->d->stopping)
+    if (source_stopping(t->src))
         return;
     tail_read(t);
     /* What /metrics shows from now on must survive a kill -9: the counters
      * are saved, with their position, before the loop serves anything else. */
-    if (t->unsaved && state_reserve(t->src->d) == 0)
+    if (t->unsaved && source_reserve(t->src) == 0)
         t->unsaved = false;
 }
 
-static void stdin_read(evutil_socket_t fd, short what, void *arg)
+/* Make the file's state before the position is restored. */
+static struct tail *tail_of(struct source *s)
 {
-    struct source *in = arg;
-    char buf[65536];
-    (void)what;
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return;
-    if (n <= 0) {
-        reader_finish(in->reader);
-        event_del(in->ev);
-        log_info("stdin: end of input (%llu records, %llu rejected)",
-                 (unsigned long long)in->records, (unsigned long long)in->rejected);
-        return;
+    if (s->ctx == NULL) {
+        struct tail *t = calloc(1, sizeof(*t));
+        if (t == NULL)
+            return NULL;
+        t->fd = -1;
+        t->src = s;
+        s->ctx = t;
     }
-    source_feed(in, buf, (size_t)n);
+    return s->ctx;
 }
 
-int sources_init(struct daemon *d)
+static int tail_start(struct source *s)
 {
-    d->inputs = calloc(d->cfg.n_inputs ? d->cfg.n_inputs : 1, sizeof(*d->inputs));
-    if (d->inputs == NULL)
+    struct tail *t = tail_of(s);
+    if (t == NULL)
         return -1;
-    d->n_inputs = d->cfg.n_inputs;
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        struct source *in = &d->inputs[i];
-        in->d = d;
-        in->conf = &d->cfg.inputs[i];
-        in->type = in->conf->type;
-        size_t n = in->conf->path ? strlen(in->conf->path) + 6 : 8;
-        if ((in->name = malloc(n)) == NULL)
-            return -1;
-        snprintf(in->name, n, "%s%s",
-                 in->type == INPUT_HTTP    ? "http"
-                 : in->type == INPUT_STDIN ? "stdin"
-                                           : "tail:",
-                 in->type == INPUT_TAIL ? in->conf->path : "");
-        if (in->type == INPUT_TAIL) { /* counted with the position instead */
-            in->mark_records.at = UINT64_MAX;
-            for (int r = 0; r < READER_ERR_COUNT; r++)
-                in->mark_reasons[r].at = UINT64_MAX;
-        }
-    }
+    /* until a file is read, a save writes the restored pair */
+    t->commit.n.records = s->records;
+    t->commit.n.rejected = s->rejected;
+    memcpy(t->commit.n.reasons, s->reasons, sizeof(t->commit.n.reasons));
+    t->buf = malloc(TAIL_CHUNK);
+    t->timer = event_new(s->base, -1, EV_PERSIST, tail_poll, t);
+    t->more = evtimer_new(s->base, tail_poll, t);
+    struct timeval tv = {0, TAIL_POLL_MS * 1000};
+    if (t->buf == NULL || t->timer == NULL || t->more == NULL || event_add(t->timer, &tv) != 0)
+        return -1;
+    tail_poll(-1, 0, t);
     return 0;
 }
 
-int inputs_start(struct daemon *d)
+static void tail_stop(struct source *s)
 {
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        struct source *in = &d->inputs[i];
-        if (in->type == INPUT_HTTP) {
-            d->http_input = in;
-        } else if (in->type == INPUT_STDIN) {
-            if (!new_reader(in))
-                return -1;
-            in->ev = event_new(d->base, STDIN_FILENO, EV_READ | EV_PERSIST, stdin_read, in);
-            if (in->ev == NULL || event_add(in->ev, NULL) != 0)
-                return -1;
-        } else {
-            struct tail *t = in->tail;
-            if (t == NULL) {
-                t = calloc(1, sizeof(*t));
-                if (t == NULL)
-                    return -1;
-                t->fd = -1;
-                in->tail = t;
-            }
-            t->src = in;
-            /* until a file is read, a save writes the restored pair */
-            t->commit.records = in->records;
-            t->commit.rejected = in->rejected;
-            memcpy(t->commit.reasons, in->reasons, sizeof(t->commit.reasons));
-            t->buf = malloc(TAIL_CHUNK);
-            t->timer = event_new(d->base, -1, EV_PERSIST, tail_poll, t);
-            t->more = evtimer_new(d->base, tail_poll, t);
-            struct timeval tv = {0, TAIL_POLL_MS * 1000};
-            if (t->buf == NULL || t->timer == NULL || t->more == NULL ||
-                event_add(t->timer, &tv) != 0)
-                return -1;
-            tail_poll(-1, 0, t);
-        }
-    }
-    return 0;
+    struct tail *t = s->ctx;
+    if (t == NULL)
+        return;
+    if (t->timer != NULL)
+        event_free(t->timer);
+    if (t->more != NULL)
+        event_free(t->more);
+    t->timer = t->more = NULL;
 }
 
-void inputs_stop(struct daemon *d)
+/* Column maps are the reader's: a reload remaps them. */
+static void tail_reload(struct source *s)
 {
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        struct source *in = &d->inputs[i];
-        if (in->ev != NULL)
-            event_free(in->ev);
-        in->ev = NULL;
-        if (in->tail != NULL) {
-            if (in->tail->timer != NULL)
-                event_free(in->tail->timer);
-            if (in->tail->more != NULL)
-                event_free(in->tail->more);
-            in->tail->timer = in->tail->more = NULL;
-        }
-    }
+    if (s->reader != NULL)
+        reader_remap_columns(s->reader);
 }
 
-void tail_position(const struct source *in, struct tail_commit *c)
+static void tail_save(const struct source *s, struct source_counts *c, struct sbuf *out)
 {
-    if (in->tail != NULL)
-        *c = in->tail->commit;
+    const struct tail *t = s->ctx;
+    if (t == NULL)
+        return;
+    const struct tail_commit *p = &t->commit;
+    *c = p->n;
+    sbuf_printf(out, ", \"dev\": %llu, \"ino\": %llu, \"offset\": %llu", (unsigned long long)p->dev,
+                (unsigned long long)p->ino, (unsigned long long)p->off);
+    if (p->fp_len > 0)
+        sbuf_printf(out, ", \"fingerprint\": \"%016llx\", \"fingerprint_bytes\": %zu",
+                    (unsigned long long)p->fp, p->fp_len);
 }
 
-void tail_restore(struct source *in, const struct tail_commit *c)
+static uint64_t u64(const cJSON *o, const char *key)
 {
-    if (in->tail == NULL) {
-        in->tail = calloc(1, sizeof(*in->tail));
-        if (in->tail == NULL)
-            return;
-        in->tail->fd = -1;
-    }
-    in->tail->have_saved = true;
-    in->tail->saved = *c;
-    in->tail->commit = *c;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (uint64_t)v->valuedouble : 0;
 }
 
-void source_free(struct source *in)
+static void tail_restore(struct source *s, const cJSON *e)
 {
-    reader_free(in->reader);
-    free(in->colmap);
-    free(in->name);
-    if (in->tail != NULL) {
-        if (in->tail->fd >= 0)
-            close(in->tail->fd);
-        free(in->tail->buf);
-        free(in->tail);
+    if (cJSON_GetObjectItemCaseSensitive(e, "ino") == NULL)
+        return;
+    struct tail *t = tail_of(s);
+    if (t == NULL)
+        return;
+    struct tail_commit c = {.dev = u64(e, "dev"), .ino = u64(e, "ino"), .off = u64(e, "offset")};
+    const cJSON *fp = cJSON_GetObjectItemCaseSensitive(e, "fingerprint");
+    unsigned long long h;
+    if (cJSON_IsString(fp) && sscanf(fp->valuestring, "%16llx", &h) == 1) {
+        c.fp = h;
+        c.fp_len = (size_t)u64(e, "fingerprint_bytes");
     }
-    memset(in, 0, sizeof(*in));
+    c.n.records = s->records;
+    c.n.rejected = s->rejected;
+    memcpy(c.n.reasons, s->reasons, sizeof(c.n.reasons));
+    t->have_saved = true;
+    t->saved = c;
+    t->commit = c;
 }
+
+static void tail_status(const struct source *s, struct sbuf *out)
+{
+    sbuf_adds(out, ", \"path\": ");
+    sbuf_add_json_string(out, s->conf->path, strlen(s->conf->path));
+}
+
+static void tail_destroy(struct source *s)
+{
+    struct tail *t = s->ctx;
+    if (t == NULL)
+        return;
+    tail_stop(s);
+    if (t->fd >= 0)
+        close(t->fd);
+    free(t->buf);
+    free(t);
+    s->ctx = NULL;
+}
+
+const struct source_ops in_tail_ops = {
+    .type = "tail",
+    .start = tail_start,
+    .stop = tail_stop,
+    .reload = tail_reload,
+    .save = tail_save,
+    .restore = tail_restore,
+    .status = tail_status,
+    .destroy = tail_destroy,
+};

@@ -1,19 +1,20 @@
 /*
- * The HTTP API on evhttp (interface.md): ingest, evaluate, reload, status,
- * metrics, health. Every answer is complete before the callback returns;
- * nothing here blocks the loop beyond parsing the request body.
+ * The HTTP API on evhttp: status, metrics, health, evaluate, reload, and
+ * the door of the http source (POST /v1/ingest). It is started by the
+ * command above the daemon and reads the daemon through its functions,
+ * status and metrics from one snapshot. Every answer is complete before
+ * the callback returns; nothing here blocks the loop beyond parsing the
+ * request body.
  */
-#include "agent/daemon.h"
+#include "agent/api.h"
 
-#include "lib/file.h"
 #include "agent/http_conn.h"
-#include "agent/input.h"
+#include "agent/in_http.h"
+#include "lib/file.h"
 #include "lib/log.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <math.h>
@@ -22,7 +23,14 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_REPORTED_ERRORS 10
+struct api {
+    struct daemon *d;
+    struct source *ingest; /* the http source, or NULL */
+    struct evhttp *http;
+    struct evhttp_bound_socket *sock;
+    struct http_conns *conns; /* cap, head deadline, early refusals */
+    char listen_addr[128];    /* as bound: host:port */
+};
 
 static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
                   const char *body, size_t len)
@@ -71,16 +79,17 @@ static bool same_secret(const char *a, size_t alen, const char *b)
 
 /* Whether an Authorization header's value carries the ingest token (any
  * value does when no token is set). */
-static bool token_ok(const struct daemon *d, const char *h)
+static bool token_ok(const struct api *a, const char *h)
 {
-    if (d->token == NULL)
+    const char *token = daemon_token(a->d);
+    if (token == NULL)
         return true;
     if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
         return false;
     const char *t = h + 7;
     while (*t == ' ')
         t++;
-    return same_secret(t, strlen(t), d->token);
+    return same_secret(t, strlen(t), token);
 }
 
 /* 401 with the challenge RFC 6750 asks for. */
@@ -92,215 +101,26 @@ static void reply_unauthorized(struct evhttp_request *req)
 }
 
 /* Bearer-token check of a POST; answers 401 and returns false when it fails. */
-static bool authorized(struct daemon *d, struct evhttp_request *req)
+static bool authorized(struct api *a, struct evhttp_request *req)
 {
-    if (token_ok(d, evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization")))
+    if (token_ok(a, evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization")))
         return true;
     reply_unauthorized(req);
     return false;
 }
 
-#define UNSUPPORTED_TYPE                                                                           \
-    "Content-Type must be application/x-ndjson, application/jsonl, application/json or text/csv"
-
-static enum body_kind body_kind_of(const char *ct)
+static void handle_ingest(struct api *a, struct evhttp_request *req)
 {
-    if (ct == NULL)
-        return BODY_UNKNOWN;
-    size_t n = strcspn(ct, "; \t");
-    struct {
-        const char *name;
-        enum body_kind k;
-    } m[] = {{"application/x-ndjson", BODY_NDJSON},
-             {"application/jsonl", BODY_NDJSON},
-             {"application/x-jsonlines", BODY_NDJSON},
-             {"application/json", BODY_JSON},
-             {"text/csv", BODY_CSV}};
-    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-        if (strlen(m[i].name) == n && strncasecmp(ct, m[i].name, n) == 0)
-            return m[i].k;
-    return BODY_UNKNOWN;
-}
-
-/* One ingest request. NDJSON and JSON bodies go through the http input's
- * reader, kept from request to request with its column map (in->colmap):
- * a client's keys are looked up in the baseline once, not per request. A
- * CSV body's columns are its header's: a reader and a map of its own. */
-struct ingest {
-    struct daemon *d;
-    struct source *in;
-    bool csv;
-    long *colmap; /* CSV */
-    size_t cap;
-    uint64_t accepted, rejected;
-    struct sbuf errors;
-    unsigned nerrors;
-};
-
-/* A kept reader is renewed when it knows more columns than this: keys seen
- * once (a misbehaving client) must not pile up. */
-#define HTTP_READER_MAX_COLUMNS 256
-
-static int ingest_column(void *arg, size_t index, const char *name, size_t len)
-{
-    struct ingest *g = arg;
-    if (g->csv)
-        return daemon_map_column(g->d, &g->colmap, &g->cap, index, name, len);
-    return daemon_map_column(g->d, &g->in->colmap, &g->in->cap_colmap, index, name, len);
-}
-
-static void ingest_record(void *arg, const struct reader_record *rec)
-{
-    struct ingest *g = arg;
-    g->accepted++;
-    if (!g->csv) {
-        daemon_record(g->d, g->in, rec, false);
-        return;
-    }
-    long *kept = g->in->colmap; /* daemon_record reads the input's map */
-    g->in->colmap = g->colmap;
-    daemon_record(g->d, g->in, rec, true);
-    g->in->colmap = kept;
-}
-
-static void ingest_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
-                         const char *msg)
-{
-    struct ingest *g = arg;
-    (void)line;
-    if (index == 0) { /* a CSV header problem, not a record */
-        if (g->nerrors < MAX_REPORTED_ERRORS) {
-            sbuf_adds(&g->errors,
-                      g->nerrors ? ", {\"record\": 0, \"error\": " : "{\"record\": 0, \"error\": ");
-            sbuf_add_json_string(&g->errors, msg, strlen(msg));
-            sbuf_addc(&g->errors, '}');
-            g->nerrors++;
-        }
-        return;
-    }
-    g->rejected++;
-    daemon_reject(g->d, g->in, code);
-    if (g->nerrors < MAX_REPORTED_ERRORS) {
-        sbuf_printf(&g->errors, "%s{\"record\": %llu, \"error\": ", g->nerrors ? ", " : "",
-                    (unsigned long long)index);
-        sbuf_add_json_string(&g->errors, msg, strlen(msg));
-        sbuf_addc(&g->errors, '}');
-        g->nerrors++;
-    }
-}
-
-/* One JSON value of a body as one NDJSON line (cJSON escapes newlines
- * inside strings), so the JSON and NDJSON paths check records alike. */
-static void ingest_json_value(struct ingest *g, struct reader *r, const cJSON *v)
-{
-    char *text = cJSON_PrintUnformatted(v);
-    if (text == NULL) {
-        ingest_error(g, 1, 1, READER_ERR_OTHER, "out of memory");
-        return;
-    }
-    reader_feed(r, text, strlen(text));
-    reader_feed(r, "\n", 1);
-    free(text);
-}
-
-/* A JSON body is one document however it is laid out: one object (or
- * another value, rejected as a record), or an array of objects. */
-static void ingest_json(struct ingest *g, struct reader *r, const char *body, size_t len)
-{
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (root == NULL) {
-        reader_feed(r, body, len); /* reports invalid JSON as record 1 */
-        reader_finish(r);
-        return;
-    }
-    if (cJSON_IsArray(root)) {
-        const cJSON *e;
-        cJSON_ArrayForEach(e, root)
-        {
-            ingest_json_value(g, r, e);
-        }
-    } else {
-        ingest_json_value(g, r, root);
-    }
-    reader_finish(r);
-    cJSON_Delete(root);
-}
-
-void http_input_forget(struct daemon *d)
-{
-    struct source *in = d->http_input;
-    if (in == NULL)
-        return;
-    reader_free(in->reader);
-    free(in->colmap);
-    in->reader = NULL;
-    in->colmap = NULL;
-    in->cap_colmap = 0;
-}
-
-int http_ingest_body(struct daemon *d, enum body_kind kind, const struct evbuffer_iovec *seg,
-                     size_t nseg, struct sbuf *out)
-{
-    struct source *in = d->http_input;
-    struct ingest g = {.d = d, .in = in, .csv = kind == BODY_CSV};
-    static const struct reader_ops ops = {ingest_column, ingest_record, ingest_error};
-    struct reader *r;
-    if (g.csv) {
-        r = reader_new(READER_CSV, NULL, &ops, &g);
-    } else {
-        if (in->reader != NULL && reader_ncolumns(in->reader) > HTTP_READER_MAX_COLUMNS)
-            http_input_forget(d);
-        if (in->reader != NULL)
-            reader_restart(in->reader, &g);
-        else
-            in->reader = reader_new(READER_NDJSON, NULL, &ops, &g);
-        r = in->reader;
-    }
-    if (r == NULL)
-        return 500;
-    sbuf_init(&g.errors);
-    uint64_t unread = 0;
-    if (kind == BODY_JSON) {
-        ingest_json(&g, r, nseg ? seg[0].iov_base : "", nseg ? seg[0].iov_len : 0);
-    } else if (kind == BODY_NDJSON && d->http_input->conf->validate == VALIDATE_SAMPLED) {
-        bool partial = false;
-        for (size_t i = 0; i < nseg; i++)
-            unread +=
-                daemon_feed_sampled(d, d->http_input, r, seg[i].iov_base, seg[i].iov_len, &partial);
-        reader_finish(r);
-    } else {
-        for (size_t i = 0; i < nseg; i++)
-            reader_feed(r, seg[i].iov_base, seg[i].iov_len);
-        reader_finish(r);
-    }
-    uint64_t checked = g.accepted + g.rejected;
-    if (g.csv) {
-        reader_free(r);
-        free(g.colmap);
-    }
-    sbuf_printf(out, "{\"accepted\": %llu, \"rejected\": %llu, \"checked\": %llu, \"errors\": [",
-                (unsigned long long)(g.accepted + unread), (unsigned long long)g.rejected,
-                (unsigned long long)checked);
-    if (g.errors.len)
-        sbuf_add(out, g.errors.data, g.errors.len);
-    sbuf_adds(out, "]}\n");
-    sbuf_free(&g.errors);
-    return g.accepted + unread == 0 ? 400 : 202; /* nothing parseable: the body is bad */
-}
-
-static void handle_ingest(struct daemon *d, struct evhttp_request *req)
-{
-    if (d->http_input == NULL) {
+    if (a->ingest == NULL) {
         reply_error(req, 404, "Not Found", "no http input is configured");
         return;
     }
-    if (!authorized(d, req))
+    if (!authorized(a, req))
         return;
     const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
-    enum body_kind kind = body_kind_of(ct);
+    enum body_kind kind = in_http_body_kind(ct);
     if (kind == BODY_UNKNOWN) {
-        reply_error(req, 415, "Unsupported Media Type", UNSUPPORTED_TYPE);
+        reply_error(req, 415, "Unsupported Media Type", IN_HTTP_UNSUPPORTED_TYPE);
         return;
     }
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -315,8 +135,7 @@ static void handle_ingest(struct daemon *d, struct evhttp_request *req)
      * where a line cut between pieces would have to be parsed. */
     struct evbuffer_iovec one, *seg = &one;
     int nseg = 1;
-    if (kind == BODY_JSON ||
-        (kind == BODY_NDJSON && d->http_input->conf->validate == VALIDATE_SAMPLED)) {
+    if (in_http_whole_body(a->ingest, kind)) {
         one.iov_base = evbuffer_pullup(in, -1);
         one.iov_len = len;
         if (one.iov_base == NULL)
@@ -329,7 +148,7 @@ static void handle_ingest(struct daemon *d, struct evhttp_request *req)
     }
     struct sbuf s;
     sbuf_init(&s);
-    int status = nseg < 0 ? 500 : http_ingest_body(d, kind, seg, (size_t)nseg, &s);
+    int status = nseg < 0 ? 500 : in_http_ingest(a->ingest, kind, seg, (size_t)nseg, &s);
     if (seg != &one)
         free(seg);
     if (status == 500)
@@ -341,34 +160,35 @@ static void handle_ingest(struct daemon *d, struct evhttp_request *req)
     sbuf_free(&s);
 }
 
-static void handle_evaluate(struct daemon *d, struct evhttp_request *req)
+static void handle_evaluate(struct api *a, struct evhttp_request *req)
 {
-    if (!authorized(d, req))
+    if (!authorized(a, req))
         return;
-    uint64_t records = window_records(d->win);
-    if (daemon_evaluate_now(d) != 0) {
+    uint64_t records = daemon_window_records(a->d);
+    if (daemon_evaluate_now(a->d) != 0) {
         char msg[160];
         snprintf(msg, sizeof(msg), "window has %llu records, fewer than window.min_records (%llu)",
-                 (unsigned long long)records, (unsigned long long)d->cfg.window_min_records);
+                 (unsigned long long)records,
+                 (unsigned long long)daemon_config(a->d)->window_min_records);
         reply_error(req, 409, "Conflict", msg);
         return;
     }
     struct sbuf s;
     sbuf_init(&s);
-    sbuf_adds(&s, d->last_json);
+    sbuf_adds(&s, daemon_last_json(a->d));
     sbuf_addc(&s, '\n');
     reply_json(req, 200, "OK", &s);
     sbuf_free(&s);
 }
 
-static void handle_reload(struct daemon *d, struct evhttp_request *req)
+static void handle_reload(struct api *a, struct evhttp_request *req)
 {
-    if (!authorized(d, req))
+    if (!authorized(a, req))
         return;
     struct errlist errs = {0};
     struct sbuf s;
     sbuf_init(&s);
-    if (daemon_reload(d, &errs) == 0) {
+    if (daemon_reload(a->d, &errs) == 0) {
         sbuf_adds(&s, "{\"reloaded\": true}\n");
         reply_json(req, 200, "OK", &s);
     } else {
@@ -385,27 +205,6 @@ static void handle_reload(struct daemon *d, struct evhttp_request *req)
     errlist_free(&errs);
 }
 
-/* Why the spool cannot be written now, or NULL. */
-static const char *spool_error(const struct daemon *d)
-{
-    return d->outbox != NULL ? outbox_write_error(d->outbox) : NULL;
-}
-
-/* Why the daemon cannot do its whole job now, or NULL: starting, or its
- * spool or state cannot be written (alerts would not survive a restart,
- * counters and positions would go back). */
-static const char *not_ready(const struct daemon *d)
-{
-    if (!d->ready)
-        return "starting";
-    const char *e = spool_error(d);
-    if (e != NULL)
-        return e;
-    if (d->state_error[0] != '\0')
-        return d->state_error;
-    return NULL;
-}
-
 static void time_or_null(struct sbuf *s, double t)
 {
     char buf[32];
@@ -417,61 +216,52 @@ static void time_or_null(struct sbuf *s, double t)
     sbuf_printf(s, "\"%s\"", buf);
 }
 
-void status_json(struct daemon *d, struct sbuf *s)
+void api_status_json(const struct api *a, const struct daemon_snapshot *v, struct sbuf *s)
 {
-    double now = daemon_now();
     sbuf_adds(s, "{\"model\": ");
-    sbuf_add_json_string(s, d->cfg.model, strlen(d->cfg.model));
+    sbuf_add_json_string(s, v->model, strlen(v->model));
     sbuf_printf(s, ", \"version\": \"%s\", \"uptime_seconds\": %.0f,\n\"baseline\": {\"path\": ",
-                DRIFTD_VERSION, now - d->started);
-    sbuf_add_json_string(s, d->cfg.baseline, strlen(d->cfg.baseline));
-    sbuf_printf(s, ", \"features\": %zu, \"rows\": %llu, \"sample_rows\": %llu},\n",
-                d->b->nfeatures, (unsigned long long)d->b->rows,
-                (unsigned long long)d->b->sample_rows);
+                DRIFTD_VERSION, v->uptime);
+    sbuf_add_json_string(s, v->baseline_path, strlen(v->baseline_path));
+    sbuf_printf(s, ", \"features\": %zu, \"rows\": %llu, \"sample_rows\": %llu},\n", v->features,
+                (unsigned long long)v->baseline_rows, (unsigned long long)v->baseline_sample_rows);
     sbuf_printf(s, "\"window\": {\"id\": %llu, \"records\": %llu, \"sampled\": %zu, \"start\": ",
-                (unsigned long long)window_id(d->win), (unsigned long long)window_records(d->win),
-                window_sampled(d->win));
-    time_or_null(s, window_start(d->win));
+                (unsigned long long)v->window_id, (unsigned long long)v->window_records,
+                v->window_sampled);
+    time_or_null(s, v->window_start);
     sbuf_printf(s, ", \"extended\": %s, \"min_records\": %llu},\n",
-                d->window_extended ? "true" : "false",
-                (unsigned long long)d->cfg.window_min_records);
+                v->window_extended ? "true" : "false", (unsigned long long)v->min_records);
     sbuf_printf(s, "\"windows_evaluated\": %llu,\n\"last_evaluation\": ",
-                (unsigned long long)d->windows_evaluated);
-    sbuf_adds(s, d->last_json ? d->last_json : "null");
-    struct outbox_stats ot = outbox_totals(d->outbox);
-    /* the log sink delivers synchronously: each event is one sent alert */
-    for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++)
-        if (strcmp(d->sink_names[i], "log") == 0)
-            ot.sent += alerts_sent(d->alerts);
+                (unsigned long long)v->windows_evaluated);
+    sbuf_adds(s, v->last_json ? v->last_json : "null");
+    struct outbox_stats ot = v->alerts;
     sbuf_printf(s,
                 ",\n\"alerts\": {\"queued\": %llu, \"sent\": %llu, \"failed\": %llu, "
                 "\"retried\": %llu, \"dropped\": %llu, \"events\": %llu, \"firing\": %s, "
                 "\"not_durable\": %llu, \"sinks\": [",
                 (unsigned long long)ot.queued, (unsigned long long)ot.sent,
                 (unsigned long long)ot.failed, (unsigned long long)ot.retried,
-                (unsigned long long)ot.dropped, (unsigned long long)alerts_sent(d->alerts),
-                alerts_firing(d->alerts) ? "true" : "false", (unsigned long long)ot.not_durable);
-    for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++) {
-        struct outbox_stats st = outbox_stats(d->outbox, d->sink_names[i]);
-        if (strcmp(d->sink_names[i], "log") == 0)
-            st.sent = alerts_sent(d->alerts);
+                (unsigned long long)ot.dropped, (unsigned long long)v->alert_events,
+                v->firing ? "true" : "false", (unsigned long long)ot.not_durable);
+    for (size_t i = 0; i < v->n_sinks; i++) {
+        struct outbox_stats st = v->sinks[i].st;
         sbuf_printf(s,
                     "%s{\"name\": \"%s\", \"sent\": %llu, \"retried\": %llu, \"failed\": %llu, "
                     "\"dropped\": %llu, \"queued\": %llu}",
-                    i ? ", " : "", d->sink_names[i], (unsigned long long)st.sent,
+                    i ? ", " : "", v->sinks[i].name, (unsigned long long)st.sent,
                     (unsigned long long)st.retried, (unsigned long long)st.failed,
                     (unsigned long long)st.dropped, (unsigned long long)st.queued);
     }
     sbuf_adds(s, "]},\n\"retrain\": ");
-    if (d->github == NULL) {
+    if (v->github == NULL) {
         sbuf_adds(s, "{\"configured\": false");
     } else {
-        const struct github_state *g = github_state(d->github);
+        const struct github_state *g = v->github;
         sbuf_printf(s, "{\"configured\": true, \"dry_run\": %s, \"last_dispatch_at\": ",
-                    d->cfg.retrain_dry_run ? "true" : "false");
-        time_or_null(s, d->last_dispatch_at);
+                    v->dry_run ? "true" : "false");
+        time_or_null(s, v->last_dispatch_at);
         sbuf_adds(s, ", \"cooldown_until\": ");
-        time_or_null(s, d->cooldown_until);
+        time_or_null(s, v->cooldown_until);
         if (g->result[0]) {
             sbuf_adds(s, ", \"last_result\": {\"status\": ");
             sbuf_add_json_string(s, g->result, strlen(g->result));
@@ -506,18 +296,14 @@ void status_json(struct daemon *d, struct sbuf *s)
         }
     }
     sbuf_printf(s, ", \"consecutive_drift\": %llu, \"consecutive\": %llu},\n",
-                (unsigned long long)d->consecutive_drift,
-                (unsigned long long)d->cfg.retrain_consecutive);
+                (unsigned long long)v->consecutive_drift, (unsigned long long)v->consecutive);
     sbuf_adds(s, "\"inputs\": [");
-    for (size_t i = 0; i < d->n_inputs; i++) {
-        struct source *in = &d->inputs[i];
+    for (size_t i = 0; i < v->n_sources; i++) {
+        const struct source *in = v->sources[i];
         sbuf_adds(s, i ? ", {\"type\": " : "{\"type\": ");
-        const char *t = in->type == INPUT_HTTP ? "http" : in->type == INPUT_TAIL ? "tail" : "stdin";
-        sbuf_add_json_string(s, t, strlen(t));
-        if (in->type == INPUT_TAIL) {
-            sbuf_adds(s, ", \"path\": ");
-            sbuf_add_json_string(s, in->conf->path, strlen(in->conf->path));
-        }
+        sbuf_add_json_string(s, in->ops->type, strlen(in->ops->type));
+        if (in->ops->status != NULL)
+            in->ops->status(in, s);
         sbuf_printf(s, ", \"records\": %llu, \"rejected\": %llu, \"checked\": %llu",
                     (unsigned long long)in->records, (unsigned long long)in->rejected,
                     (unsigned long long)in->checked);
@@ -533,14 +319,14 @@ void status_json(struct daemon *d, struct sbuf *s)
         sbuf_adds(s, "}}");
     }
     sbuf_adds(s, "],\n\"connections\": ");
-    if (d->conns != NULL) {
-        struct http_conns_stats cs = http_conns_stats(d->conns);
+    if (a != NULL && a->conns != NULL) {
+        struct http_conns_stats cs = http_conns_stats(a->conns);
         sbuf_printf(s,
                     "{\"open\": %llu, \"max\": %zu, \"accepted\": %llu, \"requests\": %llu, "
                     "\"refused\": %llu, "
                     "\"header_timeouts\": %llu, \"evicted\": %llu, \"accept_errors\": %llu, "
                     "\"paused\": %s}",
-                    (unsigned long long)cs.open, http_conns_max(d->conns),
+                    (unsigned long long)cs.open, http_conns_max(a->conns),
                     (unsigned long long)cs.accepted, (unsigned long long)cs.requests,
                     (unsigned long long)cs.refused, (unsigned long long)cs.header_timeouts,
                     (unsigned long long)cs.evicted, (unsigned long long)cs.accept_errors,
@@ -548,16 +334,16 @@ void status_json(struct daemon *d, struct sbuf *s)
     } else {
         sbuf_adds(s, "null");
     }
-    const char *why = not_ready(d);
+    const char *why = v->not_ready;
     sbuf_adds(s, ",\n\"storage\": {\"spool_error\": ");
-    const char *se = spool_error(d);
+    const char *se = v->spool_error;
     if (se != NULL)
         sbuf_add_json_string(s, se, strlen(se));
     else
         sbuf_adds(s, "null");
     sbuf_adds(s, ", \"state_error\": ");
-    if (d->state_error[0] != '\0')
-        sbuf_add_json_string(s, d->state_error, strlen(d->state_error));
+    if (v->state_error != NULL)
+        sbuf_add_json_string(s, v->state_error, strlen(v->state_error));
     else
         sbuf_adds(s, "null");
     sbuf_adds(s, "},\n\"ready\": ");
@@ -588,11 +374,11 @@ static void metric_head(struct sbuf *s, const char *name, const char *type, cons
 }
 
 /* name{model="m"[,k="v"]...} value */
-static void metric(struct sbuf *s, struct daemon *d, const char *name, const char *k1,
+static void metric(struct sbuf *s, const char *model, const char *name, const char *k1,
                    const char *v1, const char *k2, const char *v2, double value)
 {
     sbuf_printf(s, "%s{model=\"", name);
-    label(s, d->cfg.model);
+    label(s, model);
     if (k1 != NULL) {
         sbuf_printf(s, "\",%s=\"", k1);
         label(s, v1);
@@ -611,111 +397,110 @@ static void metric(struct sbuf *s, struct daemon *d, const char *name, const cha
     sbuf_addc(s, '\n');
 }
 
-void metrics_text(struct daemon *d, struct sbuf *s)
+void api_metrics_text(const struct api *a, const struct daemon_snapshot *v, struct sbuf *s)
 {
     metric_head(s, "driftd_records_received_total", "counter", "Records accepted per input.");
-    for (size_t i = 0; i < d->n_inputs; i++)
-        metric(s, d, "driftd_records_received_total", "input", d->inputs[i].name, NULL, NULL,
-               (double)d->inputs[i].records);
+    for (size_t i = 0; i < v->n_sources; i++)
+        metric(s, v->model, "driftd_records_received_total", "input", v->sources[i]->name, NULL,
+               NULL, (double)v->sources[i]->records);
     metric_head(s, "driftd_records_rejected_total", "counter",
                 "Records rejected per input and reason.");
-    for (size_t i = 0; i < d->n_inputs; i++)
+    for (size_t i = 0; i < v->n_sources; i++)
         for (int r = 0; r < READER_ERR_COUNT; r++)
-            metric(s, d, "driftd_records_rejected_total", "input", d->inputs[i].name, "reason",
-                   reader_error_name(r), (double)d->inputs[i].reasons[r]);
+            metric(s, v->model, "driftd_records_rejected_total", "input", v->sources[i]->name,
+                   "reason", reader_error_name(r), (double)v->sources[i]->reasons[r]);
     metric_head(s, "driftd_records_sampled_total", "counter",
                 "Records kept in evaluated windows' samples.");
-    metric(s, d, "driftd_records_sampled_total", NULL, NULL, NULL, NULL, (double)d->sampled_total);
+    metric(s, v->model, "driftd_records_sampled_total", NULL, NULL, NULL, NULL,
+           (double)v->sampled_total);
     metric_head(s, "driftd_windows_evaluated_total", "counter", "Windows evaluated.");
-    metric(s, d, "driftd_windows_evaluated_total", NULL, NULL, NULL, NULL,
-           (double)d->windows_evaluated);
+    metric(s, v->model, "driftd_windows_evaluated_total", NULL, NULL, NULL, NULL,
+           (double)v->windows_evaluated);
     metric_head(s, "driftd_last_evaluation_timestamp_seconds", "gauge",
                 "Time of the last evaluation (0: none yet).");
-    metric(s, d, "driftd_last_evaluation_timestamp_seconds", NULL, NULL, NULL, NULL,
-           d->last_eval_at);
-    if (d->last != NULL) {
-        const struct report *r = d->last;
+    metric(s, v->model, "driftd_last_evaluation_timestamp_seconds", NULL, NULL, NULL, NULL,
+           v->last_eval_at);
+    if (v->last != NULL) {
+        const struct report *r = v->last;
         metric_head(s, "driftd_feature_drift", "gauge", "1 when the feature drifted.");
         for (size_t i = 0; i < r->n; i++)
-            metric(s, d, "driftd_feature_drift", "feature", r->features[i].name, NULL, NULL,
+            metric(s, v->model, "driftd_feature_drift", "feature", r->features[i].name, NULL, NULL,
                    r->features[i].r.drift);
         metric_head(s, "driftd_feature_score", "gauge", "Statistic of the feature's test.");
         for (size_t i = 0; i < r->n; i++)
-            metric(s, d, "driftd_feature_score", "feature", r->features[i].name, "test",
+            metric(s, v->model, "driftd_feature_score", "feature", r->features[i].name, "test",
                    stats_test_info(r->features[i].r.test)->name, r->features[i].r.statistic);
         metric_head(s, "driftd_feature_p_value", "gauge", "p-value of the feature's test.");
         for (size_t i = 0; i < r->n; i++)
             if (stats_test_info(r->features[i].r.test)->has_p)
-                metric(s, d, "driftd_feature_p_value", "feature", r->features[i].name, "test",
-                       stats_test_info(r->features[i].r.test)->name, r->features[i].r.p_value);
+                metric(s, v->model, "driftd_feature_p_value", "feature", r->features[i].name,
+                       "test", stats_test_info(r->features[i].r.test)->name,
+                       r->features[i].r.p_value);
         metric_head(s, "driftd_feature_missing_ratio", "gauge", "Missing share of the feature.");
         for (size_t i = 0; i < r->n; i++)
-            metric(s, d, "driftd_feature_missing_ratio", "feature", r->features[i].name, NULL, NULL,
-                   r->features[i].quality[Q_MISSING]);
+            metric(s, v->model, "driftd_feature_missing_ratio", "feature", r->features[i].name,
+                   NULL, NULL, r->features[i].quality[Q_MISSING]);
         metric_head(s, "driftd_dataset_drift", "gauge", "1 when the dataset drifted.");
-        metric(s, d, "driftd_dataset_drift", NULL, NULL, NULL, NULL, r->dataset.drift);
+        metric(s, v->model, "driftd_dataset_drift", NULL, NULL, NULL, NULL, r->dataset.drift);
         metric_head(s, "driftd_dataset_drift_share", "gauge", "Share of drifted features.");
-        metric(s, d, "driftd_dataset_drift_share", NULL, NULL, NULL, NULL, r->dataset.share);
+        metric(s, v->model, "driftd_dataset_drift_share", NULL, NULL, NULL, NULL, r->dataset.share);
     }
     metric_head(s, "driftd_alerts_sent_total", "counter", "Notifications delivered per sink.");
-    for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++) {
-        struct outbox_stats st = outbox_stats(d->outbox, d->sink_names[i]);
-        if (strcmp(d->sink_names[i], "log") == 0)
-            st.sent = alerts_sent(d->alerts);
-        metric(s, d, "driftd_alerts_sent_total", "sink", d->sink_names[i], NULL, NULL,
-               (double)st.sent);
-    }
+    for (size_t i = 0; i < v->n_sinks; i++)
+        metric(s, v->model, "driftd_alerts_sent_total", "sink", v->sinks[i].name, NULL, NULL,
+               (double)v->sinks[i].st.sent);
     metric_head(s, "driftd_alerts_failed_total", "counter",
                 "Notifications given up per sink (dead-lettered).");
-    for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++)
-        metric(s, d, "driftd_alerts_failed_total", "sink", d->sink_names[i], NULL, NULL,
-               (double)outbox_stats(d->outbox, d->sink_names[i]).failed);
+    for (size_t i = 0; i < v->n_sinks; i++)
+        metric(s, v->model, "driftd_alerts_failed_total", "sink", v->sinks[i].name, NULL, NULL,
+               (double)v->sinks[i].st.failed);
     metric_head(s, "driftd_alerts_retried_total", "counter", "Delivery retries per sink.");
-    for (size_t i = 0; d->sink_names != NULL && d->sink_names[i] != NULL; i++)
-        metric(s, d, "driftd_alerts_retried_total", "sink", d->sink_names[i], NULL, NULL,
-               (double)outbox_stats(d->outbox, d->sink_names[i]).retried);
+    for (size_t i = 0; i < v->n_sinks; i++)
+        metric(s, v->model, "driftd_alerts_retried_total", "sink", v->sinks[i].name, NULL, NULL,
+               (double)v->sinks[i].st.retried);
     metric_head(s, "driftd_alerts_not_durable_total", "counter",
                 "Notifications queued in memory only: the spool could not be written.");
-    metric(s, d, "driftd_alerts_not_durable_total", NULL, NULL, NULL, NULL,
-           (double)outbox_totals(d->outbox).not_durable);
+    metric(s, v->model, "driftd_alerts_not_durable_total", NULL, NULL, NULL, NULL,
+           (double)v->alerts.not_durable);
     metric_head(s, "driftd_storage_writable", "gauge",
                 "1 while the spool and the state file can be written.");
-    metric(s, d, "driftd_storage_writable", NULL, NULL, NULL, NULL,
-           spool_error(d) == NULL && d->state_error[0] == '\0' ? 1 : 0);
-    if (d->conns != NULL) {
-        struct http_conns_stats cs = http_conns_stats(d->conns);
+    metric(s, v->model, "driftd_storage_writable", NULL, NULL, NULL, NULL,
+           v->spool_error == NULL && v->state_error == NULL ? 1 : 0);
+    if (a != NULL && a->conns != NULL) {
+        struct http_conns_stats cs = http_conns_stats(a->conns);
         metric_head(s, "driftd_http_connections", "gauge", "HTTP connections open.");
-        metric(s, d, "driftd_http_connections", NULL, NULL, NULL, NULL, (double)cs.open);
+        metric(s, v->model, "driftd_http_connections", NULL, NULL, NULL, NULL, (double)cs.open);
         metric_head(s, "driftd_http_refused_total", "counter",
                     "Requests refused from their head (401, 413, 415 ...), bodies never read.");
-        metric(s, d, "driftd_http_refused_total", NULL, NULL, NULL, NULL, (double)cs.refused);
+        metric(s, v->model, "driftd_http_refused_total", NULL, NULL, NULL, NULL,
+               (double)cs.refused);
         metric_head(s, "driftd_http_closed_total", "counter",
                     "Connections closed by driftd, by reason.");
-        metric(s, d, "driftd_http_closed_total", "reason", "header_timeout", NULL, NULL,
+        metric(s, v->model, "driftd_http_closed_total", "reason", "header_timeout", NULL, NULL,
                (double)cs.header_timeouts);
-        metric(s, d, "driftd_http_closed_total", "reason", "evicted", NULL, NULL,
+        metric(s, v->model, "driftd_http_closed_total", "reason", "evicted", NULL, NULL,
                (double)cs.evicted);
         metric_head(s, "driftd_http_accept_errors_total", "counter", "accept(2) failures.");
-        metric(s, d, "driftd_http_accept_errors_total", NULL, NULL, NULL, NULL,
+        metric(s, v->model, "driftd_http_accept_errors_total", NULL, NULL, NULL, NULL,
                (double)cs.accept_errors);
     }
     metric_head(s, "driftd_alert_queue_depth", "gauge", "Notifications waiting for delivery.");
-    metric(s, d, "driftd_alert_queue_depth", NULL, NULL, NULL, NULL,
-           (double)outbox_totals(d->outbox).queued);
+    metric(s, v->model, "driftd_alert_queue_depth", NULL, NULL, NULL, NULL,
+           (double)v->alerts.queued);
     metric_head(s, "driftd_retrain_dispatches_total", "counter", "Workflow dispatches by result.");
-    const struct github_state *g = d->github ? github_state(d->github) : NULL;
-    metric(s, d, "driftd_retrain_dispatches_total", "result", "ok", NULL, NULL,
+    const struct github_state *g = v->github;
+    metric(s, v->model, "driftd_retrain_dispatches_total", "result", "ok", NULL, NULL,
            g ? (double)g->ok : 0);
-    metric(s, d, "driftd_retrain_dispatches_total", "result", "failed", NULL, NULL,
+    metric(s, v->model, "driftd_retrain_dispatches_total", "result", "failed", NULL, NULL,
            g ? (double)g->failed : 0);
-    metric(s, d, "driftd_retrain_dispatches_total", "result", "dry_run", NULL, NULL,
+    metric(s, v->model, "driftd_retrain_dispatches_total", "result", "dry_run", NULL, NULL,
            g ? (double)g->dry_runs : 0);
 }
 
 /* GET /readyz: 200 "ready", else 503 with the reason. */
-static void handle_readyz(struct daemon *d, struct evhttp_request *req)
+static void handle_readyz(struct api *a, struct evhttp_request *req)
 {
-    const char *why = not_ready(d);
+    const char *why = daemon_not_ready(a->d);
     if (why == NULL) {
         reply(req, 200, "OK", "text/plain; charset=utf-8", "ready\n", 6);
         return;
@@ -750,14 +535,15 @@ static const struct route *route_of(const char *path)
  * could otherwise make the daemon hold max_body_bytes per connection). */
 static int head_check(void *arg, const struct http_head *h, struct http_refusal *r)
 {
-    struct daemon *d = arg;
+    struct api *a = arg;
+    const struct config *cfg = daemon_config(a->d);
     bool body = h->chunked || (h->has_length && h->length > 0);
     const struct route *rt = route_of(h->path);
     bool post = strcmp(h->method, "POST") == 0;
-    if (h->has_length && h->length > d->cfg.max_body_bytes) {
+    if (h->has_length && h->length > cfg->max_body_bytes) {
         r->reason = "Payload Too Large";
         snprintf(r->message, sizeof(r->message), "body over max_body_bytes (%llu bytes)",
-                 (unsigned long long)d->cfg.max_body_bytes);
+                 (unsigned long long)cfg->max_body_bytes);
         return 413;
     }
     if (!body)
@@ -780,21 +566,21 @@ static int head_check(void *arg, const struct http_head *h, struct http_refusal 
                  rt->methods & R_POST ? "use POST" : "use GET");
         return 405;
     }
-    if (!token_ok(d, h->authorization)) {
+    if (!token_ok(a, h->authorization)) {
         r->reason = "Unauthorized";
         r->extra_header = "WWW-Authenticate: Bearer realm=\"driftd\"";
         snprintf(r->message, sizeof(r->message), "missing or invalid bearer token");
         return 401;
     }
     if (strcmp(rt->path, "/v1/ingest") == 0) {
-        if (d->http_input == NULL) {
+        if (a->ingest == NULL) {
             r->reason = "Not Found";
             snprintf(r->message, sizeof(r->message), "no http input is configured");
             return 404;
         }
-        if (body_kind_of(h->content_type) == BODY_UNKNOWN) {
+        if (in_http_body_kind(h->content_type) == BODY_UNKNOWN) {
             r->reason = "Unsupported Media Type";
-            snprintf(r->message, sizeof(r->message), "%s", UNSUPPORTED_TYPE);
+            snprintf(r->message, sizeof(r->message), "%s", IN_HTTP_UNSUPPORTED_TYPE);
             return 415;
         }
     }
@@ -811,7 +597,7 @@ static void reply_not_allowed(struct evhttp_request *req, const struct route *r)
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
-    struct daemon *d = arg;
+    struct api *a = arg;
     const char *uri = evhttp_request_get_uri(req);
     enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
     char path[256];
@@ -837,69 +623,80 @@ static void on_request(struct evhttp_request *req, void *arg)
         reply(req, 200, "OK", "text/plain; charset=utf-8", "ok\n", 3);
         return;
     }
-    if (d->stopping) {
+    if (daemon_stopping(a->d)) {
         reply_error(req, 503, "Service Unavailable", "shutting down");
         return;
     }
     if (strcmp(path, "/readyz") == 0) {
-        handle_readyz(d, req);
+        handle_readyz(a, req);
         return;
     }
     struct sbuf s;
     sbuf_init(&s);
+    struct daemon_snapshot v;
     if (strcmp(path, "/metrics") == 0) {
-        metrics_text(d, &s);
+        daemon_snapshot(a->d, &v);
+        api_metrics_text(a, &v, &s);
         if (sbuf_failed(&s))
             reply_error(req, 500, "Internal Server Error", "out of memory");
         else
             reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", s.data, s.len);
     } else if (strcmp(path, "/v1/status") == 0) {
-        status_json(d, &s);
+        daemon_snapshot(a->d, &v);
+        api_status_json(a, &v, &s);
         reply_json(req, 200, "OK", &s);
     } else if (strcmp(path, "/v1/ingest") == 0) {
-        handle_ingest(d, req);
+        handle_ingest(a, req);
     } else if (strcmp(path, "/v1/evaluate") == 0) {
-        handle_evaluate(d, req);
+        handle_evaluate(a, req);
     } else {
-        handle_reload(d, req);
+        handle_reload(a, req);
     }
     sbuf_free(&s);
 }
 
 /* The connection limits of the configuration. */
-static struct http_conns_conf conns_conf(const struct daemon *d)
+static struct http_conns_conf conns_conf(const struct config *cfg)
 {
     struct http_conns_conf c = {
-        .max_connections = (size_t)d->cfg.listen_max_connections,
-        .header_timeout = d->cfg.listen_header_timeout,
+        .max_connections = (size_t)cfg->listen_max_connections,
+        .header_timeout = cfg->listen_header_timeout,
         /* a refused body is read and dropped up to this much before the
          * answer, so a client still sending sees the answer, not a reset */
-        .max_drain = d->cfg.max_body_bytes + (64u << 20),
+        .max_drain = cfg->max_body_bytes + (64u << 20),
     };
     return c;
 }
 
-void http_configure(struct daemon *d)
+void api_configure(struct api *a)
 {
-    if (d->http == NULL)
+    const struct config *cfg = daemon_config(a->d);
+    if (a->http == NULL)
         return;
-    evhttp_set_max_body_size(d->http, (ev_ssize_t)d->cfg.max_body_bytes);
-    evhttp_set_timeout(d->http,
-                       d->cfg.listen_idle_timeout >= 1 ? (int)d->cfg.listen_idle_timeout : 60);
-    if (d->conns != NULL) {
-        struct http_conns_conf c = conns_conf(d);
-        http_conns_configure(d->conns, &c);
+    evhttp_set_max_body_size(a->http, (ev_ssize_t)cfg->max_body_bytes);
+    evhttp_set_timeout(a->http, cfg->listen_idle_timeout >= 1 ? (int)cfg->listen_idle_timeout : 60);
+    if (a != NULL && a->conns != NULL) {
+        struct http_conns_conf c = conns_conf(cfg);
+        http_conns_configure(a->conns, &c);
     }
 }
 
-int http_start(struct daemon *d)
+struct api *api_start(struct daemon *d, struct event_base *base)
 {
+    struct api *a = calloc(1, sizeof(*a));
+    if (a == NULL) {
+        log_err("cannot create the HTTP server: out of memory");
+        return NULL;
+    }
+    a->d = d;
+    a->ingest = daemon_source_of(d, &in_http_ops);
+    const struct config *cfg = daemon_config(d);
     char host[128];
-    const char *colon = strrchr(d->cfg.listen, ':');
-    size_t hl = (size_t)(colon - d->cfg.listen);
+    const char *colon = strrchr(cfg->listen, ':');
+    size_t hl = (size_t)(colon - cfg->listen);
     if (hl >= sizeof(host))
         hl = sizeof(host) - 1;
-    memcpy(host, d->cfg.listen, hl);
+    memcpy(host, cfg->listen, hl);
     host[hl] = '\0';
     /* [::1]:9107 */
     char *h = host;
@@ -908,41 +705,44 @@ int http_start(struct daemon *d)
         h++;
     }
     ev_uint16_t port = (ev_uint16_t)atoi(colon + 1);
-    if ((d->http = evhttp_new(d->base)) == NULL) {
+    if ((a->http = evhttp_new(base)) == NULL) {
         log_err("cannot create the HTTP server");
-        return -1;
+        api_stop(a);
+        return NULL;
     }
-    evhttp_set_max_headers_size(d->http, 64 * 1024);
+    evhttp_set_max_headers_size(a->http, 64 * 1024);
     /* A body over max_body_bytes sent in chunks is read and dropped before
      * the 413 goes out; closing at once would reset the connection under a
      * client still sending, and it would never see the 413. (A declared
      * length over it is refused from the head, in http_conn.c.) */
-    evhttp_set_flags(d->http, EVHTTP_SERVER_LINGERING_CLOSE);
-    evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+    evhttp_set_flags(a->http, EVHTTP_SERVER_LINGERING_CLOSE);
+    evhttp_set_allowed_methods(a->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
-    evhttp_set_gencb(d->http, on_request, d);
-    http_configure(d);
-    d->sock = evhttp_bind_socket_with_handle(d->http, h, port);
-    if (d->sock == NULL) {
+    evhttp_set_gencb(a->http, on_request, a);
+    api_configure(a);
+    a->sock = evhttp_bind_socket_with_handle(a->http, h, port);
+    if (a->sock == NULL) {
         log_err("listen %s: cannot bind (address in use, or not an address of this host)",
-                d->cfg.listen);
-        return -1;
+                cfg->listen);
+        api_stop(a);
+        return NULL;
     }
     size_t fit = http_conns_default_max();
-    if (d->cfg.listen_max_connections > fit)
+    if (cfg->listen_max_connections > fit)
         log_warn("listen_max_connections %llu is more than the file descriptors allow (%zu: the "
                  "soft RLIMIT_NOFILE less %d kept for spool, state and sinks); raise LimitNOFILE "
                  "or lower it",
-                 (unsigned long long)d->cfg.listen_max_connections, fit, HTTP_CONNS_FD_RESERVE);
-    struct http_conns_conf cc = conns_conf(d);
-    if ((d->conns = http_conns_new(d->base, d->http, d->sock, &cc, head_check, d)) == NULL) {
+                 (unsigned long long)cfg->listen_max_connections, fit, HTTP_CONNS_FD_RESERVE);
+    struct http_conns_conf cc = conns_conf(cfg);
+    if ((a->conns = http_conns_new(base, a->http, a->sock, &cc, head_check, a)) == NULL) {
         log_err("cannot set up the HTTP server's connections: out of memory");
-        return -1;
+        api_stop(a);
+        return NULL;
     }
     /* The bound port (listen port 0 picks a free one). */
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    evutil_socket_t fd = evhttp_bound_socket_get_fd(d->sock);
+    evutil_socket_t fd = evhttp_bound_socket_get_fd(a->sock);
     char addr[64] = "?";
     int bport = port;
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
@@ -956,25 +756,33 @@ int http_start(struct daemon *d)
             bport = ntohs(sin6->sin6_port);
         }
     }
-    snprintf(d->listen_addr, sizeof(d->listen_addr), "%s%s%s:%d", strchr(addr, ':') ? "[" : "",
+    snprintf(a->listen_addr, sizeof(a->listen_addr), "%s%s%s:%d", strchr(addr, ':') ? "[" : "",
              addr, strchr(addr, ':') ? "]" : "", bport);
     /* Tests and scripts read the port from here when they ask for port 0.
      * Written anew and renamed: a symlink planted at the name is replaced,
      * never followed. */
     char pf[4096], line[160];
-    snprintf(pf, sizeof(pf), "%s/listen", d->cfg.state_dir);
-    int n = snprintf(line, sizeof(line), "%s\n", d->listen_addr);
+    snprintf(pf, sizeof(pf), "%s/listen", cfg->state_dir);
+    int n = snprintf(line, sizeof(line), "%s\n", a->listen_addr);
     if (file_write_atomic(pf, line, (size_t)n, 0644, 0) != 0)
         log_warn("%s: cannot write the bound address: %s", pf, strerror(errno));
-    return 0;
+    return a;
 }
 
-void http_stop(struct daemon *d)
+const char *api_address(const struct api *a)
 {
-    http_conns_free(d->conns);
-    d->conns = NULL;
-    if (d->http != NULL)
-        evhttp_free(d->http);
-    d->http = NULL;
-    d->sock = NULL;
+    return a->listen_addr;
+}
+
+void api_stop(struct api *a)
+{
+    if (a == NULL)
+        return;
+    http_conns_free(a->conns);
+    a->conns = NULL;
+    if (a->http != NULL)
+        evhttp_free(a->http);
+    a->http = NULL;
+    a->sock = NULL;
+    free(a);
 }

@@ -1,0 +1,203 @@
+/*
+ * The http source: POST /v1/ingest bodies (NDJSON, JSON, CSV), read by
+ * the api (agent/api.c), which checks the request and hands the body here.
+ * NDJSON and JSON bodies go through one reader kept from request to
+ * request with its column map; a CSV body's columns are its header's.
+ */
+#include "agent/in_http.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_REPORTED_ERRORS 10
+
+enum body_kind in_http_body_kind(const char *ct)
+{
+    if (ct == NULL)
+        return BODY_UNKNOWN;
+    size_t n = strcspn(ct, "; \t");
+    struct {
+        const char *name;
+        enum body_kind k;
+    } m[] = {{"application/x-ndjson", BODY_NDJSON},
+             {"application/jsonl", BODY_NDJSON},
+             {"application/x-jsonlines", BODY_NDJSON},
+             {"application/json", BODY_JSON},
+             {"text/csv", BODY_CSV}};
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+        if (strlen(m[i].name) == n && strncasecmp(ct, m[i].name, n) == 0)
+            return m[i].k;
+    return BODY_UNKNOWN;
+}
+
+/* One ingest request. NDJSON and JSON bodies go through the http input's
+ * reader, kept from request to request with its column map (in->colmap):
+ * a client's keys are looked up in the baseline once, not per request. A
+ * CSV body's columns are its header's: a reader and a map of its own. */
+struct ingest {
+    struct source *in;
+    bool csv;
+    long *colmap; /* CSV */
+    size_t cap;
+    uint64_t accepted, rejected;
+    struct sbuf errors;
+    unsigned nerrors;
+};
+
+/* A kept reader is renewed when it knows more columns than this: keys seen
+ * once (a misbehaving client) must not pile up. */
+#define HTTP_READER_MAX_COLUMNS 256
+
+static int ingest_column(void *arg, size_t index, const char *name, size_t len)
+{
+    struct ingest *g = arg;
+    if (g->csv)
+        return source_map_column(g->in, &g->colmap, &g->cap, index, name, len);
+    return source_map_column(g->in, &g->in->colmap, &g->in->cap_colmap, index, name, len);
+}
+
+static void ingest_record(void *arg, const struct reader_record *rec)
+{
+    struct ingest *g = arg;
+    g->accepted++;
+    if (g->csv)
+        source_record(g->in, g->colmap, rec, true);
+    else
+        source_record(g->in, g->in->colmap, rec, false);
+}
+
+static void ingest_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
+                         const char *msg)
+{
+    struct ingest *g = arg;
+    (void)line;
+    if (index == 0) { /* a CSV header problem, not a record */
+        if (g->nerrors < MAX_REPORTED_ERRORS) {
+            sbuf_adds(&g->errors,
+                      g->nerrors ? ", {\"record\": 0, \"error\": " : "{\"record\": 0, \"error\": ");
+            sbuf_add_json_string(&g->errors, msg, strlen(msg));
+            sbuf_addc(&g->errors, '}');
+            g->nerrors++;
+        }
+        return;
+    }
+    g->rejected++;
+    source_reject(g->in, code);
+    if (g->nerrors < MAX_REPORTED_ERRORS) {
+        sbuf_printf(&g->errors, "%s{\"record\": %llu, \"error\": ", g->nerrors ? ", " : "",
+                    (unsigned long long)index);
+        sbuf_add_json_string(&g->errors, msg, strlen(msg));
+        sbuf_addc(&g->errors, '}');
+        g->nerrors++;
+    }
+}
+
+/* One JSON value of a body as one NDJSON line (cJSON escapes newlines
+ * inside strings), so the JSON and NDJSON paths check records alike. */
+static void ingest_json_value(struct ingest *g, struct reader *r, const cJSON *v)
+{
+    char *text = cJSON_PrintUnformatted(v);
+    if (text == NULL) {
+        ingest_error(g, 1, 1, READER_ERR_OTHER, "out of memory");
+        return;
+    }
+    reader_feed(r, text, strlen(text));
+    reader_feed(r, "\n", 1);
+    free(text);
+}
+
+/* A JSON body is one document however it is laid out: one object (or
+ * another value, rejected as a record), or an array of objects. */
+static void ingest_json(struct ingest *g, struct reader *r, const char *body, size_t len)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (root == NULL) {
+        reader_feed(r, body, len); /* reports invalid JSON as record 1 */
+        reader_finish(r);
+        return;
+    }
+    if (cJSON_IsArray(root)) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, root)
+        {
+            ingest_json_value(g, r, e);
+        }
+    } else {
+        ingest_json_value(g, r, root);
+    }
+    reader_finish(r);
+    cJSON_Delete(root);
+}
+
+/* Drop the kept reader and its column map: they point into the old
+ * baseline, and a column it did not have may be a feature now. The next
+ * request makes them again (the reader's callback argument is per request). */
+static void http_reload(struct source *in)
+{
+    reader_free(in->reader);
+    free(in->colmap);
+    in->reader = NULL;
+    in->colmap = NULL;
+    in->cap_colmap = 0;
+}
+
+bool in_http_whole_body(const struct source *in, enum body_kind kind)
+{
+    return kind == BODY_JSON || (kind == BODY_NDJSON && in->conf->validate == VALIDATE_SAMPLED);
+}
+
+int in_http_ingest(struct source *in, enum body_kind kind, const struct evbuffer_iovec *seg,
+                   size_t nseg, struct sbuf *out)
+{
+    struct ingest g = {.in = in, .csv = kind == BODY_CSV};
+    static const struct reader_ops ops = {ingest_column, ingest_record, ingest_error};
+    struct reader *r;
+    if (g.csv) {
+        r = reader_new(READER_CSV, NULL, &ops, &g);
+    } else {
+        if (in->reader != NULL && reader_ncolumns(in->reader) > HTTP_READER_MAX_COLUMNS)
+            http_reload(in);
+        if (in->reader != NULL)
+            reader_restart(in->reader, &g);
+        else
+            in->reader = reader_new(READER_NDJSON, NULL, &ops, &g);
+        r = in->reader;
+    }
+    if (r == NULL)
+        return 500;
+    sbuf_init(&g.errors);
+    uint64_t unread = 0;
+    if (kind == BODY_JSON) {
+        ingest_json(&g, r, nseg ? seg[0].iov_base : "", nseg ? seg[0].iov_len : 0);
+    } else if (kind == BODY_NDJSON && in->conf->validate == VALIDATE_SAMPLED) {
+        bool partial = false;
+        for (size_t i = 0; i < nseg; i++)
+            unread += source_feed_sampled(in, r, seg[i].iov_base, seg[i].iov_len, &partial);
+        reader_finish(r);
+    } else {
+        for (size_t i = 0; i < nseg; i++)
+            reader_feed(r, seg[i].iov_base, seg[i].iov_len);
+        reader_finish(r);
+    }
+    uint64_t checked = g.accepted + g.rejected;
+    if (g.csv) {
+        reader_free(r);
+        free(g.colmap);
+    }
+    sbuf_printf(out, "{\"accepted\": %llu, \"rejected\": %llu, \"checked\": %llu, \"errors\": [",
+                (unsigned long long)(g.accepted + unread), (unsigned long long)g.rejected,
+                (unsigned long long)checked);
+    if (g.errors.len)
+        sbuf_add(out, g.errors.data, g.errors.len);
+    sbuf_adds(out, "]}\n");
+    sbuf_free(&g.errors);
+    return g.accepted + unread == 0 ? 400 : 202; /* nothing parseable: the body is bad */
+}
+
+const struct source_ops in_http_ops = {
+    .type = "http",
+    .reload = http_reload,
+};
