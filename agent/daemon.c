@@ -676,31 +676,9 @@ int daemon_reload(struct daemon *d, struct errlist *errs)
         notify_progress(d);
         return -1;
     }
-    /* Keys that need a restart keep their running values. */
-    const char *fixed[] = {"listen", "state_dir", "inputs"};
-    bool changed[3] = {strcmp(cfg.listen, d->cfg.listen) != 0,
-                       strcmp(cfg.state_dir, d->cfg.state_dir) != 0, false};
-    changed[2] = cfg.n_inputs != d->cfg.n_inputs;
-    for (size_t i = 0; !changed[2] && i < cfg.n_inputs; i++) {
-        const struct input_conf *x = &cfg.inputs[i], *y = &d->cfg.inputs[i];
-        changed[2] = x->type != y->type || x->format != y->format || x->start != y->start ||
-                     x->validate != y->validate ||
-                     (x->path && y->path ? strcmp(x->path, y->path) != 0 : x->path != y->path);
-    }
-    for (int i = 0; i < 3; i++)
-        if (changed[i])
-            log_warn("reload: %s changed; it takes effect at the next restart", fixed[i]);
-    char *keep[2] = {d->cfg.listen, d->cfg.state_dir};
-    d->cfg.listen = cfg.listen;
-    d->cfg.state_dir = cfg.state_dir;
-    cfg.listen = keep[0];
-    cfg.state_dir = keep[1];
-    struct input_conf *ki = d->cfg.inputs;
-    size_t kn = d->cfg.n_inputs;
-    d->cfg.inputs = cfg.inputs;
-    d->cfg.n_inputs = cfg.n_inputs;
-    cfg.inputs = ki;
-    cfg.n_inputs = kn;
+    /* Keys that need a restart keep their running values (the table's
+     * reload column says which). */
+    config_keep_restart_keys(&d->cfg, &cfg);
 
     struct stats_baseline *old = d->b;
     bool keep_window = same_features(old, b) && cfg.window_sample == d->cfg.window_sample;
