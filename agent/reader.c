@@ -725,6 +725,48 @@ void reader_skip(struct reader *r, uint64_t lines, uint64_t records)
         r->bom_checked = true; /* a BOM is only one at the start of input */
 }
 
+uint64_t reader_feed_sampled(struct reader *r, const char *p, size_t n, bool (*skip)(void *arg),
+                             void *arg, bool *partial)
+{
+    if (r->fmt != READER_NDJSON) {
+        reader_feed(r, p, n);
+        return 0;
+    }
+    const char *end = p + n;
+    uint64_t unread = 0;
+    if (*partial) { /* the rest of a line the reader began */
+        const char *nl = memchr(p, '\n', n);
+        if (nl == NULL) {
+            reader_feed(r, p, n);
+            return 0;
+        }
+        reader_feed(r, p, (size_t)(nl + 1 - p));
+        p = nl + 1;
+        *partial = false;
+    }
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL) { /* its rest may come with the next text */
+            reader_feed(r, p, (size_t)(end - p));
+            *partial = true;
+            break;
+        }
+        const char *q = p;
+        if (reader_lines(r) == 0 && nl - q >= 3 && memcmp(q, utf8_bom, 3) == 0)
+            q += 3; /* a BOM opening the input is not content, as in reader_feed */
+        while (q < nl && (*q == ' ' || *q == '\t' || *q == '\r'))
+            q++;
+        if (q < nl && skip(arg)) {
+            reader_skip(r, 1, 1);
+            unread++;
+        } else { /* kept, or blank (ndjson_line counts it) */
+            reader_feed(r, p, (size_t)(nl + 1 - p));
+        }
+        p = nl + 1;
+    }
+    return unread;
+}
+
 void reader_finish(struct reader *r)
 {
     if (!r->bom_checked && r->bom_held > 0) { /* input was a BOM prefix only */

@@ -89,6 +89,19 @@ void reader_remap_columns(struct reader *r);
  * with validate: sampled, at a line boundary): count them so the line and
  * record numbers of later reports stay right. */
 void reader_skip(struct reader *r, uint64_t lines, uint64_t records);
+/* Feed NDJSON text of an input with validate: sampled: a complete line
+ * the consumer will not keep is counted by its newline alone, never parsed.
+ * skip(arg) is asked once for each complete line that holds more than
+ * blanks (spaces, tabs, CR, and a BOM opening the input) and that no
+ * earlier feed began, in input order: true means the caller has counted
+ * the line as unread, and the reader passes over it (reader_skip); false,
+ * the line is parsed. Blank lines and the rest of a line begun earlier are
+ * always fed. *partial says the reader holds the beginning of a line (the
+ * last text ended without a newline): false for a new or restarted reader,
+ * then kept by the caller from feed to feed. Returns the lines skipped. A
+ * CSV reader is fed as by reader_feed (its records may span lines). */
+uint64_t reader_feed_sampled(struct reader *r, const char *p, size_t n, bool (*skip)(void *arg),
+                             void *arg, bool *partial);
 /* Columns seen so far (CSV: header fields). */
 size_t reader_ncolumns(const struct reader *r);
 const char *reader_column_name(const struct reader *r, size_t i);

@@ -12,6 +12,7 @@
 #include "lib/sbuf.h"
 #include "testlib.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,6 +465,188 @@ static void test_remap(void)
     EXPECT(sbuf_steal(&r.out, NULL), "C0:a\nC1:b\nR2/1|'1|'2\nC0:a\nC1:b\n");
 }
 
+/* ---- validate: sampled ---- */
+
+/* The consumer's side of reader_feed_sampled: asks are written into the
+ * transcript, and the answers follow a pattern (bit i of `pattern` answers
+ * the i-th ask, cycling over 64 asks). */
+struct sampler {
+    struct run *run;
+    uint64_t pattern;
+    unsigned asked;
+};
+
+static bool sampled_skip(void *arg)
+{
+    struct sampler *s = arg;
+    bool skip = (s->pattern >> (s->asked++ % 64)) & 1;
+    sbuf_adds(&s->run->out, skip ? "S+\n" : "S-\n");
+    return skip;
+}
+
+/* The line rules as the daemon applied them before they moved into the
+ * reader (reader_skip and reader_feed on whole lines); a second opinion
+ * for reader_feed_sampled. */
+static uint64_t reference_feed_sampled(struct reader *r, const char *p, size_t n,
+                                       bool (*skip)(void *arg), void *arg, bool *partial)
+{
+    const char *end = p + n;
+    uint64_t unread = 0;
+    if (*partial) {
+        const char *nl = memchr(p, '\n', n);
+        if (nl == NULL) {
+            reader_feed(r, p, n);
+            return 0;
+        }
+        reader_feed(r, p, (size_t)(nl + 1 - p));
+        p = nl + 1;
+        *partial = false;
+    }
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL) {
+            reader_feed(r, p, (size_t)(end - p));
+            *partial = true;
+            break;
+        }
+        const char *q = p;
+        if (reader_lines(r) == 0 && nl - q >= 3 && memcmp(q, "\xEF\xBB\xBF", 3) == 0)
+            q += 3;
+        while (q < nl && (*q == ' ' || *q == '\t' || *q == '\r'))
+            q++;
+        if (q < nl && skip(arg)) {
+            reader_skip(r, 1, 1);
+            unread++;
+        } else {
+            reader_feed(r, p, (size_t)(nl + 1 - p));
+        }
+        p = nl + 1;
+    }
+    return unread;
+}
+
+typedef uint64_t feed_sampled_fn(struct reader *r, const char *p, size_t n, bool (*skip)(void *arg),
+                                 void *arg, bool *partial);
+
+/* Read text through a sampled feed cut at `at`; the transcript ends with
+ * the lines skipped, the partial flag after each feed, and the counts. */
+static char *read_sampled(feed_sampled_fn *feed, enum reader_format fmt, const char *text,
+                          size_t len, const size_t *at, size_t ncuts, uint64_t pattern)
+{
+    struct run r = {0};
+    sbuf_init(&r.out);
+    struct sampler smp = {&r, pattern, 0};
+    struct reader *rd = reader_new(fmt, NULL, &ops, &r);
+    if (rd == NULL)
+        return NULL;
+    bool partial = false;
+    uint64_t unread = 0;
+    size_t off = 0;
+    for (size_t i = 0; i <= ncuts; i++) {
+        size_t end = i < ncuts ? at[i] : len;
+        unread += feed(rd, text + off, end - off, sampled_skip, &smp, &partial);
+        sbuf_adds(&r.out, partial ? "P+\n" : "P-\n");
+        off = end;
+    }
+    reader_finish(rd);
+    sbuf_printf(&r.out, "= %llu unread, %llu records, %llu errors, %llu lines\n",
+                (unsigned long long)unread, (unsigned long long)reader_records(rd),
+                (unsigned long long)reader_errors(rd), (unsigned long long)reader_lines(rd));
+    reader_free(rd);
+    return sbuf_steal(&r.out, NULL);
+}
+
+static void test_feed_sampled(void)
+{
+    /* Asked only for lines with content: not for blank ones, nor for a BOM
+     * opening the input; skipped lines keep their numbers. Pattern 0b0101:
+     * skip the 1st and 3rd ask. */
+    static const char text[] = "\xEF\xBB\xBF\n{\"a\":1}\n \t\r\n{\"a\":2}\n[bad\n{\"a\":3}\n";
+    EXPECT(read_sampled(reader_feed_sampled, READER_NDJSON, text, strlen(text), NULL, 0, 5),
+           "S+\n"
+           "S-\n"
+           "C0:a\n"
+           "R4/2|2\n"
+           "S+\n"
+           "S-\n"
+           "R6/4|3\n"
+           "P-\n"
+           "= 2 unread, 2 records, 0 errors, 6 lines\n");
+    /* a BOM on a later line is content; a line ending without a newline is
+     * fed (partial) and never asked, now or when its rest comes */
+    static const char late[] = "{}\n\xEF\xBB\xBF\n{\"a\":1}";
+    static const size_t at[] = {9, 13};
+    EXPECT(read_sampled(reader_feed_sampled, READER_NDJSON, late, strlen(late), at, 2, ~0ull),
+           "S+\n"
+           "S+\n"
+           "P+\n"
+           "P+\n"
+           "P+\n"
+           "C0:a\n" /* the last line, at reader_finish */
+           "R3/3|1\n"
+           "= 2 unread, 1 records, 0 errors, 2 lines\n");
+    /* the rest of a begun line is fed up to its newline, the lines after
+     * it are asked about */
+    static const char begun[] = "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n";
+    static const size_t at2[] = {12};
+    EXPECT(read_sampled(reader_feed_sampled, READER_NDJSON, begun, strlen(begun), at2, 1, ~0ull),
+           "S+\n"
+           "P+\n"
+           "C0:a\n"
+           "R2/2|2\n"
+           "S+\n"
+           "P-\n"
+           "= 2 unread, 1 records, 0 errors, 3 lines\n");
+    /* CSV records may span lines: fed whole, never asked */
+    EXPECT(read_sampled(reader_feed_sampled, READER_CSV, "a\n\"1\n2\"\n", 8, NULL, 0, ~0ull),
+           "C0:a\nR2/1|'1\\x0A2\nP-\n= 0 unread, 1 records, 0 errors, 3 lines\n");
+
+    /* The same story as the daemon's rules, for inputs built from pieces
+     * that matter to them, cut anywhere, with any answers. */
+    static const char *const pieces[] = {"\xEF\xBB\xBF", "\xEF\xBB", "\n",  "\r\n", " ", "\t",
+                                         "{\"a\":1}",    "{\"b\":",  "[1]", "x",    "\r"};
+    const size_t npieces = sizeof(pieces) / sizeof(pieces[0]);
+    uint64_t seed = 0x9E3779B97F4A7C15ull;
+    unsigned differ = 0;
+    for (int round = 0; round < 3000; round++) {
+        char buf[256];
+        size_t len = 0;
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        size_t k = (size_t)(seed >> 59) + 1;
+        for (size_t i = 0; i < k; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            const char *pc = pieces[(seed >> 33) % npieces];
+            size_t pl = strlen(pc);
+            if (len + pl < sizeof(buf)) {
+                memcpy(buf + len, pc, pl);
+                len += pl;
+            }
+        }
+        size_t at3[3] = {0, 0, 0};
+        for (int i = 0; i < 3; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            at3[i] = len > 0 ? (size_t)(seed >> 33) % (len + 1) : 0;
+        }
+        for (int i = 1; i < 3; i++) /* ascending */
+            for (int j = i; j > 0 && at3[j - 1] > at3[j]; j--) {
+                size_t t = at3[j];
+                at3[j] = at3[j - 1];
+                at3[j - 1] = t;
+            }
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        char *want = read_sampled(reference_feed_sampled, READER_NDJSON, buf, len, at3, 3, seed);
+        char *got = read_sampled(reader_feed_sampled, READER_NDJSON, buf, len, at3, 3, seed);
+        if (want == NULL || got == NULL || strcmp(want, got) != 0) {
+            if (differ++ == 0)
+                fprintf(stderr, "sampled round %d:\n%s--- want:\n%s", round, got, want);
+        }
+        free(want);
+        free(got);
+    }
+    CHECKF(differ == 0, "reader_feed_sampled: %u of 3000 inputs differ from the line rules",
+           differ);
+}
+
 int main(void)
 {
     test_error_names();
@@ -478,5 +661,6 @@ int main(void)
     test_chunking();
     test_restart_and_skip();
     test_remap();
+    test_feed_sampled();
     return tl_done();
 }
