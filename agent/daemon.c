@@ -496,7 +496,7 @@ static bool window_full(const struct daemon *d)
     return n >= d->cfg.window_records || (d->window_extended && n >= d->cfg.window_min_records);
 }
 
-void source_record(struct source *in, const long *colmap, const struct reader_record *rec,
+void source_record(struct source *in, const struct colmap *colmap, const struct reader_record *rec,
                    bool na_tokens)
 {
     struct daemon *d = in->core;
@@ -504,7 +504,7 @@ void source_record(struct source *in, const long *colmap, const struct reader_re
     in->checked++;
     if (in->records > in->mark_records.at)
         state_reserve(d); /* before the record is acknowledged */
-    window_add(d->win, colmap, rec, na_tokens);
+    window_add(d->win, colmap->map, rec, na_tokens);
     if (window_full(d))
         close_window(d, false);
 }
@@ -534,25 +534,10 @@ void source_reject(struct source *in, enum reader_error r)
         state_reserve(in->core); /* before the rejection is answered */
 }
 
-int source_map_column(struct source *in, long **colmap, size_t *cap, size_t index, const char *name,
+int source_map_column(struct source *in, struct colmap *colmap, size_t index, const char *name,
                       size_t len)
 {
-    if (index >= *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-        while (c <= index)
-            c *= 2;
-        long *m = realloc(*colmap, c * sizeof(long));
-        if (m == NULL)
-            return -1;
-        for (size_t i = *cap; i < c; i++)
-            m[i] = -1;
-        *colmap = m;
-        *cap = c;
-    }
-    char *tmp = strndup(name, len);
-    (*colmap)[index] = tmp != NULL ? stats_baseline_find(in->core->b, tmp) : -1;
-    free(tmp);
-    return (*colmap)[index] < 0 ? -1 : 0;
+    return colmap_map(colmap, in->core->b, index, name, len);
 }
 
 bool source_stopping(const struct source *in)

@@ -39,7 +39,7 @@ enum body_kind in_http_body_kind(const char *ct)
 struct ingest {
     struct source *in;
     bool csv;
-    long *colmap; /* CSV */
+    struct colmap colmap; /* CSV */
     size_t cap;
     uint64_t accepted, rejected;
     struct sbuf errors;
@@ -54,8 +54,8 @@ static int ingest_column(void *arg, size_t index, const char *name, size_t len)
 {
     struct ingest *g = arg;
     if (g->csv)
-        return source_map_column(g->in, &g->colmap, &g->cap, index, name, len);
-    return source_map_column(g->in, &g->in->colmap, &g->in->cap_colmap, index, name, len);
+        return source_map_column(g->in, &g->colmap, index, name, len);
+    return source_map_column(g->in, &g->in->colmap, index, name, len);
 }
 
 static void ingest_record(void *arg, const struct reader_record *rec)
@@ -63,9 +63,9 @@ static void ingest_record(void *arg, const struct reader_record *rec)
     struct ingest *g = arg;
     g->accepted++;
     if (g->csv)
-        source_record(g->in, g->colmap, rec, true);
+        source_record(g->in, &g->colmap, rec, true);
     else
-        source_record(g->in, g->in->colmap, rec, false);
+        source_record(g->in, &g->in->colmap, rec, false);
 }
 
 static void ingest_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
@@ -138,10 +138,8 @@ static void ingest_json(struct ingest *g, struct reader *r, const char *body, si
 static void http_reload(struct source *in)
 {
     reader_free(in->reader);
-    free(in->colmap);
+    colmap_free(&in->colmap);
     in->reader = NULL;
-    in->colmap = NULL;
-    in->cap_colmap = 0;
 }
 
 bool in_http_whole_body(const struct source *in, enum body_kind kind)
@@ -185,7 +183,7 @@ int in_http_ingest(struct source *in, enum body_kind kind, const struct evbuffer
     uint64_t checked = g.accepted + g.rejected;
     if (g.csv) {
         reader_free(r);
-        free(g.colmap);
+        colmap_free(&g.colmap);
     }
     sbuf_printf(out, "{\"accepted\": %llu, \"rejected\": %llu, \"checked\": %llu, \"errors\": [",
                 (unsigned long long)(g.accepted + unread), (unsigned long long)g.rejected,

@@ -63,7 +63,7 @@ void source_free(struct source *s)
     if (s->ops->destroy != NULL)
         s->ops->destroy(s);
     reader_free(s->reader);
-    free(s->colmap);
+    colmap_free(&s->colmap);
     free(s->name);
     free(s);
 }
@@ -71,13 +71,13 @@ void source_free(struct source *s)
 static int stream_column(void *arg, size_t index, const char *name, size_t len)
 {
     struct source *s = arg;
-    return source_map_column(s, &s->colmap, &s->cap_colmap, index, name, len);
+    return source_map_column(s, &s->colmap, index, name, len);
 }
 
 static void stream_record(void *arg, const struct reader_record *rec)
 {
     struct source *s = arg;
-    source_record(s, s->colmap, rec, s->conf->format == READER_CSV);
+    source_record(s, &s->colmap, rec, s->conf->format == READER_CSV);
 }
 
 static void stream_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
@@ -98,9 +98,7 @@ bool source_stream_open(struct source *s)
 {
     static const struct reader_ops ops = {stream_column, stream_record, stream_error};
     reader_free(s->reader);
-    free(s->colmap);
-    s->colmap = NULL;
-    s->cap_colmap = 0;
+    colmap_reset(&s->colmap);
     s->reader = reader_new((enum reader_format)s->conf->format, NULL, &ops, s);
     s->partial = false;
     return s->reader != NULL;

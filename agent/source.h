@@ -10,6 +10,7 @@
 #ifndef DRIFTD_AGENT_SOURCE_H
 #define DRIFTD_AGENT_SOURCE_H
 
+#include "agent/colmap.h"
 #include "agent/config.h"
 #include "agent/reader.h"
 #include "lib/sbuf.h"
@@ -72,8 +73,7 @@ struct source {
     struct state_mark mark_records, mark_reasons[READER_ERR_COUNT];
     /* The stream reader of a kind that reads one (source_stream_*). */
     struct reader *reader;
-    long *colmap;
-    size_t cap_colmap;
+    struct colmap colmap;
     bool partial; /* validate: sampled: the reader holds a line's beginning */
     void *ctx;
 };
@@ -100,7 +100,7 @@ uint64_t source_feed_sampled(struct source *s, struct reader *r, const char *p, 
 /* ---- The core API: implemented by the daemon, called by sources. ---- */
 
 /* One parsed record; colmap maps the reader's columns to features. */
-void source_record(struct source *s, const long *colmap, const struct reader_record *rec,
+void source_record(struct source *s, const struct colmap *colmap, const struct reader_record *rec,
                    bool na_tokens);
 /* A record skipped by the reader, for that reason. */
 void source_reject(struct source *s, enum reader_error code);
@@ -110,7 +110,7 @@ void source_count_unread(struct source *s);
 uint64_t source_skip(const struct source *s);
 /* Map a reader's new column to a baseline feature; the reader callback's
  * answer (0 keep, -1 ignore). */
-int source_map_column(struct source *s, long **colmap, size_t *cap, size_t index, const char *name,
+int source_map_column(struct source *s, struct colmap *colmap, size_t index, const char *name,
                       size_t len);
 /* The daemon is stopping: read no more. */
 bool source_stopping(const struct source *s);

@@ -156,22 +156,21 @@ static uint64_t nonblank_lines(const uint8_t *p, size_t n)
 
 /* The tail path: the same input in chunks through source_feed_sampled. */
 struct chunked {
-    long *colmap;
-    size_t cap;
+    struct colmap colmap;
     uint64_t records, errors;
 };
 
 static int ch_column(void *arg, size_t index, const char *name, size_t len)
 {
     struct chunked *c = arg;
-    return source_map_column(in, &c->colmap, &c->cap, index, name, len);
+    return source_map_column(in, &c->colmap, index, name, len);
 }
 
 static void ch_record(void *arg, const struct reader_record *rec)
 {
     struct chunked *c = arg;
     c->records++;
-    source_record(in, c->colmap, rec, false);
+    source_record(in, &c->colmap, rec, false);
 }
 
 static void ch_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
@@ -201,7 +200,7 @@ static void feed_chunked(const char *body, size_t len, unsigned step)
     }
     reader_finish(r);
     reader_free(r);
-    free(c.colmap);
+    colmap_free(&c.colmap);
     uint64_t counted = in->records + in->rejected - before;
     FUZZ_CHECK(counted == c.records + c.errors + unread);
     FUZZ_CHECK(counted == nonblank_lines((const uint8_t *)body, len));
