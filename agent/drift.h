@@ -1,7 +1,7 @@
 /*
  * Evaluating a dataset against its baseline: per-feature tests with the
  * configured overrides, data-quality signals, the dataset decision, and the
- * report in JSON (interface.md) or as a table for a terminal.
+ * report in JSON (docs/report.md) or as a table for a terminal.
  */
 #ifndef DRIFTD_AGENT_DRIFT_H
 #define DRIFTD_AGENT_DRIFT_H
@@ -33,7 +33,8 @@ struct drift_opts {
     bool all_metrics;
 };
 
-/* Defaults of statistics.md: auto tests, drift_share 0.5, no correction. */
+/* The defaults (docs/statistics.md, "The auto rule" and "The dataset
+ * decision"): auto tests, drift_share 0.5, no correction. */
 void drift_opts_init(struct drift_opts *o);
 void drift_opts_clear(struct drift_opts *o);
 

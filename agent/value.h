@@ -1,8 +1,8 @@
 /*
  * Reading one cell's text as a number the way pandas reads a CSV column:
  * empty fields and pandas' default NA strings are missing, NaN and
- * infinities are missing (statistics.md), anything else must be a decimal
- * number.
+ * infinities are missing (docs/statistics.md, "Data quality"), anything
+ * else must be a decimal number.
  */
 #ifndef DRIFTD_AGENT_VALUE_H
 #define DRIFTD_AGENT_VALUE_H
