@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: the streaming NDJSON reader (agent/reader.c), whole, in
- * random chunks and byte by byte, with default, small and tiny limits; see
- * fuzz_reader.h for the checks.
+ * random chunks and byte by byte, with default, small and tiny limits, and
+ * through reader_feed_sampled; see fuzz_reader.h for the checks.
  */
 #include "fuzz_reader.h"
 

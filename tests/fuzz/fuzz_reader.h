@@ -5,7 +5,9 @@
  * same story: the same columns, records, cells and errors, in the same order.
  * Each callback also checks what reader.h promises (cell types, dense column
  * ids, increasing record numbers, bounded sizes), and a second pair of runs
- * with small limits drives the oversize and too-many-columns paths.
+ * with small limits drives the oversize and too-many-columns paths. NDJSON
+ * also goes through reader_feed_sampled: passing over no line it must tell
+ * the same story again, and passing over some, account for every line.
  *
  * Included by exactly one translation unit per target.
  */
@@ -32,6 +34,8 @@ struct fuzz_obs {
     bool ignore_some; /* the consumer declines every third column */
     uint64_t columns, records, errors;
     uint64_t indexed_errors; /* errors about a record (index > 0) */
+    uint64_t skip_seed;      /* reader_feed_sampled: which lines to pass over */
+    uint64_t skipped;        /* lines reader_feed_sampled passed over */
     uint64_t last_index, last_line;
     uint64_t hash;
     /* after reader_finish */
@@ -83,7 +87,7 @@ static void fuzz_on_record(void *arg, const struct reader_record *rec)
     FUZZ_CHECK(rec->ncells <= o->lim.max_columns);
     FUZZ_CHECK(rec->ncells == 0 || rec->cells != NULL);
     /* Every record, delivered or skipped, takes the next number. */
-    FUZZ_CHECK(rec->index == o->records + o->indexed_errors + 1);
+    FUZZ_CHECK(rec->index == o->records + o->indexed_errors + o->skipped + 1);
     FUZZ_CHECK(rec->line >= 1 && rec->line >= o->last_line);
     FUZZ_CHECK(rec->line <= reader_lines(o->r) + 1);
     o->last_index = rec->index;
@@ -139,7 +143,7 @@ static void fuzz_on_error(void *arg, uint64_t line, uint64_t index, enum reader_
     FUZZ_CHECK(line >= o->last_line);
     o->last_line = line;
     if (index > 0) {
-        FUZZ_CHECK(index == o->records + o->indexed_errors + 1);
+        FUZZ_CHECK(index == o->records + o->indexed_errors + o->skipped + 1);
         o->last_index = index;
         o->indexed_errors++;
     } else {
@@ -186,13 +190,28 @@ static size_t fuzz_chunk_len(uint64_t *s, size_t left)
     return n < left ? n : left;
 }
 
-enum fuzz_split { SPLIT_WHOLE, SPLIT_RANDOM, SPLIT_BYTES };
+/* reader_feed_sampled's question: pass over this line? With a zero seed
+ * never (the story must be reader_feed's); else as the seed says, the
+ * skipped line counted and mixed into the story. */
+static bool fuzz_on_skip(void *arg)
+{
+    struct fuzz_obs *o = arg;
+    if (o->skip_seed == 0 || (fuzz_next(&o->skip_seed) & 3) == 0)
+        return false;
+    o->skipped++;
+    fuzz_mix_u64(o, 'S');
+    fuzz_mix_u64(o, reader_lines(o->r));
+    return true;
+}
+
+/* SPLIT_SAMPLED: random chunks through reader_feed_sampled (NDJSON). */
+enum fuzz_split { SPLIT_WHOLE, SPLIT_RANDOM, SPLIT_BYTES, SPLIT_SAMPLED };
 
 /* One pass over the input; finish=false stops early and frees the reader
  * with input pending (leak check). */
 static void fuzz_run(enum reader_format fmt, const struct reader_limits *lim, bool ignore_some,
                      const uint8_t *data, size_t size, uint64_t seed, enum fuzz_split split,
-                     bool finish, struct fuzz_obs *o)
+                     bool finish, uint64_t skip_seed, struct fuzz_obs *o)
 {
     static const struct reader_ops ops = {fuzz_on_column, fuzz_on_record, fuzz_on_error};
     const char *p = (const char *)data;
@@ -206,6 +225,7 @@ static void fuzz_run(enum reader_format fmt, const struct reader_limits *lim, bo
         o->lim.max_columns = 4096;
     o->ignore_some = ignore_some;
     o->hash = 0xcbf29ce484222325ULL;
+    o->skip_seed = skip_seed;
     struct reader *r = reader_new(fmt, lim, &ops, o);
     FUZZ_CHECK(r != NULL);
     o->r = r;
@@ -214,11 +234,17 @@ static void fuzz_run(enum reader_format fmt, const struct reader_limits *lim, bo
         reader_feed(r, p, stop);
         off = stop;
     }
+    bool partial = false;
+    uint64_t unread = 0;
     while (off < stop) {
         size_t n = split == SPLIT_BYTES ? 1 : fuzz_chunk_len(&seed, stop - off);
-        reader_feed(r, p + off, n);
+        if (split == SPLIT_SAMPLED)
+            unread += reader_feed_sampled(r, p + off, n, fuzz_on_skip, o, &partial);
+        else
+            reader_feed(r, p + off, n);
         off += n;
     }
+    FUZZ_CHECK(unread == o->skipped);
     if (finish) {
         reader_finish(r);
         FUZZ_CHECK(reader_records(r) == o->records);
@@ -283,6 +309,18 @@ static void fuzz_oracle(enum reader_format fmt, const struct reader_limits *lim,
         FUZZ_CHECK(o->last_index <= newlines + 1); /* a record starts on its own line */
 }
 
+/* A sampled run accounts for every line: one per '\n', and each line that
+ * is over the limit or holds more than blanks (a BOM opening the input is
+ * a blank) is a record, an error or a line passed over. */
+static void fuzz_sampled_oracle(const struct reader_limits *lim, const uint8_t *data, size_t size,
+                                const struct fuzz_obs *o)
+{
+    struct fuzz_obs plain = *o;
+    plain.records += plain.skipped; /* as if the skipped lines were read */
+    plain.last_index = plain.records + plain.indexed_errors;
+    fuzz_oracle(READER_NDJSON, lim, data, size, &plain);
+}
+
 /* The whole battery for one input. */
 static void fuzz_reader_input(enum reader_format fmt, const uint8_t *data, size_t size)
 {
@@ -295,29 +333,42 @@ static void fuzz_reader_input(enum reader_format fmt, const uint8_t *data, size_
 
     const struct reader_limits deflt = {0, 0}; /* the reader's defaults */
     struct fuzz_obs whole, pieces, bytes;
-    fuzz_run(fmt, &deflt, ignore_some, data, size, seed, SPLIT_WHOLE, true, &whole);
+    fuzz_run(fmt, &deflt, ignore_some, data, size, seed, SPLIT_WHOLE, true, 0, &whole);
     fuzz_oracle(fmt, &whole.lim, data, size, &whole);
-    fuzz_run(fmt, &deflt, ignore_some, data, size, seed, SPLIT_RANDOM, true, &pieces);
+    fuzz_run(fmt, &deflt, ignore_some, data, size, seed, SPLIT_RANDOM, true, 0, &pieces);
     fuzz_same(&whole, &pieces);
-    fuzz_run(fmt, &deflt, ignore_some, data, size, seed, SPLIT_BYTES, true, &bytes);
+    fuzz_run(fmt, &deflt, ignore_some, data, size, seed, SPLIT_BYTES, true, 0, &bytes);
     fuzz_same(&whole, &bytes);
 
     /* Small limits: records over 4096 bytes, more than 64 columns. */
     const struct reader_limits small = {4096, 64};
-    fuzz_run(fmt, &small, ignore_some, data, size, seed, SPLIT_WHOLE, true, &whole);
+    fuzz_run(fmt, &small, ignore_some, data, size, seed, SPLIT_WHOLE, true, 0, &whole);
     fuzz_oracle(fmt, &small, data, size, &whole);
-    fuzz_run(fmt, &small, ignore_some, data, size, seed ^ 0x5bd1e995, SPLIT_RANDOM, true, &pieces);
+    fuzz_run(fmt, &small, ignore_some, data, size, seed ^ 0x5bd1e995, SPLIT_RANDOM, true, 0,
+             &pieces);
     fuzz_same(&whole, &pieces);
 
     /* Tiny limits, so that short inputs reach the same paths. */
     const struct reader_limits tiny = {16 + (size_t)(seed % 48), 1 + (size_t)(seed >> 8) % 6};
-    fuzz_run(fmt, &tiny, ignore_some, data, size, seed, SPLIT_WHOLE, true, &whole);
+    fuzz_run(fmt, &tiny, ignore_some, data, size, seed, SPLIT_WHOLE, true, 0, &whole);
     fuzz_oracle(fmt, &tiny, data, size, &whole);
-    fuzz_run(fmt, &tiny, ignore_some, data, size, seed >> 3, SPLIT_RANDOM, true, &pieces);
+    fuzz_run(fmt, &tiny, ignore_some, data, size, seed >> 3, SPLIT_RANDOM, true, 0, &pieces);
     fuzz_same(&whole, &pieces);
 
+    if (fmt == READER_NDJSON) {
+        /* Through reader_feed_sampled: passing over nothing, the same story;
+         * passing over some lines, every line still accounted for. */
+        struct fuzz_obs sampled;
+        fuzz_run(fmt, &deflt, ignore_some, data, size, seed, SPLIT_SAMPLED, true, 0, &sampled);
+        fuzz_run(fmt, &deflt, ignore_some, data, size, seed, SPLIT_WHOLE, true, 0, &whole);
+        fuzz_same(&whole, &sampled);
+        fuzz_run(fmt, &tiny, ignore_some, data, size, seed, SPLIT_SAMPLED, true, seed | 1,
+                 &sampled);
+        fuzz_sampled_oracle(&tiny, data, size, &sampled);
+    }
+
     /* Stop part-way, no reader_finish: reader_free must release it all. */
-    fuzz_run(fmt, &small, ignore_some, data, size, seed, SPLIT_RANDOM, false, &pieces);
+    fuzz_run(fmt, &small, ignore_some, data, size, seed, SPLIT_RANDOM, false, 0, &pieces);
 }
 
 #endif
