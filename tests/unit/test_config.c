@@ -10,7 +10,6 @@
 #include "testlib.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -72,6 +71,7 @@ static size_t read_reference(struct row *rows, size_t cap)
     return n;
 }
 
+/* The row of a path, or NULL. */
 static const struct row *find_row(const struct row *rows, size_t n, const char *path)
 {
     for (size_t i = 0; i < n; i++)
@@ -312,6 +312,7 @@ static char *capture_end(struct capture *cap)
     return text;
 }
 
+/* How often what occurs in text. */
 static size_t count_of(const char *text, const char *what)
 {
     size_t n = 0;
@@ -320,6 +321,7 @@ static size_t count_of(const char *text, const char *what)
     return n;
 }
 
+/* Parse a configuration that must be valid. */
 static void parse_ok(const char *text, struct config *c)
 {
     struct errlist errs = {0};
