@@ -10,6 +10,7 @@
 
 #include "agent/http_conn.h"
 #include "agent/in_http.h"
+#include "alerts/retrain.h"
 #include "lib/file.h"
 #include "lib/log.h"
 
@@ -238,11 +239,12 @@ void api_status_json(const struct api *a, const struct daemon_snapshot *v, struc
     sbuf_printf(s,
                 ",\n\"alerts\": {\"queued\": %llu, \"sent\": %llu, \"failed\": %llu, "
                 "\"retried\": %llu, \"dropped\": %llu, \"events\": %llu, \"firing\": %s, "
-                "\"not_durable\": %llu, \"sinks\": [",
+                "\"not_durable\": %llu, \"lost\": %llu, \"client_errors\": %llu, \"sinks\": [",
                 (unsigned long long)ot.queued, (unsigned long long)ot.sent,
                 (unsigned long long)ot.failed, (unsigned long long)ot.retried,
                 (unsigned long long)ot.dropped, (unsigned long long)v->alert_events,
-                v->firing ? "true" : "false", (unsigned long long)ot.not_durable);
+                v->firing ? "true" : "false", (unsigned long long)ot.not_durable,
+                (unsigned long long)v->alerts_lost, (unsigned long long)v->client_errors);
     for (size_t i = 0; i < v->n_sinks; i++) {
         struct outbox_stats st = v->sinks[i].st;
         sbuf_printf(s,
@@ -253,50 +255,8 @@ void api_status_json(const struct api *a, const struct daemon_snapshot *v, struc
                     (unsigned long long)st.dropped, (unsigned long long)st.queued);
     }
     sbuf_adds(s, "]},\n\"retrain\": ");
-    if (v->github == NULL) {
-        sbuf_adds(s, "{\"configured\": false");
-    } else {
-        const struct github_state *g = v->github;
-        sbuf_printf(s, "{\"configured\": true, \"dry_run\": %s, \"last_dispatch_at\": ",
-                    v->dry_run ? "true" : "false");
-        time_or_null(s, v->last_dispatch_at);
-        sbuf_adds(s, ", \"cooldown_until\": ");
-        time_or_null(s, v->cooldown_until);
-        if (g->result[0]) {
-            sbuf_adds(s, ", \"last_result\": {\"status\": ");
-            sbuf_add_json_string(s, g->result, strlen(g->result));
-            sbuf_printf(s, ", \"http_status\": %ld, \"message\": ", g->http_status);
-            if (g->message[0])
-                sbuf_add_json_string(s, g->message, strlen(g->message));
-            else
-                sbuf_adds(s, "null");
-            sbuf_adds(s, ", \"correlation_id\": ");
-            sbuf_add_json_string(s, g->correlation_id, strlen(g->correlation_id));
-            sbuf_adds(s, "}");
-        } else {
-            sbuf_adds(s, ", \"last_result\": null");
-        }
-        sbuf_adds(s, ", \"last_run_url\": ");
-        if (g->run_url[0])
-            sbuf_add_json_string(s, g->run_url, strlen(g->run_url));
-        else
-            sbuf_adds(s, "null");
-        sbuf_adds(s, ", \"run\": ");
-        if (g->run_status[0]) {
-            sbuf_printf(s, "{\"id\": %llu, \"status\": ", (unsigned long long)g->run_id);
-            sbuf_add_json_string(s, g->run_status, strlen(g->run_status));
-            sbuf_adds(s, ", \"conclusion\": ");
-            if (g->run_conclusion[0])
-                sbuf_add_json_string(s, g->run_conclusion, strlen(g->run_conclusion));
-            else
-                sbuf_adds(s, "null");
-            sbuf_adds(s, "}");
-        } else {
-            sbuf_adds(s, "null");
-        }
-    }
-    sbuf_printf(s, ", \"consecutive_drift\": %llu, \"consecutive\": %llu},\n",
-                (unsigned long long)v->consecutive_drift, (unsigned long long)v->consecutive);
+    retrain_status_json(v->retrain, s);
+    sbuf_adds(s, ",\n");
     sbuf_adds(s, "\"inputs\": [");
     for (size_t i = 0; i < v->n_sources; i++) {
         const struct source *in = v->sources[i];
@@ -462,6 +422,13 @@ void api_metrics_text(const struct api *a, const struct daemon_snapshot *v, stru
                 "Notifications queued in memory only: the spool could not be written.");
     metric(s, v->model, "driftd_alerts_not_durable_total", NULL, NULL, NULL, NULL,
            (double)v->alerts.not_durable);
+    metric_head(s, "driftd_alerts_lost_total", "counter",
+                "Window decisions never handed to the alerts: out of memory.");
+    metric(s, v->model, "driftd_alerts_lost_total", NULL, NULL, NULL, NULL, (double)v->alerts_lost);
+    metric_head(s, "driftd_http_client_errors_total", "counter",
+                "Errors of the outbound HTTP client's event handling (curl, libevent).");
+    metric(s, v->model, "driftd_http_client_errors_total", NULL, NULL, NULL, NULL,
+           (double)v->client_errors);
     metric_head(s, "driftd_storage_writable", "gauge",
                 "1 while the spool and the state file can be written.");
     metric(s, v->model, "driftd_storage_writable", NULL, NULL, NULL, NULL,
@@ -487,14 +454,7 @@ void api_metrics_text(const struct api *a, const struct daemon_snapshot *v, stru
     metric_head(s, "driftd_alert_queue_depth", "gauge", "Notifications waiting for delivery.");
     metric(s, v->model, "driftd_alert_queue_depth", NULL, NULL, NULL, NULL,
            (double)v->alerts.queued);
-    metric_head(s, "driftd_retrain_dispatches_total", "counter", "Workflow dispatches by result.");
-    const struct github_state *g = v->github;
-    metric(s, v->model, "driftd_retrain_dispatches_total", "result", "ok", NULL, NULL,
-           g ? (double)g->ok : 0);
-    metric(s, v->model, "driftd_retrain_dispatches_total", "result", "failed", NULL, NULL,
-           g ? (double)g->failed : 0);
-    metric(s, v->model, "driftd_retrain_dispatches_total", "result", "dry_run", NULL, NULL,
-           g ? (double)g->dry_runs : 0);
+    retrain_metrics_text(v->retrain, v->model, s);
 }
 
 /* GET /readyz: 200 "ready", else 503 with the reason. */

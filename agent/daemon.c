@@ -1,16 +1,29 @@
 /*
- * The daemon's life: setup from the configuration, windows and their
- * evaluation, signals (which only change state, as in tmux), reload and
- * stop. Inputs, HTTP and state live in their own files.
+ * The daemon's life: setup from the configuration, the core API the
+ * sources feed, windows and their evaluation, signals (which only change
+ * state, as in tmux), reload and stop. Sources, the API, the state file
+ * and the retraining policy live in their own files; struct daemon is
+ * known here only.
  */
-#include "agent/daemon_priv.h"
+#include "agent/daemon.h"
 
+#include "agent/dataset.h"
+#include "agent/notify.h"
+#include "agent/state.h"
+#include "agent/window.h"
+#include "alerts/alert.h"
+#include "alerts/http_client.h"
+#include "alerts/retrain.h"
+#include "alerts/secret.h"
+#include "alerts/sinks.h"
 #include "lib/file.h"
 #include "lib/log.h"
+#include "stats/baseline.h"
 
 #include <errno.h>
 #include <malloc.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +33,73 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* A window evaluated on the worker, waiting for the loop to finish it. */
+struct closed_window {
+    struct closed_window *next;
+    double start, end;
+    uint64_t id, records;
+    size_t sampled;
+    struct report *rep; /* NULL: out of memory evaluating it */
+};
+
+struct daemon {
+    struct event_base *base;
+    struct config cfg;
+    char *config_path;
+    struct stats_baseline *b;
+    struct window *win;
+    struct dataset *ds;
+    /* A closed window is evaluated on a worker thread while the loop goes
+     * on filling the next one. A window that fills inside a source's
+     * callback is only closed there (its sample copied, the worker
+     * started); what follows (report, alerts, dispatch, state) is done
+     * from the loop, by `finish`, for each window in `done` in order. */
+    struct {
+        bool running;
+        pthread_t thread;
+        int fd; /* eventfd */
+        struct event *ev;
+        struct closed_window cur; /* the one on the worker */
+        struct closed_window *done, **done_tail;
+        struct event *finish;
+    } eval;
+    struct notify *notify;
+    struct alerts *alerts;
+    char *token;           /* ingest bearer token, or NULL */
+    char listen_addr[128]; /* the API's, for links in notifications */
+    void (*on_reload)(void *arg);
+    void *on_reload_arg;
+
+    struct source **sources;
+    size_t n_sources;
+
+    struct event *sig_hup, *sig_term, *sig_int, *reload_ev, *window_timer, *tick, *watchdog;
+    bool ready, stopping;
+    double started;
+
+    /* the counters and the last evaluation, saved by the state */
+    struct state *state;
+    struct state_counts counts;
+    struct state_parts parts;
+    char *last_json; /* report + window, as JSON object text */
+    struct report *last;
+    bool window_extended;
+    bool state_dirty;
+
+    /* outbound: one curl multi handle, the durable outbox, sinks, GitHub */
+    struct http_client *client;
+    struct outbox *outbox;
+    struct http_sink **sinks; /* one per name ever configured, reused by reloads */
+    size_t n_sinks_made;
+    char **sink_names;                    /* per configured sink: outbox target or "log" */
+    struct daemon_sink_stats *sink_stats; /* scratch of daemon_snapshot */
+    struct retrain *retrain;
+    char *github_token;
+    char *last_status;    /* the last STATUS= sent */
+    uint64_t alerts_lost; /* decisions not handed to the alerts: out of memory */
+    struct log_limit alerts_lost_log;
+};
 
 static double real_now(void)
 {
@@ -48,12 +128,26 @@ static char *github_token(struct daemon *d, const struct config *cfg, struct err
     return NULL;
 }
 
-static void github_event(void *arg, enum alert_kind kind, const struct github_state *st)
+/* Save the state now unless a save failed less than a second ago (a
+ * counter past its mark, a source's new position); 0 when saved. */
+static int reserve(struct daemon *d)
+{
+    return state_reserve(d->state, &d->parts);
+}
+
+/* Save the state (exact marks when stopping). */
+static int save(struct daemon *d)
+{
+    int rc = state_save(d->state, &d->parts, d->stopping);
+    if (rc == 0)
+        d->state_dirty = false;
+    return rc;
+}
+
+/* GitHub's answer changed the retraining's state: save it soon. */
+static void retrain_changed(void *arg)
 {
     struct daemon *d = arg;
-    alerts_retrain(d->alerts, kind, st->correlation_id,
-                   kind == ALERT_RETRAIN_FAILED ? st->message : st->run_conclusion,
-                   st->run_url[0] ? st->run_url : NULL, st->http_status, daemon_now());
     d->state_dirty = true;
 }
 
@@ -147,90 +241,63 @@ static int setup_sinks(struct daemon *d, struct errlist *errs)
     return rc;
 }
 
-/* GitHub retraining from the configuration (reload: reconfigured). */
-static int setup_github(struct daemon *d, struct errlist *errs)
+/* The retraining policy, with GitHub when configured (a reload
+ * reconfigures it). */
+static int setup_retrain(struct daemon *d, struct errlist *errs)
 {
-    if (!d->cfg.github.enabled)
-        return 0;
-    char *token = github_token(d, &d->cfg, errs);
-    if (token == NULL && errs->n > 0)
-        return -1;
-    if (token == NULL && !d->cfg.retrain_dry_run) {
-        log_warn("retrain.github: no token (token_file or $DRIFTD_GITHUB_TOKEN); dispatches will "
-                 "fail until one is configured");
+    struct github_input *in = NULL;
+    struct github_settings gs;
+    if (d->cfg.github.enabled) {
+        char *token = github_token(d, &d->cfg, errs);
+        if (token == NULL && errs->n > 0)
+            return -1;
+        if (token == NULL && !d->cfg.retrain_dry_run)
+            log_warn("retrain.github: no token (token_file or $DRIFTD_GITHUB_TOKEN); dispatches "
+                     "will fail until one is configured");
+        secret_free(d->github_token);
+        d->github_token = token;
+        in = calloc(d->cfg.github.n_inputs ? d->cfg.github.n_inputs : 1, sizeof(*in));
+        if (in == NULL)
+            return -1;
+        for (size_t i = 0; i < d->cfg.github.n_inputs; i++)
+            in[i] =
+                (struct github_input){d->cfg.github.inputs[i].name, d->cfg.github.inputs[i].value};
+        gs = (struct github_settings){
+            .api_url = d->cfg.github.api_url,
+            .repository = d->cfg.github.repository,
+            .workflow = d->cfg.github.workflow,
+            .ref = d->cfg.github.ref,
+            .token = token,
+            .api_version = d->cfg.github.api_version,
+            .ca_file = d->cfg.github.ca_file,
+            .inputs = in,
+            .n_inputs = d->cfg.github.n_inputs,
+            .timeout = d->cfg.github.timeout_seconds,
+            .follow_seconds = d->cfg.retrain_follow,
+            .max_age = 86400,
+            .dry_run = d->cfg.retrain_dry_run,
+        };
     }
-    secret_free(d->github_token);
-    d->github_token = token;
-    struct github_input *in =
-        calloc(d->cfg.github.n_inputs ? d->cfg.github.n_inputs : 1, sizeof(*in));
-    if (in == NULL)
-        return -1;
-    for (size_t i = 0; i < d->cfg.github.n_inputs; i++)
-        in[i] = (struct github_input){d->cfg.github.inputs[i].name, d->cfg.github.inputs[i].value};
-    struct github_settings s = {
-        .api_url = d->cfg.github.api_url,
-        .repository = d->cfg.github.repository,
-        .workflow = d->cfg.github.workflow,
-        .ref = d->cfg.github.ref,
-        .token = token,
-        .api_version = d->cfg.github.api_version,
-        .ca_file = d->cfg.github.ca_file,
-        .inputs = in,
-        .n_inputs = d->cfg.github.n_inputs,
-        .timeout = d->cfg.github.timeout_seconds,
-        .follow_seconds = d->cfg.retrain_follow,
-        .max_age = 86400,
+    struct retrain_conf conf = {
+        .model = d->cfg.model,
+        .consecutive = d->cfg.retrain_consecutive,
+        .cooldown = d->cfg.retrain_cooldown,
         .dry_run = d->cfg.retrain_dry_run,
+        .github = d->cfg.github.enabled ? &gs : NULL,
     };
     int rc = 0;
-    if (d->github == NULL) {
-        d->github =
-            github_new(&s, d->outbox, d->client, d->base, daemon_now, log_line, github_event, d);
-        rc = d->github != NULL ? 0 : -1;
+    if (d->retrain == NULL) {
+        char *file = state_file(d->state, "retrain.json");
+        d->retrain = file != NULL ? retrain_new(&conf, d->alerts, d->outbox, d->client, d->base,
+                                                daemon_now, file, retrain_changed, d)
+                                  : NULL;
+        free(file);
+        rc = d->retrain != NULL ? 0 : -1;
     } else {
-        rc = github_configure(d->github, &s);
+        rc = retrain_configure(d->retrain, &conf);
     }
     free(in);
     return rc;
-}
-
-/* Dispatch the retraining workflow when drift has held long enough and the
- * cooldown has passed; returns the correlation id (static) or NULL. */
-static const char *maybe_retrain(struct daemon *d, const struct report *rep, uint64_t id,
-                                 double end)
-{
-    static char corr[64];
-    if (d->github == NULL || !rep->dataset.drift ||
-        d->consecutive_drift < d->cfg.retrain_consecutive)
-        return NULL;
-    if (end < d->cooldown_until) {
-        log_info("retrain: dataset drift for %llu windows, but the cooldown lasts until %.0f",
-                 (unsigned long long)d->consecutive_drift, d->cooldown_until);
-        return NULL;
-    }
-    char names[4096] = "", share[32], wend[32];
-    size_t n = 0;
-    for (size_t i = 0; i < rep->n && n < sizeof(names) - 1; i++)
-        if (rep->features[i].r.drift)
-            n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? "," : "",
-                                  rep->features[i].name);
-    if (n >= sizeof(names))
-        n = sizeof(names) - 1;
-    names[alert_utf8_cut(names, n, n)] = '\0'; /* a cut name ends before its last character */
-    snprintf(share, sizeof(share), "%.4g", rep->dataset.share);
-    alert_time(end, wend, sizeof(wend));
-    unsigned rnd = (unsigned)(((uint64_t)(end * 1e6)) ^ ((uint64_t)getpid() << 16)) & 0xffffff;
-    snprintf(corr, sizeof(corr), "driftd-%llu-%06x", (unsigned long long)id, rnd);
-    struct github_vars v = {d->cfg.model, names, share, wend, corr, "warning"};
-    if (github_dispatch(d->github, &v) != 0)
-        return NULL;
-    d->last_dispatch_at = end;
-    d->cooldown_until = end + d->cfg.retrain_cooldown;
-    d->state_dirty = true;
-    /* The cooldown must survive a crash in the next second too: it goes to
-     * its own file now, not with the next state save. */
-    state_save_retrain(d);
-    return corr;
 }
 
 static void notify_progress(struct daemon *d)
@@ -255,9 +322,10 @@ static void notify_progress(struct daemon *d)
     notify_status(d->notify, "%s", status);
 }
 
-/* The decision of a report, as the alerts side wants it. */
+/* The decision of a report, as the alerts side wants it: to the
+ * retraining policy, which dispatches when it must and then alerts. */
 static void alert_hand_over(struct daemon *d, const struct report *rep, double start, double end,
-                            uint64_t id, uint64_t records, size_t sampled, const char *corr)
+                            uint64_t id, uint64_t records, size_t sampled)
 {
     struct alert_feature *af = calloc(rep->n ? rep->n : 1, sizeof(*af));
     if (af == NULL) {
@@ -283,10 +351,19 @@ static void alert_hand_over(struct daemon *d, const struct report *rep, double s
         .features = af,
         .nfeatures = rep->n,
         .window = {id, records, sampled, start, end},
-        .correlation_id = corr,
     };
-    alerts_window(d->alerts, &dec, end);
+    enum retrain_write w = retrain_window(d->retrain, &dec, end);
+    int err = errno;
     free(af);
+    if (w != RETRAIN_NOT_WRITTEN) {
+        /* a dispatch: its cooldown went to retrain.json on its own, so that
+         * a crash in the next second cannot lose it */
+        char *file = state_file(d->state, "retrain.json");
+        state_write_outcome(d->state, file ? file : "retrain.json", w == RETRAIN_WRITTEN ? 0 : -1,
+                            err);
+        free(file);
+        d->state_dirty = true;
+    }
 }
 
 /* The loop's half of a window's evaluation: publish the report, count it,
@@ -323,12 +400,9 @@ static void finish_window(struct daemon *d, struct closed_window *cw)
     d->last_json = sbuf_steal(&s, NULL);
     report_free(d->last);
     d->last = rep;
-    d->windows_evaluated++;
-    d->last_eval_at = end;
-    d->sampled_total += sampled;
-    d->consecutive_drift = rep->dataset.drift ? d->consecutive_drift + 1 : 0;
-    if (d->windows_evaluated > d->mark_windows.at || d->sampled_total > d->mark_sampled.at)
-        state_reserve(d); /* before /metrics can show them */
+    d->counts.windows_evaluated++;
+    d->counts.last_eval_at = end;
+    d->counts.sampled_total += sampled;
 
     char names[512] = "";
     size_t n = 0;
@@ -342,8 +416,11 @@ static void finish_window(struct daemon *d, struct closed_window *cw)
                rep->dataset.drift ? "DATASET DRIFT" : "no dataset drift", rep->dataset.drifted,
                rep->dataset.total, rep->dataset.share, rep->dataset.drift_share, n ? ": " : "",
                names);
-    const char *corr = maybe_retrain(d, rep, id, end);
-    alert_hand_over(d, rep, start, end, id, records, sampled, corr);
+    alert_hand_over(d, rep, start, end, id, records, sampled);
+    /* before /metrics can show the counters (and with the drift count the
+     * retraining just kept) */
+    if (state_marks_passed(d->state, &d->counts))
+        reserve(d);
     /* Saved by the next tick (a save here would be safe too: a tail input
      * saves the position and counters it last committed, not live ones). */
     d->state_dirty = true;
@@ -467,7 +544,7 @@ static int close_window(struct daemon *d, bool forced)
     bool copied = window_dataset(d->win, d->ds);
 
     d->window_extended = false;
-    window_reset(d->win, state_next_window_id(d), end);
+    window_reset(d->win, state_next_window_id(d->state, &d->parts), end);
     arm_window_timer(d);
 
     if (copied && !forced && d->eval.fd >= 0) {
@@ -503,7 +580,7 @@ void source_record(struct source *in, const struct colmap *colmap, const struct 
     in->records++;
     in->checked++;
     if (in->records > in->mark_records.at)
-        state_reserve(d); /* before the record is acknowledged */
+        reserve(d); /* before the record is acknowledged */
     window_add(d->win, colmap->map, rec, na_tokens);
     if (window_full(d))
         close_window(d, false);
@@ -514,7 +591,7 @@ void source_count_unread(struct source *in)
     struct daemon *d = in->core;
     in->records++;
     if (in->records > in->mark_records.at)
-        state_reserve(d); /* before the record is acknowledged */
+        reserve(d); /* before the record is acknowledged */
     window_count_unread(d->win, 1);
     if (window_full(d))
         close_window(d, false);
@@ -531,7 +608,7 @@ void source_reject(struct source *in, enum reader_error r)
     if ((unsigned)r >= READER_ERR_COUNT)
         r = READER_ERR_OTHER;
     if (++in->reasons[r] > in->mark_reasons[r].at)
-        state_reserve(in->core); /* before the rejection is answered */
+        reserve(in->core); /* before the rejection is answered */
 }
 
 int source_map_column(struct source *in, struct colmap *colmap, size_t index, const char *name,
@@ -552,7 +629,7 @@ void source_position_moved(struct source *in)
 
 int source_reserve(struct source *in)
 {
-    return state_reserve(in->core);
+    return reserve(in->core);
 }
 
 static void on_window_timer(evutil_socket_t fd, short what, void *arg)
@@ -569,7 +646,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     alerts_tick(d->alerts, daemon_now());
     if (d->state_dirty)
-        state_save(d);
+        save(d);
     notify_progress(d);
 }
 
@@ -685,7 +762,7 @@ int daemon_reload(struct daemon *d, struct errlist *errs)
                      (unsigned long long)window_records(d->win));
             window_free(d->win);
             d->win = w;
-            window_reset(d->win, state_next_window_id(d), daemon_now());
+            window_reset(d->win, state_next_window_id(d->state, &d->parts), daemon_now());
         }
     }
     /* Column maps point into the old baseline, and a column the old one
@@ -701,7 +778,7 @@ int daemon_reload(struct daemon *d, struct errlist *errs)
     struct alerts_conf ac = {d->cfg.model, d->cfg.resolve_after, d->cfg.repeat_seconds};
     alerts_configure(d->alerts, &ac);
     struct errlist late = {0};
-    if (setup_sinks(d, &late) != 0 || setup_github(d, &late) != 0) {
+    if (setup_sinks(d, &late) != 0 || setup_retrain(d, &late) != 0) {
         for (size_t i = 0; i < late.n; i++)
             log_err("reload: %s", late.msgs[i]);
         log_err("reload: some sinks could not be set up; alerts go to the others");
@@ -755,7 +832,7 @@ void daemon_stop(struct daemon *d)
     sources_stop(d);
     eval_wait(d); /* its alerts are queued before the state is saved */
     d->state_dirty = true;
-    state_save(d);
+    save(d);
     /* A short grace period lets answers in flight leave. */
     struct timeval tv = {0, 100000};
     event_base_loopexit(d->base, &tv);
@@ -785,7 +862,6 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
     }
     d->eval.fd = -1;
     d->eval.done_tail = &d->eval.done;
-    d->state_lock_fd = -1;
     d->base = base;
     d->started = daemon_now();
     d->config_path = strdup(config_path);
@@ -807,7 +883,7 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
     d->ds = dataset_new(d->b);
     struct alerts_conf ac = {d->cfg.model, d->cfg.resolve_after, d->cfg.repeat_seconds};
     d->alerts = alerts_new(&ac);
-    d->next_window_id = 1;
+    d->counts.next_window_id = 1;
     if (d->win == NULL || d->ds == NULL || d->alerts == NULL || sources_new(d) != 0) {
         log_err("out of memory");
         daemon_free(d);
@@ -815,11 +891,14 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
     }
     /* The lock comes before anything is read from state_dir or the port
      * is bound: a second daemon on it stops here. */
-    if (state_lock(d) != 0 || state_load(d) != 0) {
+    d->parts = (struct state_parts){&d->counts, d->sources,    d->n_sources, d->alerts,
+                                    NULL,       &d->last_json, daemon_now};
+    if ((d->state = state_new(d->cfg.state_dir)) == NULL || state_lock(d->state) != 0 ||
+        state_load(d->state, &d->parts) != 0) {
         daemon_free(d);
         return NULL;
     }
-    window_reset(d->win, d->next_window_id, d->started);
+    window_reset(d->win, d->counts.next_window_id, d->started);
 
     signal(SIGPIPE, SIG_IGN);
     d->sig_hup = evsignal_new(base, SIGHUP, on_signal, d);
@@ -845,13 +924,8 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
         close(d->eval.fd);
         d->eval.fd = -1;
     }
-    return d;
-}
-
-int daemon_start(struct daemon *d, const char *listen_addr)
-{
-    struct errlist errs = {0};
-    snprintf(d->listen_addr, sizeof(d->listen_addr), "%s", listen_addr);
+    /* Outbound delivery and the retraining policy (sinks wait for the
+     * API's address, in daemon_start). */
     char ua[64];
     snprintf(ua, sizeof(ua), "driftd/%s", DRIFTD_VERSION);
     d->client = http_client_new(d->base, ua);
@@ -859,14 +933,30 @@ int daemon_start(struct daemon *d, const char *listen_addr)
         d->client ? outbox_new(d->base, d->client, d->cfg.state_dir, daemon_now, log_line) : NULL;
     if (d->outbox == NULL) {
         log_err("cannot set up outbound delivery (spool %s/spool)", d->cfg.state_dir);
-        return -1;
+        daemon_free(d);
+        return NULL;
     }
-    if (setup_sinks(d, &errs) != 0 || setup_github(d, &errs) != 0) {
+    if (setup_retrain(d, &errs) != 0) {
+        errlist_print(&errs, stderr);
+        errlist_free(&errs);
+        daemon_free(d);
+        return NULL;
+    }
+    retrain_restore_consecutive(d->retrain, d->counts.consecutive_drift);
+    state_load_retrain(d->state, d->retrain);
+    d->parts.retrain = d->retrain;
+    return d;
+}
+
+int daemon_start(struct daemon *d, const char *listen_addr)
+{
+    struct errlist errs = {0};
+    snprintf(d->listen_addr, sizeof(d->listen_addr), "%s", listen_addr);
+    if (setup_sinks(d, &errs) != 0) {
         errlist_print(&errs, stderr);
         errlist_free(&errs);
         return -1;
     }
-    state_load_retrain(d);
     outbox_replay(d->outbox);
     for (size_t i = 0; i < d->n_sources; i++) {
         struct source *in = d->sources[i];
@@ -923,7 +1013,7 @@ void daemon_free(struct daemon *d)
     dataset_free(d->ds);
     alerts_free(d->alerts);
     /* curl's multi handle goes before the event base (the caller frees that) */
-    github_free(d->github);
+    retrain_free(d->retrain);
     for (size_t i = 0; i < d->n_sinks_made; i++)
         http_sink_free(d->sinks[i]);
     free(d->sinks);
@@ -945,8 +1035,7 @@ void daemon_free(struct daemon *d)
     free(d->sources);
     stats_baseline_free(d->b);
     config_free(&d->cfg);
-    if (d->state_lock_fd >= 0)
-        close(d->state_lock_fd);
+    state_free(d->state);
     free(d);
 }
 
@@ -993,8 +1082,7 @@ const char *daemon_not_ready(const struct daemon *d)
     const char *e = spool_error(d);
     if (e != NULL)
         return e;
-    if (d->state_error[0] != '\0')
-        return d->state_error;
+    return state_error(d->state);
     return NULL;
 }
 
@@ -1021,9 +1109,9 @@ void daemon_snapshot(struct daemon *d, struct daemon_snapshot *v)
     v->window_start = window_start(d->win);
     v->window_extended = d->window_extended;
     v->min_records = d->cfg.window_min_records;
-    v->windows_evaluated = d->windows_evaluated;
-    v->sampled_total = d->sampled_total;
-    v->last_eval_at = d->last_eval_at;
+    v->windows_evaluated = d->counts.windows_evaluated;
+    v->sampled_total = d->counts.sampled_total;
+    v->last_eval_at = d->counts.last_eval_at;
     v->last_json = d->last_json;
     v->last = d->last;
     v->alert_events = alerts_sent(d->alerts);
@@ -1050,15 +1138,12 @@ void daemon_snapshot(struct daemon *d, struct daemon_snapshot *v)
         v->sinks = ss;
         v->n_sinks = n;
     }
-    v->github = d->github != NULL ? github_state(d->github) : NULL;
-    v->dry_run = d->cfg.retrain_dry_run;
-    v->last_dispatch_at = d->last_dispatch_at;
-    v->cooldown_until = d->cooldown_until;
-    v->consecutive_drift = d->consecutive_drift;
-    v->consecutive = d->cfg.retrain_consecutive;
+    v->retrain = d->retrain;
+    v->alerts_lost = d->alerts_lost;
+    v->client_errors = d->client != NULL ? http_client_errors(d->client) : 0;
     v->sources = d->sources;
     v->n_sources = d->n_sources;
     v->spool_error = spool_error(d);
-    v->state_error = d->state_error[0] != '\0' ? d->state_error : NULL;
+    v->state_error = state_error(d->state);
     v->not_ready = daemon_not_ready(d);
 }

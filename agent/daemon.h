@@ -11,8 +11,8 @@
 #include "agent/config.h"
 #include "agent/drift.h"
 #include "agent/source.h"
-#include "alerts/github.h"
 #include "alerts/outbox.h"
+#include "alerts/retrain.h"
 #include "lib/errors.h"
 
 #include <event2/event.h>
@@ -91,10 +91,9 @@ struct daemon_snapshot {
     bool firing;
     const struct daemon_sink_stats *sinks;
     size_t n_sinks;
-    const struct github_state *github; /* NULL: retraining not configured */
-    bool dry_run;
-    double last_dispatch_at, cooldown_until;
-    uint64_t consecutive_drift, consecutive;
+    const struct retrain *retrain;
+    uint64_t alerts_lost;   /* decisions never handed to the alerts: out of memory */
+    uint64_t client_errors; /* the HTTP client's errors from curl and libevent */
     struct source *const *sources;
     size_t n_sources;
     const char *spool_error, *state_error, *not_ready; /* or NULL */
