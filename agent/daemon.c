@@ -110,11 +110,6 @@ static double real_now(void)
 
 double (*daemon_now)(void) = real_now;
 
-static void log_line(int level, const char *line)
-{
-    log_msg((enum log_level)level, "%s", line);
-}
-
 /* The GitHub token: token_file (relative: $CREDENTIALS_DIRECTORY first),
  * else $DRIFTD_GITHUB_TOKEN. NULL with an error when neither is there. */
 static char *github_token(struct daemon *d, const struct config *cfg, struct errlist *errs)
@@ -178,7 +173,7 @@ static int setup_sinks(struct daemon *d, struct errlist *errs)
         snprintf(name, sizeof(name), "%s-%zu", types[sc->type], i);
         d->sink_names[i] = strdup(sc->type == SINK_LOG ? "log" : name);
         if (sc->type == SINK_LOG) {
-            alerts_add_sink(d->alerts, &alert_log_sink, (void *)log_line);
+            alerts_add_sink(d->alerts, &alert_log_sink, NULL);
             continue;
         }
         char *url = sc->url != NULL ? strdup(sc->url)
@@ -929,8 +924,7 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
     char ua[64];
     snprintf(ua, sizeof(ua), "driftd/%s", DRIFTD_VERSION);
     d->client = http_client_new(d->base, ua);
-    d->outbox =
-        d->client ? outbox_new(d->base, d->client, d->cfg.state_dir, daemon_now, log_line) : NULL;
+    d->outbox = d->client ? outbox_new(d->base, d->client, d->cfg.state_dir, daemon_now) : NULL;
     if (d->outbox == NULL) {
         log_err("cannot set up outbound delivery (spool %s/spool)", d->cfg.state_dir);
         daemon_free(d);

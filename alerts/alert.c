@@ -444,18 +444,11 @@ void alert_summary(const struct alert_event *ev, char *buf, size_t len)
 
 /* Write a line of the log sink: through lib/log, or to the transitional
  * writer given as the sink's ctx (see alert.h). */
-static void log_sink_line(void *ctx, enum log_level level, const char *line)
-{
-    void (*out)(int, const char *) = (void (*)(int, const char *))ctx;
-    if (out != NULL)
-        out((int)level, line);
-    else
-        log_msg(level, "%s", line);
-}
 
 static void log_event(void *ctx, const struct alert_event *ev)
 {
     char summary[1024], start[32], line[1400];
+    (void)ctx;
 
     if (ev->kind != ALERT_DRIFT) {
         alert_format(line, sizeof(line), "retrain %s for %s (correlation id %s): %s%s%s",
@@ -463,7 +456,7 @@ static void log_event(void *ctx, const struct alert_event *ev)
                      ev->decision->correlation_id ? ev->decision->correlation_id : "-",
                      ev->message ? ev->message : "", ev->run_url ? " " : "",
                      ev->run_url ? ev->run_url : "");
-        log_sink_line(ctx, ev->kind == ALERT_RETRAIN_FAILED ? LOG_ERR : LOG_NOTICE, line);
+        log_msg(ev->kind == ALERT_RETRAIN_FAILED ? LOG_ERR : LOG_NOTICE, "%s", line);
         return;
     }
     alert_summary(ev, summary, sizeof(summary));
@@ -473,7 +466,7 @@ static void log_event(void *ctx, const struct alert_event *ev)
         ev->status == ALERT_FIRING ? "firing" : "resolved", ev->repeat ? " (repeat)" : "", summary,
         ev->model, ev->fingerprint, (unsigned long long)ev->decision->window.id, start);
     /* a warning while firing, a notice when resolved */
-    log_sink_line(ctx, ev->status == ALERT_FIRING ? LOG_WARNING : LOG_NOTICE, line);
+    log_msg(ev->status == ALERT_FIRING ? LOG_WARNING : LOG_NOTICE, "%s", line);
 }
 
 const struct alert_sink_ops alert_log_sink = {"log", log_event};

@@ -94,8 +94,7 @@ void alerts_state_load(struct alerts *a, const char *json, size_t len);
 
 /* The built-in log sink: one line per event through lib/log.h, at warning
  * while firing, notice when resolved or a retrain finished, error when a
- * retrain failed. Its ctx is transitional: pass NULL; a non-NULL ctx is a
- * void (*)(int syslog_level, const char *line) that gets the lines instead. */
+ * retrain failed. Its ctx is unused (NULL). */
 extern const struct alert_sink_ops alert_log_sink;
 
 /* "Data drift on MODEL: 3 of 5 features drifted (a, b, c)" into buf. */

@@ -359,7 +359,7 @@ int github_configure(struct github *g, const struct github_settings *s)
 
 struct github *
 github_new(const struct github_settings *s, struct outbox *ob, struct http_client *http,
-           struct event_base *base, double (*now)(void), void (*log)(int, const char *),
+           struct event_base *base, double (*now)(void),
            void (*event)(void *arg, enum alert_kind kind, const struct github_state *st), void *arg)
 {
     struct github *g = calloc(1, sizeof(*g));

@@ -47,13 +47,12 @@ struct github_state {
 struct github;
 
 /* event(arg, kind, state) tells of a failed dispatch or a finished run.
- * Lines are logged through lib/log.h; log is ignored (transitional: pass
- * NULL; the parameter goes once no caller passes one). */
-struct github *
-github_new(const struct github_settings *s, struct outbox *ob, struct http_client *http,
-           struct event_base *base, double (*now)(void), void (*log)(int, const char *),
-           void (*event)(void *arg, enum alert_kind kind, const struct github_state *st),
-           void *arg);
+ * Lines are logged through lib/log.h. */
+struct github *github_new(const struct github_settings *s, struct outbox *ob,
+                          struct http_client *http, struct event_base *base, double (*now)(void),
+                          void (*event)(void *arg, enum alert_kind kind,
+                                        const struct github_state *st),
+                          void *arg);
 void github_free(struct github *g);
 /* New settings (reload); the queue and the run followed are kept. */
 int github_configure(struct github *g, const struct github_settings *s);

@@ -56,7 +56,6 @@ struct outbox {
     struct http_client *http;
     char *dir, *dead;
     double (*now)(void);
-    void (*log)(int, const char *);
     gsl_rng *rng;
     uint64_t seq; /* last spool sequence number taken */
     struct target targets[MAX_TARGETS];
@@ -73,24 +72,6 @@ struct outbox {
     size_t ndone, done_cap;
     bool replayed;
 };
-
-static void say(struct outbox *ob, enum log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* One log line of the outbox: through lib/log, or to the transitional
- * callback outbox_new was given (see outbox.h). */
-static void say(struct outbox *ob, enum log_level level, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (ob->log != NULL)
-        ob->log((int)level, msg);
-    else
-        log_msg(level, "%s", msg);
-}
 
 static void say_limited(struct outbox *ob, enum cause c, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -109,9 +90,9 @@ static void say_limited(struct outbox *ob, enum cause c, enum log_level level, c
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     if (held > 0)
-        say(ob, level, "%s (%llu more like this held back)", msg, held);
+        log_msg(level, "%s (%llu more like this held back)", msg, held);
     else
-        say(ob, level, "%s", msg);
+        log_msg(level, "%s", msg);
 }
 
 static void on_probe(evutil_socket_t fd, short what, void *arg);
@@ -134,7 +115,7 @@ static void write_worked(struct outbox *ob, const char *dir)
 {
     if (ob->write_error[0] == '\0' || ob->err_dir != dir)
         return;
-    say(ob, LOG_NOTICE, "outbox: spool %s is writable again", dir);
+    log_msg(LOG_NOTICE, "outbox: spool %s is writable again", dir);
     ob->write_error[0] = '\0';
     ob->err_dir = NULL;
     if (ob->probe != NULL)
@@ -202,8 +183,8 @@ static void move_old_dead_letters(struct outbox *ob)
         if (file_rename_new(from, to) == 0) {
             moved++;
         } else {
-            say(ob, LOG_WARNING, "outbox: cannot move %s to %s/: %s; left where it is", from,
-                ob->dead, strerror(errno));
+            log_msg(LOG_WARNING, "outbox: cannot move %s to %s/: %s; left where it is", from,
+                    ob->dead, strerror(errno));
             left++;
         }
     }
@@ -211,8 +192,8 @@ static void move_old_dead_letters(struct outbox *ob)
     if (left == 0)
         rmdir(old);
     if (moved > 0)
-        say(ob, LOG_NOTICE, "outbox: moved %zu dead letter%s from %s/ to %s/", moved,
-            moved == 1 ? "" : "s", old, ob->dead);
+        log_msg(LOG_NOTICE, "outbox: moved %zu dead letter%s from %s/ to %s/", moved,
+                moved == 1 ? "" : "s", old, ob->dead);
 }
 
 /* Create, fsync and remove a file in dir: can the spool be written? */
@@ -232,7 +213,7 @@ static int probe_dir(const char *dir)
 }
 
 struct outbox *outbox_new(struct event_base *base, struct http_client *http, const char *state_dir,
-                          double (*now)(void), void (*log)(int level, const char *msg))
+                          double (*now)(void))
 {
     struct outbox *ob = calloc(1, sizeof(*ob));
     if (ob == NULL)
@@ -240,7 +221,6 @@ struct outbox *outbox_new(struct event_base *base, struct http_client *http, con
     ob->base = base;
     ob->http = http;
     ob->now = now;
-    ob->log = log;
     for (int c = 0; c < CAUSE_COUNT; c++)
         ob->rl[c].every = LOG_EVERY;
     size_t n = strlen(state_dir) + 16;
@@ -256,7 +236,7 @@ struct outbox *outbox_new(struct event_base *base, struct http_client *http, con
     snprintf(ob->dir, n, "%s/spool", state_dir);
     snprintf(ob->dead, n, "%s/dead-letter", state_dir);
     if (file_mkdir_p(ob->dir, 0700, 0700) != 0 || file_mkdir_p(ob->dead, 0700, 0700) != 0) {
-        say(ob, LOG_ERR, "spool %s: %s", ob->dir, strerror(errno));
+        log_msg(LOG_ERR, "spool %s: %s", ob->dir, strerror(errno));
         outbox_free(ob);
         return NULL;
     }
@@ -305,8 +285,8 @@ void outbox_free(struct outbox *ob)
         for (struct entry *e = ob->targets[i].head; e != NULL; e = e->next)
             lost += !e->durable && spool_entry(ob, &ob->targets[i], e) != 0;
     if (lost > 0)
-        say(ob, LOG_ERR, "outbox: %zu undelivered notification%s lost at exit (%s)", lost,
-            lost == 1 ? "" : "s", ob->write_error);
+        log_msg(LOG_ERR, "outbox: %zu undelivered notification%s lost at exit (%s)", lost,
+                lost == 1 ? "" : "s", ob->write_error);
     for (size_t i = 0; i < ob->ntargets; i++) {
         struct target *t = &ob->targets[i];
         while (t->head != NULL) {
@@ -448,7 +428,7 @@ int outbox_enqueue(struct outbox *ob, const char *target, const char *body, size
 {
     struct target *t = find(ob, target);
     if (t == NULL) {
-        say(ob, LOG_ERR, "outbox: no target %s", target);
+        log_msg(LOG_ERR, "outbox: no target %s", target);
         return -1;
     }
     struct entry *e = calloc(1, sizeof(*e));
@@ -456,7 +436,7 @@ int outbox_enqueue(struct outbox *ob, const char *target, const char *body, size
     if (e == NULL || (e->path = malloc(n)) == NULL || (e->body = malloc(len + 1)) == NULL) {
         if (e)
             entry_free(e);
-        say(ob, LOG_ERR, "outbox %s: out of memory; notification dropped", target);
+        log_msg(LOG_ERR, "outbox %s: out of memory; notification dropped", target);
         t->st.dropped++;
         return -1;
     }
@@ -502,8 +482,8 @@ static void bury(struct target *t, const char *why)
     }
     if (rc == 0) {
         write_worked(ob, ob->dead);
-        say(ob, LOG_ERR, "outbox %s: giving up after %u attempt%s (%s); kept in %s", t->name,
-            e->attempts, e->attempts == 1 ? "" : "s", why, dst);
+        log_msg(LOG_ERR, "outbox %s: giving up after %u attempt%s (%s); kept in %s", t->name,
+                e->attempts, e->attempts == 1 ? "" : "s", why, dst);
     } else {
         int err = errno;
         write_failed(ob, ob->dead, err);
@@ -632,8 +612,8 @@ static void on_done(void *arg, const struct http_response *res)
         return;
     }
     t->st.retried++;
-    say(ob, LOG_WARNING, "outbox %s: attempt %u failed (%s); retrying in %.1f s", t->name,
-        e->attempts, why, delay);
+    log_msg(LOG_WARNING, "outbox %s: attempt %u failed (%s); retrying in %.1f s", t->name,
+            e->attempts, why, delay);
     kick(t, delay);
 }
 
@@ -657,7 +637,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     }
     e->attempts++;
     if (http_client_send(ob->http, &req, on_done, t) != 0) {
-        say(ob, LOG_ERR, "outbox %s: cannot start a request; retrying", t->name);
+        log_msg(LOG_ERR, "outbox %s: cannot start a request; retrying", t->name);
         kick(t, outbox_backoff(e->attempts, gsl_rng_uniform(ob->rng)));
         return;
     }
@@ -693,8 +673,8 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
             write_failed(ob, dir, errno);
     }
     if (spooled > 0)
-        say(ob, LOG_NOTICE, "outbox: %zu notification%s kept in memory %s spooled now", spooled,
-            spooled == 1 ? "" : "s", spooled == 1 ? "is" : "are");
+        log_msg(LOG_NOTICE, "outbox: %zu notification%s kept in memory %s spooled now", spooled,
+                spooled == 1 ? "" : "s", spooled == 1 ? "is" : "are");
     if (ob->write_error[0] != '\0') {
         say_limited(ob, CAUSE_DIR, LOG_ERR, "outbox: %s; trying again every %.0f s",
                     ob->write_error, PROBE_SECONDS);
@@ -795,14 +775,14 @@ void outbox_replay(struct outbox *ob)
             char dst[4096];
             snprintf(dst, sizeof(dst), "%s/%s", ob->dead, strrchr(path, '/') + 1);
             if (file_rename_new(path, dst) == 0)
-                say(ob, LOG_ERR,
-                    "outbox: %s is unreadable or names no configured target; moved to %s", path,
-                    dst);
+                log_msg(LOG_ERR,
+                        "outbox: %s is unreadable or names no configured target; moved to %s", path,
+                        dst);
             else
-                say(ob, LOG_ERR,
-                    "outbox: %s is unreadable or names no configured target; cannot move "
-                    "it to %s/: %s",
-                    path, ob->dead, strerror(errno));
+                log_msg(LOG_ERR,
+                        "outbox: %s is unreadable or names no configured target; cannot move "
+                        "it to %s/: %s",
+                        path, ob->dead, strerror(errno));
             cJSON_Delete(j);
             continue;
         }
@@ -830,8 +810,8 @@ void outbox_replay(struct outbox *ob)
             !evtimer_pending(ob->targets[i].timer, NULL))
             kick(&ob->targets[i], 0);
     if (loaded > 0)
-        say(ob, LOG_NOTICE, "outbox: replaying %zu spooled notification%s", loaded,
-            loaded == 1 ? "" : "s");
+        log_msg(LOG_NOTICE, "outbox: replaying %zu spooled notification%s", loaded,
+                loaded == 1 ? "" : "s");
 }
 
 struct outbox_stats outbox_stats(const struct outbox *ob, const char *target)

@@ -49,11 +49,9 @@ struct outbox;
 /* Spool in state_dir/spool/, dead letters in state_dir/dead-letter/ (both
  * created, mode 0700); dead letters an older driftd left in
  * state_dir/spool/dead-letter/ are moved there. now is the only clock.
- * The outbox logs through lib/log.h; log is transitional: pass NULL. A
- * non-NULL log still receives the outbox's lines (syslog level, message)
- * instead, until its last caller is gone and the parameter with it. */
+ * The outbox logs through lib/log.h. */
 struct outbox *outbox_new(struct event_base *base, struct http_client *http, const char *state_dir,
-                          double (*now)(void), void (*log)(int level, const char *msg));
+                          double (*now)(void));
 void outbox_free(struct outbox *ob);
 
 /* Register a target under a stable name (spool files carry it). */

@@ -90,7 +90,7 @@ int retrain_configure(struct retrain *rt, const struct retrain_conf *conf)
     s.dry_run = conf->dry_run;
     if (rt->github != NULL)
         return github_configure(rt->github, &s);
-    rt->github = github_new(&s, rt->ob, rt->http, rt->base, rt->now, NULL, on_github, rt);
+    rt->github = github_new(&s, rt->ob, rt->http, rt->base, rt->now, on_github, rt);
     return rt->github != NULL ? 0 : -1;
 }
 

@@ -182,7 +182,7 @@ int main(void)
     struct target t = {.finished = -1};
     snprintf(t.url, sizeof(t.url), "http://127.0.0.1:%d/hook", ntohs(sa.sin_port));
     struct http_client *http = http_client_new(base, "driftd-test");
-    struct outbox *ob = outbox_new(base, http, root, fake_now, NULL);
+    struct outbox *ob = outbox_new(base, http, root, fake_now);
     CHECK(http != NULL && ob != NULL);
     if (ob == NULL)
         return tl_done();
@@ -226,7 +226,7 @@ int main(void)
     outbox_free(ob); /* n 3 stays in the spool for the next process */
     CHECK(count_json(spool) == 1);
 
-    ob = outbox_new(base, http, root, fake_now, NULL);
+    ob = outbox_new(base, http, root, fake_now);
     CHECK(ob != NULL && outbox_add_target(ob, "t", &ops, &t, 600) == 0);
     t.wait = 45;
     t.finished = -1;
@@ -242,7 +242,7 @@ int main(void)
     outbox_free(ob);
 
     /* a retry that would end past max_age (60 s): given up at once */
-    ob = outbox_new(base, http, root, fake_now, NULL);
+    ob = outbox_new(base, http, root, fake_now);
     CHECK(ob != NULL && outbox_add_target(ob, "t", &ops, &t, 60) == 0);
     outbox_replay(ob); /* n 3 again: created long enough ago? not yet */
     t.finished = -1;

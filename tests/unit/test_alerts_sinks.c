@@ -423,7 +423,7 @@ int main(void)
     char url[64];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", ntohs(sa.sin_port));
     struct http_client *http = http_client_new(base, "driftd-test");
-    struct outbox *ob = outbox_new(base, http, root, fake_now, NULL);
+    struct outbox *ob = outbox_new(base, http, root, fake_now);
     CHECK(http != NULL && ob != NULL);
     if (ob != NULL) {
         test_webhook(base, ob, url);

@@ -5,6 +5,7 @@
  * the entry in memory and says which directory failed.
  */
 #include "alerts/outbox.h"
+#include "lib/log.h"
 #include "testlib.h"
 
 #include <dirent.h>
@@ -42,8 +43,8 @@ static int record_request(void *ctx, const char *body, size_t len, struct http_r
 static unsigned log_lines;
 static char last_log[1024];
 
-/* The injected logger. */
-static void quiet_log(int level, const char *msg)
+/* The log hook: lines counted, the last one kept. */
+static void quiet_log(enum log_level level, const char *msg)
 {
     (void)level;
     log_lines++;
@@ -72,7 +73,7 @@ static void queue_run(struct event_base *base, struct http_client *http, const c
                       double t0, int first, int n)
 {
     fake_time = t0;
-    struct outbox *ob = outbox_new(base, http, root, fake_now, quiet_log);
+    struct outbox *ob = outbox_new(base, http, root, fake_now);
     CHECK(ob != NULL);
     if (ob == NULL)
         return;
@@ -92,6 +93,7 @@ int main(void)
     char root[] = "/tmp/driftd-outbox.XXXXXX";
     if (mkdtemp(root) == NULL)
         return 1;
+    log_set_hook(quiet_log);
     char dir[512];
     snprintf(dir, sizeof(dir), "%s/spool", root);
     struct event_base *base = event_base_new();
@@ -105,7 +107,7 @@ int main(void)
 
     /* A third run replays them: in the order they were queued. */
     fake_time = 1699999998.0;
-    struct outbox *ob = outbox_new(base, http, root, fake_now, quiet_log);
+    struct outbox *ob = outbox_new(base, http, root, fake_now);
     struct seen s = {calloc(4000, sizeof(int)), 0, 4000};
     CHECK(ob != NULL && s.order != NULL);
     if (ob != NULL && s.order != NULL) {
@@ -127,7 +129,7 @@ int main(void)
 
     /* The spool directory turns into a file (ENOTDIR: as good as ENOSPC or
      * EROFS, and root cannot chmod its way out of it). */
-    ob = outbox_new(base, http, root, fake_now, quiet_log);
+    ob = outbox_new(base, http, root, fake_now);
     CHECK(ob != NULL);
     if (ob != NULL) {
         struct seen none = {0};

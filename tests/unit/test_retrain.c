@@ -389,7 +389,7 @@ int main(void)
     log_set_hook(hook);
     struct event_base *base = event_base_new();
     struct http_client *http = http_client_new(base, "driftd-test");
-    struct outbox *ob = outbox_new(base, http, dir, fake_now, NULL);
+    struct outbox *ob = outbox_new(base, http, dir, fake_now);
     CHECK(base != NULL && http != NULL && ob != NULL);
     if (ob != NULL) {
         test_policy(base, ob, http, dir);
