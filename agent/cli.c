@@ -373,12 +373,15 @@ struct check_ctx {
     struct sbuf json; /* the JSON report */
 };
 
+/* A column of the input became known: map it to its baseline feature. */
 static int check_column(void *arg, size_t index, const char *name, size_t len)
 {
     struct check_ctx *c = arg;
     return colmap_map(&c->map, c->b, index, name, len);
 }
 
+/* Add a record's feature cells to the dataset; the first type error of a
+ * feature is shown with its line, the rest are only counted. */
 static void check_record(void *arg, const struct reader_record *rec, const struct precell *pre)
 {
     struct check_ctx *c = arg;

@@ -174,12 +174,14 @@ struct read_ctx {
     bool oom;
 };
 
+/* A column became known: map it to its baseline feature. */
 static int read_column(void *arg, size_t index, const char *name, size_t len)
 {
     struct read_ctx *c = arg;
     return colmap_map(&c->map, c->ds->b, index, name, len);
 }
 
+/* Add a record's feature cells to the dataset. */
 static void read_record(void *arg, const struct reader_record *rec)
 {
     struct read_ctx *c = arg;
