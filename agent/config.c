@@ -11,6 +11,7 @@
 #include "agent/input.h"
 #include "lib/log.h"
 #include "agent/reader.h"
+#include "alerts/github.h"
 #include "alerts/secret.h"
 
 #include <arpa/inet.h>
@@ -116,13 +117,7 @@ struct ckey {
  * help, the check of a template and the default inputs (those the shipped
  * retrain.yml declares: all but severity) come from this list. X(name,
  * by_default). alerts/github.c expands them. */
-#define TEMPLATE_VARS(X)                                                                           \
-    X(model, true)                                                                                 \
-    X(drifted_features, true)                                                                      \
-    X(drift_share, true)                                                                           \
-    X(window_end, true)                                                                            \
-    X(correlation_id, true)                                                                        \
-    X(severity, false)
+#define TEMPLATE_VARS(X) GITHUB_TEMPLATE_VARS(X) /* the one list, beside github_expand */
 #define TEMPLATE_HELP(name, by_default) "${" #name "} "
 #define TEMPLATE_ROW(name, by_default) {#name, by_default},
 

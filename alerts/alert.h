@@ -1,5 +1,6 @@
 /*
- * Alert state per model (interface.md "Alerts"): fires when an evaluated
+ * Alert state per model (docs/alerts.md, "When an alert fires, repeats and
+ * resolves"): fires when an evaluated
  * window shows dataset drift, repeats every repeat_seconds while firing,
  * resolves after resolve_after clean windows. Events go to every sink; the
  * log sink writes one line per alert. The agent hands in decisions through

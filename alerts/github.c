@@ -36,14 +36,11 @@ struct github {
 int github_expand(const char *tmpl, const struct github_vars *v, struct sbuf *out, char *bad,
                   size_t badlen)
 {
+#define VAR_ROW(name, by_default) {#name, v->name},
     const struct {
         const char *name, *value;
-    } vars[] = {{"model", v->model},
-                {"drifted_features", v->drifted_features},
-                {"drift_share", v->drift_share},
-                {"window_end", v->window_end},
-                {"correlation_id", v->correlation_id},
-                {"severity", v->severity}};
+    } vars[] = {GITHUB_TEMPLATE_VARS(VAR_ROW)};
+#undef VAR_ROW
     const char *p = tmpl;
     while (*p) {
         const char *d = strstr(p, "${");

@@ -1,5 +1,6 @@
 /*
- * Retraining through GitHub Actions (integrations.md): a workflow_dispatch
+ * Retraining through GitHub Actions (docs/alerts.md, "Retraining through
+ * GitHub Actions"; docs/integrations.md, "GitHub Actions"): a workflow_dispatch
  * POST with the documented headers, spooled and retried by the outbox with
  * GitHub's rate-limit rules, then the dispatched run followed until it
  * completes. The token is added when the request is built: it is never
@@ -29,9 +30,23 @@ struct github_settings {
 };
 
 /* Values of the ${...} templates for one dispatch. */
+/* The template variables of the dispatch inputs, listed once:
+ * X(name, whether the default inputs carry it). struct github_vars has a
+ * member of each name; the configuration's help, checks and defaults are
+ * made from this list too. */
+#define GITHUB_TEMPLATE_VARS(X)                                                                    \
+    X(model, true)                                                                                 \
+    X(drifted_features, true)                                                                      \
+    X(drift_share, true)                                                                           \
+    X(window_end, true)                                                                            \
+    X(correlation_id, true)                                                                        \
+    X(severity, false)
+
+#define GITHUB_VAR_MEMBER(name, by_default) const char *name;
 struct github_vars {
-    const char *model, *drifted_features, *drift_share, *window_end, *correlation_id, *severity;
+    GITHUB_TEMPLATE_VARS(GITHUB_VAR_MEMBER)
 };
+#undef GITHUB_VAR_MEMBER
 
 struct github_state {
     char result[16]; /* "", ok, failed, retrying, dry_run */

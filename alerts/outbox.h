@@ -1,5 +1,6 @@
 /*
- * Durable delivery (integrations.md "Delivery, retries, durability"): every
+ * Durable delivery (docs/alerts.md, "Delivery: spool, retries, dead
+ * letters"): every
  * notification is written to a spool file (fsync, rename) before its first
  * attempt and removed only after success. One scheduler owns retries
  * (Fluent Bit's rule: targets only say OK / RETRY / ERROR): full-jitter
