@@ -1,7 +1,7 @@
 /*
  * Building a baseline from training data (`driftd baseline`): kinds from a
  * schema or inferred, full-data summaries, and a seeded uniform sample of
- * rows (statistics.md "Baseline").
+ * rows (docs/statistics.md, "The baseline").
  */
 #ifndef DRIFTD_AGENT_BUILD_H
 #define DRIFTD_AGENT_BUILD_H
