@@ -9,6 +9,7 @@
 
 #include "agent/dataset.h"
 #include "agent/notify.h"
+#include "agent/source_table.h"
 #include "agent/state.h"
 #include "agent/window.h"
 #include "alerts/alert.h"
@@ -576,7 +577,7 @@ void source_record(struct source *in, const struct colmap *colmap, const struct 
     in->checked++;
     if (in->records > in->mark_records.at)
         reserve(d); /* before the record is acknowledged */
-    window_add(d->win, colmap->map, rec, na_tokens);
+    window_add(d->win, colmap, rec, na_tokens);
     if (window_full(d))
         close_window(d, false);
 }

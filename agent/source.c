@@ -1,37 +1,19 @@
 /*
- * The table of source kinds, what every source has (name, marks, free),
- * and the stream reader the tail and stdin kinds share.
+ * What every source has (name, marks, free) and the stream reader the
+ * tail and stdin kinds share. The table of kinds is agent/source_table.c.
  */
 #include "agent/source.h"
 
-#include "agent/in_http.h"
-#include "agent/in_stdin.h"
-#include "agent/in_tail.h"
 #include "lib/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The kinds, by the configuration's input type. */
-static const struct source_ops *ops_of(enum input_type t)
+struct source *source_make(const struct source_ops *ops, struct daemon *core,
+                           struct event_base *base, const struct input_conf *conf)
 {
-    switch (t) {
-    case INPUT_HTTP:
-        return &in_http_ops;
-    case INPUT_TAIL:
-        return &in_tail_ops;
-    case INPUT_STDIN:
-        return &in_stdin_ops;
-    }
-    return NULL;
-}
-
-struct source *source_new(struct daemon *core, struct event_base *base,
-                          const struct input_conf *conf)
-{
-    const struct source_ops *ops = ops_of(conf->type);
-    struct source *s = ops != NULL ? calloc(1, sizeof(*s)) : NULL;
+    struct source *s = calloc(1, sizeof(*s));
     if (s == NULL)
         return NULL;
     s->ops = ops;
@@ -112,41 +94,18 @@ void source_stream_feed(struct source *s, const char *p, size_t n)
         reader_feed(s->reader, p, n);
 }
 
+/* The window will not keep the next record: count it unread. */
+static bool sampled_skip(void *arg)
+{
+    struct source *s = arg;
+    if (source_skip(s) == 0)
+        return false;
+    source_count_unread(s);
+    return true;
+}
+
 uint64_t source_feed_sampled(struct source *s, struct reader *r, const char *p, size_t n,
                              bool *partial)
 {
-    const char *end = p + n;
-    uint64_t unread = 0;
-    if (*partial) { /* the rest of a line the reader began */
-        const char *nl = memchr(p, '\n', n);
-        if (nl == NULL) {
-            reader_feed(r, p, n);
-            return 0;
-        }
-        reader_feed(r, p, (size_t)(nl + 1 - p));
-        p = nl + 1;
-        *partial = false;
-    }
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (nl == NULL) { /* its rest may come with the next text */
-            reader_feed(r, p, (size_t)(end - p));
-            *partial = true;
-            break;
-        }
-        const char *q = p;
-        if (reader_lines(r) == 0 && nl - q >= 3 && memcmp(q, "\xEF\xBB\xBF", 3) == 0)
-            q += 3; /* a BOM opening the input is not content, as for the reader */
-        while (q < nl && (*q == ' ' || *q == '\t' || *q == '\r'))
-            q++;
-        if (q < nl && source_skip(s) > 0) {
-            source_count_unread(s);
-            reader_skip(r, 1, 1);
-            unread++;
-        } else { /* kept, or blank (the reader counts it) */
-            reader_feed(r, p, (size_t)(nl + 1 - p));
-        }
-        p = nl + 1;
-    }
-    return unread;
+    return reader_feed_sampled(r, p, n, sampled_skip, s, partial);
 }

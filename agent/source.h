@@ -78,10 +78,11 @@ struct source {
     void *ctx;
 };
 
-/* The source of a configured input (its kind from conf->type), or NULL out
- * of memory. conf must outlive it (reloads repoint it). */
-struct source *source_new(struct daemon *core, struct event_base *base,
-                          const struct input_conf *conf);
+/* A source of kind ops for a configured input (agent/source_table.c
+ * picks ops from the input's type); NULL out of memory. conf must outlive
+ * it (reloads repoint it). */
+struct source *source_make(const struct source_ops *ops, struct daemon *core,
+                           struct event_base *base, const struct input_conf *conf);
 void source_free(struct source *s);
 
 /* Stream kinds (tail, stdin): a reader of the configured format whose

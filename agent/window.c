@@ -70,7 +70,7 @@ void window_reset(struct window *w, uint64_t id, double start)
     w->start = start;
 }
 
-bool window_add(struct window *w, const long *colmap, const struct reader_record *rec,
+bool window_add(struct window *w, const struct colmap *colmap, const struct reader_record *rec,
                 bool na_tokens)
 {
     w->records++;
@@ -81,7 +81,7 @@ bool window_add(struct window *w, const long *colmap, const struct reader_record
     uint8_t *st = &w->state[slot * w->nf];
     memset(st, SLOT_MISSING, w->nf);
     for (size_t i = 0; i < rec->ncells; i++) {
-        long f = colmap[i];
+        long f = colmap_get(colmap, i);
         if (f < 0)
             continue;
         enum stats_kind kind = w->b->features[f].kind;

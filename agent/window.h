@@ -6,6 +6,7 @@
 #ifndef DRIFTD_AGENT_WINDOW_H
 #define DRIFTD_AGENT_WINDOW_H
 
+#include "agent/colmap.h"
 #include "agent/dataset.h"
 #include "agent/reader.h"
 #include "stats/baseline.h"
@@ -28,7 +29,7 @@ void window_reset(struct window *w, uint64_t id, double start);
 
 /* Offer one record: colmap maps the record's cells to baseline features
  * (-1: not a feature). Returns true when the reservoir kept it. */
-bool window_add(struct window *w, const long *colmap, const struct reader_record *rec,
+bool window_add(struct window *w, const struct colmap *colmap, const struct reader_record *rec,
                 bool na_tokens);
 
 /* Count a record the reservoir skips without looking at it. */
