@@ -382,7 +382,7 @@ static void build_free(struct build *b)
     stats_reservoir_free(b->res);
 }
 
-int build_baseline(const struct input *in, enum reader_format fmt, const struct schema *schema,
+int build_baseline(const struct memfile *in, enum reader_format fmt, const struct schema *schema,
                    uint64_t max_sample, uint64_t seed, struct stats_baseline **out)
 {
     struct build b = {.diag = {in->name, 0, 20, 0}, .fmt = fmt, .pass = 1};

@@ -6,7 +6,7 @@
 #ifndef DRIFTD_AGENT_BUILD_H
 #define DRIFTD_AGENT_BUILD_H
 
-#include "agent/input.h"
+#include "agent/memfile.h"
 #include "agent/reader.h"
 #include "stats/baseline.h"
 
@@ -38,7 +38,7 @@ void schema_free(struct schema *s);
 int schema_kind(const struct schema *s, const char *name); /* kind or -1 */
 
 /* Build a baseline from in. Returns 0, or -1 with the reason printed. */
-int build_baseline(const struct input *in, enum reader_format fmt, const struct schema *schema,
+int build_baseline(const struct memfile *in, enum reader_format fmt, const struct schema *schema,
                    uint64_t max_sample, uint64_t seed, struct stats_baseline **out);
 
 #endif

@@ -10,7 +10,7 @@
 #include "agent/daemon.h"
 #include "agent/dataset.h"
 #include "agent/drift.h"
-#include "agent/input.h"
+#include "agent/memfile.h"
 #include "agent/prefetch.h"
 #include "agent/reader.h"
 
@@ -226,15 +226,15 @@ static struct stats_baseline *baseline_build(const struct baseline_args *a)
     struct schema schema = {0};
     if (a->schema != NULL && schema_load(&schema, a->schema) != 0)
         return NULL;
-    struct input in;
-    if (input_open(&in, a->input) != 0) {
+    struct memfile in;
+    if (memfile_open(&in, a->input) != 0) {
         schema_free(&schema);
         return NULL;
     }
     struct stats_baseline *b = NULL;
     int rc =
         build_baseline(&in, a->fmt, a->schema != NULL ? &schema : NULL, a->max_sample, a->seed, &b);
-    input_close(&in);
+    memfile_close(&in);
     schema_free(&schema);
     return rc == 0 ? b : NULL;
 }
@@ -440,7 +440,7 @@ static int check_read(struct check_ctx *c)
     struct prefetch_ops pops = {check_column, check_record};
     prefetch_drain(c->pf, &pops, c, &c->res);
     if (!c->res.opened)
-        return -1; /* input_open said why */
+        return -1; /* memfile_open said why */
     diag_summary(&c->diag);
     if (c->oom || colmap_failed(&c->map)) {
         fprintf(stderr, "driftd: %s: out of memory\n", c->diag.file);

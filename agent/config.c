@@ -8,7 +8,6 @@
 #include "agent/config.h"
 
 #include "lib/file.h"
-#include "agent/input.h"
 #include "lib/log.h"
 #include "agent/reader.h"
 #include "alerts/github.h"

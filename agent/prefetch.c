@@ -1,6 +1,6 @@
 #include "agent/prefetch.h"
 
-#include "agent/input.h"
+#include "agent/memfile.h"
 #include "lib/sbuf.h"
 
 #include <math.h>
@@ -178,8 +178,8 @@ static void on_error(void *arg, uint64_t line, uint64_t index, enum reader_error
 static void *run(void *arg)
 {
     struct prefetch *p = arg;
-    struct input in;
-    if (input_open(&in, p->path) == 0) {
+    struct memfile in;
+    if (memfile_open(&in, p->path) == 0) {
         p->res.opened = true;
         p->res.bytes = in.len;
         p->diag->file = p->path;
@@ -200,7 +200,7 @@ static void *run(void *arg)
             p->res.ncolumns = reader_ncolumns(r);
             reader_free(r);
         }
-        input_close(&in);
+        memfile_close(&in);
     }
     push(p);
     pthread_mutex_lock(&p->mu);

@@ -348,11 +348,6 @@ void http_client_free(struct http_client *c)
     free(c);
 }
 
-size_t http_client_active(const struct http_client *c)
-{
-    return c->active;
-}
-
 int http_client_send(struct http_client *c, const struct http_request *req, http_done_fn done,
                      void *arg)
 {

@@ -49,9 +49,6 @@ void http_client_free(struct http_client *c);
 int http_client_send(struct http_client *c, const struct http_request *req, http_done_fn done,
                      void *arg);
 
-/* Transfers in flight. */
-size_t http_client_active(const struct http_client *c);
-
 /* Failures of the glue between curl and the event loop since the client
  * was made: curl_multi_socket_action errors, sockets or the timer that
  * could not be watched. Each is also logged (at most one line a minute). */

@@ -4,7 +4,7 @@
  * every-record-kept ingest with this, timed in the same run.
  * usage: bench_cjson_loop FILE.ndjson [REPEAT]
  */
-#include "agent/input.h"
+#include "agent/memfile.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -14,8 +14,8 @@
 
 int main(int argc, char **argv)
 {
-    struct input in;
-    if (argc < 2 || input_open(&in, argv[1]) != 0)
+    struct memfile in;
+    if (argc < 2 || memfile_open(&in, argv[1]) != 0)
         return 2;
     int repeat = argc > 2 ? atoi(argv[2]) : 10;
     struct timespec t0, t1;
@@ -36,6 +36,6 @@ int main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("%.0f\n", (double)records / s);
-    input_close(&in);
+    memfile_close(&in);
     return 0;
 }

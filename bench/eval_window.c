@@ -9,7 +9,7 @@
 #include "agent/cli.h"
 #include "agent/dataset.h"
 #include "agent/drift.h"
-#include "agent/input.h"
+#include "agent/memfile.h"
 #include "agent/reader.h"
 
 #include <stdio.h>
@@ -38,8 +38,8 @@ int main(int argc, char **argv)
     }
     int runs = argc > 3 ? atoi(argv[3]) : 20;
     struct stats_baseline *b = load_baseline(argv[1]);
-    struct input in;
-    if (b == NULL || input_open(&in, argv[2]) != 0)
+    struct memfile in;
+    if (b == NULL || memfile_open(&in, argv[2]) != 0)
         return 2;
     struct dataset *ds = dataset_new(b);
     if (ds == NULL || dataset_read(ds, in.data, in.len, READER_CSV) < 0)
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
                all ? "all metrics " : "auto tests  ", t[0], t[runs / 2], runs);
         free(t);
     }
-    input_close(&in);
+    memfile_close(&in);
     dataset_free(ds);
     stats_baseline_free(b);
     return 0;

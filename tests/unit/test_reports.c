@@ -9,7 +9,7 @@
 #include "agent/build.h"
 #include "agent/dataset.h"
 #include "agent/drift.h"
-#include "agent/input.h"
+#include "agent/memfile.h"
 #include "agent/reader.h"
 #include "testlib.h"
 
@@ -22,8 +22,8 @@
 /* The report of one current file, as driftd check --json --all-metrics. */
 static char *report_of(const struct stats_baseline *b, const char *path, enum reader_format fmt)
 {
-    struct input in;
-    if (input_open(&in, path) != 0)
+    struct memfile in;
+    if (memfile_open(&in, path) != 0)
         return NULL;
     struct dataset *ds = dataset_new(b);
     dataset_read(ds, in.data, in.len, fmt);
@@ -36,7 +36,7 @@ static char *report_of(const struct stats_baseline *b, const char *path, enum re
     report_json(rep, true, &s);
     report_free(rep);
     dataset_free(ds);
-    input_close(&in);
+    memfile_close(&in);
     return sbuf_steal(&s, NULL);
 }
 
@@ -118,13 +118,13 @@ static void compare(const cJSON *got, const cJSON *want, const char *path, const
 static void run_case(const char *dir, const char *name)
 {
     char p[1024];
-    struct input in;
+    struct memfile in;
     snprintf(p, sizeof(p), "%s/%s/reference.csv", dir, name);
-    if (!CHECKF(input_open(&in, p) == 0, "%s: cannot open", p))
+    if (!CHECKF(memfile_open(&in, p) == 0, "%s: cannot open", p))
         return;
     struct stats_baseline *b = NULL;
     CHECKF(build_baseline(&in, READER_CSV, NULL, 50000, 1, &b) == 0, "%s: baseline", name);
-    input_close(&in);
+    memfile_close(&in);
     if (b == NULL)
         return;
     /* Round trip through the file format, as the CLI does. */

@@ -1,14 +1,14 @@
 /*
- * Whole-file input for the one-shot commands: a file mapped (or standard
+ * A whole file in memory, for the one-shot commands: mapped (or standard
  * input read) into memory, so a reader can pass over it twice.
  */
-#ifndef DRIFTD_AGENT_INPUT_H
-#define DRIFTD_AGENT_INPUT_H
+#ifndef DRIFTD_AGENT_MEMFILE_H
+#define DRIFTD_AGENT_MEMFILE_H
 
 #include <stddef.h>
 #include <sys/types.h>
 
-struct input {
+struct memfile {
     const char *name; /* for messages: the path, or "<stdin>" */
     const char *data;
     size_t len;
@@ -18,7 +18,7 @@ struct input {
 
 /* Open path ("-" for standard input). On error prints "driftd: PATH: why"
  * to stderr and returns -1. */
-int input_open(struct input *in, const char *path);
-void input_close(struct input *in);
+int memfile_open(struct memfile *in, const char *path);
+void memfile_close(struct memfile *in);
 
 #endif

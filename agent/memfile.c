@@ -1,4 +1,4 @@
-#include "agent/input.h"
+#include "agent/memfile.h"
 
 #include "lib/file.h"
 
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int input_open(struct input *in, const char *path)
+int memfile_open(struct memfile *in, const char *path)
 {
     memset(in, 0, sizeof(*in));
     if (strcmp(path, "-") == 0) {
@@ -58,7 +58,7 @@ int input_open(struct input *in, const char *path)
     return 0;
 }
 
-void input_close(struct input *in)
+void memfile_close(struct memfile *in)
 {
     if (in->map != NULL)
         munmap(in->map, in->len);
