@@ -206,17 +206,6 @@ static void handle_reload(struct api *a, struct evhttp_request *req)
     errlist_free(&errs);
 }
 
-static void time_or_null(struct sbuf *s, double t)
-{
-    char buf[32];
-    if (!(t > 0)) {
-        sbuf_adds(s, "null");
-        return;
-    }
-    alert_time(t, buf, sizeof(buf));
-    sbuf_printf(s, "\"%s\"", buf);
-}
-
 void api_status_json(const struct api *a, const struct daemon_snapshot *v, struct sbuf *s)
 {
     sbuf_adds(s, "{\"model\": ");
@@ -229,7 +218,7 @@ void api_status_json(const struct api *a, const struct daemon_snapshot *v, struc
     sbuf_printf(s, "\"window\": {\"id\": %llu, \"records\": %llu, \"sampled\": %zu, \"start\": ",
                 (unsigned long long)v->window_id, (unsigned long long)v->window_records,
                 v->window_sampled);
-    time_or_null(s, v->window_start);
+    alert_time_json(s, v->window_start);
     sbuf_printf(s, ", \"extended\": %s, \"min_records\": %llu},\n",
                 v->window_extended ? "true" : "false", (unsigned long long)v->min_records);
     sbuf_printf(s, "\"windows_evaluated\": %llu,\n\"last_evaluation\": ",

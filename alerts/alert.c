@@ -250,6 +250,17 @@ void alert_time(double t, char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void alert_time_json(struct sbuf *s, double t)
+{
+    char buf[32];
+    if (!(t > 0)) {
+        sbuf_adds(s, "null");
+        return;
+    }
+    alert_time(t, buf, sizeof(buf));
+    sbuf_printf(s, "\"%s\"", buf);
+}
+
 size_t alert_utf8_cut(const char *s, size_t len, size_t max)
 {
     size_t n = len < max ? len : max;

@@ -103,6 +103,9 @@ void alert_summary(const struct alert_event *ev, char *buf, size_t len);
 
 /* RFC 3339 UTC time with seconds ("2026-11-26T08:00:00Z"). */
 void alert_time(double t, char *buf, size_t len);
+/* The same as a JSON string, or null for none (t not above 0). */
+struct sbuf;
+void alert_time_json(struct sbuf *s, double t);
 
 /* A notification id: a random UUID (version 4, RFC 9562) as 36 characters.
  * 122 random bits from getrandom(2) make it unique across restarts without

@@ -73,28 +73,6 @@ struct outbox {
     bool replayed;
 };
 
-static void say_limited(struct outbox *ob, enum cause c, enum log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* At most one line per LOG_EVERY seconds for a cause (lib/log's limit),
- * saying how many were held back: a full disk must not flood the log it
- * may share. */
-static void say_limited(struct outbox *ob, enum cause c, enum log_level level, const char *fmt, ...)
-{
-    unsigned long long held;
-    if (!log_limit_pass(&ob->rl[c], &held))
-        return;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (held > 0)
-        log_msg(level, "%s (%llu more like this held back)", msg, held);
-    else
-        log_msg(level, "%s", msg);
-}
-
 static void on_probe(evutil_socket_t fd, short what, void *arg);
 static int spool_entry(struct outbox *ob, const struct target *t, struct entry *e);
 
@@ -246,7 +224,7 @@ struct outbox *outbox_new(struct event_base *base, struct http_client *http, con
         const char *d = i == 0 ? ob->dir : ob->dead;
         if (probe_dir(d) != 0) {
             write_failed(ob, d, errno);
-            say_limited(ob, CAUSE_DIR, LOG_ERR, "outbox: %s; %s", ob->write_error,
+            log_limited(&ob->rl[CAUSE_DIR], LOG_ERR, "outbox: %s; %s", ob->write_error,
                         i == 0 ? "notifications are kept in memory only until it can be written"
                                : "dead letters cannot be kept until it can be written");
             break;
@@ -450,7 +428,7 @@ int outbox_enqueue(struct outbox *ob, const char *target, const char *body, size
      * from memory like any other, only a crash before delivery loses it. */
     if (spool_entry(ob, t, e) != 0) {
         t->st.not_durable++;
-        say_limited(ob, CAUSE_SPOOL, LOG_ERR,
+        log_limited(&ob->rl[CAUSE_SPOOL], LOG_ERR,
                     "outbox %s: cannot spool to %s: %s; delivering from memory (not durable)",
                     target, ob->dir, strerror(errno));
     }
@@ -487,7 +465,7 @@ static void bury(struct target *t, const char *why)
     } else {
         int err = errno;
         write_failed(ob, ob->dead, err);
-        say_limited(ob, CAUSE_DEAD, LOG_ERR,
+        log_limited(&ob->rl[CAUSE_DEAD], LOG_ERR,
                     "outbox %s: giving up after %u attempt%s (%s); cannot %s %s/: %s; %s", t->name,
                     e->attempts, e->attempts == 1 ? "" : "s", why,
                     e->durable ? "move it to" : "write it to", ob->dead, strerror(err),
@@ -560,7 +538,7 @@ static void remove_delivered(struct target *t, struct entry *e)
     t->st.not_removed++;
     mark_done(ob, e->path);
     write_failed(ob, ob->dir, err);
-    say_limited(ob, CAUSE_REMOVE, LOG_ERR,
+    log_limited(&ob->rl[CAUSE_REMOVE], LOG_ERR,
                 "outbox %s: cannot remove %s: %s; delivered, not sent again until a restart",
                 t->name, e->path, strerror(err));
 }
@@ -676,7 +654,7 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
         log_msg(LOG_NOTICE, "outbox: %zu notification%s kept in memory %s spooled now", spooled,
                 spooled == 1 ? "" : "s", spooled == 1 ? "is" : "are");
     if (ob->write_error[0] != '\0') {
-        say_limited(ob, CAUSE_DIR, LOG_ERR, "outbox: %s; trying again every %.0f s",
+        log_limited(&ob->rl[CAUSE_DIR], LOG_ERR, "outbox: %s; trying again every %.0f s",
                     ob->write_error, PROBE_SECONDS);
         return;
     }

@@ -248,18 +248,6 @@ void retrain_state_load(struct retrain *rt, const cJSON *r)
     load_file(rt);
 }
 
-/* An RFC 3339 time as a JSON string, or null for none (0). */
-static void time_or_null(struct sbuf *s, double t)
-{
-    char buf[32];
-    if (!(t > 0)) {
-        sbuf_adds(s, "null");
-        return;
-    }
-    alert_time(t, buf, sizeof(buf));
-    sbuf_printf(s, "\"%s\"", buf);
-}
-
 /* A JSON string, or null for an empty one. */
 static void str_or_null(struct sbuf *s, const char *v)
 {
@@ -277,9 +265,9 @@ void retrain_status_json(const struct retrain *rt, struct sbuf *s)
         const struct github_state *g = github_state(rt->github);
         sbuf_printf(s, "{\"configured\": true, \"dry_run\": %s, \"last_dispatch_at\": ",
                     rt->dry_run ? "true" : "false");
-        time_or_null(s, rt->last_dispatch_at);
+        alert_time_json(s, rt->last_dispatch_at);
         sbuf_adds(s, ", \"cooldown_until\": ");
-        time_or_null(s, rt->cooldown_until);
+        alert_time_json(s, rt->cooldown_until);
         if (g->result[0]) {
             sbuf_adds(s, ", \"last_result\": {\"status\": ");
             sbuf_add_json_string(s, g->result, strlen(g->result));
