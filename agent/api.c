@@ -443,7 +443,14 @@ void api_metrics_text(const struct api *a, const struct daemon_snapshot *v, stru
     metric_head(s, "driftd_alert_queue_depth", "gauge", "Notifications waiting for delivery.");
     metric(s, v->model, "driftd_alert_queue_depth", NULL, NULL, NULL, NULL,
            (double)v->alerts.queued);
-    retrain_metrics_text(v->retrain, v->model, s);
+    struct retrain_counts rc = retrain_counts(v->retrain);
+    metric_head(s, "driftd_retrain_dispatches_total", "counter", "Workflow dispatches by result.");
+    metric(s, v->model, "driftd_retrain_dispatches_total", "result", "ok", NULL, NULL,
+           (double)rc.ok);
+    metric(s, v->model, "driftd_retrain_dispatches_total", "result", "failed", NULL, NULL,
+           (double)rc.failed);
+    metric(s, v->model, "driftd_retrain_dispatches_total", "result", "dry_run", NULL, NULL,
+           (double)rc.dry_runs);
 }
 
 /* GET /readyz: 200 "ready", else 503 with the reason. */

@@ -307,33 +307,3 @@ struct retrain_counts retrain_counts(const struct retrain *rt)
     }
     return c;
 }
-
-/* A Prometheus label value: backslash, double quote and newline escaped. */
-static void label(struct sbuf *s, const char *v)
-{
-    for (; *v; v++) {
-        if (*v == '\\' || *v == '"')
-            sbuf_addc(s, '\\'), sbuf_addc(s, *v);
-        else if (*v == '\n')
-            sbuf_adds(s, "\\n");
-        else
-            sbuf_addc(s, *v);
-    }
-}
-
-void retrain_metrics_text(const struct retrain *rt, const char *model, struct sbuf *s)
-{
-    static const char name[] = "driftd_retrain_dispatches_total";
-    struct retrain_counts c = retrain_counts(rt);
-    const struct {
-        const char *result;
-        uint64_t n;
-    } rows[] = {{"ok", c.ok}, {"failed", c.failed}, {"dry_run", c.dry_runs}};
-    sbuf_printf(s, "# HELP %s %s\n# TYPE %s %s\n", name, "Workflow dispatches by result.", name,
-                "counter");
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        sbuf_printf(s, "%s{model=\"", name);
-        label(s, model);
-        sbuf_printf(s, "\",result=\"%s\"} %.17g\n", rows[i].result, (double)rows[i].n);
-    }
-}

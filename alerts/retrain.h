@@ -93,8 +93,4 @@ struct retrain_counts {
 };
 struct retrain_counts retrain_counts(const struct retrain *rt);
 
-/* The Prometheus text of driftd_retrain_dispatches_total{model, result}
- * (result ok, failed, dry_run), with its HELP and TYPE lines. */
-void retrain_metrics_text(const struct retrain *rt, const char *model, struct sbuf *out);
-
 #endif
