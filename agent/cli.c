@@ -156,6 +156,27 @@ static int write_output(const char *path, const char *data, size_t len)
     return 0;
 }
 
+/* The end of a command's options: no operand left, the required options
+ * given (else `missing` is printed), the input's format known. -1 to go
+ * on, else the exit status. */
+static int options_done(const char *cmd, int argc, char **argv, bool given, const char *missing,
+                        const char *format, const char *input, enum reader_format *fmt)
+{
+    if (optind < argc) {
+        fprintf(stderr, "driftd %s: unexpected argument \"%s\"\n", cmd, argv[optind]);
+        return usage_error(cmd);
+    }
+    if (!given) {
+        fprintf(stderr, "driftd %s: %s\n", cmd, missing);
+        return usage_error(cmd);
+    }
+    int f = pick_format(format, input);
+    if (f < 0)
+        return 2;
+    *fmt = (enum reader_format)f;
+    return -1;
+}
+
 /* The command line of `driftd baseline`. */
 struct baseline_args {
     const char *input, *format, *schema, *output;
@@ -205,19 +226,8 @@ static int baseline_options(int argc, char **argv, struct baseline_args *a)
             return usage_error("baseline");
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "driftd baseline: unexpected argument \"%s\"\n", argv[optind]);
-        return usage_error("baseline");
-    }
-    if (a->input == NULL || a->output == NULL) {
-        fprintf(stderr, "driftd baseline: --input and --output are required\n");
-        return usage_error("baseline");
-    }
-    int fmt = pick_format(a->format, a->input);
-    if (fmt < 0)
-        return 2;
-    a->fmt = (enum reader_format)fmt;
-    return -1;
+    return options_done("baseline", argc, argv, a->input != NULL && a->output != NULL,
+                        "--input and --output are required", a->format, a->input, &a->fmt);
 }
 
 /* Build the baseline the options ask for; NULL with the reason printed. */
@@ -342,19 +352,8 @@ static int check_options(int argc, char **argv, struct check_args *a)
             return usage_error("check");
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "driftd check: unexpected argument \"%s\"\n", argv[optind]);
-        return usage_error("check");
-    }
-    if (a->baseline == NULL || a->input == NULL) {
-        fprintf(stderr, "driftd check: --baseline and --input are required\n");
-        return usage_error("check");
-    }
-    int fmt = pick_format(a->format, a->input);
-    if (fmt < 0)
-        return 2;
-    a->fmt = (enum reader_format)fmt;
-    return -1;
+    return options_done("check", argc, argv, a->baseline != NULL && a->input != NULL,
+                        "--baseline and --input are required", a->format, a->input, &a->fmt);
 }
 
 /* State of a check run, shared with the reader callbacks. */
