@@ -417,8 +417,9 @@ static void finish_window(struct daemon *d, struct closed_window *cw)
      * retraining just kept) */
     if (state_marks_passed(d->state, &d->counts))
         reserve(d);
-    /* Saved by the next tick (a save here would be safe too: a tail input
-     * saves the position and counters it last committed, not live ones). */
+    /* Saved by the next tick (a save here would be safe too: a source with
+     * a position saves the position and counters it last committed, not
+     * live ones). */
     d->state_dirty = true;
     notify_progress(d);
     /* Request bodies and evaluation scratch are freed by now; give the
