@@ -5,7 +5,7 @@ DAEMON_PID=
 # start_daemon CONFIG: start `driftd run`; sets DAEMON_PID and ADDR.
 start_daemon() {
     _cfg=$1
-    _state=$(sed -n 's/.*"state_dir": *"\([^"]*\)".*/\1/p' "$_cfg")
+    _state=$(json "$_cfg" state_dir) || { fail "no state_dir in $_cfg"; return 1; }
     rm -f "$_state/listen"
     "$DRIFTD" run --config "$_cfg" >>"$T/daemon.log" 2>&1 &
     DAEMON_PID=$!
@@ -45,16 +45,23 @@ expect_code() {
         fail "HTTP $(cat "$T/code"), want $1 ($2)"; head -c 600 "$T/body" >&2; echo >&2; fi
 }
 
+# expect_body REGEX: for answers in text (/metrics, /healthz); a JSON answer
+# is read with expect_body_json.
 expect_body() {
     if grep -Eq -- "$1" "$T/body"; then ok; else
+
         fail "body lacks /$1/"; head -c 600 "$T/body" >&2; echo >&2; fi
 }
 
-# status_has REGEX: GET /v1/status (kept in $T/body) matches; for
+# expect_body_json COND...: the JSON answer in $T/body meets every COND
+# (lib.sh, expect_json).
+expect_body_json() { expect_json "$T/body" "$@"; }
+
+# status_is COND...: GET /v1/status (kept in $T/body) meets every COND; for
 # wait_until, since a closed window is evaluated on a worker thread.
-status_has() {
+status_is() {
     http GET /v1/status
-    grep -Eq -- "$1" "$T/body"
+    json_is "$T/body" "$@"
 }
 
 healthy() {

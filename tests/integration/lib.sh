@@ -62,6 +62,44 @@ need_python() {
     if [ -z "$PY" ]; then fail "python3 not found: $1 needs it"; finish; exit 1; fi
 }
 
+# JSON is read through jsonq.py (its header has the path syntax), never with
+# a regex: a member that moves or a change of spacing must not break a test,
+# nor a member of the same name elsewhere make it pass.
+JSONQ=$(dirname "$0")/jsonq.py
+_jsonq() {
+    [ -n "${PY:-}" ] || need_python "reading JSON (jsonq.py)"
+    "$PY" "$JSONQ" "$@"
+}
+
+# json FILE EXPR...: print each value (strings unquoted, the rest as compact
+# JSON); exit 1 naming the path when it does not exist. FILE - is stdin.
+json() { _f=$1; shift; _jsonq get "$_f" "$@"; }
+
+# json_in EXPR...: the same for the document on stdin.
+json_in() { _jsonq get - "$@"; }
+
+# json_is FILE COND...: silently, whether every COND (EXPR=VALUE, !=, ~
+# regex, >= <= > < numbers, bare EXPR: exists) holds; for wait_until and if.
+json_is() { _f=$1; shift; _jsonq test "$_f" "$@" 2>/dev/null; }
+
+# expect_json FILE COND...: a check: every COND holds, or the test fails
+# naming each one that does not and showing the start of FILE.
+expect_json() {
+    _f=$1; shift
+    if _jsonq expect "$_f" "$@" 2>"$T/jsonq.err"; then ok; else
+        fail "JSON in $(basename "$_f"): $*"; sed 's/^/  /' "$T/jsonq.err" >&2
+        head -c 600 "$_f" | sed 's/^/  | /' >&2; echo >&2
+    fi
+}
+
+# jsonl_count FILE COND...: how many lines of an NDJSON log (the mocks'
+# gh.log, rcv.log) meet every COND; a line without the path does not.
+jsonl_count() { _f=$1; shift; _jsonq count "$_f" "$@"; }
+
+# jsonl FILE COND... [-- EXPR...]: those lines, whole or as EXPR's values
+# (tab-separated, one line each).
+jsonl() { _f=$1; shift; _jsonq lines "$_f" "$@"; }
+
 finish() {
     printf '%d passed, %d failed\n' "$passed" "$failed"
     [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -203,7 +203,7 @@ start_daemon "$T/c.json" || { tail -20 "$T/daemon.log" >&2; finish; exit 1; }
 # am_sent: the alertmanager sink's "sent" count from /v1/status.
 am_sent() {
     http GET /v1/status
-    sed -n 's/.*"name": "alertmanager-1", "sent": \([0-9]*\).*/\1/p' "$T/body"
+    json "$T/body" 'alerts.sinks[name=alertmanager-1].sent'
 }
 
 # --- a drifted window fires -------------------------------------------------
@@ -211,7 +211,7 @@ http POST /v1/ingest -H 'Content-Type: text/csv' --data-binary @"$ex/production_
 expect_code 202 "drifted csv"
 http POST /v1/evaluate
 expect_code 200 "evaluate drifted"
-expect_body '"dataset": \{"drift": true, "drifted_features": 5'
+expect_body_json dataset.drift=true dataset.drifted_features=5
 if wait_for 10 all_active; then ok; else
     fail "DataDrift and 5 FeatureDrift alerts not active in Alertmanager"; show "$T/am.lines"
     tail -5 "$T/daemon.log" >&2
@@ -235,7 +235,8 @@ sent1=$(am_sent)
 if [ "${sent1:-0}" -ge $((${sent0:-0} + 2)) ]; then ok; else
     fail "alertmanager-1 sent $sent0 then $sent1 posts in 8 s, want at least 2 re-posts"
 fi
-expect_body '"name": "alertmanager-1", "sent": [0-9]+, "retried": [0-9]+, "failed": 0'
+expect_body_json 'alerts.sinks[name=alertmanager-1].sent>=0' 'alerts.sinks[name=alertmanager-1].retried>=0' \
+    'alerts.sinks[name=alertmanager-1].failed=0'
 hooks
 if line_in "$T/hooks.lines" '^resolved'; then
     fail "a resolved notification while still firing"; show "$T/hooks.lines"
@@ -247,7 +248,8 @@ expect_code 202 "clean csv"
 http POST /v1/evaluate
 resolved_by=$(date +%s)
 expect_code 200 "evaluate clean"
-expect_body '"dataset": \{"drift": false'
+expect_body_json dataset.drift=false
+
 if wait_for 10 none_active; then ok; else
     fail "driftd alerts still active after the clean window"; show "$T/am.lines"
 fi
@@ -272,7 +274,8 @@ if none_active; then ok; else
 fi
 sent3=$(am_sent)
 [ "${sent3:-x}" = "${sent2:-y}" ] && ok || fail "alertmanager-1 kept posting after resolve ($sent2 -> $sent3)"
-expect_body '"name": "alertmanager-1", "sent": [0-9]+, "retried": [0-9]+, "failed": 0'
+expect_body_json 'alerts.sinks[name=alertmanager-1].sent>=0' 'alerts.sinks[name=alertmanager-1].retried>=0' \
+    'alerts.sinks[name=alertmanager-1].failed=0'
 hooks
 n=$(grep -c '^firing DataDrift' "$T/hooks.lines")
 # one firing notification (repeat_interval 4h): a second means a gap in the

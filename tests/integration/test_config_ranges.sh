@@ -89,13 +89,14 @@ for m in '"window": {"seconds": 1e19}' "\"alerts\": {\"sinks\": [{\"type\": \"al
     cfg "$T/c.json" '"model": "ranges-2"' "$m"
     http POST /v1/reload
     expect_code 400 "reload with $m"
-    expect_body 'allowed: '
+    expect_body_json 'errors~allowed: '
     healthy "reload with $m"
     http GET /v1/status
-    expect_body '"model": "ranges"'
+    expect_body_json model=ranges
 done
 http POST /v1/reload
-expect_body 'window\.sample: .*allowed: 1 to 1000000'
+expect_body_json 'errors~window\.sample: .*allowed: 1 to 1000000'
+
 kill -HUP "$DAEMON_PID"
 wait_until 5 grep -q 'reload failed: .*window\.sample: .*allowed: 1 to 1000000' "$T/daemon.log" && ok ||
     fail "SIGHUP reload: no error naming window.sample"

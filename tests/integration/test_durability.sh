@@ -26,7 +26,7 @@ trap 'for p in $DAEMON_PID $GH_PID $RCV_PID $SLOW_PID; do kill "$p" 2>/dev/null;
 
 at_least() { [ "$($1)" -ge "$2" ]; }
 firing() { "$PY" "$here/mock_receiver.py" count "$1" firing; }
-n_dispatch() { grep '"kind": "dispatch"' "$T/gh.log" | grep -c "\"status\": $1, \"t\": "; }
+n_dispatch() { jsonl_count "$T/gh.log" kind=dispatch "status=$1"; }
 n_spool() { find "$1/spool" -maxdepth 1 -name '*.json' | wc -l; }
 spool_empty() { [ "$(n_spool "$1")" -eq 0 ]; }
 n_dead() { find "$1/dead-letter" -name '*.json' | wc -l; }
@@ -35,7 +35,7 @@ drift_window() {
     expect_code 202 "ingest drifted data ($1)"
     http POST /v1/evaluate
     expect_code 200 "evaluate ($1)"
-    expect_body '"dataset": \{"drift": true'
+    expect_body_json dataset.drift=true
 }
 # config NAME STATE_DIR RECEIVER_PORT
 config() {
@@ -80,7 +80,7 @@ ls "$T/state/spool/" >"$T/spool.before"
 cp -r "$T/state/spool" "$T/spool-copy" # for the token grep at the end
 grep -q -- '-webhook-1\.json$' "$T/spool.before" && grep -q -- '-github\.json$' "$T/spool.before" && ok ||
     fail "spool files: $(cat "$T/spool.before")"
-corr=$(grep '"kind": "dispatch"' "$T/gh.log" | head -1 | sed -n 's/.*"correlation_id": "\([^"]*\)".*/\1/p')
+corr=$(jsonl "$T/gh.log" kind=dispatch | head -1 | json_in correlation_id)
 stop_daemon KILL
 [ "$DAEMON_RC" -eq 137 ] && ok || fail "kill -9 exit status $DAEMON_RC"
 [ "$(ls "$T/state/spool/")" = "$(cat "$T/spool.before")" ] && ok || fail "the spool changed across kill -9"
@@ -110,17 +110,18 @@ errs = [w for w, c in [
 print("bad: " + ", ".join(errs) if errs else "ok")
 sys.exit(1 if errs else 0)
 P
-grep '"kind": "dispatch"' "$T/gh.log" | grep '"status": 204, "t": ' | grep -q "\"correlation_id\": \"$corr\"" && ok ||
+[ "$(jsonl_count "$T/gh.log" kind=dispatch status=204 "correlation_id=$corr")" -ge 1 ] && ok ||
     fail "the accepted dispatch is not the spooled one ($corr)"
-[ "$(grep '"kind": "dispatch"' "$T/gh.log" | grep -c '"valid": false')" -eq 0 ] && ok || fail "invalid dispatch requests"
+[ "$(jsonl_count "$T/gh.log" kind=dispatch valid=false)" -eq 0 ] && ok || fail "invalid dispatch requests"
 wait_until 5 spool_empty "$T/state" || fail "spool not empty after delivery: $(ls "$T/state/spool")"
 [ "$(n_dead "$T/state")" -eq 0 ] && ok || fail "something went to dead-letter/"
 wait_until 10 grep -q 'github: run [0-9]* completed: success' "$T/daemon.log" || fail "run not followed after replay"
 http GET /v1/status
 cp "$T/body" "$T/status1"
 # sent counts the retrain_finished notice too; nothing failed or waits
-expect_body '"name": "webhook-1", "sent": [1-9][0-9]*, "retried": 0, "failed": 0, "dropped": 0, "queued": 0'
-expect_body '"last_result": \{"status": "ok", "http_status": 204'
+expect_body_json 'alerts.sinks[name=webhook-1].sent>=1' 'alerts.sinks[name=webhook-1].retried=0' \
+    'alerts.sinks[name=webhook-1].failed=0' 'alerts.sinks[name=webhook-1].dropped=0' 'alerts.sinks[name=webhook-1].queued=0'
+expect_body_json retrain.last_result.status=ok retrain.last_result.http_status=204
 before=$(n_dispatch 204)
 drift_window "inside the cooldown after kill -9"
 sleep 1.5
@@ -157,12 +158,11 @@ sleep 1.5
 # a replay of the same spooled dispatch (same correlation id) is the
 # at-least-once duplicate; a second correlation id is a new episode
 # dispatched inside the cooldown
-grep '"kind": "dispatch"' "$T/gh.log" | grep '"status": 204, "t": ' | tail -n +$((before + 1)) |
-    sed -n 's/.*"correlation_id": "\([^"]*\)".*/\1/p' >"$T/corr3"
+jsonl "$T/gh.log" kind=dispatch status=204 -- correlation_id | tail -n +$((before + 1)) >"$T/corr3"
 n3=$(wc -l <"$T/corr3")
 e3=$(sort -u "$T/corr3" | wc -l)
 http GET /v1/status
-w3=$(sed -n 's/^"window": {"id": \([0-9]*\).*/\1/p' "$T/body" | head -1)
+w3=$(json "$T/body" window.id)
 echo "durability: kill -9 within a second of a dispatch: $n3 dispatch(es) accepted, $e3 episode(s) ($(tr '\n' ' ' <"$T/corr3")); current window id $w3 (3 if the numbering survived)"
 [ "$e3" -eq 1 ] && ok ||
     fail "the cooldown was lost by a kill -9 within a second of a dispatch: $e3 episodes dispatched (agent/daemon.c maybe_retrain: cooldown_until waits for the 1 s state tick)"
@@ -180,19 +180,21 @@ start_daemon "$T/c4.json" || { finish; exit 1; }
 before=$(n_dispatch 503)
 drift_window "replay without state"
 wait_until 5 at_least "n_dispatch 503" $((before + 1)) || fail "no 503 dispatch"
-corr4=$(grep '"kind": "dispatch"' "$T/gh.log" | tail -1 | sed -n 's/.*"correlation_id": "\([^"]*\)".*/\1/p')
+corr4=$(jsonl "$T/gh.log" kind=dispatch | tail -1 | json_in correlation_id)
 stop_daemon KILL
 rm -f "$T/state4/state.json"
 curl -s -o /dev/null -X POST -d '[]' "$GH_URL/_mock/script"
-runs_before=$(grep -c '"kind": "runs"' "$T/gh.log")
+runs_before=$(jsonl_count "$T/gh.log" kind=runs)
 start_daemon "$T/c4.json" || { finish; exit 1; }
 wait_until 15 grep -q "github: workflow dispatched (HTTP 204, correlation id $corr4)" "$T/daemon.log" ||
     fail "the replayed dispatch was not accepted (or logged another correlation id than $corr4)"
-wait_until 10 status_has '"run": \{"id": [0-9]+, "status": "completed", "conclusion": "success"\}' ||
-    { fail "the run of the replayed dispatch was not followed to completed"; grep -o '"retrain": .*' "$T/body" >&2; }
-grep '"kind": "runs"' "$T/gh.log" | tail -n +$((runs_before + 1)) >"$T/runs4"
+wait_until 10 status_is 'retrain.run.id>=0' retrain.run.status=completed retrain.run.conclusion=success 'len(retrain.run)=3' ||
+    { fail "the run of the replayed dispatch was not followed to completed"; json "$T/body" retrain >&2; }
+jsonl "$T/gh.log" kind=runs | tail -n +$((runs_before + 1)) >"$T/runs4"
 [ -s "$T/runs4" ] && ok || fail "the runs list was not asked for"
-grep -q '"created": \[">=19[0-9][0-9]-' "$T/runs4" && fail "runs list asked for runs created since $(grep -o '"created": \[[^]]*' "$T/runs4" | head -1)" || ok
+[ "$(jsonl_count "$T/runs4" 'query.created[0]~^>=19[0-9][0-9]-')" -eq 0 ] && ok ||
+    fail "runs list asked for runs created since $(jsonl "$T/runs4" 'query.created[0]~^>=19' -- 'query.created[0]' | head -1)"
+
 stop_daemon TERM
 
 # Notification ids: the alert replayed in part 1 carries the id it was

@@ -24,21 +24,21 @@ trap 'for p in $DAEMON_PID $GH_PID $RCV_PID; do kill "$p" 2>/dev/null; done; rm 
 
 # Dispatch requests the mock received (all, or those with HTTP status $1).
 n_dispatch() {
-    if [ $# -eq 0 ]; then grep -c '"kind": "dispatch"' "$T/gh.log"
-    else grep '"kind": "dispatch"' "$T/gh.log" | grep -c "\"status\": $1, \"t\": "; fi
+    if [ $# -eq 0 ]; then jsonl_count "$T/gh.log" kind=dispatch
+    else jsonl_count "$T/gh.log" kind=dispatch "status=$1"; fi
 }
-n_requests() { grep -vc '"kind": "control"' "$T/gh.log"; }
+n_requests() { jsonl_count "$T/gh.log" 'kind!=control'; }
 at_least() { [ "$($1)" -ge "$2" ]; }
 # Keep every status and metrics answer for the token grep at the end.
 status() { http GET /v1/status; cat "$T/body" >>"$T/seen"; }
 metrics() { http GET /metrics; cat "$T/body" >>"$T/seen"; }
-status_has() { status; grep -Eq -- "$1" "$T/body"; }
+status_is() { status; json_is "$T/body" "$@"; }
 drift_window() {
     http POST /v1/ingest -H 'Content-Type: text/csv' --data-binary @"$ex/production_drift.csv"
     expect_code 202 "ingest drifted data ($1)"
     http POST /v1/evaluate
     expect_code 200 "evaluate ($1)"
-    expect_body '"dataset": \{"drift": true'
+    expect_body_json dataset.drift=true
     cp "$T/body" "$T/report"
 }
 # config NAME STATE_DIR DRY_RUN CONSECUTIVE [EXTRA_INPUTS]
@@ -93,7 +93,7 @@ many=$(awk 'BEGIN { for (i = 0; i < 26; i++) printf "%s\"i%d\": \"v\"", i ? ", "
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer nope' -H 'Content-Type: application/json' \
     -d '{"ref": "main"}' "$D")" = 401 ] && ok || fail "mock accepts a wrong token"
 [ "$(good_h -X GET "$D")" = 404 ] && ok || fail "mock accepts GET on dispatches"
-[ "$(grep -c '"valid": false' "$T/gh.log")" -eq 6 ] && ok || fail "mock did not log 6 invalid requests"
+[ "$(jsonl_count "$T/gh.log" valid=false)" -eq 6 ] && ok || fail "mock did not log 6 invalid requests"
 if grep -q "$TOKEN" "$T/gh.log"; then fail "the mock logged the token"; else ok; fi
 : >"$T/gh.log"
 # driftd itself refuses a configuration with more than 25 inputs
@@ -109,8 +109,8 @@ drift_window "first drifted window"
 sleep 1.5
 [ "$(n_requests)" -eq 0 ] && ok || fail "the first drifted window dispatched (consecutive=2)"
 status
-expect_body '"consecutive_drift": 1, "consecutive": 2'
-expect_body '"last_result": null'
+expect_body_json retrain.consecutive_drift=1 retrain.consecutive=2
+expect_body_json 'type(retrain.last_result)=null'
 
 drift_window "second drifted window"
 expected_features=$("$PY" -c 'import json, sys
@@ -122,13 +122,13 @@ has_spool() { ls "$T/state/spool/"*-github.json >/dev/null 2>&1; }
 wait_until 5 has_spool && ok || fail "the pending dispatch is not in the spool"
 mkdir -p "$T/spool-copy" && cp "$T/state/spool/"*-github.json "$T/spool-copy/" 2>/dev/null
 wait_until 20 at_least "n_dispatch 200" 1 || fail "no accepted dispatch within 20 s"
-wait_until 10 status_has '"run": \{"id": 7001, "status": "completed"' ||
+wait_until 10 status_is retrain.run.id=7001 retrain.run.status=completed ||
     fail "the run was not followed to completed"
 status
-expect_body '"run": \{"id": 7001, "status": "completed", "conclusion": "success"\}'
-expect_body '"last_result": \{"status": "ok", "http_status": 200'
-expect_body '"last_run_url": "https://github.com/owner/repo/actions/runs/7001"'
-expect_body '"last_dispatch_at": "[0-9T:-]+Z", "cooldown_until": "[0-9T:-]+Z"'
+expect_body_json retrain.run.id=7001 retrain.run.status=completed retrain.run.conclusion=success 'len(retrain.run)=3'
+expect_body_json retrain.last_result.status=ok retrain.last_result.http_status=200
+expect_body_json retrain.last_run_url=https://github.com/owner/repo/actions/runs/7001
+expect_body_json 'retrain.last_dispatch_at~^[0-9T:-]+Z$' 'retrain.cooldown_until~^[0-9T:-]+Z$'
 metrics
 expect_body '^driftd_retrain_dispatches_total\{model="iris",result="ok"\} 1$'
 "$PY" "$here/mock_github.py" report "$T/gh.log" >"$T/gh.tsv"
@@ -148,7 +148,7 @@ echo "$gaps" | awk '{ exit !($1 >= 0.95) }' && ok || fail "retry after the 500 c
 # woke, which can be a moment before the answer was read; we measured 2.999)
 echo "$gaps" | awk '{ exit !($2 >= 1.95) }' && ok || fail "retry-after: 2 not waited out ($gaps)"
 # the body of the accepted dispatch, field by field
-grep '"kind": "dispatch"' "$T/gh.log" | tail -1 >"$T/last"
+jsonl "$T/gh.log" kind=dispatch | tail -1 >"$T/last"
 "$PY" - "$T/last" "$expected_features" >"$T/check" 2>&1 <<'P' && ok || { fail "dispatch body"; cat "$T/check" >&2; }
 import json, re, sys
 r = json.loads(open(sys.argv[1]).read())
@@ -181,7 +181,7 @@ P
 awk -F'\t' '$1 == "run"' "$T/gh.tsv" >"$T/runs.tsv"
 [ "$(wc -l <"$T/runs.tsv")" -ge 3 ] && ok || fail "fewer than 3 polls of the run"
 [ "$(awk -F'\t' '$3 != 1' "$T/runs.tsv" | wc -l)" -eq 0 ] && ok || fail "invalid poll requests"
-grep '"kind": "run"' "$T/gh.log" | grep -q '"path": "/repos/owner/repo/actions/runs/7001"' && ok ||
+[ "$(jsonl_count "$T/gh.log" kind=run path=/repos/owner/repo/actions/runs/7001)" -ge 1 ] && ok ||
     fail "run not polled at actions/runs/7001"
 awk -F'\t' 'NR > 1 && $4 - t < 0.8 { bad = 1 } { t = $4 } END { exit bad }' "$T/runs.tsv" && ok ||
     fail "polls closer than follow_seconds"
@@ -198,14 +198,14 @@ stop_daemon TERM
 [ "$DAEMON_RC" -eq 0 ] && ok || fail "SIGTERM exit status $DAEMON_RC"
 start_daemon "$T/c1.json" || { finish; exit 1; }
 status
-expect_body '"run": \{"id": 7001, "status": "completed", "conclusion": "success"\}'
-expect_body '"cooldown_until": "[0-9T:-]+Z"'
+expect_body_json retrain.run.id=7001 retrain.run.status=completed retrain.run.conclusion=success 'len(retrain.run)=3'
+expect_body_json 'retrain.cooldown_until~^[0-9T:-]+Z$'
 drift_window "after restart 1"
 drift_window "after restart 2"
 sleep 1.5
 [ "$(n_dispatch)" -eq 3 ] && ok || fail "a dispatch inside the cooldown after a restart"
 status
-expect_body '"consecutive_drift": 5, "consecutive": 2'
+expect_body_json retrain.consecutive_drift=5 retrain.consecutive=2
 ls "$T/state/spool/"*.json >/dev/null 2>&1 && fail "spool not empty after success" || ok
 stop_daemon TERM
 
@@ -219,8 +219,8 @@ sleep 1.5
 grep -q "github: dry run: POST $GH_URL/repos/owner/repo/actions/workflows/retrain.yml/dispatches .*Authorization: Bearer <token>.*\"correlation_id\": \"driftd-1-" \
     "$T/daemon.log" && ok || fail "dry run not logged with the request"
 status
-expect_body '"dry_run": true'
-expect_body '"last_result": \{"status": "dry_run"'
+expect_body_json retrain.dry_run=true
+expect_body_json retrain.last_result.status=dry_run
 metrics
 expect_body '^driftd_retrain_dispatches_total\{model="iris",result="dry_run"\} 1$'
 stop_daemon TERM
@@ -230,20 +230,23 @@ before=$(n_dispatch)
 config c3.json "$T/state-422" false 1 '"bogus": "${severity}"'
 start_daemon "$T/c3.json" || { finish; exit 1; }
 drift_window "422"
-wait_until 10 status_has '"last_result": \{"status": "failed"' || fail "no failed result in status"
+wait_until 10 status_is retrain.last_result.status=failed || fail "no failed result in status"
 sleep 2.5 # the first retry would have come within 2 s
 [ "$(n_dispatch)" -eq $((before + 1)) ] && ok || fail "the 422 was retried ($(n_dispatch) - $before requests)"
-grep '"kind": "dispatch"' "$T/gh.log" | tail -1 | grep -q '"status": 422' && ok || fail "mock did not answer 422"
+[ "$(jsonl "$T/gh.log" kind=dispatch | tail -1 | json_in status)" = 422 ] && ok || fail "mock did not answer 422"
+
 status
-expect_body '"last_result": \{"status": "failed", "http_status": 422, "message": "Unexpected inputs provided: \[\\"bogus\\"\]"'
+expect_body_json retrain.last_result.status=failed retrain.last_result.http_status=422 \
+    'retrain.last_result.message=Unexpected inputs provided: ["bogus"]'
 metrics
 expect_body '^driftd_retrain_dispatches_total\{model="iris",result="failed"\} 1$'
 ls "$T/state-422/dead-letter/"*.json >/dev/null 2>&1 && ok || fail "nothing in dead-letter/"
 ls "$T/state-422/spool/"*.json >/dev/null 2>&1 && fail "the 422 stayed in the spool" || ok
 grep -q 'github: workflow dispatch failed (HTTP 422): Unexpected inputs provided' "$T/daemon.log" && ok ||
     fail "no failure log line"
-wait_until 5 grep -q '"status": "retrain_failed"' "$T/rcv.log" || fail "no retrain_failed alert at the webhook"
-grep '"status": "retrain_failed"' "$T/rcv.log" | grep -q 'Unexpected inputs provided' && ok ||
+has_failed_alert() { [ "$(jsonl_count "$T/rcv.log" body.status=retrain_failed)" -ge 1 ]; }
+wait_until 5 has_failed_alert || fail "no retrain_failed alert at the webhook"
+[ "$(jsonl_count "$T/rcv.log" body.status=retrain_failed 'body.retrain.message~Unexpected inputs provided')" -ge 1 ] && ok ||
     fail "the retrain_failed alert lacks GitHub's message"
 stop_daemon TERM
 
@@ -255,7 +258,7 @@ config c4.json "$T/state-204" false 1
 start_daemon "$T/c4.json" || { finish; exit 1; }
 drift_window "204"
 wait_until 15 at_least "n_dispatch 204" 1 || fail "no 204 within 15 s"
-wait_until 10 status_has '"run": \{"id": [0-9]+, "status": "completed"' ||
+wait_until 10 status_is 'retrain.run.id>=0' retrain.run.status=completed ||
     fail "the run (found through the runs list) was not followed to completed"
 "$PY" "$here/mock_github.py" report "$T/gh.log" | awk -F'\t' '$1 == "dispatch"' | tail -2 >"$T/d4.tsv"
 [ "$(awk -F'\t' '{ print $2 }' "$T/d4.tsv" | tr '\n' ' ')" = "429 204 " ] && ok || fail "answers $(cat "$T/d4.tsv")"
@@ -263,14 +266,15 @@ gap=$(awk -F'\t' 'NR == 2 { printf "%.3f", $4 - t } { t = $4 }' "$T/d4.tsv")
 echo "429 -> retry gap: $gap s"
 awk -v g="$gap" 'BEGIN { exit !(g >= 2.0) }' && ok || fail "x-ratelimit-reset not waited for ($gap s)"
 corr4=$(awk -F'\t' 'NR == 2 { print $6 }' "$T/d4.tsv")
-run4=$(grep '"kind": "dispatch"' "$T/gh.log" | tail -1 | sed -n 's/.*"run_id": \([0-9]*\).*/\1/p')
-grep '"kind": "runs"' "$T/gh.log" | grep -q '"event": \["workflow_dispatch"\]' && ok ||
+run4=$(jsonl "$T/gh.log" kind=dispatch | tail -1 | json_in run_id)
+[ "$(jsonl_count "$T/gh.log" kind=runs 'query.event=["workflow_dispatch"]')" -ge 1 ] && ok ||
     fail "the runs list was not asked for with event=workflow_dispatch"
-[ "$(grep '"kind": "runs"' "$T/gh.log" | grep -c '"valid": false')" -eq 0 ] && ok || fail "invalid runs-list request"
+[ "$(jsonl_count "$T/gh.log" kind=runs valid=false)" -eq 0 ] && ok || fail "invalid runs-list request"
 status
-expect_body "\"run\": \\{\"id\": $run4, \"status\": \"completed\", \"conclusion\": \"success\"\\}"
-expect_body "\"correlation_id\": \"$corr4\""
-expect_body '"last_result": \{"status": "ok", "http_status": 204'
+expect_body_json "retrain.run.id=$run4" retrain.run.status=completed retrain.run.conclusion=success 'len(retrain.run)=3'
+expect_body_json "retrain.last_result.correlation_id=$corr4"
+expect_body_json retrain.last_result.status=ok retrain.last_result.http_status=204
+
 stop_daemon TERM
 
 # --- 4b. retry-after on the first attempt, where the back-off alone stays

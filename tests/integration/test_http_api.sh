@@ -21,24 +21,24 @@ A="Authorization: Bearer s3cret-token"
 # --- formats -------------------------------------------------------------
 sed 1d "$ex/production_clean.csv" | awk -F, '{printf "{\"sepal_length\": %s, \"sepal_width\": %s, \"petal_length\": %s, \"petal_width\": %s, \"species\": \"%s\"}\n", $1, $2, $3, $4, $5}' >"$T/clean.ndjson"
 http POST /v1/ingest -H "$A" -H 'Content-Type: application/x-ndjson' --data-binary @"$T/clean.ndjson"
-expect_code 202 ndjson; expect_body '"accepted": 300, "rejected": 0'
+expect_code 202 ndjson; expect_body_json accepted=300 rejected=0
 http POST /v1/ingest -H "$A" -H 'Content-Type: application/jsonl' --data-binary @"$T/clean.ndjson"
-expect_code 202 jsonl; expect_body '"accepted": 300'
+expect_code 202 jsonl; expect_body_json accepted=300
 http POST /v1/ingest -H "$A" -H 'Content-Type: application/json' \
     -d '{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2, "species": "setosa"}'
-expect_code 202 "json object"; expect_body '"accepted": 1'
+expect_code 202 "json object"; expect_body_json accepted=1
 http POST /v1/ingest -H "$A" -H 'Content-Type: application/json; charset=utf-8' \
     -d '[{"sepal_length": 5.1, "species": "setosa"}, {"sepal_length": 4.9}, 7, {"petal_width": "x"}]'
-expect_code 202 "json array"; expect_body '"accepted": 3, "rejected": 1'
-expect_body '"record": 3, "error": "expected a JSON object'
+expect_code 202 "json array"; expect_body_json accepted=3 rejected=1
+expect_body_json 'errors[record=3].error~^expected a JSON object'
 http POST /v1/ingest -H "$A" -H 'Content-Type: text/csv' --data-binary @"$ex/production_clean.csv"
-expect_code 202 csv; expect_body '"accepted": 300'
+expect_code 202 csv; expect_body_json accepted=300
 printf 'sepal_length,species\n5.0,setosa\n4.0\n"unterminated,x\n' >"$T/bad.csv"
 http POST /v1/ingest -H "$A" -H 'Content-Type: text/csv' --data-binary @"$T/bad.csv"
 expect_code 202 "csv with bad records"
-expect_body '"accepted": 1, "rejected": 2'
-expect_body '"record": 2, "error": "expected 2 fields, found 1"'
-expect_body '"record": 3, "error": "unterminated quoted field'
+expect_body_json accepted=1 rejected=2
+expect_body_json 'errors[record=2].error=expected 2 fields, found 1'
+expect_body_json 'errors[record=3].error~^unterminated quoted field'
 
 # --- error statuses --------------------------------------------------------
 http POST /v1/ingest -H 'Content-Type: application/x-ndjson' --data-binary @"$T/clean.ndjson"
@@ -52,7 +52,7 @@ expect_code 415 "text/plain"
 http POST /v1/ingest -H "$A" -d 'x'
 expect_code 415 "no content type (curl's form type)"
 http POST /v1/ingest -H "$A" -H 'Content-Type: application/x-ndjson' --data-binary 'not json at all'
-expect_code 400 "nothing parseable"; expect_body '"accepted": 0'
+expect_code 400 "nothing parseable"; expect_body_json accepted=0
 http POST /v1/ingest -H "$A" -H 'Content-Type: application/x-ndjson' --data-binary ''
 expect_code 400 "empty body"
 head -c 300000 /dev/zero | tr '\0' 'x' >"$T/big"
@@ -71,27 +71,27 @@ expect_code 200 readyz
 # --- evaluate: no drift on clean data, drift on drifted data ----------------
 http POST /v1/evaluate -H "$A"
 expect_code 200 "evaluate clean"
-expect_body '"dataset": \{"drift": false'
-expect_body '"window": \{"id": 1, "records": 905, "sampled": 905'
+expect_body_json dataset.drift=false
+expect_body_json window.id=1 window.records=905 window.sampled=905
 http POST /v1/evaluate -H "$A"
 expect_code 409 "evaluate an empty window"
 http POST /v1/ingest -H "$A" -H 'Content-Type: text/csv' --data-binary @"$ex/production_drift.csv"
 expect_code 202 "drifted csv"
 http POST /v1/evaluate -H "$A"
 expect_code 200 "evaluate drifted"
-expect_body '"dataset": \{"drift": true, "drifted_features": 5'
+expect_body_json dataset.drift=true dataset.drifted_features=5
 grep -q 'alert firing: Data drift on iris' "$T/daemon.log" && ok || fail "no firing alert in the log"
 
 # --- status and metrics -----------------------------------------------------
 http GET /v1/status
 expect_code 200 status
-expect_body '"model": "iris"'
-expect_body '"baseline": \{"path": "[^"]*base.json", "features": 5, "rows": 150'
-expect_body '"window": \{"id": 3, "records": 0'
-expect_body '"last_evaluation": \{"dataset": \{"drift": true'
-expect_body '"alerts": \{"queued": 0, "sent": 1, "failed": 0, "retried": 0, "dropped": 0, "events": 1, "firing": true'
-expect_body '"sinks": \[\{"name": "log", "sent": 1'
-expect_body '"inputs": \[\{"type": "http", "records": 1205, "rejected": 4'
+expect_body_json model=iris
+expect_body_json 'baseline.path~base\.json$' baseline.features=5 baseline.rows=150
+expect_body_json window.id=3 window.records=0
+expect_body_json last_evaluation.dataset.drift=true
+expect_body_json alerts.queued=0 alerts.sent=1 alerts.failed=0 alerts.retried=0 alerts.dropped=0 alerts.events=1 alerts.firing=true
+expect_body_json alerts.sinks[0].name=log alerts.sinks[0].sent=1
+expect_body_json inputs[0].type=http inputs[0].records=1205 inputs[0].rejected=4
 http GET /metrics
 expect_code 200 metrics
 expect_body '^driftd_records_received_total\{model="iris",input="http"\} 1205$'
@@ -112,15 +112,15 @@ sed 's/"model": "iris"/"model": "iris-v2"/' "$T/c.json" >"$T/c2.json" && cp "$T/
 http POST /v1/reload -H "$A"
 expect_code 200 "reload"
 http GET /v1/status
-expect_body '"model": "iris-v2"'
+expect_body_json model=iris-v2
 cp "$T/c.json" "$T/good.json"
 printf '{"model": "x", "baseline": "%s", "window": {"records": "many"}, "bogus": 1}\n' "$T/base.json" >"$T/c.json"
 http POST /v1/reload -H "$A"
 expect_code 400 "reload of a broken config"
-expect_body 'window.records: expected an integer'
-expect_body 'bogus: unknown key'
+expect_body_json 'errors~window\.records: expected an integer'
+expect_body_json 'errors~bogus: unknown key'
 http GET /v1/status
-expect_body '"model": "iris-v2"'
+expect_body_json model=iris-v2
 kill -HUP "$DAEMON_PID"; sleep 0.3
 grep -q 'reload failed: keeping the running configuration' "$T/daemon.log" && ok || fail "SIGHUP with a broken config"
 healthy "failed reload"
@@ -128,7 +128,7 @@ cp "$T/good.json" "$T/c.json"
 sed 's/"iris-v2"/"iris-v3"/' "$T/good.json" >"$T/c.json"
 kill -HUP "$DAEMON_PID"; sleep 0.3
 http GET /v1/status
-expect_body '"model": "iris-v3"'
+expect_body_json model=iris-v3
 
 # --- bad input never takes the daemon down -----------------------------------
 head -c 100000 /dev/urandom >"$T/garbage"
@@ -162,7 +162,8 @@ expect_code 405 "PUT status"
 stop_daemon TERM
 [ "$DAEMON_RC" -eq 0 ] && ok || fail "SIGTERM exit status $DAEMON_RC"
 grep -q 'stopped' "$T/daemon.log" && ok || fail "no clean stop in the log"
-grep -q '"window_id": 3' "$T/state/state.json" && ok || fail "state not saved at stop"
+json_is "$T/state/state.json" window_id=3 && ok || fail "state not saved at stop"
+
 if grep -q 's3cret-token' "$T/daemon.log" "$T/state/state.json"; then fail "the token leaked"; else ok; fi
 if grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer' "$T/daemon.log"; then
     fail "sanitizer report"; grep -A20 -E 'AddressSanitizer|runtime error|LeakSanitizer' "$T/daemon.log" | head -40 >&2

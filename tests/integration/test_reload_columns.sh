@@ -17,7 +17,8 @@ cat >"$T/c.json" <<J
  "window": {"records": 100000, "seconds": 3600, "min_records": 10, "sample": 1000}}
 J
 start_daemon "$T/c.json" || { finish; exit 1; }
-counted() { http GET /v1/status; [ "$(grep -o '"records": [0-9]*, "rejected"' "$T/body" | grep -c "\"records\": $1,")" -eq 2 ]; }
+# counted N: both inputs (and no other) counted N records
+counted() { status_is 'len(inputs)=2' "inputs[type=http].records=$1" "inputs[type=tail].records=$1"; }
 missing() { curl -s "$URL/metrics" | sed -n "s/^driftd_feature_missing_ratio{.*feature=\"$1\"} //p"; }
 
 # feed WHEN TOTAL: the 150 records to both inputs, wait until each input
@@ -32,13 +33,14 @@ feed() {
 }
 
 feed "before the reload" 150
-if grep -q '"name": "species"' "$T/body"; then fail "species evaluated before the reload"; else ok; fi
+if json_is "$T/body" 'features[name=species]'; then fail "species evaluated before the reload"; else ok; fi
 
 cp "$T/base5.json" "$T/base.json"
 http POST /v1/reload
 expect_code 200 "reload with five features"
 feed "after the reload" 300
-expect_body '"name": "species"'
+expect_body_json 'features[name=species]'
+
 m=$(missing species)
 [ "$m" = 0 ] && ok || fail "species missing ratio after the reload: '$m' (want 0: both inputs read it)"
 m=$(missing petal_width)

@@ -63,7 +63,8 @@ if [ -n "$BOUND_KB" ]; then
 fi
 healthy "the reloads"
 http GET /v1/status
-for s in webhook-1 slack-2 alertmanager-3; do expect_body "\"name\": \"$s\""; done
+for s in webhook-1 slack-2 alertmanager-3; do expect_body_json "alerts.sinks[name=$s]"; done
+
 stop_daemon TERM
 [ "$DAEMON_RC" -eq 0 ] && ok || fail "exit status $DAEMON_RC after SIGTERM"
 if grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer' "$T/daemon.log"; then

@@ -16,16 +16,16 @@ sed 1d "$ex/production_drift.csv" | awk -F, '{printf "{\"sepal_length\": %s, \"s
 for i in 1 2 3 4 5 6 7 8 9 10; do cat "$T/d.ndjson"; done >"$T/big.ndjson"   # 3000 records
 http POST /v1/ingest -H 'Content-Type: application/x-ndjson' --data-binary @"$T/big.ndjson"
 expect_code 202 "sampled ingest"
-expect_body '"accepted": 3000, "rejected": 0'
-checked=$(sed -n 's/.*"checked": \([0-9]*\).*/\1/p' "$T/body")
+expect_body_json accepted=3000 rejected=0
+checked=$(json "$T/body" checked)
 # the first 50 fill the reservoir; Algorithm L keeps about 50*ln(3000/50) ~ 205 more
 if [ "${checked:-0}" -ge 50 ] && [ "${checked:-0}" -lt 1000 ]; then ok; else fail "checked $checked of 3000"; fi
 http POST /v1/evaluate
 expect_code 200 evaluate
-expect_body '"window": \{"id": 1, "records": 3000, "sampled": 50'
-expect_body '"dataset": \{"drift": true'
+expect_body_json window.id=1 window.records=3000 window.sampled=50
+expect_body_json dataset.drift=true
 http GET /v1/status
-expect_body '"type": "http", "records": 3000'
+expect_body_json 'inputs[type=http].records=3000'
 stop_daemon
 [ "$DAEMON_RC" -eq 0 ] && ok || fail "exit $DAEMON_RC"
 
@@ -38,18 +38,19 @@ cat >"$T/t.json" <<J
 J
 cp "$T/big.ndjson" "$T/log.ndjson"
 start_daemon "$T/t.json" || { finish; exit 1; }
-tail_records() { status_has "\"records\": $1, \"rejected\": 0"; }
+tail_records() { status_is "inputs[type=tail].records=$1" 'inputs[type=tail].rejected=0'; }
 wait_until 10 tail_records 3000 && ok || fail "tail did not count 3000 records"
 printf '{"sepal_length": 5.1, "sepal_wi' >>"$T/log.ndjson"
 sleep 0.5
 printf 'dth": 3.5, "petal_length": 1.4, "petal_width": 0.2, "species": "setosa"}\n' >>"$T/log.ndjson"
 head -n 1999 "$T/big.ndjson" >>"$T/log.ndjson"
 wait_until 10 tail_records 5000 && ok || { fail "tail did not count 5000 records"; cat "$T/body" >&2; }
-checked=$(sed -n 's/.*"type": "tail".*"checked": \([0-9]*\).*/\1/p' "$T/body")
+checked=$(json "$T/body" 'inputs[type=tail].checked')
 if [ "${checked:-0}" -ge 50 ] && [ "${checked:-0}" -lt 1000 ]; then ok; else fail "tail checked $checked of 5000"; fi
 http POST /v1/evaluate
 expect_code 200 "evaluate tail window"
-expect_body '"window": \{"id": 1, "records": 5000, "sampled": 50'
+expect_body_json window.id=1 window.records=5000 window.sampled=50
+
 stop_daemon
 [ "$DAEMON_RC" -eq 0 ] && ok || fail "exit $DAEMON_RC"
 finish

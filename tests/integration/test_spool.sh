@@ -59,7 +59,7 @@ not_ready() {
     http GET /readyz
     [ "$(cat "$T/code")" = 503 ] && grep -q "$1" "$T/body" || return 1
     http GET /v1/status
-    grep -q "\"ready\": false, \"not_ready\": \"[^\"]*$1" "$T/body"
+    json_is "$T/body" ready=false "not_ready~$1"
 }
 ready() { http GET /readyz; [ "$(cat "$T/code")" = 200 ]; }
 # delivered_anyway WHAT LOG_REGEX NOT_READY: a drifting window's alert
@@ -71,10 +71,13 @@ delivered_anyway() {
     wait_until 10 at_least firing $((before + 1)) && ok ||
         { fail "the alert was not delivered ($1)"; grep -i spool "$T/daemon.log" >&2; }
     grep -q "$2" "$T/daemon.log" && ok || fail "no log line /$2/ ($1)"
-    wait_until 5 sink_status 1 && ok || { fail "webhook-1 counters"; grep -o '"sinks": .*' "$T/body" >&2; }
+    wait_until 5 sink_status 1 && ok || { fail "webhook-1 counters"; json "$T/body" alerts.sinks >&2; }
     not_ready "$3" && ok || { fail "/readyz and /v1/status do not name it ($1)"; cat "$T/body" >&2; }
 }
-sink_status() { status_has "\"name\": \"webhook-1\", \"sent\": $1, \"retried\": 0, \"failed\": 0, \"dropped\": 0"; }
+sink_status() {
+    status_is "alerts.sinks[name=webhook-1].sent=$1" 'alerts.sinks[name=webhook-1].retried=0' \
+        'alerts.sinks[name=webhook-1].failed=0' 'alerts.sinks[name=webhook-1].dropped=0'
+}
 
 "$DRIFTD" baseline -i "$ex/train.csv" -o "$T/base.json" 2>/dev/null || fail "baseline"
 "$PY" "$here/mock_receiver.py" --port-file "$T/rcv.port" --log "$T/rcv.log" &
@@ -92,7 +95,8 @@ start_daemon "$T/c1.json" || { finish; exit 1; }
 dd if=/dev/zero of="$T/s1/spool/fill" bs=1k 2>/dev/null # until ENOSPC
 delivered_anyway "full spool" "cannot spool to $T/s1/spool: No space left on device; .*not durable" \
     "$T/s1/spool: No space left on device"
-status_has '"not_durable": 1' && ok || fail "not_durable not counted in /v1/status"
+status_is alerts.not_durable=1 && ok || fail "not_durable not counted in /v1/status"
+
 rm -f "$T/s1/spool/fill"
 wait_until 8 grep -q "spool $T/s1/spool is writable again" "$T/daemon.log" && ok ||
     fail "the spool did not recover once space was back"

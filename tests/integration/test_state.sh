@@ -67,7 +67,7 @@ snapshot() {
     smp=$(metric driftd_records_sampled_total 'model="iris"')
     win=$(metric driftd_windows_evaluated_total 'model="iris"')
     http GET /v1/status
-    wid=$(sed -n 's/^"window": {"id": \([0-9]*\).*/\1/p' "$T/body" | head -1)
+    wid=$(json "$T/body" window.id)
 }
 # at_least WHAT NOW BEFORE
 at_least() {
@@ -81,7 +81,8 @@ for round in 1 2; do
     (
         while curl -sf -m 5 -H 'Content-Type: application/x-ndjson' \
             --data-binary @"$T/batch.ndjson" "$URL/v1/ingest" >"$T/w.out"; do
-            sed -n 's/.*"accepted": \([0-9]*\).*/\1/p' "$T/w.out" >>"$T/accepted"
+            json "$T/w.out" accepted >>"$T/accepted"
+
         done
     ) &
     WRITER=$!

@@ -341,7 +341,7 @@ expect_body() {
         fail "body lacks /$1/ ($2)"; head -c 600 "$T/body" >&2; echo >&2; fi
 }
 healthz_ok() { url && http GET /healthz && [ "$(cat "$T/code")" = 200 ]; }
-status_model() { url && http GET /v1/status && grep -q "\"model\": \"$1\"" "$T/body"; }
+status_model() { url && http GET /v1/status && json_is "$T/body" "model=$1"; }
 status_text_has() { prop StatusText | grep -q -- "$1"; }
 # start_unit WHAT: systemctl start, timed; true when it reports success.
 start_unit() {
@@ -384,10 +384,11 @@ service_checks() {
     # --- drifted data, evaluate, journal priorities --------------------------
     http POST /v1/ingest -H 'Content-Type: text/csv' --data-binary @"$EX/production_drift.csv"
     expect_code 202 "ingest drifted csv"
-    expect_body '"accepted": 300' "drifted csv"
+    expect_json "$T/body" accepted=300
     http POST /v1/evaluate
     expect_code 200 "evaluate"
-    expect_body '"drift": true' "evaluate drifted data"
+    expect_json "$T/body" dataset.drift=true
+
     journal_has "alert at warning" '^alert firing: ' -p warning..warning
     journal_has "window summary at notice" '^window 1: 300 records .*DATASET DRIFT' -p notice..notice
     if journal_lines -p notice..notice | grep -q 'alert firing'; then

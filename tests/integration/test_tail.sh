@@ -238,12 +238,13 @@ start_daemon
 expect_count "clean restart" "$log" "$written"
 expect_count "clean restart, start: end input" "$pre" 10
 # /v1/status says the same, and nothing was rejected.
-curl -sf "http://$addr/v1/status" | tr -d '\n' | grep -o "{[^{}]*\"path\": \"$log\"[^{}]*" >"$T/status"
-if grep -Eq "\"records\": $written([^0-9]|\$)" "$T/status" && grep -Eq '"rejected": 0([^0-9]|$)' "$T/status"; then
+curl -sf "http://$addr/v1/status" >"$T/status"
+if json_is "$T/status" "inputs[path=$log].records=$written" "inputs[path=$log].rejected=0"; then
     ok
 else
-    fail "/v1/status: want records $written, rejected 0: $(cat "$T/status")"
+    fail "/v1/status: want records $written, rejected 0: $(json "$T/status" "inputs[path=$log]" 2>&1)"
 fi
+
 kill -TERM "$daemon"
 wait "$daemon"
 rc=$?

@@ -75,16 +75,16 @@ window() {
     http POST /v1/evaluate
     expect_code 200 "evaluate ($2)"
 }
-posts() { grep -c "\"path\": \"$1\"" "$T/rcv.log" 2>/dev/null || echo 0; }
+posts() { jsonl_count "$T/rcv.log" "path=$1" 2>/dev/null || echo 0; }
 at_least() { [ "$(posts "$1")" -ge "$2" ]; }
 window "$T/drift.csv" "firing"
-expect_body '"dataset": \{"drift": true'
+expect_body_json dataset.drift=true
 wait_until 10 at_least /hook 1 || fail "no firing webhook"
 sleep 1.1 # past repeat_seconds: the next drifted window is a reminder
 window "$T/drift.csv" "repeat"
 wait_until 10 at_least /hook 2 || fail "no repeat webhook"
 window "$T/clean.csv" "resolved"
-expect_body '"dataset": \{"drift": false'
+expect_body_json dataset.drift=false
 wait_until 10 at_least /hook 3 || fail "no resolved webhook"
 wait_until 10 at_least /slack 3 || fail "Slack got $(posts /slack) posts, want 3"
 wait_until 10 at_least /am/api/v2/alerts 3 || fail "Alertmanager got $(posts /am/api/v2/alerts) posts, want 3"
@@ -151,7 +151,9 @@ sys.exit(1 if errs else 0)
 P
 # the dispatch: GitHub's mock decodes strict UTF-8 JSON ("valid") and the
 # drifted features arrive as far as they were kept, cut at a character
-wait_until 10 grep -q '"kind": "dispatch"' "$T/gh.log" || fail "no dispatch"
+dispatched() { [ "$(jsonl_count "$T/gh.log" kind=dispatch)" -ge 1 ]; }
+wait_until 10 dispatched || fail "no dispatch"
+
 "$PY" - "$T/gh.log" "$T/names.txt" >"$T/gh-check" 2>&1 <<'P' && ok || { fail "dispatch body"; cat "$T/gh-check" >&2; }
 import json, sys
 names = ",".join(open(sys.argv[2], encoding="utf-8").read().split("\n")[:-1])

@@ -18,21 +18,21 @@ head -n 5 "$T/clean.ndjson" >"$T/5.ndjson"
 http POST /v1/ingest -H 'Content-Type: application/x-ndjson' --data-binary @"$T/30.ndjson"
 expect_code 202 "30 records"
 sleep 1.6
-wait_until 10 status_has '"windows_evaluated": 1' && ok || fail "window 1 not evaluated"
-expect_body '"window": \{"id": 1, "records": 30, "sampled": 30'
+wait_until 10 status_is windows_evaluated=1 && ok || fail "window 1 not evaluated"
+expect_body_json last_evaluation.window.id=1 last_evaluation.window.records=30 last_evaluation.window.sampled=30
 # too few records: the window is extended, visible in status
 http POST /v1/ingest -H 'Content-Type: application/x-ndjson' --data-binary @"$T/5.ndjson"
 sleep 1.6
 http GET /v1/status
-expect_body '"windows_evaluated": 1,'
-expect_body '"window": \{"id": 2, "records": 5, "sampled": 5, "start": "[^"]*", "extended": true'
+expect_body_json windows_evaluated=1
+expect_body_json window.id=2 window.records=5 window.sampled=5 'type(window.start)=string' window.extended=true
 grep -q 'window 2 extended: 5 records, fewer than window.min_records (20)' "$T/daemon.log" && ok || fail "no extension in the log"
 # enough records now: it closes at once
 http POST /v1/ingest -H 'Content-Type: application/x-ndjson' --data-binary @"$T/30.ndjson"
-wait_until 10 status_has '"windows_evaluated": 2,' && ok || fail "window 2 not evaluated"
+wait_until 10 status_is windows_evaluated=2 && ok || fail "window 2 not evaluated"
 # it closed when the 20th record arrived; the other 15 opened window 3
-expect_body '"window": \{"id": 3, "records": 15'
-expect_body '"last_evaluation": \{"dataset": \{"drift": false'
+expect_body_json window.id=3 window.records=15
+expect_body_json last_evaluation.dataset.drift=false
 stop_daemon
 [ "$DAEMON_RC" -eq 0 ] && ok || fail "exit $DAEMON_RC"
 
@@ -50,10 +50,11 @@ i=0; while [ ! -s "$T/sstate/listen" ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep
 URL="http://$(cat "$T/sstate/listen")"
 cat "$T/clean.ndjson" >&3
 printf '{"sepal_length": oops}\n{"sepal_length": 5.1}' >&3
-wait_until 10 status_has '"type": "stdin", "records": 300, "rejected": 1' && ok || fail "stdin: 300 records"
-wait_until 10 status_has '"windows_evaluated": 1' && ok || fail "stdin window not evaluated"
+wait_until 10 status_is 'inputs[type=stdin].records=300' 'inputs[type=stdin].rejected=1' && ok || fail "stdin: 300 records"
+wait_until 10 status_is windows_evaluated=1 && ok || fail "stdin window not evaluated"
 exec 3>&-   # end of input: the last line without newline still counts
-wait_until 10 status_has '"type": "stdin", "records": 301, "rejected": 1' && ok || fail "stdin: 301 records"
+wait_until 10 status_is 'inputs[type=stdin].records=301' 'inputs[type=stdin].rejected=1' && ok || fail "stdin: 301 records"
+
 grep -q 'stdin: end of input (301 records, 1 rejected)' "$T/daemon.log" && ok || fail "no end-of-input line"
 healthy "stdin closed"
 stop_daemon
