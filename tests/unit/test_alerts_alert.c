@@ -25,6 +25,7 @@ struct got {
     uint64_t window;
 };
 
+/* The events one sink saw. */
 struct sink {
     struct got ev[64];
     size_t n;
@@ -57,6 +58,7 @@ static struct alert_decision win(uint64_t id, bool drift, double end)
     return d;
 }
 
+/* Fire once, repeat every repeat_seconds, resolve after resolve_after clean windows. */
 static void test_fire_repeat_resolve(void)
 {
     struct alerts_conf conf = {"iris", 2, 600};
@@ -124,6 +126,7 @@ static void test_fire_repeat_resolve(void)
     alerts_free(a);
 }
 
+/* A state saved while firing restores a firing alert that refreshes the sinks. */
 static void test_restore(void)
 {
     struct alerts_conf conf = {"iris", 1, 600};
@@ -162,26 +165,13 @@ static void test_restore(void)
     alerts_free(a);
 }
 
-/* Lines of the log sink with their levels. */
-static char lines[4][1500];
-static enum log_level levels[4];
-static size_t nlines;
-
-/* The log hook. */
-static void hook(enum log_level level, const char *msg)
-{
-    if (nlines < 4) {
-        levels[nlines] = level;
-        snprintf(lines[nlines++], sizeof(lines[0]), "%s", msg);
-    }
-}
-
+/* The log sink writes each event's line at the event's level. */
 static void test_log_sink(void)
 {
     struct alerts_conf conf = {"iris", 1, 600};
     struct alerts *a = alerts_new(&conf);
     alerts_add_sink(a, &alert_log_sink, NULL);
-    log_set_hook(hook);
+    tl_log_capture();
     double t0 = 1800000000;
     struct alert_decision d = win(7, true, t0);
     alerts_window(a, &d, t0);
@@ -189,7 +179,11 @@ static void test_log_sink(void)
     alerts_window(a, &d, t0 + 60);
     alerts_retrain(a, ALERT_RETRAIN_FAILED, "driftd-7-abcdef", "Bad credentials", NULL, 401,
                    t0 + 61);
-    log_set_hook(NULL);
+    size_t nlines = tl_log_count(LOG_DEBUG);
+    int levels[3];
+    const char *lines[3];
+    for (size_t i = 0; i < 3; i++)
+        lines[i] = tl_log_line(i, &levels[i]);
     CHECKF(nlines == 3, "%zu lines", nlines);
     const char *firing = "alert firing: Data drift on iris: 1 of 1 features drifted (age) "
                          "[model=iris fingerprint=";
@@ -201,6 +195,7 @@ static void test_log_sink(void)
     CHECKF(levels[2] == LOG_ERR && strcmp(lines[2], "retrain FAILED for iris (correlation id "
                                                     "driftd-7-abcdef): Bad credentials") == 0,
            "retrain line (level %d): %s", levels[2], lines[2]);
+    tl_log_stop();
     alerts_free(a);
 }
 

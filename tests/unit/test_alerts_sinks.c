@@ -12,74 +12,10 @@
 #include "alerts/sinks.h"
 #include "testlib.h"
 
-#include <arpa/inet.h>
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <event2/event.h>
 #include <math.h>
-#include <regex.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-static double fake_time = 1800000000.0; /* 2027-01-15T08:00:00Z */
-
-/* The injected clock. */
-static double fake_now(void)
-{
-    return fake_time;
-}
-
-/* Requests the server received. */
-struct req {
-    char path[128], content_type[64], token[64];
-    cJSON *body;
-};
-static struct req reqs[16];
-static size_t nreqs;
-
-/* Keep the request and answer 200. */
-static void serve(struct evhttp_request *r, void *arg)
-{
-    (void)arg;
-    if (nreqs < 16) {
-        struct req *q = &reqs[nreqs++];
-        snprintf(q->path, sizeof(q->path), "%s", evhttp_request_get_uri(r));
-        struct evkeyvalq *h = evhttp_request_get_input_headers(r);
-        const char *ct = evhttp_find_header(h, "Content-Type");
-        const char *tk = evhttp_find_header(h, "X-Token");
-        snprintf(q->content_type, sizeof(q->content_type), "%s", ct ? ct : "");
-        snprintf(q->token, sizeof(q->token), "%s", tk ? tk : "");
-        struct evbuffer *in = evhttp_request_get_input_buffer(r);
-        size_t n = evbuffer_get_length(in);
-        char *text = malloc(n + 1);
-        if (text != NULL) {
-            evbuffer_copyout(in, text, n);
-            q->body = cJSON_ParseWithLength(text, n);
-            free(text);
-        }
-    }
-    evhttp_send_reply(r, 200, "OK", NULL);
-}
-
-/* Run the loop until n requests arrived in all, or about two seconds pass. */
-static void run_until(struct event_base *base, size_t n)
-{
-    for (int i = 0; i < 200 && nreqs < n; i++) {
-        struct timeval tv = {0, 10000};
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
-    }
-}
-
-/* Forget the requests kept. */
-static void clear_reqs(void)
-{
-    for (size_t i = 0; i < nreqs; i++)
-        cJSON_Delete(reqs[i].body);
-    nreqs = 0;
-}
 
 static struct alert_feature feats[3] = {
     {"age", "ks", 0.41, 0.0012, 0.05, true},
@@ -104,12 +40,13 @@ static struct alert_decision decision(uint64_t id, bool drift, double end)
     return d;
 }
 
-/* Helpers for the comparisons. */
+/* o's member k, for the comparisons. */
 static const cJSON *get(const cJSON *o, const char *k)
 {
     return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
+/* Is o's member k the string want? Says what it is instead when not. */
 static bool str_is(const cJSON *o, const char *k, const char *want)
 {
     const cJSON *v = get(o, k);
@@ -120,6 +57,7 @@ static bool str_is(const cJSON *o, const char *k, const char *want)
     return ok;
 }
 
+/* Is o's member k the number want (to 1e-12 of it)? Says what it is instead when not. */
 static bool num_is(const cJSON *o, const char *k, double want)
 {
     const cJSON *v = get(o, k);
@@ -127,16 +65,6 @@ static bool num_is(const cJSON *o, const char *k, double want)
     if (!ok)
         fprintf(stderr, "  %s: got %g, want %g\n", k, cJSON_IsNumber(v) ? v->valuedouble : NAN,
                 want);
-    return ok;
-}
-
-static bool matches(const char *s, const char *re)
-{
-    regex_t r;
-    if (regcomp(&r, re, REG_EXTENDED | REG_NOSUB) != 0)
-        return false;
-    bool ok = regexec(&r, s, 0, NULL, 0) == 0;
-    regfree(&r);
     return ok;
 }
 
@@ -148,10 +76,15 @@ struct fixture {
     struct http_sink *sink;
 };
 
-static struct fixture make(enum http_sink_type type, const char *name, const char *url,
-                           struct outbox *ob, struct event_base *base)
+/* The alerts of model iris with one sink of type, posting through ob to
+ * path on the server, whose earlier requests are forgotten. */
+static struct fixture make(enum http_sink_type type, const char *name, struct tl_server *srv,
+                           const char *path, struct outbox *ob, struct event_base *base)
 {
     static const struct http_header hs[] = {{"X-Token", "s3cret"}};
+    char url[128];
+    snprintf(url, sizeof(url), "%s%s", tl_server_url(srv), path);
+    tl_server_clear(srv);
     struct http_sink_conf conf = {
         .type = type,
         .name = name,
@@ -164,36 +97,45 @@ static struct fixture make(enum http_sink_type type, const char *name, const cha
         .generator_url = "http://127.0.0.1:8080/v1/status",
     };
     struct alerts_conf ac = {"iris", 1, 14400};
-    struct fixture f = {alerts_new(&ac), http_sink_new(&conf, ob, base, fake_now)};
+    struct fixture f = {alerts_new(&ac), http_sink_new(&conf, ob, base, tl_now)};
     CHECK(f.alerts != NULL && f.sink != NULL);
     if (f.alerts != NULL && f.sink != NULL)
         alerts_add_sink(f.alerts, &http_sink_ops, f.sink);
     return f;
 }
 
-static void test_webhook(struct event_base *base, struct outbox *ob, const char *url)
+/* Wait for the request the sink makes and check that it is the only one
+ * (what names them in the failure message); NULL unless there is one. */
+static const struct tl_request *one_request(struct tl_server *srv, const char *what)
 {
-    struct fixture f = make(HTTP_SINK_WEBHOOK, "webhook-0", url, ob, base);
+    tl_server_wait(srv, 1, 2);
+    size_t n = tl_server_count(srv);
+    CHECKF(n == 1, "%zu %s", n, what);
+    return n == 1 ? tl_server_request(srv, 0) : NULL;
+}
+
+/* The webhook's JSON: firing, resolved and a failed retrain. */
+static void test_webhook(struct event_base *base, struct outbox *ob, struct tl_server *srv)
+{
+    struct fixture f = make(HTTP_SINK_WEBHOOK, "webhook-0", srv, "/hook", ob, base);
     if (f.sink == NULL)
         return;
-    clear_reqs();
-    struct alert_decision d = decision(42, true, fake_time);
+    struct alert_decision d = decision(42, true, tl_time);
     d.correlation_id = "driftd-42-a1b2c3";
-    alerts_window(f.alerts, &d, fake_time + 1);
-    run_until(base, 1);
-    CHECKF(nreqs == 1, "%zu webhook requests", nreqs);
-    if (nreqs != 1)
+    alerts_window(f.alerts, &d, tl_time + 1);
+    const struct tl_request *q = one_request(srv, "webhook requests");
+    if (q == NULL)
         goto out;
-    const struct req *q = &reqs[0];
-    CHECK(strcmp(q->path, "/hook") == 0 && strcmp(q->content_type, "application/json") == 0);
-    CHECK(strcmp(q->token, "s3cret") == 0);
-    const cJSON *b = q->body;
+    CHECK(strcmp(q->path, "/hook") == 0 &&
+          strcmp(tl_request_header(q, "Content-Type"), "application/json") == 0);
+    CHECK(strcmp(tl_request_header(q, "X-Token"), "s3cret") == 0);
+    const cJSON *b = q->json;
     CHECK(cJSON_IsObject(b));
     CHECK(str_is(b, "version", "1") && str_is(b, "source", "driftd") && str_is(b, "model", "iris"));
-    CHECK(cJSON_IsString(get(b, "id")) && matches(get(b, "id")->valuestring, UUID_RE));
+    CHECK(cJSON_IsString(get(b, "id")) && tl_matches(get(b, "id")->valuestring, UUID_RE));
     CHECK(str_is(b, "status", "firing") && str_is(b, "severity", "warning"));
     CHECK(cJSON_IsString(get(b, "fingerprint")) &&
-          matches(get(b, "fingerprint")->valuestring, "^[0-9a-f]{16}$"));
+          tl_matches(get(b, "fingerprint")->valuestring, "^[0-9a-f]{16}$"));
     CHECK(str_is(b, "starts_at", "2027-01-15T08:00:00Z") && cJSON_IsNull(get(b, "ends_at")));
     CHECK(str_is(b, "summary", "Data drift on iris: 2 of 3 features drifted (age, city)"));
     const cJSON *w = get(b, "window");
@@ -214,13 +156,12 @@ static void test_webhook(struct event_base *base, struct outbox *ob, const char 
     CHECK(cJSON_IsTrue(get(rt, "dispatched")) && str_is(rt, "correlation_id", "driftd-42-a1b2c3"));
 
     /* resolved: status, ends_at, and no dispatch */
-    clear_reqs();
-    d = decision(43, false, fake_time + 600);
-    alerts_window(f.alerts, &d, fake_time + 601);
-    run_until(base, 1);
-    CHECKF(nreqs == 1, "%zu webhook requests for resolved", nreqs);
-    if (nreqs == 1) {
-        b = reqs[0].body;
+    tl_server_clear(srv);
+    d = decision(43, false, tl_time + 600);
+    alerts_window(f.alerts, &d, tl_time + 601);
+    q = one_request(srv, "webhook requests for resolved");
+    if (q != NULL) {
+        b = q->json;
         CHECK(str_is(b, "status", "resolved") && str_is(b, "ends_at", "2027-01-15T08:10:01Z"));
         CHECK(str_is(b, "starts_at", "2027-01-15T08:00:00Z"));
         CHECK(str_is(b, "summary", "Data drift on iris resolved: 0 of 3 features drifted"));
@@ -230,13 +171,12 @@ static void test_webhook(struct event_base *base, struct outbox *ob, const char 
     }
 
     /* a failed retrain */
-    clear_reqs();
+    tl_server_clear(srv);
     alerts_retrain(f.alerts, ALERT_RETRAIN_FAILED, "driftd-44-000001", "Bad credentials", NULL, 401,
-                   fake_time + 700);
-    run_until(base, 1);
-    CHECKF(nreqs == 1, "%zu webhook requests for retrain_failed", nreqs);
-    if (nreqs == 1) {
-        b = reqs[0].body;
+                   tl_time + 700);
+    q = one_request(srv, "webhook requests for retrain_failed");
+    if (q != NULL) {
+        b = q->json;
         CHECK(str_is(b, "status", "retrain_failed") && str_is(b, "severity", "critical"));
         CHECK(get(b, "window") == NULL && get(b, "features") == NULL);
         rt = get(b, "retrain");
@@ -248,24 +188,24 @@ static void test_webhook(struct event_base *base, struct outbox *ob, const char 
 out:
     alerts_free(f.alerts);
     http_sink_retire(f.sink);
-    clear_reqs();
+    tl_server_clear(srv);
     /* the sink stays for the outbox's sake; freed at the end */
     http_sink_free(f.sink);
 }
 
-static void test_slack(struct event_base *base, struct outbox *ob, const char *url)
+/* Slack's text and blocks, firing and resolved. */
+static void test_slack(struct event_base *base, struct outbox *ob, struct tl_server *srv)
 {
-    struct fixture f = make(HTTP_SINK_SLACK, "slack-0", url, ob, base);
+    struct fixture f = make(HTTP_SINK_SLACK, "slack-0", srv, "/hook", ob, base);
     if (f.sink == NULL)
         return;
-    clear_reqs();
-    struct alert_decision d = decision(7, true, fake_time);
-    alerts_window(f.alerts, &d, fake_time);
-    run_until(base, 1);
-    CHECKF(nreqs == 1, "%zu slack requests", nreqs);
-    if (nreqs == 1) {
-        const cJSON *b = reqs[0].body;
-        CHECK(strcmp(reqs[0].path, "/hook") == 0 && strcmp(reqs[0].token, "s3cret") == 0);
+    struct alert_decision d = decision(7, true, tl_time);
+    alerts_window(f.alerts, &d, tl_time);
+    const struct tl_request *q = one_request(srv, "slack requests");
+    if (q != NULL) {
+        const cJSON *b = q->json;
+        CHECK(strcmp(q->path, "/hook") == 0 &&
+              strcmp(tl_request_header(q, "X-Token"), "s3cret") == 0);
         const char *text = ":warning: Data drift on iris: 2 of 3 features drifted (age, city)";
         CHECK(str_is(b, "text", text));
         const cJSON *bl = get(b, "blocks");
@@ -273,7 +213,7 @@ static void test_slack(struct event_base *base, struct outbox *ob, const char *u
         const cJSON *b0 = cJSON_GetArrayItem(bl, 0), *b1 = cJSON_GetArrayItem(bl, 1),
                     *b2 = cJSON_GetArrayItem(bl, 2);
         CHECK(str_is(b0, "type", "section") && cJSON_IsString(get(b0, "block_id")) &&
-              matches(get(b0, "block_id")->valuestring, UUID_RE));
+              tl_matches(get(b0, "block_id")->valuestring, UUID_RE));
         CHECK(str_is(get(b0, "text"), "type", "mrkdwn") && str_is(get(b0, "text"), "text", text));
         const cJSON *t1 = get(get(b1, "text"), "text");
         CHECK(cJSON_IsString(t1) && strncmp(t1->valuestring, "```feature ", 11) == 0);
@@ -284,19 +224,18 @@ static void test_slack(struct event_base *base, struct outbox *ob, const char *u
         CHECK(str_is(cJSON_GetArrayItem(get(b2, "elements"), 0), "text",
                      "window 7: 1000 records, drift share 0.67 (threshold 0.50)"));
     }
-    clear_reqs();
-    d = decision(8, false, fake_time + 600);
-    alerts_window(f.alerts, &d, fake_time + 600);
-    run_until(base, 1);
-    CHECKF(nreqs == 1, "%zu slack requests for resolved", nreqs);
-    if (nreqs == 1) {
-        const cJSON *b = reqs[0].body;
+    tl_server_clear(srv);
+    d = decision(8, false, tl_time + 600);
+    alerts_window(f.alerts, &d, tl_time + 600);
+    q = one_request(srv, "slack requests for resolved");
+    if (q != NULL) {
+        const cJSON *b = q->json;
         CHECK(str_is(b, "text",
                      ":white_check_mark: Data drift on iris resolved: 0 of 3 features drifted"));
         CHECK(cJSON_GetArraySize(get(b, "blocks")) == 1);
     }
     alerts_free(f.alerts);
-    clear_reqs();
+    tl_server_clear(srv);
     http_sink_free(f.sink);
 }
 
@@ -316,22 +255,20 @@ static const cJSON *am_find(const cJSON *arr, const char *alertname, const char 
     return NULL;
 }
 
-static void test_alertmanager(struct event_base *base, struct outbox *ob, const char *url)
+/* Alertmanager's alerts: firing, a changed set, resolved, RetrainFailed. */
+static void test_alertmanager(struct event_base *base, struct outbox *ob, struct tl_server *srv)
 {
-    char base_url[128];
-    snprintf(base_url, sizeof(base_url), "%.*s/", (int)(strlen(url) - 5), url); /* no /hook */
-    struct fixture f = make(HTTP_SINK_ALERTMANAGER, "alertmanager-0", base_url, ob, base);
+    /* the sink adds api/v2/alerts to the base URL */
+    struct fixture f = make(HTTP_SINK_ALERTMANAGER, "alertmanager-0", srv, "/", ob, base);
     if (f.sink == NULL)
         return;
-    clear_reqs();
-    struct alert_decision d = decision(9, true, fake_time);
-    alerts_window(f.alerts, &d, fake_time);
-    run_until(base, 1);
-    CHECKF(nreqs == 1, "%zu alertmanager requests", nreqs);
-    if (nreqs == 1) {
-        const cJSON *b = reqs[0].body;
-        CHECKF(strcmp(reqs[0].path, "/api/v2/alerts") == 0, "path %s", reqs[0].path);
-        CHECK(strcmp(reqs[0].token, "s3cret") == 0);
+    struct alert_decision d = decision(9, true, tl_time);
+    alerts_window(f.alerts, &d, tl_time);
+    const struct tl_request *q = one_request(srv, "alertmanager requests");
+    if (q != NULL) {
+        const cJSON *b = q->json;
+        CHECKF(strcmp(q->path, "/api/v2/alerts") == 0, "path %s", q->path);
+        CHECK(strcmp(tl_request_header(q, "X-Token"), "s3cret") == 0);
         CHECKF(cJSON_GetArraySize(b) == 3, "%d alerts, want DataDrift + 2 FeatureDrift",
                cJSON_GetArraySize(b));
         const cJSON *dd = am_find(b, "DataDrift", NULL);
@@ -352,33 +289,31 @@ static void test_alertmanager(struct event_base *base, struct outbox *ob, const 
     }
 
     /* city stops drifting while age goes on: city is posted with endsAt */
-    clear_reqs();
-    d = decision(10, true, fake_time + 600);
+    tl_server_clear(srv);
+    d = decision(10, true, tl_time + 600);
     feats[2].drift = false;
     d.drifted = 1;
-    fake_time += 600;
-    alerts_tick(f.alerts, fake_time); /* nothing: repeat_seconds not reached */
+    tl_time += 600;
+    alerts_tick(f.alerts, tl_time); /* nothing: repeat_seconds not reached */
     struct alerts_conf ac = {"iris", 1, 1};
     alerts_configure(f.alerts, &ac); /* every window re-posts now */
-    alerts_window(f.alerts, &d, fake_time);
-    run_until(base, 1);
-    CHECKF(nreqs == 1, "%zu alertmanager requests for a changed set", nreqs);
-    if (nreqs == 1) {
-        const cJSON *b = reqs[0].body;
+    alerts_window(f.alerts, &d, tl_time);
+    q = one_request(srv, "alertmanager requests for a changed set");
+    if (q != NULL) {
+        const cJSON *b = q->json;
         const cJSON *city = am_find(b, "FeatureDrift", "city");
         CHECK(str_is(city, "endsAt", "2027-01-15T08:10:00Z"));
         CHECK(get(am_find(b, "FeatureDrift", "age"), "endsAt") == NULL);
     }
 
     /* resolved: the same label sets with endsAt */
-    clear_reqs();
-    d = decision(11, false, fake_time + 600);
-    fake_time += 600;
-    alerts_window(f.alerts, &d, fake_time);
-    run_until(base, 1);
-    CHECKF(nreqs == 1, "%zu alertmanager requests for resolved", nreqs);
-    if (nreqs == 1) {
-        const cJSON *b = reqs[0].body;
+    tl_server_clear(srv);
+    d = decision(11, false, tl_time + 600);
+    tl_time += 600;
+    alerts_window(f.alerts, &d, tl_time);
+    q = one_request(srv, "alertmanager requests for resolved");
+    if (q != NULL) {
+        const cJSON *b = q->json;
         CHECKF(cJSON_GetArraySize(b) == 2, "%d alerts resolved, want DataDrift + age",
                cJSON_GetArraySize(b));
         CHECK(str_is(am_find(b, "DataDrift", NULL), "endsAt", "2027-01-15T08:20:00Z"));
@@ -386,57 +321,44 @@ static void test_alertmanager(struct event_base *base, struct outbox *ob, const 
     }
 
     /* a failed retrain fires RetrainFailed for an hour; a finished one posts nothing */
-    clear_reqs();
+    tl_server_clear(srv);
     alerts_retrain(f.alerts, ALERT_RETRAIN_FINISHED, "driftd-11-000002", "success", NULL, 200,
-                   fake_time);
+                   tl_time);
     alerts_retrain(f.alerts, ALERT_RETRAIN_FAILED, "driftd-11-000003", "Bad credentials", NULL, 401,
-                   fake_time);
-    run_until(base, 1);
-    CHECKF(nreqs == 1, "%zu alertmanager requests for retrain news", nreqs);
-    if (nreqs == 1) {
-        const cJSON *rf = am_find(reqs[0].body, "RetrainFailed", NULL);
+                   tl_time);
+    q = one_request(srv, "alertmanager requests for retrain news");
+    if (q != NULL) {
+        const cJSON *rf = am_find(q->json, "RetrainFailed", NULL);
         CHECK(str_is(get(rf, "labels"), "severity", "critical"));
         CHECK(str_is(get(rf, "annotations"), "description", "Bad credentials"));
         CHECK(str_is(rf, "startsAt", "2027-01-15T08:20:00Z") &&
               str_is(rf, "endsAt", "2027-01-15T09:20:00Z"));
     }
     alerts_free(f.alerts);
-    clear_reqs();
+    tl_server_clear(srv);
     http_sink_free(f.sink);
 }
 
 int main(void)
 {
-    char root[] = "/tmp/driftd-sinks.XXXXXX";
-    if (mkdtemp(root) == NULL)
-        return 1;
+    char *root = tl_tmpdir("sinks");
     struct event_base *base = event_base_new();
-    struct evhttp *srv = evhttp_new(base);
-    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(srv, "127.0.0.1", 0);
-    CHECK(sock != NULL);
-    if (sock == NULL)
+    struct tl_server *srv = tl_server_new(base);
+    CHECK(srv != NULL);
+    if (srv == NULL)
         return tl_done();
-    evhttp_set_gencb(srv, serve, NULL);
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sa, &sl);
-    char url[64];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/hook", ntohs(sa.sin_port));
     struct http_client *http = http_client_new(base, "driftd-test");
-    struct outbox *ob = outbox_new(base, http, root, fake_now);
+    struct outbox *ob = outbox_new(base, http, root, tl_now);
     CHECK(http != NULL && ob != NULL);
     if (ob != NULL) {
-        test_webhook(base, ob, url);
-        test_slack(base, ob, url);
-        test_alertmanager(base, ob, url);
+        test_webhook(base, ob, srv);
+        test_slack(base, ob, srv);
+        test_alertmanager(base, ob, srv);
     }
     outbox_free(ob);
     http_client_free(http);
-    evhttp_free(srv);
+    tl_server_free(srv);
     event_base_free(base);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", root);
+    tl_tmpdir_remove(root);
     return tl_done();
 }

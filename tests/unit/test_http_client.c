@@ -10,7 +10,6 @@
 #include "lib/log.h"
 #include "testlib.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -39,21 +38,21 @@ static void *count_realloc(void *p, size_t n)
     return realloc(p, n);
 }
 
-/* The server's handler: /slow answers 503 with Retry-After: 7, anything
+/* The server's answer: /slow answers 503 with Retry-After: 7, anything
  * else 200 with the request body echoed; every answer closes the
  * connection, so each request opens a new socket. */
-static void serve(struct evhttp_request *req, void *arg)
+static void serve(struct evhttp_request *req, const struct tl_request *got, void *arg)
 {
     (void)arg;
     struct evbuffer *out = evbuffer_new();
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Connection", "close");
-    if (strcmp(evhttp_request_get_uri(req), "/slow") == 0) {
+    if (strcmp(got->path, "/slow") == 0) {
         evhttp_add_header(h, "Retry-After", "7");
         evbuffer_add_printf(out, "busy");
         evhttp_send_reply(req, 503, "Service Unavailable", out);
     } else {
-        evbuffer_add_buffer(out, evhttp_request_get_input_buffer(req));
+        evbuffer_add(out, got->body, got->body_len);
         evhttp_send_reply(req, 200, "OK", out);
     }
     evbuffer_free(out);
@@ -69,15 +68,11 @@ static pid_t start_server(int *port)
     if (pid == 0) {
         close(p[0]);
         struct event_base *base = event_base_new();
-        struct evhttp *http = evhttp_new(base);
-        struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
-        if (sock == NULL)
+        struct tl_server *srv = tl_server_new(base);
+        if (srv == NULL)
             _exit(1);
-        evhttp_set_gencb(http, serve, NULL);
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof(ss);
-        getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss, &sl);
-        int bound = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        tl_server_respond(srv, serve, NULL);
+        int bound = tl_server_port(srv);
         if (write(p[1], &bound, sizeof(bound)) != sizeof(bound))
             _exit(1);
         close(p[1]);
@@ -93,6 +88,7 @@ static pid_t start_server(int *port)
     return pid;
 }
 
+/* What the done callback was given. */
 struct answer {
     bool done;
     long status;
@@ -125,19 +121,6 @@ static struct answer post(struct event_base *base, struct http_client *c, int po
     return a;
 }
 
-/* Log lines seen through the hook at error level, and the last one. */
-static unsigned err_lines;
-static char last_err[1024];
-
-/* The log hook: count error lines. */
-static void hook(enum log_level level, const char *msg)
-{
-    if (level <= LOG_ERR) {
-        err_lines++;
-        snprintf(last_err, sizeof(last_err), "%s", msg);
-    }
-}
-
 int main(void)
 {
     int port;
@@ -147,7 +130,7 @@ int main(void)
         return tl_done();
     /* before this process's first libevent allocation */
     event_set_mem_functions(count_malloc, count_realloc, free);
-    log_set_hook(hook);
+    tl_log_capture();
     struct event_base *base = event_base_new();
     struct http_client *c = http_client_new(base, "driftd-test");
     CHECK(base != NULL && c != NULL);
@@ -155,7 +138,7 @@ int main(void)
     /* A request and its answer; a warm-up for what follows too. */
     struct answer a = post(base, c, port, "/echo", "hello");
     CHECKF(a.status == 200 && strcmp(a.body, "hello") == 0, "status %ld body %s", a.status, a.body);
-    CHECK(http_client_errors(c) == 0 && err_lines == 0);
+    CHECK(http_client_errors(c) == 0 && tl_log_count(LOG_ERR) == 0);
 
     /* A large body: curl polls for writing, then for reading, on one
      * socket. Its event is re-assigned, never freed and made again. */
@@ -185,13 +168,15 @@ int main(void)
     CHECKF(a.status == 200 && strcmp(a.body, "again") == 0, "status %ld body %s", a.status, a.body);
     CHECKF(http_client_errors(c) == 3, "%llu errors counted, want 3",
            (unsigned long long)http_client_errors(c));
-    CHECKF(err_lines == 1, "%u error lines, want 1 (rate limit)", err_lines);
-    CHECKF(strstr(last_err, "curl_multi_socket_action") != NULL, "logged: %s", last_err);
+    CHECKF(tl_log_count(LOG_ERR) == 1, "%zu error lines, want 1 (rate limit)",
+           tl_log_count(LOG_ERR));
+    CHECKF(strstr(tl_log_last(LOG_ERR), "curl_multi_socket_action") != NULL, "logged: %s",
+           tl_log_last(LOG_ERR));
     http_client_test_inject(0, 0);
 
     http_client_free(c);
     event_base_free(base);
-    log_set_hook(NULL);
+    tl_log_stop();
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     return tl_done();

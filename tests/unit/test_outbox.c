@@ -8,19 +8,10 @@
 #include "lib/log.h"
 #include "testlib.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static double fake_time;
-
-/* The injected clock. */
-static double fake_now(void)
-{
-    return fake_time;
-}
 
 /* What the replay sent, in order: the bodies' numbers. */
 struct seen {
@@ -39,41 +30,14 @@ static int record_request(void *ctx, const char *body, size_t len, struct http_r
     return -1;
 }
 
-/* Log lines are counted, not printed: a run gives 3,000 entries up. */
-static unsigned log_lines;
-static char last_log[1024];
-
-/* The log hook: lines counted, the last one kept. */
-static void quiet_log(enum log_level level, const char *msg)
-{
-    (void)level;
-    log_lines++;
-    snprintf(last_log, sizeof(last_log), "%s", msg);
-}
-
 static const struct outbox_target_ops recorder = {record_request, NULL, NULL};
-
-/* Regular files named *.json in dir. */
-static size_t count_json(const char *dir)
-{
-    DIR *d = opendir(dir);
-    size_t n = 0;
-    struct dirent *de;
-    while (d != NULL && (de = readdir(d)) != NULL) {
-        size_t l = strlen(de->d_name);
-        n += l > 5 && strcmp(de->d_name + l - 5, ".json") == 0;
-    }
-    if (d != NULL)
-        closedir(d);
-    return n;
-}
 
 /* Queue bodies first..first+n-1 in one outbox run started at time t0. */
 static void queue_run(struct event_base *base, struct http_client *http, const char *root,
                       double t0, int first, int n)
 {
-    fake_time = t0;
-    struct outbox *ob = outbox_new(base, http, root, fake_now);
+    tl_time = t0;
+    struct outbox *ob = outbox_new(base, http, root, tl_now);
     CHECK(ob != NULL);
     if (ob == NULL)
         return;
@@ -83,17 +47,15 @@ static void queue_run(struct event_base *base, struct http_client *http, const c
         char body[32];
         int len = snprintf(body, sizeof(body), "%d", i);
         CHECKF(outbox_enqueue(ob, "t", body, (size_t)len) == 0, "enqueue %d", i);
-        fake_time -= 0.0005; /* the clock keeps going back while queueing */
+        tl_time -= 0.0005; /* the clock keeps going back while queueing */
     }
     outbox_free(ob); /* the files stay for the next run */
 }
 
 int main(void)
 {
-    char root[] = "/tmp/driftd-outbox.XXXXXX";
-    if (mkdtemp(root) == NULL)
-        return 1;
-    log_set_hook(quiet_log);
+    char *root = tl_tmpdir("outbox");
+    tl_log_capture(); /* a run gives 3,000 entries up: lines counted, not printed */
     char dir[512];
     snprintf(dir, sizeof(dir), "%s/spool", root);
     struct event_base *base = event_base_new();
@@ -102,12 +64,12 @@ int main(void)
     /* 1,500 entries, then the clock steps back one second and 1,500 more. */
     queue_run(base, http, root, 1700000000.0, 0, 1500);
     queue_run(base, http, root, 1699999999.0, 1500, 1500);
-    size_t files = count_json(dir);
+    size_t files = tl_count_files(dir, ".json");
     CHECKF(files == 3000, "3000 entries queued, %zu spool files", files);
 
     /* A third run replays them: in the order they were queued. */
-    fake_time = 1699999998.0;
-    struct outbox *ob = outbox_new(base, http, root, fake_now);
+    tl_time = 1699999998.0;
+    struct outbox *ob = outbox_new(base, http, root, tl_now);
     struct seen s = {calloc(4000, sizeof(int)), 0, 4000};
     CHECK(ob != NULL && s.order != NULL);
     if (ob != NULL && s.order != NULL) {
@@ -124,12 +86,12 @@ int main(void)
     outbox_free(ob);
     char dead[600];
     snprintf(dead, sizeof(dead), "%s/dead-letter", root);
-    CHECKF(count_json(dead) == files, "%zu dead letters in %s, want %zu", count_json(dead), dead,
-           files);
+    CHECKF(tl_count_files(dead, ".json") == files, "%zu dead letters in %s, want %zu",
+           tl_count_files(dead, ".json"), dead, files);
 
     /* The spool directory turns into a file (ENOTDIR: as good as ENOSPC or
      * EROFS, and root cannot chmod its way out of it). */
-    ob = outbox_new(base, http, root, fake_now);
+    ob = outbox_new(base, http, root, tl_now);
     CHECK(ob != NULL);
     if (ob != NULL) {
         struct seen none = {0};
@@ -142,7 +104,7 @@ int main(void)
         CHECK(f != NULL);
         if (f != NULL)
             fclose(f);
-        unsigned lines = log_lines;
+        size_t lines = tl_log_count(LOG_DEBUG);
         for (int i = 0; i < 5; i++)
             CHECK(outbox_enqueue(ob, "t", "x", 1) == 0);
         struct outbox_stats st = outbox_stats(ob, "t");
@@ -154,9 +116,10 @@ int main(void)
         snprintf(want, sizeof(want), "%s: Not a directory", dir);
         CHECKF(we != NULL && strcmp(we, want) == 0, "write error %s, want %s", we ? we : "NULL",
                want);
-        CHECKF(log_lines == lines + 1, "%u log lines for 5 failures, want 1 (rate limit)",
-               log_lines - lines);
-        CHECK(strstr(last_log, "not durable") != NULL);
+        CHECKF(tl_log_count(LOG_DEBUG) == lines + 1,
+               "%zu log lines for 5 failures, want 1 (rate limit)",
+               tl_log_count(LOG_DEBUG) - lines);
+        CHECK(strstr(tl_log_last(LOG_DEBUG), "not durable") != NULL);
         /* The directory comes back: the next write clears the error. */
         CHECK(unlink(dir) == 0 && rename(moved, dir) == 0);
         CHECK(outbox_enqueue(ob, "t", "y", 1) == 0);
@@ -167,9 +130,7 @@ int main(void)
 
     http_client_free(http);
     event_base_free(base);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", root);
+    tl_log_stop();
+    tl_tmpdir_remove(root);
     return tl_done();
 }

@@ -10,26 +10,15 @@
  */
 #include "alerts/retrain.h"
 #include "lib/file.h"
-#include "lib/log.h"
 #include "testlib.h"
 
-#include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <math.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static double fake_time = 1800000000.0;
-
-/* The injected clock. */
-static double fake_now(void)
-{
-    return fake_time;
-}
 
 /* What the capturing sink saw. */
 struct seen {
@@ -58,17 +47,6 @@ static void capture(void *ctx, const struct alert_event *ev)
 }
 
 static const struct alert_sink_ops capture_ops = {"capture", capture};
-
-/* Log lines, for the ones the policy writes. */
-static char log_text[8192];
-
-/* The log hook: keep the lines. */
-static void hook(enum log_level level, const char *msg)
-{
-    (void)level;
-    size_t n = strlen(log_text);
-    snprintf(log_text + n, sizeof(log_text) - n, "%s\n", msg);
-}
 
 static struct alert_feature feats[2] = {{"age", "ks", 0.4, 0.001, 0.05, true},
                                         {"income", "psi", 0.01, NAN, 0.1, false}};
@@ -112,17 +90,6 @@ static struct github_settings gh(const char *api)
     return s;
 }
 
-/* Does s match the extended regular expression re? */
-static bool matches(const char *s, const char *re)
-{
-    regex_t r;
-    if (regcomp(&r, re, REG_EXTENDED | REG_NOSUB) != 0)
-        return false;
-    bool ok = regexec(&r, s, 0, NULL, 0) == 0;
-    regfree(&r);
-    return ok;
-}
-
 /* The state member as text, for comparing two policies. */
 static char *state_text(const struct retrain *rt)
 {
@@ -132,41 +99,48 @@ static char *state_text(const struct retrain *rt)
     return sbuf_steal(&s, NULL);
 }
 
+/* The alerts of model iris, reminding at every window, told to the
+ * capturing sink that fills seen. */
+static struct alerts *captured_alerts(struct seen *seen)
+{
+    struct alerts_conf ac = {"iris", 1, 1};
+    struct alerts *al = alerts_new(&ac);
+    alerts_add_sink(al, &capture_ops, seen);
+    return al;
+}
+
 /* consecutive, cooldown, the correlation id, dry run, state and status. */
 static void test_policy(struct event_base *base, struct outbox *ob, struct http_client *http,
-                        const char *dir)
+                        const char *file)
 {
-    char file[512];
-    snprintf(file, sizeof(file), "%s/retrain.json", dir);
-    struct alerts_conf ac = {"iris", 1, 1}; /* a reminder at every window */
-    struct alerts *al = alerts_new(&ac);
     struct seen seen = {0};
-    alerts_add_sink(al, &capture_ops, &seen);
+    struct alerts *al = captured_alerts(&seen);
     struct github_settings s = gh(NULL);
     struct retrain_conf rc = {"iris", 2, 3600, true, &s};
-    struct retrain *rt = retrain_new(&rc, al, ob, http, base, fake_now, file, NULL, NULL);
+    struct retrain *rt = retrain_new(&rc, al, ob, http, base, tl_now, file, NULL, NULL);
     CHECK(rt != NULL);
     if (rt == NULL)
         return;
 
     /* one drifted window is not enough for consecutive = 2 */
-    double t = fake_time;
+    double t = tl_time;
     struct alert_decision d = window(1, true, t);
     CHECK(retrain_window(rt, &d, t) == RETRAIN_NOT_WRITTEN);
     CHECK(seen.drift == 1 && seen.corr_null);
     CHECK(retrain_consecutive(rt) == 1 && retrain_counts(rt).dry_runs == 0);
 
     /* the second dispatches (dry run) and the alert carries its id */
-    log_text[0] = '\0';
+    tl_log_clear();
     d = window(2, true, t + 60);
     CHECK(retrain_window(rt, &d, t + 60) == RETRAIN_WRITTEN);
-    CHECKF(matches(seen.corr, "^driftd-2-[0-9a-f]{6}$"), "correlation id %s", seen.corr);
+    CHECKF(tl_matches(seen.corr, "^driftd-2-[0-9a-f]{6}$"), "correlation id %s", seen.corr);
     CHECK(retrain_counts(rt).dry_runs == 1 && retrain_counts(rt).ok == 0);
     char want[128];
     snprintf(want, sizeof(want), "\"correlation_id\": \"%s\"", seen.corr);
-    CHECKF(strstr(log_text, "github: dry run: POST") != NULL && strstr(log_text, want) != NULL,
-           "dry run log: %s", log_text);
-    CHECK(strstr(log_text, "t0ken") == NULL);
+    CHECKF(strstr(tl_log_text(), "github: dry run: POST") != NULL &&
+               strstr(tl_log_text(), want) != NULL,
+           "dry run log: %s", tl_log_text());
+    CHECK(strstr(tl_log_text(), "t0ken") == NULL);
     CHECK(strcmp(d.correlation_id, "not-mine") == 0); /* the caller's decision is untouched */
     size_t len;
     char *text = file_read(file, &len);
@@ -178,13 +152,14 @@ static void test_policy(struct event_base *base, struct outbox *ob, struct http_
     snprintf(first, sizeof(first), "%s", seen.corr);
 
     /* drifted, but inside the cooldown: no dispatch, no id */
-    log_text[0] = '\0';
+    tl_log_clear();
     d = window(3, true, t + 120);
     CHECK(retrain_window(rt, &d, t + 120) == RETRAIN_NOT_WRITTEN);
     CHECK(seen.corr_null && retrain_counts(rt).dry_runs == 1);
-    CHECKF(strstr(log_text, "retrain: dataset drift for 3 windows, but the cooldown lasts until "
-                            "1800003660") != NULL,
-           "cooldown log: %s", log_text);
+    CHECKF(strstr(tl_log_text(),
+                  "retrain: dataset drift for 3 windows, but the cooldown lasts until "
+                  "1800003660") != NULL,
+           "cooldown log: %s", tl_log_text());
 
     /* a clean window starts the count again: after the cooldown one
      * drifted window is not enough, two are */
@@ -195,7 +170,7 @@ static void test_policy(struct event_base *base, struct outbox *ob, struct http_
     CHECK(retrain_window(rt, &d, t + 4000) == RETRAIN_NOT_WRITTEN && seen.corr_null);
     d = window(6, true, t + 4060);
     CHECK(retrain_window(rt, &d, t + 4060) == RETRAIN_WRITTEN);
-    CHECKF(matches(seen.corr, "^driftd-6-[0-9a-f]{6}$"), "correlation id %s", seen.corr);
+    CHECKF(tl_matches(seen.corr, "^driftd-6-[0-9a-f]{6}$"), "correlation id %s", seen.corr);
     CHECK(retrain_counts(rt).dry_runs == 2);
 
     /* status and metrics */
@@ -228,7 +203,7 @@ static void test_policy(struct event_base *base, struct outbox *ob, struct http_
     cJSON *root = cJSON_Parse(st.data);
     CHECKF(cJSON_IsObject(root), "state member is not JSON: %s", st.data);
     unlink(file); /* the state file's member alone */
-    struct retrain *rt2 = retrain_new(&rc, al, ob, http, base, fake_now, file, NULL, NULL);
+    struct retrain *rt2 = retrain_new(&rc, al, ob, http, base, tl_now, file, NULL, NULL);
     CHECK(rt2 != NULL);
     if (rt2 != NULL) {
         retrain_state_load(rt2, cJSON_GetObjectItemCaseSensitive(root, "retrain"));
@@ -259,7 +234,7 @@ static void test_policy(struct event_base *base, struct outbox *ob, struct http_
 
     /* without GitHub: windows are counted, nothing is dispatched */
     struct retrain_conf none = {"iris", 1, 0, false, NULL};
-    rt = retrain_new(&none, al, ob, http, base, fake_now, file, NULL, NULL);
+    rt = retrain_new(&none, al, ob, http, base, tl_now, file, NULL, NULL);
     CHECK(rt != NULL);
     if (rt != NULL) {
         d = window(8, true, 1900000200);
@@ -277,16 +252,12 @@ static void test_policy(struct event_base *base, struct outbox *ob, struct http_
 
 /* The mock GitHub: a dispatch with a "features" input of "bad" is refused
  * with 422, any other is accepted with its run; the run is completed. */
-static void mock_github(struct evhttp_request *req, void *arg)
+static void mock_github(struct evhttp_request *req, const struct tl_request *got, void *arg)
 {
     (void)arg;
     struct evbuffer *out = evbuffer_new();
-    const char *uri = evhttp_request_get_uri(req);
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t n = evbuffer_get_length(in);
-    char body[1024] = "";
-    evbuffer_copyout(in, body, n < sizeof(body) - 1 ? n : sizeof(body) - 1);
-    if (strstr(uri, "/dispatches") != NULL && strstr(body, "\"bad\"") != NULL) {
+    const char *uri = got->path;
+    if (strstr(uri, "/dispatches") != NULL && strstr(got->body, "\"bad\"") != NULL) {
         evbuffer_add_printf(out, "{\"message\": \"Unexpected inputs provided\"}");
         evhttp_send_reply(req, 422, "Unprocessable Entity", out);
     } else if (strstr(uri, "/dispatches") != NULL) {
@@ -311,49 +282,41 @@ static void on_changed(void *arg)
     changes++;
 }
 
-/* Run the loop until *counter reaches want, or about two seconds pass. */
-static void run_until(struct event_base *base, const unsigned *counter, unsigned want)
+/* Has the capturing sink heard of a finished run? */
+static bool heard_finished(void *arg)
 {
-    for (int i = 0; i < 200 && *counter < want; i++) {
-        struct timeval tv = {0, 10000};
-        event_base_loopexit(base, &tv);
-        event_base_dispatch(base);
-    }
+    return ((const struct seen *)arg)->finished >= 1;
+}
+
+/* Has the capturing sink heard of a failed dispatch? */
+static bool heard_failed(void *arg)
+{
+    return ((const struct seen *)arg)->failed >= 1;
 }
 
 /* GitHub's answers reach the sinks with the dispatch's correlation id. */
 static void test_routing(struct event_base *base, struct outbox *ob, struct http_client *http,
-                         const char *dir)
+                         const char *file)
 {
-    struct evhttp *srv = evhttp_new(base);
-    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(srv, "127.0.0.1", 0);
-    CHECK(sock != NULL);
-    if (sock == NULL)
+    struct tl_server *srv = tl_server_new(base);
+    CHECK(srv != NULL);
+    if (srv == NULL)
         return;
-    evhttp_set_gencb(srv, mock_github, NULL);
-    struct sockaddr_in sa;
-    socklen_t sl = sizeof(sa);
-    getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sa, &sl);
-    char api[64];
-    snprintf(api, sizeof(api), "http://127.0.0.1:%d", ntohs(sa.sin_port));
+    tl_server_respond(srv, mock_github, NULL);
 
-    char file[512];
-    snprintf(file, sizeof(file), "%s/retrain.json", dir);
-    struct alerts_conf ac = {"iris", 1, 1}; /* a reminder at every window */
-    struct alerts *al = alerts_new(&ac);
     struct seen seen = {0};
-    alerts_add_sink(al, &capture_ops, &seen);
-    struct github_settings s = gh(api);
+    struct alerts *al = captured_alerts(&seen);
+    struct github_settings s = gh(tl_server_url(srv));
     struct retrain_conf rc = {"iris", 1, 0, false, &s};
-    struct retrain *rt = retrain_new(&rc, al, ob, http, base, fake_now, file, on_changed, NULL);
+    struct retrain *rt = retrain_new(&rc, al, ob, http, base, tl_now, file, on_changed, NULL);
     CHECK(rt != NULL);
     if (rt != NULL) {
         /* accepted, and its run followed until it completed */
-        struct alert_decision d = window(10, true, fake_time);
-        CHECK(retrain_window(rt, &d, fake_time) == RETRAIN_WRITTEN);
+        struct alert_decision d = window(10, true, tl_time);
+        CHECK(retrain_window(rt, &d, tl_time) == RETRAIN_WRITTEN);
         char corr[64];
         snprintf(corr, sizeof(corr), "%s", seen.corr);
-        run_until(base, &seen.finished, 1);
+        tl_run_until(base, heard_finished, &seen, 2);
         CHECKF(seen.finished == 1 && strcmp(seen.message, "success") == 0, "finished %u message %s",
                seen.finished, seen.message);
         CHECKF(strcmp(seen.corr, corr) == 0, "finished run's id %s, dispatched %s", seen.corr,
@@ -362,11 +325,11 @@ static void test_routing(struct event_base *base, struct outbox *ob, struct http
 
         /* refused: a retrain_failed event with GitHub's message */
         feats[0].name = "bad";
-        d = window(11, true, fake_time + 10);
-        CHECK(retrain_window(rt, &d, fake_time + 10) == RETRAIN_WRITTEN);
+        d = window(11, true, tl_time + 10);
+        CHECK(retrain_window(rt, &d, tl_time + 10) == RETRAIN_WRITTEN);
         feats[0].name = "age";
         snprintf(corr, sizeof(corr), "%s", seen.corr);
-        run_until(base, &seen.failed, 1);
+        tl_run_until(base, heard_failed, &seen, 2);
         CHECKF(seen.failed == 1 && strcmp(seen.message, "Unexpected inputs provided") == 0,
                "failed %u message %s", seen.failed, seen.message);
         CHECKF(strcmp(seen.corr, corr) == 0, "failed dispatch's id %s, dispatched %s", seen.corr,
@@ -375,30 +338,27 @@ static void test_routing(struct event_base *base, struct outbox *ob, struct http
         retrain_free(rt);
     }
     alerts_free(al);
-    evhttp_free(srv);
+    tl_server_free(srv);
 }
 
 int main(void)
 {
-    char dir[] = "/tmp/driftd-retrain.XXXXXX";
-    if (mkdtemp(dir) == NULL)
-        return 1;
-    log_set_hook(hook);
+    char *dir = tl_tmpdir("retrain");
+    char file[600];
+    snprintf(file, sizeof(file), "%s/retrain.json", dir);
+    tl_log_capture();
     struct event_base *base = event_base_new();
     struct http_client *http = http_client_new(base, "driftd-test");
-    struct outbox *ob = outbox_new(base, http, dir, fake_now);
+    struct outbox *ob = outbox_new(base, http, dir, tl_now);
     CHECK(base != NULL && http != NULL && ob != NULL);
     if (ob != NULL) {
-        test_policy(base, ob, http, dir);
-        test_routing(base, ob, http, dir);
+        test_policy(base, ob, http, file);
+        test_routing(base, ob, http, file);
     }
     outbox_free(ob);
     http_client_free(http);
     event_base_free(base);
-    log_set_hook(NULL);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", dir);
+    tl_log_stop();
+    tl_tmpdir_remove(dir);
     return tl_done();
 }
