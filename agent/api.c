@@ -156,6 +156,8 @@ static void handle_ingest(struct api *a, struct evhttp_request *req)
         reply_error(req, 500, "Internal Server Error", "out of memory");
     else if (status == 400)
         reply_json(req, 400, "Bad Request", &s);
+    else if (status == 422)
+        reply_json(req, 422, "Unprocessable Entity", &s);
     else
         reply_json(req, 202, "Accepted", &s);
     sbuf_free(&s);
@@ -253,9 +255,11 @@ void api_status_json(const struct api *a, const struct daemon_snapshot *v, struc
         sbuf_add_json_string(s, in->ops->type, strlen(in->ops->type));
         if (in->ops->status != NULL)
             in->ops->status(in, s);
-        sbuf_printf(s, ", \"records\": %llu, \"rejected\": %llu, \"checked\": %llu",
+        sbuf_printf(s,
+                    ", \"records\": %llu, \"rejected\": %llu, \"checked\": %llu, "
+                    "\"unknown_columns\": %llu",
                     (unsigned long long)in->records, (unsigned long long)in->rejected,
-                    (unsigned long long)in->checked);
+                    (unsigned long long)in->checked, (unsigned long long)in->unknown_columns);
         sbuf_adds(s, ", \"rejected_by_reason\": {");
         bool first = true;
         for (int r = 0; r < READER_ERR_COUNT; r++) {
@@ -358,6 +362,11 @@ void api_metrics_text(const struct api *a, const struct daemon_snapshot *v, stru
         for (int r = 0; r < READER_ERR_COUNT; r++)
             metric(s, v->model, "driftd_records_rejected_total", "input", v->sources[i]->name,
                    "reason", reader_error_name(r), (double)v->sources[i]->reasons[r]);
+    metric_head(s, "driftd_unknown_columns_total", "counter",
+                "Columns met per input that are not baseline features (values ignored).");
+    for (size_t i = 0; i < v->n_sources; i++)
+        metric(s, v->model, "driftd_unknown_columns_total", "input", v->sources[i]->name, NULL,
+               NULL, (double)v->sources[i]->unknown_columns);
     metric_head(s, "driftd_records_sampled_total", "counter",
                 "Records kept in evaluated windows' samples.");
     metric(s, v->model, "driftd_records_sampled_total", NULL, NULL, NULL, NULL,

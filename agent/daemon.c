@@ -570,10 +570,14 @@ static bool window_full(const struct daemon *d)
     return n >= d->cfg.window_records || (d->window_extended && n >= d->cfg.window_min_records);
 }
 
-void source_record(struct source *in, const struct colmap *colmap, const struct reader_record *rec,
+bool source_record(struct source *in, const struct colmap *colmap, const struct reader_record *rec,
                    bool na_tokens)
 {
     struct daemon *d = in->core;
+    if (rec->npresent > 0 && rec->nkept == 0) { /* other data than this model's */
+        source_reject(in, READER_ERR_NO_FEATURE);
+        return false;
+    }
     in->records++;
     in->checked++;
     if (in->records > in->mark_records.at)
@@ -581,6 +585,7 @@ void source_record(struct source *in, const struct colmap *colmap, const struct 
     window_add(d->win, colmap, rec, na_tokens);
     if (window_full(d))
         close_window(d, false);
+    return true;
 }
 
 void source_count_unread(struct source *in)
@@ -611,7 +616,22 @@ void source_reject(struct source *in, enum reader_error r)
 int source_map_column(struct source *in, struct colmap *colmap, size_t index, const char *name,
                       size_t len)
 {
-    return colmap_map(colmap, in->core->b, index, name, len);
+    int rc = colmap_map(colmap, in->core->b, index, name, len);
+    if (rc != 0 && !colmap_failed(colmap)) {
+        in->unknown_columns++;
+        in->unknown_log.every = 60;
+        log_limited(&in->unknown_log, LOG_WARNING,
+                    "%s: column \"%.*s\" is not a feature of the baseline; its values are "
+                    "ignored (%llu unknown columns so far)",
+                    in->name, (int)(len < 200 ? len : 200), name,
+                    (unsigned long long)in->unknown_columns);
+    }
+    return rc;
+}
+
+const struct stats_baseline *source_baseline(const struct source *in)
+{
+    return in->core->b;
 }
 
 bool source_stopping(const struct source *in)

@@ -44,6 +44,7 @@ struct ingest {
     uint64_t accepted, rejected;
     struct sbuf errors;
     unsigned nerrors;
+    uint64_t no_feature; /* records none of whose columns is a feature */
 };
 
 /* A kept reader is renewed when it knows more columns than this: keys seen
@@ -58,14 +59,29 @@ static int ingest_column(void *arg, size_t index, const char *name, size_t len)
     return source_map_column(g->in, &g->in->colmap, index, name, len);
 }
 
+/* One entry of the answer's errors (the first MAX_REPORTED_ERRORS);
+ * record 0 is a CSV header. */
+static void add_error(struct ingest *g, uint64_t index, const char *msg)
+{
+    if (g->nerrors >= MAX_REPORTED_ERRORS)
+        return;
+    sbuf_printf(&g->errors, "%s{\"record\": %llu, \"error\": ", g->nerrors ? ", " : "",
+                (unsigned long long)index);
+    sbuf_add_json_string(&g->errors, msg, strlen(msg));
+    sbuf_addc(&g->errors, '}');
+    g->nerrors++;
+}
+
 static void ingest_record(void *arg, const struct reader_record *rec)
 {
     struct ingest *g = arg;
-    g->accepted++;
-    if (g->csv)
-        source_record(g->in, &g->colmap, rec, true);
-    else
-        source_record(g->in, &g->in->colmap, rec, false);
+    if (source_record(g->in, g->csv ? &g->colmap : &g->in->colmap, rec, g->csv)) {
+        g->accepted++;
+        return;
+    }
+    g->rejected++;
+    g->no_feature++;
+    add_error(g, rec->index, "none of its columns is a feature of the baseline");
 }
 
 static void ingest_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
@@ -73,25 +89,33 @@ static void ingest_error(void *arg, uint64_t line, uint64_t index, enum reader_e
 {
     struct ingest *g = arg;
     (void)line;
-    if (index == 0) { /* a CSV header problem, not a record */
-        if (g->nerrors < MAX_REPORTED_ERRORS) {
-            sbuf_adds(&g->errors,
-                      g->nerrors ? ", {\"record\": 0, \"error\": " : "{\"record\": 0, \"error\": ");
-            sbuf_add_json_string(&g->errors, msg, strlen(msg));
-            sbuf_addc(&g->errors, '}');
-            g->nerrors++;
-        }
-        return;
+    if (index > 0) { /* else a CSV header problem, not a record */
+        g->rejected++;
+        source_reject(g->in, code);
     }
-    g->rejected++;
-    source_reject(g->in, code);
-    if (g->nerrors < MAX_REPORTED_ERRORS) {
-        sbuf_printf(&g->errors, "%s{\"record\": %llu, \"error\": ", g->nerrors ? ", " : "",
-                    (unsigned long long)index);
-        sbuf_add_json_string(&g->errors, msg, strlen(msg));
-        sbuf_addc(&g->errors, '}');
-        g->nerrors++;
+    add_error(g, index, msg);
+}
+
+/* The members of a 422: the baseline's features and the columns the body's
+ * reader met that are none of them (at most 50 of each). */
+static void no_feature_members(const struct source *in, const struct reader *r, struct sbuf *out)
+{
+    const struct stats_baseline *b = source_baseline(in);
+    sbuf_adds(out, ", \"error\": \"none of the body's columns is a feature of the baseline\", "
+                   "\"expected\": [");
+    for (size_t i = 0; i < b->nfeatures && i < 50; i++) {
+        sbuf_adds(out, i ? ", " : "");
+        sbuf_add_json_string(out, b->features[i].name, strlen(b->features[i].name));
     }
+    sbuf_adds(out, "], \"found\": [");
+    for (size_t i = 0, n = 0; i < reader_ncolumns(r) && n < 50; i++) {
+        const char *name = reader_column_name(r, i);
+        if (name == NULL || stats_baseline_find(b, name) >= 0)
+            continue;
+        sbuf_adds(out, n++ ? ", " : "");
+        sbuf_add_json_string(out, name, strlen(name));
+    }
+    sbuf_adds(out, "]");
 }
 
 /* One JSON value of a body as one NDJSON line (cJSON escapes newlines
@@ -181,17 +205,25 @@ int in_http_ingest(struct source *in, enum body_kind kind, const struct evbuffer
         reader_finish(r);
     }
     uint64_t checked = g.accepted + g.rejected;
-    if (g.csv) {
-        reader_free(r);
-        colmap_free(&g.colmap);
-    }
+    /* Nothing accepted and every record refused for its columns: another
+     * model's data, or a file cut at the wrong delimiter. */
+    bool foreign = g.accepted + unread == 0 && g.no_feature > 0 && g.no_feature == g.rejected;
     sbuf_printf(out, "{\"accepted\": %llu, \"rejected\": %llu, \"checked\": %llu, \"errors\": [",
                 (unsigned long long)(g.accepted + unread), (unsigned long long)g.rejected,
                 (unsigned long long)checked);
     if (g.errors.len)
         sbuf_add(out, g.errors.data, g.errors.len);
-    sbuf_adds(out, "]}\n");
+    sbuf_adds(out, "]");
+    if (foreign)
+        no_feature_members(in, r, out);
+    sbuf_adds(out, "}\n");
     sbuf_free(&g.errors);
+    if (g.csv) {
+        reader_free(r);
+        colmap_free(&g.colmap);
+    }
+    if (foreign)
+        return 422;
     return g.accepted + unread == 0 ? 400 : 202; /* nothing parseable: the body is bad */
 }
 

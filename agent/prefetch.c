@@ -268,7 +268,7 @@ void prefetch_drain(struct prefetch *p, const struct prefetch_ops *ops, void *ar
                                          b->text.data ? b->text.data + pk->off : "", pk->len};
                 pre[i] = (struct precell){(enum value_class)pk->cls, pk->num};
             }
-            struct reader_record rec = {b->line[r], b->index[r], n, cells};
+            struct reader_record rec = {b->line[r], b->index[r], n, cells, n, n};
             ops->record(arg, &rec, pre);
         }
         batch_free(b);

@@ -209,7 +209,8 @@ static void report(struct reader *r, uint64_t line, uint64_t index, enum reader_
 const char *reader_error_name(enum reader_error e)
 {
     static const char *const names[READER_ERR_COUNT] = {
-        "invalid_json", "not_object", "field_count", "too_long", "unterminated_quote", "other"};
+        "invalid_json",       "not_object", "field_count", "too_long",
+        "unterminated_quote", "other",      "no_feature"};
     return (unsigned)e < READER_ERR_COUNT ? names[e] : "other";
 }
 
@@ -263,9 +264,9 @@ static void reset_cells(struct reader *r)
         r->cells[i] = (struct cell){CELL_MISSING, 0, NULL, 0};
 }
 
-static void deliver(struct reader *r, uint64_t line)
+static void deliver(struct reader *r, uint64_t line, size_t present, size_t kept)
 {
-    struct reader_record rec = {line, r->index, reader_ncolumns(r), r->cells};
+    struct reader_record rec = {line, r->index, reader_ncolumns(r), r->cells, present, kept};
     r->records++;
     if (r->ops.record != NULL)
         r->ops.record(r->arg, &rec);
@@ -367,7 +368,10 @@ static void csv_end_record(struct reader *r)
         else
             r->cells[i] = (struct cell){CELL_TEXT, 0, s, len};
     }
-    deliver(r, line);
+    size_t kept = 0;
+    for (size_t i = 0; i < ncol; i++)
+        kept += !r->ignored[i];
+    deliver(r, line, ncol, kept);
 reset:
     sbuf_reset(&r->rec);
     r->nfields = 0;
@@ -594,6 +598,7 @@ static void ndjson_line(struct reader *r, const char *s, size_t len)
     reset_cells(r);
     const cJSON *item;
     size_t pos = 0; /* of the key in this record */
+    size_t kept = 0;
     cJSON_ArrayForEach(item, obj)
     {
         if (item->string == NULL)
@@ -601,6 +606,7 @@ static void ndjson_line(struct reader *r, const char *s, size_t len)
         uint32_t id = key_column(r, pos++, item->string);
         if (id == DICT_NONE || r->ignored[id])
             continue;
+        kept++;
         struct cell *c = &r->cells[id];
         if (cJSON_IsNumber(item)) {
             *c = (struct cell){CELL_NUMBER, item->valuedouble, NULL, 0};
@@ -616,7 +622,7 @@ static void ndjson_line(struct reader *r, const char *s, size_t len)
             *c = (struct cell){CELL_NESTED, 0, NULL, 0};
         }
     }
-    deliver(r, line);
+    deliver(r, line, pos, kept);
     json_delete(r, obj);
 }
 

@@ -33,6 +33,8 @@ struct reader_record {
     uint64_t index; /* 1-based record number (a CSV header is not counted) */
     size_t ncells;  /* number of columns known so far */
     const struct cell *cells;
+    size_t npresent; /* the record's own fields (CSV) or keys (NDJSON) */
+    size_t nkept;    /* of those, in columns the consumer did not ignore */
 };
 
 /* Why a record was skipped. The names (reader_error_name) are the reasons
@@ -44,7 +46,8 @@ enum reader_error {
     READER_ERR_FIELD_COUNT,
     READER_ERR_TOO_LONG,
     READER_ERR_UNTERMINATED_QUOTE,
-    READER_ERR_OTHER, /* a CSV header's problem, out of memory */
+    READER_ERR_OTHER,      /* a CSV header's problem, out of memory */
+    READER_ERR_NO_FEATURE, /* none of its columns is a baseline feature (the consumer's call) */
     READER_ERR_COUNT
 };
 const char *reader_error_name(enum reader_error e);

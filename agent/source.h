@@ -13,7 +13,9 @@
 #include "agent/colmap.h"
 #include "agent/config.h"
 #include "agent/reader.h"
+#include "lib/log.h"
 #include "lib/sbuf.h"
+#include "stats/baseline.h"
 
 #include <cjson/cJSON.h>
 #include <event2/event.h>
@@ -68,6 +70,10 @@ struct source {
     const struct input_conf *conf; /* a row of the running configuration */
     char *name;                    /* "http", "tail:/path", "stdin" */
     uint64_t records, rejected, reasons[READER_ERR_COUNT], checked;
+    /* Columns its readers met that are not baseline features (their
+     * values are dropped), and the log line that names them. */
+    uint64_t unknown_columns;
+    struct log_limit unknown_log;
     /* Marks of the counters (state.c); a source with a position saves its
      * counters with it instead, and its marks never pass. */
     struct state_mark mark_records, mark_reasons[READER_ERR_COUNT];
@@ -100,8 +106,10 @@ uint64_t source_feed_sampled(struct source *s, struct reader *r, const char *p, 
 
 /* ---- The core API: implemented by the daemon, called by sources. ---- */
 
-/* One parsed record; colmap maps the reader's columns to features. */
-void source_record(struct source *s, const struct colmap *colmap, const struct reader_record *rec,
+/* One parsed record; colmap maps the reader's columns to features. A
+ * record none of whose columns is a baseline feature is rejected instead
+ * (no_feature): false, and nothing was counted as accepted. */
+bool source_record(struct source *s, const struct colmap *colmap, const struct reader_record *rec,
                    bool na_tokens);
 /* A record skipped by the reader, for that reason. */
 void source_reject(struct source *s, enum reader_error code);
@@ -113,6 +121,8 @@ uint64_t source_skip(const struct source *s);
  * answer (0 keep, -1 ignore). */
 int source_map_column(struct source *s, struct colmap *colmap, size_t index, const char *name,
                       size_t len);
+/* The running baseline (its features name what a source expects). */
+const struct stats_baseline *source_baseline(const struct source *s);
 /* The daemon is stopping: read no more. */
 bool source_stopping(const struct source *s);
 /* A position moved: save soon (source_reserve: now, unless a save failed

@@ -180,7 +180,8 @@ static void check_chunking(enum reader_format fmt, const struct reader_limits *l
 static void test_error_names(void)
 {
     static const char *const want[READER_ERR_COUNT] = {
-        "invalid_json", "not_object", "field_count", "too_long", "unterminated_quote", "other"};
+        "invalid_json",       "not_object", "field_count", "too_long",
+        "unterminated_quote", "other",      "no_feature"};
     for (int e = 0; e < READER_ERR_COUNT; e++)
         CHECKF(strcmp(reader_error_name((enum reader_error)e), want[e]) == 0, "name of %d: %s", e,
                reader_error_name((enum reader_error)e));
@@ -647,6 +648,67 @@ static void test_feed_sampled(void)
            differ);
 }
 
+/* Counts of a record's own columns, and of those the consumer kept. */
+struct counts_run {
+    const char *ignore;
+    size_t n, present[8], kept[8];
+};
+
+static int counts_column(void *arg, size_t index, const char *name, size_t len)
+{
+    struct counts_run *c = arg;
+    (void)index;
+    return strlen(c->ignore) == len && memcmp(c->ignore, name, len) == 0 ? -1 : 0;
+}
+
+static void counts_record(void *arg, const struct reader_record *rec)
+{
+    struct counts_run *c = arg;
+    if (c->n < 8) {
+        c->present[c->n] = rec->npresent;
+        c->kept[c->n] = rec->nkept;
+    }
+    c->n++;
+}
+
+/* npresent and nkept: what a consumer needs to refuse a record none of
+ * whose columns it wants (another model's data). */
+static void test_present_kept(void)
+{
+    static const struct reader_ops cops = {counts_column, counts_record, NULL};
+    struct counts_run c = {.ignore = "b"};
+    struct reader *r = reader_new(READER_NDJSON, NULL, &cops, &c);
+    const char *text = "{\"a\": 1, \"b\": 2}\n{\"b\": 2}\n{}\n{\"a\": null, \"c\": 3}\n";
+    reader_feed(r, text, strlen(text));
+    reader_finish(r);
+    reader_free(r);
+    static const size_t wp[] = {2, 1, 0, 2}, wk[] = {1, 0, 0, 2};
+    CHECKF(c.n == 4, "ndjson: %zu records, want 4", c.n);
+    for (size_t i = 0; i < 4 && i < c.n; i++)
+        CHECKF(c.present[i] == wp[i] && c.kept[i] == wk[i],
+               "ndjson record %zu: present %zu kept %zu, want %zu %zu", i + 1, c.present[i],
+               c.kept[i], wp[i], wk[i]);
+
+    struct counts_run d = {.ignore = "b"};
+    r = reader_new(READER_CSV, NULL, &cops, &d);
+    text = "a,b\n1,2\n,\n";
+    reader_feed(r, text, strlen(text));
+    reader_finish(r);
+    reader_free(r);
+    CHECKF(d.n == 2 && d.present[0] == 2 && d.kept[0] == 1 && d.present[1] == 2 && d.kept[1] == 1,
+           "csv: %zu records, present %zu kept %zu", d.n, d.present[0], d.kept[0]);
+
+    struct counts_run e = {.ignore = "b"};
+    r = reader_new(READER_CSV, NULL, &cops, &e);
+    text = "b\n1\n";
+    reader_feed(r, text, strlen(text));
+    reader_finish(r);
+    reader_free(r);
+    CHECKF(e.n == 1 && e.present[0] == 1 && e.kept[0] == 0,
+           "csv of an ignored column alone: present %zu kept %zu, want 1 0", e.present[0],
+           e.kept[0]);
+}
+
 int main(void)
 {
     test_error_names();
@@ -662,5 +724,6 @@ int main(void)
     test_restart_and_skip();
     test_remap();
     test_feed_sampled();
+    test_present_kept();
     return tl_done();
 }
