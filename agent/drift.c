@@ -359,17 +359,47 @@ void report_json(const struct report *r, bool all_metrics, struct sbuf *s)
     sbuf_adds(s, "\n}\n");
 }
 
-/* A number for the table: fixed width, "-" when absent. */
+/* A number for the table, right-aligned in width columns: "-" when absent;
+ * exponent notation for the very small and for what fixed point would make
+ * wider than its column, so the columns line up whatever the magnitude. */
 static void cell_num(FILE *out, double v, int width)
 {
-    if (isnan(v))
+    char buf[64];
+    if (isnan(v)) {
         fprintf(out, " %*s", width, "-");
-    else if (isinf(v))
+        return;
+    }
+    if (isinf(v)) {
         fprintf(out, " %*s", width, v > 0 ? "inf" : "-inf");
-    else if (v != 0 && (fabs(v) < 1e-3 || fabs(v) >= 1e6))
-        fprintf(out, " %*.3e", width, v);
+        return;
+    }
+    int n = snprintf(buf, sizeof(buf), "%.4f", v);
+    if ((v != 0 && fabs(v) < 1e-3) || n > width)
+        for (int prec = 3; prec >= 0; prec--)
+            if (snprintf(buf, sizeof(buf), "%.*e", prec, v) <= width)
+                break;
+    fprintf(out, " %*s", width, buf);
+}
+
+/* A p-value for the table: 0 is one too small for a double (the tests'
+ * p-values are never 0 in exact arithmetic), so it says so instead of
+ * showing a 0.0000 that reads as "certainly drifted, exactly". */
+static void cell_p(FILE *out, double p, int width)
+{
+    if (p == 0)
+        fprintf(out, " %*s", width, "<1e-300");
     else
-        fprintf(out, " %*.4f", width, v);
+        cell_num(out, p, width);
+}
+
+/* One table row's metric columns: statistic and p-value (or "-"). */
+static void cell_metric(FILE *out, enum stats_test t, double statistic, double p)
+{
+    cell_num(out, statistic, 10);
+    if (stats_test_info(t)->has_p)
+        cell_p(out, p, 10);
+    else
+        cell_num(out, NAN, 10);
 }
 
 void report_table(const struct report *r, bool all_metrics, FILE *out)
@@ -385,11 +415,9 @@ void report_table(const struct report *r, bool all_metrics, FILE *out)
             "statistic", "p-value", "threshold", "ref n", "cur n", "drift");
     for (size_t i = 0; i < r->n; i++) {
         const struct report_feature *f = &r->features[i];
-        const struct stats_test_info *ti = stats_test_info(f->r.test);
         fprintf(out, "%-*.*s %-11s %-18s", (int)w, (int)w, f->name, stats_kind_name(f->kind),
-                ti->name);
-        cell_num(out, f->r.statistic, 10);
-        cell_num(out, ti->has_p ? f->r.p_value : NAN, 10);
+                stats_test_info(f->r.test)->name);
+        cell_metric(out, f->r.test, f->r.statistic, f->r.p_value);
         cell_num(out, f->r.threshold, 9);
         fprintf(out, " %8llu %8llu  %s", (unsigned long long)f->reference_count,
                 (unsigned long long)f->current_count,
@@ -402,18 +430,20 @@ void report_table(const struct report *r, bool all_metrics, FILE *out)
             fprintf(out, "  missing %.1f%%", 100 * f->quality[Q_MISSING]);
         fputc('\n', out);
         if (all_metrics) {
+            /* the other metrics under the test's own columns, name and
+             * kind left blank */
             for (int t = 0; t < STATS_TEST_COUNT; t++) {
                 const struct stats_metric *m = &f->r.m[t];
                 if (!m->present || t == (int)f->r.test)
                     continue;
-                fprintf(out, "%-*s   %-18s", (int)w, "", stats_test_info(t)->name);
-                cell_num(out, m->statistic, 10);
-                cell_num(out, stats_test_info(t)->has_p ? m->p_value : NAN, 10);
+                fprintf(out, "%-*s %-11s %-18s", (int)w, "", "", stats_test_info(t)->name);
+                cell_metric(out, (enum stats_test)t, m->statistic, m->p_value);
                 fputc('\n', out);
             }
         }
     }
     const struct stats_dataset_result *d = &r->dataset;
-    fprintf(out, "\nDataset drift: %s (%zu of %zu features drifted, share %.2f, threshold %.2f)\n",
-            d->drift ? "YES" : "no", d->drifted, d->total, d->share, d->drift_share);
+    fprintf(out, "\nDataset drift: %s (%zu of %zu feature%s drifted, share %.2f, threshold %.2f)\n",
+            d->drift ? "YES" : "no", d->drifted, d->total, d->total == 1 ? "" : "s", d->share,
+            d->drift_share);
 }
