@@ -71,14 +71,51 @@ static const char usage_check[] =
 
 static const char usage_version[] = "Usage: driftd version\n\nPrint the version.\n";
 
-static const char usage_help[] = "Usage: driftd help [SUBCOMMAND]\n";
+static const char usage_help[] =
+    "Usage: driftd help [SUBCOMMAND | config]\n"
+    "\n"
+    "Without an argument: the overview of the subcommands. With one of baseline,\n"
+    "check, run, validate, version or help: its options (the same as\n"
+    "'driftd SUBCOMMAND --help'). With config: every configuration key, its type,\n"
+    "default, range and whether a reload applies it, as a Markdown table.\n";
 
 static const char usage_run[] =
-    "Usage: driftd run --config FILE\n\nRun the daemon in the foreground.\n";
+    "Usage: driftd run --config FILE\n"
+    "\n"
+    "Run the daemon in the foreground: read records from the configured inputs\n"
+    "(HTTP, tail, stdin) into windows, compare each window with the baseline, send\n"
+    "alerts (log, webhook, Slack, Alertmanager) and, when configured, ask a GitHub\n"
+    "Actions workflow to retrain. It logs to stderr and speaks the systemd notify\n"
+    "protocol (Type=notify, watchdog).\n"
+    "\n"
+    "  -c, --config FILE     the configuration (JSON); 'driftd help config' lists\n"
+    "                        every key with its default and range, and\n"
+    "                        'driftd validate --config FILE' checks one\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Signals: SIGHUP reloads the configuration and the baseline (on an error the\n"
+    "running ones stay); SIGTERM and SIGINT stop cleanly, saving the state.\n"
+    "Environment: DRIFTD_GITHUB_TOKEN, the GitHub token when no token_file is set;\n"
+    "STATE_DIRECTORY, the default state_dir; CREDENTIALS_DIRECTORY, where relative\n"
+    "secret file names are looked up first.\n"
+    "\n"
+    "Exit status: 0 after a clean stop, 2 when the configuration, the baseline or\n"
+    "the listening address cannot be used.\n";
 
 static const char usage_validate[] =
-    "Usage: driftd validate --config FILE\n\nCheck a configuration and its baseline; print "
-    "every error.\n";
+    "Usage: driftd validate --config FILE\n"
+    "\n"
+    "Check a configuration the way 'driftd run' would load it, without starting\n"
+    "anything: the JSON, every key and its range, the baseline file it names\n"
+    "(and that the features the configuration mentions are in it), and that\n"
+    "each secret file can be read. Every error is printed, each naming its key;\n"
+    "then a warning for each risky setting (warnings do not fail the check).\n"
+    "\n"
+    "  -c, --config FILE     the configuration to check; 'driftd help config'\n"
+    "                        lists every key with its default and range\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "Exit status: 0 valid (prints \"FILE: ok\"), 2 invalid or unreadable.\n";
 
 const char *cli_usage(const char *name)
 {
@@ -131,6 +168,12 @@ static int pick_format(const char *fmt, const char *path)
                 "driftd: %s: cannot tell the format from the name; use --format csv|ndjson\n",
                 path);
     return f;
+}
+
+/* The plural ending of a count's noun: "1 feature", "2 features". */
+static const char *plural(uint64_t n)
+{
+    return n == 1 ? "" : "s";
 }
 
 static int usage_error(const char *cmd)
@@ -260,9 +303,9 @@ static int baseline_write(const struct baseline_args *a, const struct stats_base
     }
     int rc = write_output(a->output, text, len) == 0 ? 0 : 2;
     if (rc == 0 && strcmp(a->output, "-") != 0)
-        fprintf(stderr, "driftd: wrote %s: %zu features, %llu rows, sample of %llu rows\n",
-                a->output, b->nfeatures, (unsigned long long)b->rows,
-                (unsigned long long)b->sample_rows);
+        fprintf(stderr, "driftd: wrote %s: %zu feature%s, %llu row%s, sample of %llu row%s\n",
+                a->output, b->nfeatures, plural(b->nfeatures), (unsigned long long)b->rows,
+                plural(b->rows), (unsigned long long)b->sample_rows, plural(b->sample_rows));
     free(text);
     return rc;
 }
@@ -366,7 +409,6 @@ struct check_ctx {
     struct diag diag;
     struct colmap map; /* reader column -> baseline feature */
     bool oom;
-    uint64_t *type_errors_seen; /* per feature: reported already */
     struct prefetch_result res;
     struct report *rep;
     struct sbuf json; /* the JSON report */
@@ -379,8 +421,48 @@ static int check_column(void *arg, size_t index, const char *name, size_t len)
     return colmap_map(&c->map, c->b, index, name, len);
 }
 
-/* Add a record's feature cells to the dataset; the first type error of a
- * feature is shown with its line, the rest are only counted. */
+/* Type errors shown per feature with their place; the rest are counted in
+ * the total check_type_totals prints. */
+#define TYPE_ERRORS_SHOWN 3
+
+/* Show one type error with its line, CSV column and value, so that a "?" or
+ * a decimal comma can be found in the file. */
+static void type_error_show(const struct check_ctx *c, const struct reader_record *rec, size_t col,
+                            size_t f)
+{
+    const struct cell *cell = &rec->cells[col];
+    const struct stats_bfeature *bf = &c->ds->b->features[f];
+    char where[48] = "";
+    if (c->args->fmt == READER_CSV)
+        snprintf(where, sizeof(where), "column %zu: ", col + 1);
+    fprintf(stderr, "driftd: %s:%llu: record %llu: feature \"%s\": ", c->diag.file,
+            (unsigned long long)rec->line, (unsigned long long)rec->index, bf->name);
+    if (cell->type != CELL_TEXT) {
+        fprintf(stderr, "value is a JSON object or array, not a %s (%scounted as a type error)\n",
+                bf->kind == STATS_NUMERICAL ? "number" : "category", where);
+        return;
+    }
+    /* at most 40 bytes of the value, not cut inside a UTF-8 character,
+     * control characters escaped */
+    size_t len = cell->len;
+    if (len > 40)
+        for (len = 40; len > 0 && ((unsigned char)cell->str[len] & 0xC0) == 0x80; len--)
+            ;
+    fprintf(stderr, "value is not a number (%s\"", where);
+    for (size_t k = 0; k < len; k++) {
+        unsigned char ch = (unsigned char)cell->str[k];
+        if (ch == '"' || ch == '\\')
+            fprintf(stderr, "\\%c", ch);
+        else if (ch < 0x20 || ch == 0x7f)
+            fprintf(stderr, "\\x%02x", ch);
+        else
+            fputc(ch, stderr);
+    }
+    fprintf(stderr, "\"%s; counted as a type error)\n", len < cell->len ? "..." : "");
+}
+
+/* Add a record's feature cells to the dataset; the first few type errors
+ * of a feature are shown with their place, the rest only counted. */
 static void check_record(void *arg, const struct reader_record *rec, const struct precell *pre)
 {
     struct check_ctx *c = arg;
@@ -396,12 +478,24 @@ static void check_record(void *arg, const struct reader_record *rec, const struc
                 : dataset_add_cell(c->ds, (size_t)f, &rec->cells[i]);
         if (!ok)
             c->oom = true;
-        if (c->ds->cols[f].type_errors > before && c->type_errors_seen[f]++ == 0)
-            fprintf(stderr,
-                    "driftd: %s:%llu: record %llu: feature \"%s\": value is not a number "
-                    "(counted as a type error)\n",
-                    c->diag.file, (unsigned long long)rec->line, (unsigned long long)rec->index,
-                    c->ds->b->features[f].name);
+        if (c->ds->cols[f].type_errors > before && before < TYPE_ERRORS_SHOWN)
+            type_error_show(c, rec, i, (size_t)f);
+    }
+}
+
+/* After the messages of the first few, each feature's total of type
+ * errors: how much of the column was lost, whatever was shown. */
+static void check_type_totals(const struct check_ctx *c)
+{
+    for (size_t f = 0; f < c->b->nfeatures; f++) {
+        uint64_t n = c->ds->cols[f].type_errors;
+        if (n == 0)
+            continue;
+        fprintf(stderr, "driftd: %s: feature \"%s\": %llu type error%s in all", c->diag.file,
+                c->b->features[f].name, (unsigned long long)n, plural(n));
+        if (n > TYPE_ERRORS_SHOWN)
+            fprintf(stderr, " (the first %d shown above)", TYPE_ERRORS_SHOWN);
+        fputc('\n', stderr);
     }
 }
 
@@ -422,8 +516,7 @@ static int check_open(struct check_ctx *c)
         config_check_features(a->config, &c->dopts, c->b) != 0)
         return -1;
     c->ds = dataset_new(c->b);
-    c->type_errors_seen = calloc(c->b->nfeatures, sizeof(uint64_t));
-    if (c->ds == NULL || c->type_errors_seen == NULL) {
+    if (c->ds == NULL) {
         fprintf(stderr, "driftd: out of memory\n");
         return -1;
     }
@@ -441,6 +534,7 @@ static int check_read(struct check_ctx *c)
     if (!c->res.opened)
         return -1; /* memfile_open said why */
     diag_summary(&c->diag);
+    check_type_totals(c);
     if (c->oom || colmap_failed(&c->map)) {
         fprintf(stderr, "driftd: %s: out of memory\n", c->diag.file);
         return -1;
@@ -500,8 +594,8 @@ static int check_print(struct check_ctx *c)
     } else {
         report_table(c->rep, a->all, stdout);
         if (c->diag.count > 0)
-            printf("(%llu records skipped; see messages above)\n",
-                   (unsigned long long)c->diag.count);
+            printf("(%llu record%s skipped; see the messages above)\n",
+                   (unsigned long long)c->diag.count, plural(c->diag.count));
     }
     if (fflush(stdout) != 0) {
         fprintf(stderr, "driftd: <stdout>: %s\n", strerror(errno));
@@ -517,7 +611,6 @@ static void check_close(struct check_ctx *c)
     sbuf_free(&c->json);
     report_free(c->rep);
     colmap_free(&c->map);
-    free(c->type_errors_seen);
     dataset_free(c->ds);
     stats_baseline_free(c->b);
     drift_opts_clear(&c->dopts);
@@ -600,6 +693,15 @@ int cmd_version(int argc, char **argv)
 
 int cmd_help(int argc, char **argv)
 {
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage_help, stdout);
+        return 0;
+    }
+    if (argc > 2) {
+        fprintf(stderr, "driftd help: one subcommand at most, got \"%s\" too\n%s", argv[2],
+                usage_help);
+        return 2;
+    }
     if (argc > 1 && strcmp(argv[1], "config") == 0) {
         /* every configuration key, from the table the loader uses */
         config_print_reference(stdout);
