@@ -20,7 +20,18 @@ build: deps
 test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-demo: build
+# The demo needs the build packages, not the test group, and the driftd
+# binary alone: built quietly (one line; the log is kept and its end shown
+# if the build fails), without the sub-makes' Entering/Leaving lines.
+demo:
+	@scripts/install-deps build
+	@mkdir -p $(BUILD)
+	@echo "demo: building driftd in $(BUILD)/ (log: $(BUILD)/demo-build.log)"
+	@{ cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) && \
+	   MAKEFLAGS=--no-print-directory cmake --build $(BUILD) -j $(JOBS) --target driftd; \
+	 } >$(BUILD)/demo-build.log 2>&1 || \
+	 { tail -n 30 $(BUILD)/demo-build.log >&2; \
+	   echo "demo: the build failed (whole log: $(BUILD)/demo-build.log)" >&2; exit 1; }
 	@scripts/demo $(BUILD)/agent/driftd
 
 asan: deps
