@@ -262,13 +262,14 @@ static size_t union_distinct(const double *x, size_t n1, const double *y, size_t
  * sqrt(count1/n1 * count2/n2) * (width / db) so that nothing leaves the
  * range of a double: the product of two densities underflows on ranges
  * above about 1e154, a density overflows on subnormal ones. Bins are equal
- * in exact arithmetic, so a zero-width bin counts as width / db = 1; a zero
- * width (one repeated value) gives 0, as Evidently's product does. */
+ * in exact arithmetic, so where rounding makes a bin or the width 0 (one
+ * repeated value so large that v - 0.5 and v + 0.5 round to v, where numpy
+ * gives NaN) the ratio width / db counts as the 1 it is exactly. */
 static double bc_term(double h1, double n1, double h2, double n2, double width, double db)
 {
-    if (h1 == 0.0 || h2 == 0.0 || width == 0.0)
+    if (h1 == 0.0 || h2 == 0.0)
         return 0.0;
-    double ratio = db > 0.0 ? width / db : 1.0;
+    double ratio = db > 0.0 && width > 0.0 ? width / db : 1.0;
     if (!isfinite(ratio))
         ratio = 1.0;
     return sqrt(h1 / n1 * (h2 / n2)) * ratio;
@@ -297,10 +298,14 @@ double stats_hellinger_numeric(const double *x, size_t n1, const double *y, size
     stats_histogram(x, n1, edges, nb, h1);
     stats_histogram(y, n2, edges, nb, h2);
     /* numpy density: count / bin width / total; Evidently then multiplies
-     * by (max - min) / nbins, not by the edge difference. Widths of a range
-     * wider than DBL_MAX are taken halved: every term is a ratio of two. */
+     * by (last edge - first edge) / nbins, the mean bin width. Taken from
+     * the edges, not from the data's max - min: one repeated value v has
+     * the bin [v - 0.5, v + 0.5] of width 1, so identical constant samples
+     * are at distance 0 (with max - min they would be at 1). Widths of a
+     * range wider than DBL_MAX are taken halved: every term is a ratio of
+     * two. */
     double s = isinf(hi - lo) ? 0.5 : 1.0;
-    double width = (hi * s - lo * s) / (double)nb, bc = 0.0;
+    double width = (edges[nb] * s - edges[0] * s) / (double)nb, bc = 0.0;
     for (size_t b = 0; b < nb; b++) {
         double db = edges[b + 1] * s - edges[b] * s;
         double p1 = h1[b] / db / (double)n1;

@@ -58,10 +58,10 @@ double stats_hellinger_props(const double *r, const double *c, size_t k);
 
 /* Numerical Hellinger distance as Evidently computes it: Sturges edges over
  * the distinct values of the union, density histograms, Bhattacharyya
- * coefficient times the bin width (max - min) / nbins. x, y sorted. A
- * number in [0, 1] for any finite values: one repeated value gives 1, as
- * Evidently's zero bin width does; NAN only for an empty sample or when out
- * of memory. */
+ * coefficient times the bin width (last edge - first edge) / nbins. x, y
+ * sorted. A number in [0, 1] for any finite values: one repeated value in
+ * both samples gives 0 (one bin [v - 0.5, v + 0.5] of width 1); NAN only
+ * for an empty sample or when out of memory. */
 double stats_hellinger_numeric(const double *x, size_t n1, const double *y, size_t n2);
 
 /* Chi-square goodness of fit of current counts o against reference counts

@@ -66,7 +66,9 @@ def hellinger(ref, cur, numerical):
     bins = np.histogram_bin_edges(keys, bins="sturges")
     h1 = np.histogram(ref, bins=bins, density=True)[0]
     h2 = np.histogram(cur, bins=bins, density=True)[0]
-    width = (max(keys) - min(keys)) / len(h1)
+    # Evidently's hellinger_distance.py: the width from the edges, so one
+    # repeated value (edges v - 0.5, v + 0.5) has width 1 and distance 0.
+    width = (max(bins) - min(bins)) / (len(bins) - 1)
     h = 0.0
     for i in range(len(h1)):
         h += math.sqrt(h1[i] * h2[i]) * width
