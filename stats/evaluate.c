@@ -13,20 +13,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Default thresholds and comparisons as Evidently's source has them
+ * (src/evidently/legacy/calculations/stattests/, the return line of each
+ * test): ks and cramer_von_mises drift at p <= threshold, chisquare, z and
+ * anderson at p < threshold, energy_distance above the threshold, the other
+ * distances at or above it. wasserstein (not normed) and tvd (a distance
+ * here, a permutation p-value in Evidently) follow the distances. */
 static const struct stats_test_info test_table[STATS_TEST_COUNT] = {
-    [STATS_KS] = {"ks", true, false, 0.05, true, false},
-    [STATS_WASSERSTEIN] = {"wasserstein", false, false, 0.1, true, false},
-    [STATS_WASSERSTEIN_NORMED] = {"wasserstein_normed", false, false, 0.1, true, false},
-    [STATS_ENERGY_DISTANCE] = {"energy_distance", false, true, 0.1, true, false},
-    [STATS_CRAMER_VON_MISES] = {"cramer_von_mises", true, false, 0.1, true, false},
-    [STATS_ANDERSON] = {"anderson", true, false, 0.1, true, false},
-    [STATS_PSI] = {"psi", false, false, 0.1, true, true},
-    [STATS_KL_DIV] = {"kl_div", false, false, 0.1, true, true},
-    [STATS_JENSEN_SHANNON] = {"jensen_shannon", false, false, 0.1, true, true},
-    [STATS_HELLINGER] = {"hellinger", false, false, 0.1, true, true},
-    [STATS_CHISQUARE] = {"chisquare", true, false, 0.05, true, true},
-    [STATS_Z] = {"z", true, false, 0.05, true, true},
-    [STATS_TVD] = {"tvd", false, false, 0.1, false, true},
+    /* name, has_p, compare, threshold, numerical, categorical */
+    [STATS_KS] = {"ks", true, STATS_AT_OR_BELOW, 0.05, true, false},
+    [STATS_WASSERSTEIN] = {"wasserstein", false, STATS_AT_OR_ABOVE, 0.1, true, false},
+    [STATS_WASSERSTEIN_NORMED] = {"wasserstein_normed", false, STATS_AT_OR_ABOVE, 0.1, true, false},
+    [STATS_ENERGY_DISTANCE] = {"energy_distance", false, STATS_ABOVE, 0.1, true, false},
+    [STATS_CRAMER_VON_MISES] = {"cramer_von_mises", true, STATS_AT_OR_BELOW, 0.1, true, false},
+    [STATS_ANDERSON] = {"anderson", true, STATS_BELOW, 0.1, true, false},
+    [STATS_PSI] = {"psi", false, STATS_AT_OR_ABOVE, 0.1, true, true},
+    [STATS_KL_DIV] = {"kl_div", false, STATS_AT_OR_ABOVE, 0.1, true, true},
+    [STATS_JENSEN_SHANNON] = {"jensen_shannon", false, STATS_AT_OR_ABOVE, 0.1, true, true},
+    [STATS_HELLINGER] = {"hellinger", false, STATS_AT_OR_ABOVE, 0.1, true, true},
+    [STATS_CHISQUARE] = {"chisquare", true, STATS_BELOW, 0.05, true, true},
+    [STATS_Z] = {"z", true, STATS_BELOW, 0.05, true, true},
+    [STATS_TVD] = {"tvd", false, STATS_AT_OR_ABOVE, 0.1, false, true},
 };
 
 const struct stats_test_info *stats_test_info(enum stats_test t)
@@ -34,6 +41,28 @@ const struct stats_test_info *stats_test_info(enum stats_test t)
     if ((int)t < 0 || t >= STATS_TEST_COUNT)
         return NULL;
     return &test_table[t];
+}
+
+/* One place decides every test's comparison, so that the report, the
+ * alerts and the dataset decision cannot disagree about a value exactly on
+ * the threshold. */
+bool stats_test_drifts(enum stats_test t, double value, double threshold)
+{
+    const struct stats_test_info *info = stats_test_info(t);
+
+    if (info == NULL || isnan(value))
+        return false;
+    switch (info->compare) {
+    case STATS_BELOW:
+        return value < threshold;
+    case STATS_AT_OR_BELOW:
+        return value <= threshold;
+    case STATS_ABOVE:
+        return value > threshold;
+    case STATS_AT_OR_ABOVE:
+        return value >= threshold;
+    }
+    return false;
 }
 
 int stats_test_by_name(const char *name)
@@ -329,12 +358,7 @@ int stats_feature_evaluate(const struct stats_feature_data *d, const struct stat
     r->effect = r->m[numerical ? STATS_WASSERSTEIN_NORMED : STATS_TVD].statistic;
     r->statistic = r->m[r->test].statistic;
     r->p_value = r->m[r->test].p_value;
-    if (info->has_p)
-        r->drift = !isnan(r->p_value) && r->p_value < r->threshold;
-    else if (info->strict)
-        r->drift = !isnan(r->statistic) && r->statistic > r->threshold;
-    else
-        r->drift = !isnan(r->statistic) && r->statistic >= r->threshold;
+    r->drift = stats_test_drifts(r->test, info->has_p ? r->p_value : r->statistic, r->threshold);
     return 0;
 }
 
@@ -353,6 +377,8 @@ void stats_dataset_decide(struct stats_feature_result *r, size_t n, const bool *
             if (!stats_test_info(r[i].test)->has_p || isnan(r[i].p_value))
                 continue;
             r[i].threshold = level;
+            /* Strictly below, as Alibi Detect's Bonferroni (p < alpha / m),
+             * whatever the test's own comparison with its threshold. */
             r[i].drift = r[i].p_value < level;
         }
     } else if (o->correction == STATS_CORRECTION_FDR && m > 0) {

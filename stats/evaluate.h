@@ -29,17 +29,33 @@ enum stats_test {
     STATS_TEST_AUTO = -1
 };
 
+/* How a test's value is compared with its threshold to call drift: a
+ * p-value drifts below it, a distance above it; whether a value exactly on
+ * the threshold drifts differs from test to test in Evidently's source,
+ * which driftd follows (docs/statistics.md, "Thresholds as Evidently
+ * compares them"). */
+enum stats_compare {
+    STATS_BELOW,       /* value < threshold */
+    STATS_AT_OR_BELOW, /* value <= threshold */
+    STATS_ABOVE,       /* value > threshold */
+    STATS_AT_OR_ABOVE  /* value >= threshold */
+};
+
 struct stats_test_info {
-    const char *name; /* report and config name */
-    bool has_p;       /* drift when p < threshold; else statistic >= threshold */
-    bool strict;      /* distance compared with > instead of >= */
-    double threshold; /* default threshold */
-    bool numerical;   /* applies to numerical features */
-    bool categorical; /* applies to categorical features */
+    const char *name;           /* report and config name */
+    bool has_p;                 /* the value is a p-value (compare is BELOW or AT_OR_BELOW) */
+    enum stats_compare compare; /* when the value drifts against the threshold */
+    double threshold;           /* default threshold */
+    bool numerical;             /* applies to numerical features */
+    bool categorical;           /* applies to categorical features */
 };
 
 /* The table entry of a test; NULL for an out-of-range value. */
 const struct stats_test_info *stats_test_info(enum stats_test t);
+
+/* Does test t's value (p-value or distance) drift against threshold, by the
+ * test's own comparison? A NAN value (not computable) never drifts. */
+bool stats_test_drifts(enum stats_test t, double value, double threshold);
 
 /* Test by its report name, or STATS_TEST_AUTO for "auto"; -2 when unknown. */
 int stats_test_by_name(const char *name);

@@ -268,6 +268,14 @@ def case_ks_asymptotic():
     return ref, cur
 
 
+def case_p_on_threshold():
+    """An exact KS p-value exactly on the threshold: 2 against 14 rows gives
+    p = 1/20 = 0.05, which drifts (Evidently's ks drifts when p <= 0.05)."""
+    ref = [Column("x", "numerical", ["1.0", "2.0"])]
+    cur = [Column("x", "numerical", ["0.5"] + [f"{v}.0" for v in range(3, 16)])]
+    return ref, cur
+
+
 CASES = {
     "iris_nodrift": case_iris_nodrift,
     "iris_drift": case_iris_drift,
@@ -280,6 +288,7 @@ CASES = {
     "tiny": case_tiny,
     "equal_sizes": case_equal_sizes,
     "ks_asymptotic": case_ks_asymptotic,
+    "p_on_threshold": case_p_on_threshold,
 }
 IRIS_CASES = {"iris_nodrift", "iris_drift"}
 
