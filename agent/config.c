@@ -9,12 +9,14 @@
 
 #include "lib/file.h"
 #include "lib/log.h"
+#include "lib/sbuf.h"
 #include "agent/reader.h"
 #include "alerts/github.h"
 #include "alerts/secret.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <event2/http.h>
 #include <fcntl.h>
@@ -277,6 +279,14 @@ static const size_t base_size[] = {
 struct loader {
     const char *path;
     struct errlist *errs;
+    /* The text being loaded and its tree, to say where an unknown key is
+     * (NULL where a check works on a loaded configuration). */
+    const char *text;
+    size_t len;
+    const cJSON *root;
+    struct keypos *kp; /* positions of the keys, sorted by node: key_offset */
+    size_t n_kp;
+    bool kp_tried;
 };
 
 static void cerr(struct loader *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -298,6 +308,655 @@ static const struct ckey *find_key(const char *pattern)
         if (strcmp(keys[i].path, pattern) == 0)
             return &keys[i];
     return NULL;
+}
+
+/* Where an error is: line, column and the line itself. cJSON keeps no
+ * positions, and its error pointer is where its parser gave up (past the
+ * `}` of `,}`), not what it wanted there. This scanner of the same grammar,
+ * run only to explain an error or to find a key, knows both. It takes what
+ * cJSON takes (whitespace is any byte up to 32, a number is what strtod
+ * reads from [0-9+-.eE], a UTF-8 BOM is skipped) so that it fails where
+ * cJSON does; a line break inside a string, which cJSON lets through, is an
+ * error here, because a string that lost its closing quote makes one. */
+struct jscan {
+    const char *t;
+    size_t len, at;
+    int depth;
+    bool failed;
+    size_t err_at;  /* where the error is */
+    char what[400]; /* what was expected there, what was found */
+    bool keep_keys; /* record where each object member's key starts */
+    size_t *keys, n_keys, cap_keys;
+};
+
+static void js_fail(struct jscan *s, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Record the first error only: later ones follow from it. At the end of
+ * the text the error is put just after its last token, where the missing
+ * `}` or value belongs, not on an empty last line. */
+static void js_fail(struct jscan *s, size_t at, const char *fmt, ...)
+{
+    if (s->failed)
+        return;
+    s->failed = true;
+    if (at >= s->len) {
+        at = s->len;
+        while (at > 0 && (unsigned char)s->t[at - 1] <= 32)
+            at--;
+    }
+    s->err_at = at;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->what, sizeof(s->what), fmt, ap);
+    va_end(ap);
+}
+
+/* cJSON's whitespace: every byte up to and including the space. */
+static void js_ws(struct jscan *s)
+{
+    while (s->at < s->len && (unsigned char)s->t[s->at] <= 32)
+        s->at++;
+}
+
+/* A letter, digit or underscore: what a bare word (True, None) is made of. */
+static bool js_wordc(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Line and column (in characters, from 1) of byte `at` of t. */
+static void text_linecol(const char *t, size_t at, size_t *line, size_t *col)
+{
+    bool bom = at >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0;
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < at; i++) {
+        if (t[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else if (((unsigned char)t[i] & 0xC0) != 0x80 && !(i == 0 && bom)) {
+            (*col)++; /* a UTF-8 sequence is one column; a BOM none */
+        }
+    }
+}
+
+/* What stands at `at`, for "found ...": a character, a bare word, the end. */
+static const char *js_found(const struct jscan *s, size_t at, char *buf, size_t cap)
+{
+    if (at >= s->len)
+        return "the end of the file";
+    unsigned char c = (unsigned char)s->t[at];
+    size_t n = 0;
+    while (at + n < s->len && n < 24 && js_wordc(s->t[at + n]))
+        n++;
+    if (n > 0)
+        snprintf(buf, cap, "`%.*s`", (int)n, s->t + at);
+    else if (c < 32 || c == 127)
+        snprintf(buf, cap, "a control character (0x%02x)", c);
+    else if (c >= 128)
+        snprintf(buf, cap, "a non-ASCII character");
+    else if (c == '\'')
+        snprintf(buf, cap, "a single quote");
+    else
+        snprintf(buf, cap, "'%c'", c);
+    return buf;
+}
+
+/* What the character at `at` usually means when JSON does not take it:
+ * Python's or JavaScript's habits. "" when there is nothing to add. */
+static const char *js_hint(const struct jscan *s, size_t at)
+{
+    static const char *const literals[] = {"true", "false", "null", "none", "nil"};
+    static const char *const nonfinite[] = {"nan", "inf", "infinity"};
+    if (at >= s->len)
+        return "";
+    char c = s->t[at];
+    if (c == '\'')
+        return " (JSON strings take double quotes)";
+    if (c == '/' || c == '#')
+        return " (JSON has no comments)";
+    size_t n = 0;
+    while (at + n < s->len && js_wordc(s->t[at + n]))
+        n++;
+    for (size_t i = 0; n > 0 && i < sizeof(literals) / sizeof(literals[0]); i++)
+        if (strlen(literals[i]) == n && strncasecmp(s->t + at, literals[i], n) == 0)
+            return " (JSON's literals are true, false and null, in lower case)";
+    for (size_t i = 0; n > 0 && i < sizeof(nonfinite) / sizeof(nonfinite[0]); i++)
+        if (strlen(nonfinite[i]) == n && strncasecmp(s->t + at, nonfinite[i], n) == 0)
+            return " (JSON has no NaN or Infinity)";
+    return "";
+}
+
+static void js_value(struct jscan *s, const char *what);
+
+/* Four hex digits at p (cJSON's parse_hex4), or -1. */
+static long js_hex4(const struct jscan *s, size_t p)
+{
+    long v = 0;
+    for (size_t i = 0; i < 4; i++) {
+        char c = p + i < s->len ? s->t[p + i] : '\0';
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* A string from its opening quote at s->at; its raw text (cut) to name. */
+static void js_string(struct jscan *s, char *name, size_t cap)
+{
+    size_t open = s->at++, line, col;
+    while (s->at < s->len && s->t[s->at] != '"') {
+        char c = s->t[s->at];
+        if (c == '\n' || c == '\r') {
+            text_linecol(s->t, open, &line, &col);
+            js_fail(s, s->at,
+                    "expected '\"' to close the string that starts at line %zu, column %zu (a "
+                    "string cannot span lines)",
+                    line, col);
+            return;
+        }
+        if (c != '\\') {
+            s->at++;
+            continue;
+        }
+        char e = s->at + 1 < s->len ? s->t[s->at + 1] : '\0';
+        long u = e == 'u' ? js_hex4(s, s->at + 2) : 0;
+        bool high = u >= 0xD800 && u <= 0xDBFF;
+        long low = high && s->at + 7 < s->len && s->t[s->at + 6] == '\\' && s->t[s->at + 7] == 'u'
+                       ? js_hex4(s, s->at + 8)
+                       : -1;
+        if (e != '\0' && strchr("bfnrt\"\\/", e) != NULL) {
+            s->at += 2;
+        } else if (e == 'u' && u >= 0 && !high && !(u >= 0xDC00 && u <= 0xDFFF)) {
+            s->at += 6;
+        } else if (e == 'u' && high && low >= 0xDC00 && low <= 0xDFFF) {
+            s->at += 12;
+        } else if (e == 'u') {
+            js_fail(s, s->at,
+                    "invalid \\u escape in a string (four hex digits; a surrogate pair for a "
+                    "character beyond U+FFFF)");
+            return;
+        } else {
+            js_fail(s, s->at,
+                    "invalid escape in a string (JSON knows \\\" \\\\ \\/ \\b \\f \\n \\r \\t "
+                    "\\uXXXX: a backslash of a Windows path is written \\\\)");
+            return;
+        }
+    }
+    if (s->at >= s->len) {
+        js_fail(s, open, "the string that starts here has no closing '\"'");
+        return;
+    }
+    if (name != NULL)
+        snprintf(name, cap, "%.*s", (int)(s->at - open - 1 < cap - 1 ? s->at - open - 1 : cap - 1),
+                 s->t + open + 1);
+    s->at++;
+}
+
+/* A number where cJSON's parse_number takes one: what strtod reads from
+ * the longest run of [0-9+-.eE] (at most 63 bytes). */
+static void js_number(struct jscan *s, const char *what)
+{
+    char buf[64], *end;
+    size_t n = 0;
+    while (n < sizeof(buf) - 1 && s->at + n < s->len && s->t[s->at + n] != '\0' &&
+           strchr("0123456789+-.eE", s->t[s->at + n]))
+        n++;
+    memcpy(buf, s->t + s->at, n);
+    buf[n] = '\0';
+    (void)strtod(buf, &end);
+    if (end == buf) {
+        char f[64];
+        js_fail(s, s->at, "expected %s, found %s (not a number)", what,
+                js_found(s, s->at, f, sizeof(f)));
+        return;
+    }
+    s->at += (size_t)(end - buf);
+}
+
+/* Remember where a key starts, for a later error about that key. */
+static void js_keep_key(struct jscan *s, size_t at)
+{
+    if (!s->keep_keys)
+        return;
+    if (s->n_keys == s->cap_keys) {
+        size_t cap = s->cap_keys ? 2 * s->cap_keys : 64;
+        size_t *k = realloc(s->keys, cap * sizeof(*k));
+        if (k == NULL) {
+            s->keep_keys = false; /* no positions: the messages lose their line only */
+            return;
+        }
+        s->keys = k;
+        s->cap_keys = cap;
+    }
+    s->keys[s->n_keys++] = at;
+}
+
+/* An object from its `{` at s->at. */
+static void js_object(struct jscan *s)
+{
+    size_t open = s->at++, line, col;
+    char f[64], name[52], what[80];
+    if (++s->depth > CJSON_NESTING_LIMIT) {
+        js_fail(s, open, "nested deeper than %d levels", CJSON_NESTING_LIMIT);
+        return;
+    }
+    js_ws(s);
+    if (s->at < s->len && s->t[s->at] == '}') {
+        s->at++;
+        s->depth--;
+        return;
+    }
+    for (bool first = true;; first = false) {
+        js_ws(s);
+        if (s->at >= s->len || s->t[s->at] != '"') {
+            const char *hint = js_hint(s, s->at);
+            char word[96] = "";
+            if (!first && s->at < s->len && s->t[s->at] == '}')
+                hint = " (JSON allows no ',' before '}')";
+            else if (!*hint && s->at < s->len && js_wordc(s->t[s->at])) {
+                size_t n = 0;
+                while (s->at + n < s->len && n < 40 && js_wordc(s->t[s->at + n]))
+                    n++;
+                snprintf(word, sizeof(word), " (a key takes double quotes: \"%.*s\")", (int)n,
+                         s->t + s->at);
+            }
+            js_fail(s, s->at, "expected %s, found %s%s%s",
+                    first ? "a key in double quotes or '}'" : "a key in double quotes after ','",
+                    js_found(s, s->at, f, sizeof(f)), hint, word);
+            return;
+        }
+        js_keep_key(s, s->at);
+        js_string(s, name, sizeof(name));
+        if (s->failed)
+            return;
+        js_ws(s);
+        if (s->at >= s->len || s->t[s->at] != ':') {
+            js_fail(s, s->at, "expected ':' after the key \"%s\", found %s%s", name,
+                    js_found(s, s->at, f, sizeof(f)), js_hint(s, s->at));
+            return;
+        }
+        s->at++;
+        snprintf(what, sizeof(what), "a value for \"%s\"", name);
+        js_value(s, what);
+        if (s->failed)
+            return;
+        js_ws(s);
+        if (s->at < s->len && s->t[s->at] == ',') {
+            s->at++;
+            continue;
+        }
+        if (s->at < s->len && s->t[s->at] == '}') {
+            s->at++;
+            s->depth--;
+            return;
+        }
+        char hint[96] = "";
+        text_linecol(s->t, open, &line, &col);
+        if (s->at >= s->len)
+            snprintf(hint, sizeof(hint), " (the '{' at line %zu, column %zu is not closed)", line,
+                     col);
+        else if (s->t[s->at] == '"')
+            snprintf(hint, sizeof(hint), " (a ',' is missing before the next key)");
+        else
+            snprintf(hint, sizeof(hint), "%s", js_hint(s, s->at));
+        js_fail(s, s->at, "expected ',' or '}' after the value of \"%s\", found %s%s", name,
+                js_found(s, s->at, f, sizeof(f)), hint);
+        return;
+    }
+}
+
+/* An array from its `[` at s->at. */
+static void js_array(struct jscan *s)
+{
+    size_t open = s->at++, line, col;
+    char f[64];
+    if (++s->depth > CJSON_NESTING_LIMIT) {
+        js_fail(s, open, "nested deeper than %d levels", CJSON_NESTING_LIMIT);
+        return;
+    }
+    js_ws(s);
+    if (s->at < s->len && s->t[s->at] == ']') {
+        s->at++;
+        s->depth--;
+        return;
+    }
+    for (size_t i = 0;; i++) {
+        js_ws(s);
+        if (i > 0 && s->at < s->len && s->t[s->at] == ']') {
+            js_fail(s, s->at,
+                    "expected a value after ',', found ']' (JSON allows no ',' before ']')");
+            return;
+        }
+        js_value(s, i == 0 ? "a value or ']'" : "a value after ','");
+        if (s->failed)
+            return;
+        js_ws(s);
+        if (s->at < s->len && s->t[s->at] == ',') {
+            s->at++;
+            continue;
+        }
+        if (s->at < s->len && s->t[s->at] == ']') {
+            s->at++;
+            s->depth--;
+            return;
+        }
+        char hint[96] = "";
+        text_linecol(s->t, open, &line, &col);
+        if (s->at >= s->len)
+            snprintf(hint, sizeof(hint), " (the '[' at line %zu, column %zu is not closed)", line,
+                     col);
+        else if (strchr("\"{[", s->t[s->at]) != NULL)
+            snprintf(hint, sizeof(hint), " (a ',' is missing between elements)");
+        else
+            snprintf(hint, sizeof(hint), "%s", js_hint(s, s->at));
+        js_fail(s, s->at, "expected ',' or ']' after element %zu of the array, found %s%s", i,
+                js_found(s, s->at, f, sizeof(f)), hint);
+        return;
+    }
+}
+
+/* Any value; `what` says what was wanted, for the message. */
+static void js_value(struct jscan *s, const char *what)
+{
+    static const char *const literals[] = {"null", "true", "false"};
+    char f[64];
+    js_ws(s);
+    char c = s->at < s->len ? s->t[s->at] : '\0';
+    if (s->at < s->len && c == '{') {
+        js_object(s);
+        return;
+    }
+    if (s->at < s->len && c == '[') {
+        js_array(s);
+        return;
+    }
+    if (s->at < s->len && c == '"') {
+        js_string(s, NULL, 0);
+        return;
+    }
+    if (s->at < s->len && (c == '-' || (c >= '0' && c <= '9'))) {
+        js_number(s, what);
+        return;
+    }
+    for (size_t i = 0; i < sizeof(literals) / sizeof(literals[0]); i++) {
+        size_t n = strlen(literals[i]);
+        if (s->len - s->at >= n && strncmp(s->t + s->at, literals[i], n) == 0) {
+            s->at += n;
+            return;
+        }
+    }
+    js_fail(s, s->at, "expected %s, found %s%s", what, js_found(s, s->at, f, sizeof(f)),
+            js_hint(s, s->at));
+}
+
+/* The whole text: one value, then nothing but whitespace. */
+static void js_scan(struct jscan *s)
+{
+    char f[64];
+    if (s->len > 4 && memcmp(s->t, "\xEF\xBB\xBF", 3) == 0) /* as cJSON's skip_utf8_bom */
+        s->at = 3;
+    js_ws(s);
+    if (s->at >= s->len) {
+        js_fail(s, s->len,
+                "the file is empty; expected a JSON object like {\"baseline\": \"baseline.json\"}");
+        return;
+    }
+    js_value(s, "a JSON object ('{')");
+    if (s->failed)
+        return;
+    js_ws(s);
+    if (s->at < s->len)
+        js_fail(s, s->at, "expected the end of the file after the top-level value, found %s%s",
+                js_found(s, s->at, f, sizeof(f)),
+                strchr("}]", s->t[s->at]) != NULL ? " (one closing bracket too many?)"
+                                                  : js_hint(s, s->at));
+}
+
+/* The line holding byte `at`, cut to some 100 characters around it, and a
+ * caret under `at`, as compilers show them ("  3 | text" / "    |   ^").
+ * Control characters are shown as '?'; tabs stay, so the caret lines up. */
+static void text_excerpt(const char *t, size_t len, size_t at, size_t line, struct sbuf *out)
+{
+    size_t b = at, e = at;
+    while (b > 0 && t[b - 1] != '\n')
+        b--;
+    while (e < len && t[e] != '\n')
+        e++;
+    if (e > at && t[e - 1] == '\r')
+        e--;
+    size_t from = b, to = e;
+    if (at - b > 60) {
+        from = at - 50;
+        while (from < at && ((unsigned char)t[from] & 0xC0) == 0x80)
+            from++;
+    }
+    if (to - from > 100) {
+        to = from + 100;
+        while (to > at && ((unsigned char)t[to] & 0xC0) == 0x80)
+            to--;
+    }
+    char gutter[24];
+    int w = snprintf(gutter, sizeof(gutter), "%zu", line);
+    sbuf_printf(out, "\n  %s | %s", gutter, from > b ? "..." : "");
+    for (size_t i = from; i < to; i++)
+        sbuf_addc(out, (unsigned char)t[i] < 32 && t[i] != '\t' ? '?' : t[i]);
+    sbuf_adds(out, to < e ? "..." : "");
+    sbuf_printf(out, "\n  %*s | %s", w, "", from > b ? "   " : "");
+    for (size_t i = from; i < at && i < len; i++)
+        if (((unsigned char)t[i] & 0xC0) != 0x80)
+            sbuf_addc(out, t[i] == '\t' ? '\t' : ' ');
+    sbuf_addc(out, '^');
+}
+
+/* Report a text cJSON rejected, or one that goes on after its value:
+ * file:line:column, what was expected there and what was found, and the
+ * line with a caret. Where the scanner sees no error (it and cJSON
+ * disagree), cJSON's own position is shown. */
+static void json_syntax_error(const char *path, struct errlist *errs, const char *text, size_t len,
+                              size_t cjson_at)
+{
+    struct jscan s = {.t = text, .len = len};
+    js_scan(&s);
+    size_t at = s.failed ? s.err_at : cjson_at < len ? cjson_at : len, line, col;
+    text_linecol(text, at, &line, &col);
+    struct sbuf ex;
+    sbuf_init(&ex);
+    text_excerpt(text, len, at, line, &ex);
+    errlist_add(errs, "%s:%zu:%zu: invalid JSON%s%s%s", path, line, col, s.failed ? ": " : "",
+                s.failed ? s.what : "", sbuf_failed(&ex) ? "" : ex.data);
+    sbuf_free(&ex);
+}
+
+/* An object member and where its key starts in the text. */
+struct keypos {
+    const cJSON *node;
+    size_t at;
+};
+
+/* Every object member under v, in document order (cJSON keeps the order,
+ * and repeated keys, as they were written): the order the scanner finds
+ * the keys in. */
+static void list_members(const cJSON *v, struct keypos *kp, size_t *n, size_t cap)
+{
+    for (const cJSON *m = v->child; m != NULL; m = m->next) {
+        if (cJSON_IsObject(v) && *n < cap)
+            kp[*n].node = m;
+        if (cJSON_IsObject(v))
+            (*n)++;
+        list_members(m, kp, n, cap);
+    }
+}
+
+/* Order of keypos by node, for bsearch. */
+static int keypos_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const struct keypos *)a)->node;
+    uintptr_t y = (uintptr_t)((const struct keypos *)b)->node;
+    return x < y ? -1 : x > y;
+}
+
+/* Where member m's key starts in L's text, or SIZE_MAX when unknown (no
+ * text, or the scanner and cJSON count the keys differently). The table of
+ * positions is made once, at the first unknown key, so that a file of many
+ * unknown keys costs one scan. */
+static size_t key_offset(struct loader *L, const cJSON *m)
+{
+    if (!L->kp_tried && L->text != NULL && L->root != NULL) {
+        L->kp_tried = true;
+        size_t n = 0;
+        list_members(L->root, NULL, &n, 0);
+        struct jscan s = {.t = L->text, .len = L->len, .keep_keys = true};
+        js_scan(&s);
+        /* only a text cJSON read: the trailing part js_scan may reject
+         * comes after every key */
+        struct keypos *kp = n > 0 && s.keep_keys && s.n_keys == n ? calloc(n, sizeof(*kp)) : NULL;
+        if (kp != NULL) {
+            size_t k = 0;
+            list_members(L->root, kp, &k, n);
+            for (size_t i = 0; i < n; i++)
+                kp[i].at = s.keys[i];
+            qsort(kp, n, sizeof(*kp), keypos_cmp);
+            L->kp = kp;
+            L->n_kp = n;
+        }
+        free(s.keys);
+    }
+    struct keypos want = {.node = m};
+    const struct keypos *hit =
+        L->kp ? bsearch(&want, L->kp, L->n_kp, sizeof(*L->kp), keypos_cmp) : NULL;
+    return hit ? hit->at : SIZE_MAX;
+}
+
+/* Edit distance (optimal string alignment: a swap of two neighbours is one
+ * edit) between two key names, with case and '-' for '_' not counted;
+ * SIZE_MAX for names longer than 63 bytes. */
+static size_t key_distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > 63 || nb > 63)
+        return SIZE_MAX;
+    char x[64], y[64];
+    for (size_t i = 0; i < na; i++)
+        x[i] = a[i] == '-' ? '_' : (char)tolower((unsigned char)a[i]);
+    for (size_t j = 0; j < nb; j++)
+        y[j] = b[j] == '-' ? '_' : (char)tolower((unsigned char)b[j]);
+    size_t d[64][64];
+    for (size_t i = 0; i <= na; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= nb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= na; i++)
+        for (size_t j = 1; j <= nb; j++) {
+            size_t cost = x[i - 1] != y[j - 1];
+            size_t v = d[i - 1][j - 1] + cost;
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && x[i - 1] == y[j - 2] && x[i - 2] == y[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[na][nb];
+}
+
+/* The last part of a table path: "min_records" of "window.min_records". */
+static const char *leaf_of(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    return dot ? dot + 1 : path;
+}
+
+/* Whether row path is a key right under pattern ("window" and
+ * "window.records", "" and "model", "inputs[]" and "inputs[].path"). */
+static bool key_under(const char *path, const char *pattern)
+{
+    size_t n = strlen(pattern);
+    if (n == 0)
+        return strchr(path, '.') == NULL;
+    return strncmp(path, pattern, n) == 0 && path[n] == '.' && strchr(path + n + 1, '.') == NULL;
+}
+
+/* A hint for an unknown member `name` under pattern (its concrete path:
+ * where): the closest key of the same section, else of any section (the
+ * right key in the wrong place), as "; did you mean `...`?"; a dotted name
+ * that is a path of the table is told to nest. "" when nothing is close:
+ * edits allowed grow with the name (1 up to 5 characters, 2 up to 9, then
+ * 3), so that short names do not match everything. */
+static void suggest_key(const char *pattern, const char *name, const char *where, char *out,
+                        size_t cap)
+{
+    out[0] = '\0';
+    char full[256];
+    snprintf(full, sizeof(full), "%s%s%s", pattern, *pattern ? "." : "", name);
+    if (strchr(name, '.') != NULL && find_key(full) != NULL) {
+        struct sbuf b;
+        sbuf_init(&b);
+        size_t depth = 0;
+        for (const char *p = name; *p; depth++) {
+            size_t n = strcspn(p, ".");
+            sbuf_printf(&b, "{\"%.*s\": ", (int)n, p);
+            p += n + (p[n] == '.');
+        }
+        sbuf_adds(&b, "...");
+        while (depth-- > 0)
+            sbuf_addc(&b, '}');
+        snprintf(out, cap, "; a dot does not nest sections: write %s",
+                 sbuf_failed(&b) ? "nested objects" : b.data);
+        sbuf_free(&b);
+        return;
+    }
+    size_t len = strlen(name), limit = len <= 2 ? 0 : len <= 5 ? 1 : len <= 9 ? 2 : 3;
+    const struct ckey *best = NULL;
+    size_t bd = SIZE_MAX;
+    for (int pass = 0; pass < 2 && best == NULL; pass++)
+        for (size_t i = 0; i < NKEYS; i++) {
+            if (key_under(keys[i].path, pattern) != (pass == 0))
+                continue;
+            const char *leaf = leaf_of(keys[i].path);
+            size_t ll = strlen(leaf);
+            /* the distance is at least the difference of the lengths */
+            if ((ll > len ? ll - len : len - ll) > limit)
+                continue;
+            size_t d = key_distance(name, leaf);
+            if (d <= limit && d < bd) {
+                best = &keys[i];
+                bd = d;
+            }
+        }
+    if (best == NULL)
+        return;
+    if (key_under(best->path, pattern)) {
+        /* the concrete path: alerts.sinks[0].url, not alerts.sinks[].url */
+        size_t wn = strlen(where) - len;
+        snprintf(out, cap, "; did you mean `%.*s%s`?", (int)wn, where, leaf_of(best->path));
+    } else {
+        snprintf(out, cap, "; did you mean `%s`?", best->path);
+    }
+}
+
+/* Report member m of the text, at pattern (its concrete path: where), as
+ * an unknown key: file:line:column when the text is known, and the key it
+ * may have meant. */
+static void unknown_key(struct loader *L, const cJSON *m, const char *pattern, const char *where)
+{
+    char hint[300];
+    suggest_key(pattern, m->string, where, hint, sizeof(hint));
+    size_t at = key_offset(L, m), line, col;
+    if (at == SIZE_MAX) {
+        cerr(L, "%s: unknown key%s", where, hint);
+        return;
+    }
+    text_linecol(L->text, at, &line, &col);
+    errlist_add(L->errs, "%s:%zu:%zu: %s: unknown key%s", L->path, line, col, where, hint);
 }
 
 int config_parse_duration(const char *s, double *out)
@@ -663,7 +1322,7 @@ static void walk(struct loader *L, const cJSON *obj, const char *pattern, const 
          * in "features") whose offset is into another struct: memory
          * corruption (ASan, fuzz_config). Such a name is never a key. */
         if (k == NULL || k->base != base || strchr(m->string, '.') != NULL) {
-            cerr(L, "%s: unknown key", w);
+            unknown_key(L, m, pattern, w);
             continue;
         }
         if (strcmp(m->string, "github") == 0 && strcmp(pat, "retrain.github") == 0)
@@ -795,10 +1454,30 @@ static void validate(struct loader *L, struct config *c)
     }
 }
 
-int config_parse(const char *text, size_t len, const char *path, struct config *c,
-                 struct errlist *errs)
+/* What run, validate and a reload need beyond the table: a baseline they
+ * can read. Said with every other error of the file (they used to say it
+ * only when the rest was right), naming the key and the file. */
+static void check_for_run(struct loader *L, const struct config *c)
 {
-    struct loader L = {path, errs};
+    if (c->baseline == NULL) {
+        cerr(L, "baseline: missing; run, validate and a reload need it (the path of the file "
+                "`driftd baseline` wrote)");
+        return;
+    }
+    int fd = open(c->baseline, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int err = fd < 0 ? errno : fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+    if (fd >= 0)
+        close(fd);
+    if (err != 0)
+        config_baseline_error(c, err, L->errs);
+}
+
+/* config_parse; for_run: check_for_run too. */
+static int parse(const char *text, size_t len, const char *path, struct config *c,
+                 struct errlist *errs, bool for_run)
+{
+    struct loader L = {.path = path, .errs = errs};
     memset(c, 0, sizeof(*c));
     drift_opts_init(&c->drift);
     c->path = strdup(path);
@@ -818,31 +1497,30 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
     }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (root == NULL) {
-        size_t off = end != NULL && end >= text && end <= text + len ? (size_t)(end - text) : 0;
-        size_t line = 1, col = 1;
-        for (size_t i = 0; i < off; i++) {
-            if (text[i] == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
-        /* "file:line:col:" is what editors jump to; cerr would add ": ". */
-        char full[600];
-        snprintf(full, sizeof(full), "%s:%zu:%zu", path, line, col);
-        L.path = full;
-        cerr(&L, "invalid JSON");
+    size_t off = end != NULL && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+    /* cJSON stops after the first value: text after it (a second object,
+     * one `}` too many) would be dropped without a word. */
+    while (root != NULL && off < len && (unsigned char)text[off] <= 32)
+        off++;
+    if (root == NULL || off < len) {
+        /* "file:line:col:" is what editors jump to */
+        json_syntax_error(path, errs, text, len, off);
+        cJSON_Delete(root);
         return -1;
     }
+    L.text = text;
+    L.len = len;
+    L.root = root;
     if (!cJSON_IsObject(root)) {
         cerr(&L, "expected a JSON object at the top level");
     } else {
         walk(&L, root, "", "", B_CONFIG, c, c);
         validate(&L, c);
+        if (for_run)
+            check_for_run(&L, c);
     }
     cJSON_Delete(root);
+    free(L.kp);
     if (c->state_dir == NULL) {
         const char *sd = getenv("STATE_DIRECTORY");
         if (sd != NULL && *sd) {
@@ -868,20 +1546,48 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
     return errs->n > 0 ? -1 : 0;
 }
 
-int config_load(const char *path, struct config *c, struct errlist *errs)
+int config_parse(const char *text, size_t len, const char *path, struct config *c,
+                 struct errlist *errs)
+{
+    return parse(text, len, path, c, errs, false);
+}
+
+void config_baseline_error(const struct config *c, int errnum, struct errlist *errs)
+{
+    char cwd[512] = "";
+    const char *b = c->baseline ? c->baseline : "";
+    /* a relative name: say where it was looked for */
+    if (b[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
+        cwd[0] = '\0';
+    errlist_add(errs, "%s: baseline: cannot read \"%s\"%s%s%s: %s%s%s%s",
+                c->path ? c->path : "config", b, cwd[0] ? " (relative to " : "", cwd,
+                cwd[0] ? ")" : "", strerror(errnum),
+                errnum == ENOENT ? "; `driftd baseline -i TRAINING_DATA -o " : "",
+                errnum == ENOENT ? b : "", errnum == ENOENT ? "` writes it" : "");
+}
+
+/* Load a file; for_run: also what run, validate and a reload need beyond
+ * the table (`check --config` reads the same file for its drift options
+ * alone, with the baseline on its command line). */
+static int load_file(const char *path, struct config *c, struct errlist *errs, bool for_run)
 {
     size_t len;
     char *text = file_read(path, &len);
     if (text == NULL) {
-        struct loader L = {path, errs};
+        struct loader L = {.path = path, .errs = errs};
         memset(c, 0, sizeof(*c));
         drift_opts_init(&c->drift);
         cerr(&L, "%s", strerror(errno));
         return -1;
     }
-    int rc = config_parse(text, len, path, c, errs);
+    int rc = parse(text, len, path, c, errs, for_run);
     free(text);
     return rc;
+}
+
+int config_load(const char *path, struct config *c, struct errlist *errs)
+{
+    return load_file(path, c, errs, true);
 }
 
 void config_free(struct config *c)
@@ -1023,7 +1729,7 @@ void config_keep_restart_keys(struct config *running, struct config *next)
 void config_check_baseline(const struct drift_opts *o, const struct stats_baseline *b,
                            const char *path, struct errlist *errs)
 {
-    struct loader L = {path, errs};
+    struct loader L = {.path = path, .errs = errs};
     for (size_t i = 0; i < o->n_overrides; i++) {
         const struct feature_override *ov = &o->overrides[i];
         int f = stats_baseline_find(b, ov->name);
@@ -1061,7 +1767,7 @@ int config_load_drift_opts(const char *path, struct drift_opts *o)
 {
     struct config c;
     struct errlist errs = {0};
-    int rc = config_load(path, &c, &errs);
+    int rc = load_file(path, &c, &errs, false);
     if (rc != 0) {
         errlist_print(&errs, stderr);
         errlist_free(&errs);
@@ -1252,7 +1958,7 @@ static void check_secret_mode(struct loader *L, const char *name, const char *wh
 
 void config_check_risks(const struct config *c, struct errlist *warns)
 {
-    struct loader L = {c->path ? c->path : "config", warns};
+    struct loader L = {.path = c->path ? c->path : "config", .errs = warns};
     const char *colon = c->listen ? strrchr(c->listen, ':') : NULL;
     if (colon != NULL && c->token_file == NULL &&
         !loopback_host(c->listen, (size_t)(colon - c->listen)))

@@ -75,11 +75,22 @@ struct config {
 
 /* Error list: every problem found, each naming the file and key path. */
 
-/* Load and validate the file; returns 0, or -1 with every error in errs. */
+/* Load and validate the file for run, validate and a reload: besides the
+ * table's checks, `baseline` must be given and name a file that can be
+ * read. Returns 0, or -1 with every error in errs: a syntax error as
+ * "FILE:LINE:COL: invalid JSON: expected X, found Y" followed by the line
+ * and a caret under the column; an unknown key as "FILE:LINE:COL: KEY:
+ * unknown key; did you mean `KEY`?" when a key of the table is close. */
 int config_load(const char *path, struct config *c, struct errlist *errs);
-/* Parse text (path only names it in messages). */
+/* Parse text (path only names it in messages): the table's checks alone,
+ * `baseline` not required. */
 int config_parse(const char *text, size_t len, const char *path, struct config *c,
                  struct errlist *errs);
+/* Append the error for a baseline that cannot be read (errnum: the errno
+ * of the open or read): "FILE: baseline: cannot read "PATH" (relative to
+ * DIR): REASON", naming the configuration file and the key, and for a
+ * missing file the command that writes one. */
+void config_baseline_error(const struct config *c, int errnum, struct errlist *errs);
 void config_free(struct config *c);
 
 /* For a reload: every key the table marks restart-only (reload: no) keeps

@@ -10,6 +10,7 @@
 #include "testlib.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -451,11 +452,349 @@ static void test_error_lists(void)
     errlist_free(&errs);
 }
 
+/* Parse text that must fail; the messages, joined by "|", in *msgs (free). */
+static size_t parse_errors(const char *text, char **msgs)
+{
+    struct config c;
+    struct errlist errs = {0};
+    int rc = config_parse(text, strlen(text), "t.json", &c, &errs);
+    CHECKF(rc != 0, "accepted: %s", text);
+    size_t cap = 1;
+    for (size_t i = 0; i < errs.n; i++)
+        cap += strlen(errs.msgs[i]) + 1;
+    *msgs = calloc(1, cap);
+    for (size_t i = 0; i < errs.n && *msgs != NULL; i++) {
+        if (i > 0)
+            strcat(*msgs, "|");
+        strcat(*msgs, errs.msgs[i]);
+    }
+    size_t n = errs.n;
+    errlist_free(&errs);
+    config_free(&c);
+    return n;
+}
+
+/* The one error of text is want, exactly. */
+static void expect_error(const char *text, const char *want)
+{
+    char *got = NULL;
+    size_t n = parse_errors(text, &got);
+    CHECKF(n == 1 && got != NULL && strcmp(got, want) == 0, "%s\n  got:  %s\n  want: %s", text,
+           got ? got : "", want);
+    free(got);
+}
+
+/* An unknown key: file:line:column of its name, and the key of the table
+ * it is closest to, in its own section first, else anywhere; a far name
+ * gets no guess, a dotted one is told to nest. Positions follow the text
+ * through nesting, arrays and repeated names. */
+static void test_unknown_keys(void)
+{
+    expect_error("{\n  \"window\": {\"min_record\": 10}\n}",
+                 "t.json:2:14: window.min_record: unknown key; did you mean "
+                 "`window.min_records`?");
+    expect_error("{\"windw\": {}}", "t.json:1:2: windw: unknown key; did you mean `window`?");
+    expect_error("{\"Baseline\": \"b\"}",
+                 "t.json:1:2: Baseline: unknown key; did you mean `baseline`?");
+    expect_error("{\"window\": {\"recrods\": 5}}",
+                 "t.json:1:13: window.recrods: unknown key; did you mean `window.records`?");
+    /* the right name in the wrong section */
+    expect_error("{\"min_records\": 5}",
+                 "t.json:1:2: min_records: unknown key; did you mean `window.min_records`?");
+    /* the same section first: drift.method, not features.overrides.*.test */
+    expect_error("{\"drift\": {\"methd\": \"ks\"}}",
+                 "t.json:1:12: drift.methd: unknown key; did you mean `drift.method`?");
+    expect_error("{\"inputs\": [{\"type\": \"http\"}, {\"type\": \"stdin\", \"fromat\": \"csv\"}]}",
+                 "t.json:1:49: inputs[1].fromat: unknown key; did you mean `inputs[1].format`?");
+    expect_error("{\"features\": {\"overrides\": {\"x\": {\"treshold\": 1}}}}",
+                 "t.json:1:35: features.overrides.x.treshold: unknown key; did you mean "
+                 "`features.overrides.x.threshold`?");
+    expect_error("{\"zzzzzzzz\": 1}", "t.json:1:2: zzzzzzzz: unknown key");
+    /* a short name matches only a near twin: "ab" is not "auth" */
+    expect_error("{\"ab\": 1}", "t.json:1:2: ab: unknown key");
+    expect_error("{\"window.records\": 5}",
+                 "t.json:1:2: window.records: unknown key; a dot does not nest sections: write "
+                 "{\"window\": {\"records\": ...}}");
+    /* a repeated key and keys inside strings, arrays and nested objects
+     * before it do not shift the position */
+    expect_error("{\"model\": \"a \\\"windw\\\": {\", \"inputs\": [{\"type\": \"http\"}],\n"
+                 " \"model\": \"b\", \"auth\": {}, \"auth\": {},\n\t\"bogus\": [{\"x\": 1}]}",
+                 "t.json:3:2: bogus: unknown key");
+    /* a UTF-8 BOM (cJSON skips it) is no column; a UTF-8 name is one per character */
+    char *got = NULL;
+    const char *bom = "\xEF\xBB\xBF{\"\xC3\xA9t\xC3\xA9\": 1, \"windw\": 1}";
+    parse_errors(bom, &got);
+    CHECKF(got != NULL && strcmp(got, "t.json:1:2: \xC3\xA9t\xC3\xA9: unknown key|t.json:1:12: "
+                                      "windw: unknown key; did you mean `window`?") == 0,
+           "got: %s", got ? got : "");
+    free(got);
+}
+
+/* A syntax error: file:line:column of the culprit (not where cJSON gave up,
+ * one byte later), what was expected and what was found, the line and a
+ * caret under the column; text after the object is one too. */
+static void test_syntax_errors(void)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"{\n  \"window\": {\"records\": 10,}\n}",
+         "t.json:2:28: invalid JSON: expected a key in double quotes after ',', found '}' (JSON "
+         "allows no ',' before '}')\n"
+         "  2 |   \"window\": {\"records\": 10,}\n"
+         "    |                            ^"},
+        {"{\"baseline\": \"b.json\"\n \"model\": \"m\"}",
+         "t.json:2:2: invalid JSON: expected ',' or '}' after the value of \"baseline\", found "
+         "'\"' (a ',' is missing before the next key)\n"
+         "  2 |  \"model\": \"m\"}\n"
+         "    |  ^"},
+        {"{\"window\": {\"records\": 10\n\n",
+         "t.json:1:26: invalid JSON: expected ',' or '}' after the value of \"records\", found "
+         "the end of the file (the '{' at line 1, column 12 is not closed)\n"
+         "  1 | {\"window\": {\"records\": 10\n"
+         "    |                          ^"},
+        {"{\"baseline\": \"b.json,\n \"model\": \"m\"}",
+         "t.json:1:22: invalid JSON: expected '\"' to close the string that starts at line 1, "
+         "column 14 (a string cannot span lines)\n"
+         "  1 | {\"baseline\": \"b.json,\n"
+         "    |                      ^"},
+        {"{'baseline': 1}",
+         "t.json:1:2: invalid JSON: expected a key in double quotes or '}', found a single "
+         "quote (JSON strings take double quotes)\n"
+         "  1 | {'baseline': 1}\n"
+         "    |  ^"},
+        {"{baseline: 1}",
+         "t.json:1:2: invalid JSON: expected a key in double quotes or '}', found `baseline` (a "
+         "key takes double quotes: \"baseline\")\n"
+         "  1 | {baseline: 1}\n"
+         "    |  ^"},
+        {"{\"model\" \"m\"}", "t.json:1:10: invalid JSON: expected ':' after the key \"model\", "
+                              "found '\"'\n"
+                              "  1 | {\"model\" \"m\"}\n"
+                              "    |          ^"},
+        {"{\"retrain\": {\"dry_run\": True}}",
+         "t.json:1:25: invalid JSON: expected a value for \"dry_run\", found `True` (JSON's "
+         "literals are true, false and null, in lower case)\n"
+         "  1 | {\"retrain\": {\"dry_run\": True}}\n"
+         "    |                         ^"},
+        {"{\"drift\": {\"alpha\": NaN}}",
+         "t.json:1:21: invalid JSON: expected a value for \"alpha\", found `NaN` (JSON has no "
+         "NaN or Infinity)\n"
+         "  1 | {\"drift\": {\"alpha\": NaN}}\n"
+         "    |                     ^"},
+        {"{\n  // the model\n  \"model\": \"m\"}",
+         "t.json:2:3: invalid JSON: expected a key in double quotes or '}', found '/' (JSON has "
+         "no comments)\n"
+         "  2 |   // the model\n"
+         "    |   ^"},
+        {"{\"inputs\": [{\"type\": \"http\"},]}",
+         "t.json:1:30: invalid JSON: expected a value after ',', found ']' (JSON allows no ',' "
+         "before ']')\n"
+         "  1 | {\"inputs\": [{\"type\": \"http\"},]}\n"
+         "    |                              ^"},
+        {"{\"inputs\": [{\"type\": \"http\"} {\"type\": \"stdin\"}]}",
+         "t.json:1:30: invalid JSON: expected ',' or ']' after element 0 of the array, found '{' "
+         "(a ',' is missing between elements)\n"
+         "  1 | {\"inputs\": [{\"type\": \"http\"} {\"type\": \"stdin\"}]}\n"
+         "    |                              ^"},
+        {"{\"baseline\": \"C:\\data\\b.json\"}",
+         "t.json:1:17: invalid JSON: invalid escape in a string (JSON knows \\\" \\\\ \\/ \\b \\f "
+         "\\n \\r \\t \\uXXXX: a backslash of a Windows path is written \\\\)\n"
+         "  1 | {\"baseline\": \"C:\\data\\b.json\"}\n"
+         "    |                 ^"},
+        {"{\"model\": \"\\ud800x\"}",
+         "t.json:1:12: invalid JSON: invalid \\u escape in a string (four hex digits; a "
+         "surrogate pair for a character beyond U+FFFF)\n"
+         "  1 | {\"model\": \"\\ud800x\"}\n"
+         "    |            ^"},
+        {"{\"window\": {\"records\": -}}",
+         "t.json:1:24: invalid JSON: expected a value for \"records\", found '-' (not a number)\n"
+         "  1 | {\"window\": {\"records\": -}}\n"
+         "    |                        ^"},
+        /* cJSON stops after the object: what follows was dropped unsaid */
+        {"{\"model\": \"m\"}}\n",
+         "t.json:1:15: invalid JSON: expected the end of the file after the top-level value, "
+         "found '}' (one closing bracket too many?)\n"
+         "  1 | {\"model\": \"m\"}}\n"
+         "    |               ^"},
+        {"{\"model\": \"a\"}\n{\"model\": \"b\"}",
+         "t.json:2:1: invalid JSON: expected the end of the file after the top-level value, "
+         "found '{'\n"
+         "  2 | {\"model\": \"b\"}\n"
+         "    | ^"},
+        {" \n", "t.json:1:1: invalid JSON: the file is empty; expected a JSON object like "
+                "{\"baseline\": \"baseline.json\"}\n"
+                "  1 |  \n"
+                "    | ^"},
+        /* a tab stays a tab under the line, so the caret lines up */
+        {"{\t\"model\": \"m\",\t}",
+         "t.json:1:17: invalid JSON: expected a key in double quotes after ',', found '}' (JSON "
+         "allows no ',' before '}')\n"
+         "  1 | {\t\"model\": \"m\",\t}\n"
+         "    |  \t             \t^"},
+        /* a UTF-8 character is one column */
+        {"{\"model\": \"\xC3\xA9\xC3\xA9\" x}",
+         "t.json:1:16: invalid JSON: expected ',' or '}' after the value of \"model\", found `x`\n"
+         "  1 | {\"model\": \"\xC3\xA9\xC3\xA9\" x}\n"
+         "    |                ^"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        expect_error(cases[i].text, cases[i].want);
+
+    /* a long line is cut around the column, the caret still under it */
+    char text[400];
+    snprintf(text, sizeof(text), "{\"model\": \"%0200d\", \"window\": {\"records\": 10,}}", 0);
+    char *got = NULL;
+    parse_errors(text, &got);
+    const char *nl = got ? strchr(got, '\n') : NULL;
+    const char *nl2 = nl ? strchr(nl + 1, '\n') : NULL;
+    CHECKF(nl != NULL && nl2 != NULL && strstr(got, "t.json:1:240: ") == got, "got: %s",
+           got ? got : "");
+    if (nl != NULL && nl2 != NULL) {
+        const char *at = strstr(nl, ",}"), *caret = strchr(nl2, '^');
+        CHECKF(at != NULL && caret != NULL && caret - nl2 == at + 1 - nl && nl2 - nl < 120 &&
+                   strncmp(nl, "\n  1 | ...", 10) == 0,
+               "excerpt: %s", nl);
+    }
+    free(got);
+
+    /* a text deeper than cJSON nests */
+    char deep[2100];
+    memset(deep, '[', 1001);
+    snprintf(deep + 1001, sizeof(deep) - 1001, "%s", "");
+    char *d = NULL;
+    char obj[2200];
+    snprintf(obj, sizeof(obj), "{\"model\": %s}", deep);
+    parse_errors(obj, &d);
+    CHECKF(d != NULL && strstr(d, "invalid JSON: nested deeper than 1000 levels") != NULL,
+           "got: %s", d ? d : "");
+    free(d);
+}
+
+/* Write text to a file in dir; its path (free). */
+static char *write_file(const char *dir, const char *name, const char *text)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *path = malloc(n);
+    snprintf(path, n, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    CHECKF(f != NULL, "cannot write %s", path);
+    if (f != NULL) {
+        fputs(text, f);
+        fclose(f);
+    }
+    return path;
+}
+
+/* Load a file; its errors joined by "|" (free). */
+static char *load_errors(const char *path)
+{
+    struct config c;
+    struct errlist errs = {0};
+    config_load(path, &c, &errs);
+    size_t cap = 1;
+    for (size_t i = 0; i < errs.n; i++)
+        cap += strlen(errs.msgs[i]) + 1;
+    char *all = calloc(1, cap);
+    for (size_t i = 0; i < errs.n && all != NULL; i++) {
+        if (i > 0)
+            strcat(all, "|");
+        strcat(all, errs.msgs[i]);
+    }
+    errlist_free(&errs);
+    config_free(&c);
+    return all;
+}
+
+/* What run, validate and a reload need: config_load names a missing
+ * `baseline` beside the file's other errors, and a baseline it cannot read
+ * by key and configuration file; config_parse (the table alone) and
+ * `check --config` (config_load_drift_opts) do without. */
+static void test_baseline_required(void)
+{
+    char *dir = tl_tmpdir("config");
+    char buf[1024], *got;
+    char *p = write_file(dir, "nobase.json", "{\"model\": \"m\",\n \"windw\": {}}");
+    got = load_errors(p);
+    snprintf(buf, sizeof(buf),
+             "%s:2:2: windw: unknown key; did you mean `window`?|%s: baseline: missing; run, "
+             "validate and a reload need it (the path of the file `driftd baseline` wrote)",
+             p, p);
+    CHECKF(got != NULL && strcmp(got, buf) == 0, "got:  %s\nwant: %s", got ? got : "", buf);
+    free(got);
+    struct drift_opts o;
+    drift_opts_init(&o);
+    struct capture cap;
+    capture_start(&cap);
+    int rc = config_load_drift_opts(p, &o);
+    char *said = capture_end(&cap);
+    CHECKF(rc != 0 && strstr(said, "baseline") == NULL, "check --config: %s", said);
+    free(said);
+    free(p);
+    p = write_file(dir, "ok.json", "{\"model\": \"m\"}");
+    capture_start(&cap);
+    rc = config_load_drift_opts(p, &o);
+    said = capture_end(&cap);
+    CHECKF(rc == 0 && said[0] == '\0', "check --config without baseline: %s", said);
+    free(said);
+    drift_opts_clear(&o);
+    free(p);
+
+    p = write_file(dir, "gone.json", "{\"baseline\": \"/nonexistent/base.json\"}");
+    got = load_errors(p);
+    snprintf(buf, sizeof(buf),
+             "%s: baseline: cannot read \"/nonexistent/base.json\": No such file or directory; "
+             "`driftd baseline -i TRAINING_DATA -o /nonexistent/base.json` writes it",
+             p);
+    CHECKF(got != NULL && strcmp(got, buf) == 0, "got:  %s\nwant: %s", got ? got : "", buf);
+    free(got);
+    free(p);
+
+    /* a directory is no baseline either */
+    snprintf(buf, sizeof(buf), "{\"baseline\": \"%s\"}", dir);
+    p = write_file(dir, "dir.json", buf);
+    got = load_errors(p);
+    snprintf(buf, sizeof(buf), "%s: baseline: cannot read \"%s\": Is a directory", p, dir);
+    CHECKF(got != NULL && strcmp(got, buf) == 0, "got:  %s\nwant: %s", got ? got : "", buf);
+    free(got);
+    free(p);
+
+    /* and a readable one is all it takes */
+    char *b = write_file(dir, "base.json", "{}");
+    snprintf(buf, sizeof(buf), "{\"baseline\": \"%s\"}", b);
+    p = write_file(dir, "good.json", buf);
+    got = load_errors(p);
+    CHECKF(got != NULL && got[0] == '\0', "got: %s", got ? got : "");
+    free(got);
+    free(p);
+    free(b);
+
+    /* a relative name says where it was looked for */
+    struct config c;
+    struct errlist errs = {0};
+    CHECK(config_parse("{\"baseline\": \"rel.json\"}", 24, "r.json", &c, &errs) == 0);
+    config_baseline_error(&c, ENOENT, &errs);
+    char cwd[512];
+    CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+    snprintf(buf, sizeof(buf),
+             "r.json: baseline: cannot read \"rel.json\" (relative to %s): No such file or "
+             "directory; `driftd baseline -i TRAINING_DATA -o rel.json` writes it",
+             cwd);
+    CHECKF(errs.n == 1 && strcmp(errs.msgs[0], buf) == 0, "got: %s",
+           errs.n > 0 ? errs.msgs[0] : "");
+    errlist_free(&errs);
+    config_free(&c);
+    tl_tmpdir_remove(dir);
+}
+
 int main(void)
 {
     test_table_rows();
     test_defaults();
     test_keep_restart_keys();
     test_error_lists();
+    test_unknown_keys();
+    test_syntax_errors();
+    test_baseline_required();
     return tl_done();
 }
