@@ -41,6 +41,7 @@ struct closed_window {
     double start, end;
     uint64_t id, records;
     size_t sampled;
+    bool below_min;     /* the last window of ended inputs, under window.min_records */
     struct report *rep; /* NULL: out of memory evaluating it */
 };
 
@@ -75,7 +76,8 @@ struct daemon {
     struct source **sources;
     size_t n_sources;
 
-    struct event *sig_hup, *sig_term, *sig_int, *reload_ev, *window_timer, *tick, *watchdog;
+    struct event *sig_hup, *sig_term, *sig_int, *reload_ev, *end_ev, *window_timer, *tick,
+        *watchdog;
     bool ready, stopping;
     double started;
 
@@ -362,6 +364,26 @@ static void alert_hand_over(struct daemon *d, const struct report *rep, double s
     }
 }
 
+/* Say which features had no value at all in a window: a column absent
+ * from the data or renamed, not a feature that went quiet. */
+static void window_absent_features(const struct report *rep, uint64_t id)
+{
+    char names[512] = "";
+    size_t n = 0, count = 0;
+    for (size_t i = 0; i < rep->n; i++) {
+        if (!(rep->features[i].quality[Q_MISSING] >= 1))
+            continue;
+        count++;
+        if (n < sizeof(names) - 1)
+            n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
+                                  rep->features[i].name);
+    }
+    if (count > 0)
+        log_warn("window %llu: no value at all for %zu feature%s (%s): absent from the data or "
+                 "renamed?",
+                 (unsigned long long)id, count, count == 1 ? "" : "s", names);
+}
+
 /* The loop's half of a window's evaluation: publish the report, count it,
  * log it, decide retraining and alerts. */
 static void finish_window(struct daemon *d, struct closed_window *cw)
@@ -384,8 +406,9 @@ static void finish_window(struct daemon *d, struct closed_window *cw)
     alert_time(end, te, sizeof(te));
     sbuf_printf(&s,
                 ",\n\"window\": {\"id\": %llu, \"records\": %llu, \"sampled\": %zu, "
-                "\"start\": \"%s\", \"end\": \"%s\"}}",
-                (unsigned long long)id, (unsigned long long)records, sampled, ts, te);
+                "\"start\": \"%s\", \"end\": \"%s\"%s}}",
+                (unsigned long long)id, (unsigned long long)records, sampled, ts, te,
+                cw->below_min ? ", \"below_min_records\": true" : "");
     if (sbuf_failed(&s)) {
         log_err("window %llu: out of memory reporting it", (unsigned long long)id);
         sbuf_free(&s);
@@ -412,6 +435,7 @@ static void finish_window(struct daemon *d, struct closed_window *cw)
                rep->dataset.drift ? "DATASET DRIFT" : "no dataset drift", rep->dataset.drifted,
                rep->dataset.total, rep->dataset.share, rep->dataset.drift_share, n ? ": " : "",
                names);
+    window_absent_features(rep, id);
     alert_hand_over(d, rep, start, end, id, records, sampled);
     /* before /metrics can show the counters (and with the drift count the
      * retraining just kept) */
@@ -517,10 +541,11 @@ static void arm_window_timer(struct daemon *d)
  * dispatch) is left to the loop, so that a window filling inside a source's
  * callback evaluates and alerts nothing there. forced (/v1/evaluate, on the
  * loop): evaluated and finished here and now. -1 when it is too small. */
-static int close_window(struct daemon *d, bool forced)
+static int close_window(struct daemon *d, bool forced, bool final)
 {
     uint64_t records = window_records(d->win);
-    if (records < d->cfg.window_min_records || records == 0) {
+    bool below_min = records < d->cfg.window_min_records;
+    if (records == 0 || (below_min && !final)) {
         if (!forced && !d->window_extended) {
             d->window_extended = true;
             log_info("window %llu extended: %llu records, fewer than window.min_records (%llu)",
@@ -537,6 +562,7 @@ static int close_window(struct daemon *d, bool forced)
         .sampled = window_sampled(d->win),
         .id = window_id(d->win),
         .records = records,
+        .below_min = below_min,
     };
     bool copied = window_dataset(d->win, d->ds);
 
@@ -560,7 +586,7 @@ static int close_window(struct daemon *d, bool forced)
 
 int daemon_evaluate_now(struct daemon *d)
 {
-    return close_window(d, true);
+    return close_window(d, true, false);
 }
 
 /* Does the current window close with this record? */
@@ -584,7 +610,7 @@ bool source_record(struct source *in, const struct colmap *colmap, const struct 
         reserve(d); /* before the record is acknowledged */
     window_add(d->win, colmap, rec, na_tokens);
     if (window_full(d))
-        close_window(d, false);
+        close_window(d, false, false);
     return true;
 }
 
@@ -596,7 +622,7 @@ void source_count_unread(struct source *in)
         reserve(d); /* before the record is acknowledged */
     window_count_unread(d->win, 1);
     if (window_full(d))
-        close_window(d, false);
+        close_window(d, false, false);
 }
 
 uint64_t source_skip(const struct source *in)
@@ -634,6 +660,31 @@ const struct stats_baseline *source_baseline(const struct source *in)
     return in->core->b;
 }
 
+/* Every input has ended (stdin at its end): the last window is evaluated,
+ * even under window.min_records (it says so), and the daemon stops. */
+static void on_end(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)fd, (void)what;
+    if (d->stopping)
+        return;
+    uint64_t n = window_records(d->win);
+    log_notice("every input has ended: evaluating the last window (%llu record%s) and stopping",
+               (unsigned long long)n, n == 1 ? "" : "s");
+    close_window(d, true, true);
+    daemon_stop(d);
+}
+
+void source_ended(struct source *in)
+{
+    struct daemon *d = in->core;
+    in->ended = true;
+    for (size_t i = 0; i < d->n_sources; i++)
+        if (!d->sources[i]->ended)
+            return;
+    event_active(d->end_ev, EV_TIMEOUT, 0);
+}
+
 bool source_stopping(const struct source *in)
 {
     return in->core->stopping;
@@ -653,7 +704,7 @@ static void on_window_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
     (void)fd, (void)what;
-    if (close_window(d, false) != 0)
+    if (close_window(d, false, false) != 0)
         arm_window_timer(d); /* extended: look again after another window.seconds */
 }
 
@@ -922,11 +973,12 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
     d->sig_term = evsignal_new(base, SIGTERM, on_signal, d);
     d->sig_int = evsignal_new(base, SIGINT, on_signal, d);
     d->reload_ev = event_new(base, -1, 0, on_reload_ev, d);
+    d->end_ev = event_new(base, -1, 0, on_end, d);
     d->eval.finish = event_new(base, -1, 0, on_finish, d);
     d->window_timer = evtimer_new(base, on_window_timer, d);
     d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
     if (d->sig_hup == NULL || d->sig_term == NULL || d->sig_int == NULL || d->reload_ev == NULL ||
-        d->eval.finish == NULL || d->window_timer == NULL || d->tick == NULL ||
+        d->end_ev == NULL || d->eval.finish == NULL || d->window_timer == NULL || d->tick == NULL ||
         evsignal_add(d->sig_hup, NULL) != 0 || evsignal_add(d->sig_term, NULL) != 0 ||
         evsignal_add(d->sig_int, NULL) != 0) {
         log_err("cannot set up signal handling");
@@ -1020,7 +1072,7 @@ void daemon_free(struct daemon *d)
     if (d->eval.fd >= 0)
         close(d->eval.fd);
     sources_stop(d);
-    struct event *evs[] = {d->sig_hup,     d->sig_term,     d->sig_int, d->reload_ev,
+    struct event *evs[] = {d->sig_hup,     d->sig_term,     d->sig_int, d->reload_ev, d->end_ev,
                            d->eval.finish, d->window_timer, d->tick,    d->watchdog};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i] != NULL)

@@ -23,6 +23,7 @@ static void stdin_read(evutil_socket_t fd, short what, void *arg)
         event_del(s->ctx);
         log_info("stdin: end of input (%llu records, %llu rejected)",
                  (unsigned long long)s->records, (unsigned long long)s->rejected);
+        source_ended(s);
         return;
     }
     source_stream_feed(s, buf, (size_t)n);

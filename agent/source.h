@@ -81,6 +81,7 @@ struct source {
     struct reader *reader;
     struct colmap colmap;
     bool partial; /* validate: sampled: the reader holds a line's beginning */
+    bool ended;   /* read all it ever will (source_ended) */
     void *ctx;
 };
 
@@ -123,6 +124,9 @@ int source_map_column(struct source *s, struct colmap *colmap, size_t index, con
                       size_t len);
 /* The running baseline (its features name what a source expects). */
 const struct stats_baseline *source_baseline(const struct source *s);
+/* The source has read all it ever will (stdin at its end). When every
+ * source has, the daemon evaluates the last window and stops. */
+void source_ended(struct source *s);
 /* The daemon is stopping: read no more. */
 bool source_stopping(const struct source *s);
 /* A position moved: save soon (source_reserve: now, unless a save failed

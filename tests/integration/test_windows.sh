@@ -53,10 +53,17 @@ printf '{"sepal_length": oops}\n{"sepal_length": 5.1}' >&3
 wait_until 10 status_is 'inputs[type=stdin].records=300' 'inputs[type=stdin].rejected=1' && ok || fail "stdin: 300 records"
 wait_until 10 status_is windows_evaluated=1 && ok || fail "stdin window not evaluated"
 exec 3>&-   # end of input: the last line without newline still counts
-wait_until 10 status_is 'inputs[type=stdin].records=301' 'inputs[type=stdin].rejected=1' && ok || fail "stdin: 301 records"
 
 grep -q 'stdin: end of input (301 records, 1 rejected)' "$T/daemon.log" && ok || fail "no end-of-input line"
-healthy "stdin closed"
-stop_daemon
+# its only input ended: the last window (1 record, under min_records) is
+# evaluated and marked so, the state saved, and the daemon exits 0 by itself
+i=0; while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
+if kill -0 "$DAEMON_PID" 2>/dev/null; then fail "the daemon did not stop at the end of stdin"; stop_daemon; else
+    wait "$DAEMON_PID"; DAEMON_RC=$?; ok; fi
 [ "$DAEMON_RC" -eq 0 ] && ok || fail "exit $DAEMON_RC"
+grep -q 'every input has ended: evaluating the last window (1 record) and stopping' "$T/daemon.log" &&
+    ok || fail "no end-of-inputs line"
+expect_json "$T/sstate/state.json" windows_evaluated=2 last_evaluation.window.records=1 \
+    last_evaluation.window.below_min_records=true 'inputs[name=stdin].records=301' \
+    'inputs[name=stdin].rejected=1'
 finish
