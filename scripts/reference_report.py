@@ -30,8 +30,10 @@ from scipy.spatial import distance
 
 DRIFT_SHARE = 0.5
 
-# Default thresholds (docs/statistics.md, "The tests"). P-value tests drift
-# when p < threshold, distances when value >= threshold (energy_distance:
+# Default thresholds (docs/statistics.md, "The tests"). Each test compares
+# as Evidently's source does (docs/statistics.md, "Thresholds"): ks and
+# cramer_von_mises drift when p <= threshold, chisquare, z and anderson when
+# p < threshold; distances when value >= threshold (energy_distance:
 # strictly >).
 THRESHOLDS = {
     "ks": 0.05,
@@ -48,6 +50,7 @@ THRESHOLDS = {
     "tvd": 0.1,
 }
 PVALUE_TESTS = {"ks", "chisquare", "z", "cramer_von_mises", "anderson"}
+PVALUE_AT_OR_BELOW = {"ks", "cramer_von_mises"}
 
 # A number as C's strtod would take it when it consumes the whole field
 # (decimal notation, inf/infinity/nan); no surrounding blanks, no
@@ -215,9 +218,9 @@ def hellinger(ref, cur, kind):
         bins = np.histogram_bin_edges(keys, bins="sturges")
         h1 = np.histogram(ref_s.to_numpy(), bins=bins, density=True)[0]
         h2 = np.histogram(cur_s.to_numpy(), bins=bins, density=True)[0]
-        # Evidently: (max(keys) - min(keys)) / len(h1), not the edge width;
-        # with one distinct value that is 0 and the distance is 1.
-        bin_width = (max(keys) - min(keys)) / len(h1)
+        # Evidently: the width from the edges; one distinct value v has the
+        # one bin [v - 0.5, v + 0.5], width 1, and identical samples are at 0.
+        bin_width = (max(bins) - min(bins)) / (len(bins) - 1)
         h = 0.0
         for i in range(len(h1)):
             h += math.sqrt(h1[i] * h2[i]) * bin_width
@@ -378,7 +381,11 @@ def select_test(kind, reference_rows, n_unique):
 
 def is_drift(test, statistic, p_value, threshold):
     if test in PVALUE_TESTS:
-        return p_value is not None and not math.isnan(p_value) and p_value < threshold
+        if p_value is None or math.isnan(p_value):
+            return False
+        if test in PVALUE_AT_OR_BELOW:
+            return p_value <= threshold
+        return p_value < threshold
     if statistic is None or math.isnan(statistic):
         return False
     if test == "energy_distance":
