@@ -20,11 +20,11 @@ build: deps
 test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-# The demo needs the build packages, not the test group, and the driftd
+# The demo needs the build packages and curl, not the test group, and the driftd
 # binary alone: built quietly (one line; the log is kept and its end shown
 # if the build fails), without the sub-makes' Entering/Leaving lines.
 demo:
-	@scripts/install-deps build
+	@scripts/install-deps demo
 	@mkdir -p $(BUILD)
 	@echo "demo: building driftd in $(BUILD)/ (log: $(BUILD)/demo-build.log)"
 	@{ cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) && \

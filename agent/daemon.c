@@ -748,14 +748,10 @@ static int load_all(const char *path, struct config *cfg, struct stats_baseline 
     if (config_load(path, cfg, errs) != 0)
         return -1;
     config_log_risks(cfg);
-    if (cfg->baseline == NULL) {
-        errlist_add(errs, "%s: baseline: required (path of the baseline file)", path);
-        return -1;
-    }
     size_t len;
     char *text = file_read(cfg->baseline, &len);
     if (text == NULL) {
-        errlist_add(errs, "%s: %s", cfg->baseline, strerror(errno));
+        config_baseline_error(cfg, errno, errs);
         return -1;
     }
     char err[512];
