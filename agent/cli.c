@@ -412,14 +412,22 @@ struct check_ctx {
     bool oom;
     struct prefetch_result res;
     struct report *rep;
-    struct sbuf json; /* the JSON report */
+    struct sbuf json;    /* the JSON report */
+    struct sbuf unknown; /* the first names of columns that are not features */
+    size_t nunknown;
 };
 
 /* A column of the input became known: map it to its baseline feature. */
 static int check_column(void *arg, size_t index, const char *name, size_t len)
 {
     struct check_ctx *c = arg;
-    return colmap_map(&c->map, c->b, index, name, len);
+    int rc = colmap_map(&c->map, c->b, index, name, len);
+    if (rc != 0 && !colmap_failed(&c->map) && c->nunknown++ < 20) {
+        sbuf_adds(&c->unknown, c->nunknown > 1 ? ", \"" : "\"");
+        sbuf_add(&c->unknown, name, len < 200 ? len : 200);
+        sbuf_addc(&c->unknown, '"');
+    }
+    return rc;
 }
 
 /* Type errors shown per feature with their place; the rest are counted in
@@ -564,6 +572,13 @@ static int check_read(struct check_ctx *c)
                     "driftd: %s: baseline feature \"%s\" is not in the data (all missing)\n",
                     c->diag.file, c->b->features[i].name);
     }
+    if (c->nunknown > 0)
+        fprintf(stderr, "driftd: %s: %zu column%s not a feature of the baseline, ignored: %s%s\n",
+                c->diag.file, c->nunknown, c->nunknown == 1 ? " is" : "s are",
+                c->unknown.data ? c->unknown.data : "", c->nunknown > 20 ? ", ..." : "");
+    /* A record without a feature's column counts it missing, as the
+     * daemon's window does: check and run give the same report. */
+    dataset_count_absent(c->ds);
     return 0;
 }
 
@@ -610,6 +625,7 @@ static void check_close(struct check_ctx *c)
 {
     prefetch_free(c->pf);
     sbuf_free(&c->json);
+    sbuf_free(&c->unknown);
     report_free(c->rep);
     colmap_free(&c->map);
     dataset_free(c->ds);

@@ -167,6 +167,16 @@ bool dataset_add_read(struct dataset *ds, size_t fi, enum cell_type type, int cl
     return add_number(c, &ds->b->features[fi], v);
 }
 
+void dataset_count_absent(struct dataset *ds)
+{
+    for (size_t f = 0; f < ds->b->nfeatures; f++) {
+        struct dataset_col *c = &ds->cols[f];
+        uint64_t seen = c->present + c->missing + c->type_errors;
+        if (ds->records > seen)
+            c->missing += ds->records - seen;
+    }
+}
+
 /* Reader callbacks of dataset_read: reader column -> baseline feature. */
 struct read_ctx {
     struct dataset *ds;

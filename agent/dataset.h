@@ -51,6 +51,11 @@ bool dataset_add_cell(struct dataset *ds, size_t f, const struct cell *c);
  * (type: the cell's type; cls, v: value_parse's answer for its text). */
 bool dataset_add_read(struct dataset *ds, size_t f, enum cell_type type, int cls, double v);
 
+/* Count, for every feature, the records that had no cell of it at all (its
+ * column absent from the input, or met only later) as missing: a window
+ * counts a record without a feature's column so, and check must agree. */
+void dataset_count_absent(struct dataset *ds);
+
 /* Read a whole CSV/NDJSON text into ds (columns matched to baseline features
  * by name, bad records skipped). Returns the records added, or -1 on ENOMEM. */
 long dataset_read(struct dataset *ds, const char *data, size_t len, enum reader_format fmt);
