@@ -106,7 +106,7 @@ struct reader {
     size_t n_order, cap_order;
 };
 
-static const struct reader_limits default_limits = {1 << 20, 4096};
+static const struct reader_limits default_limits = {1 << 20, 4096, ','};
 
 struct reader *reader_new(enum reader_format fmt, const struct reader_limits *limits,
                           const struct reader_ops *ops, void *arg)
@@ -120,6 +120,9 @@ struct reader *reader_new(enum reader_format fmt, const struct reader_limits *li
         r->lim.max_record = default_limits.max_record;
     if (r->lim.max_columns == 0)
         r->lim.max_columns = default_limits.max_columns;
+    if (r->lim.delimiter == 0 || r->lim.delimiter == '"' || r->lim.delimiter == '\n' ||
+        r->lim.delimiter == '\r')
+        r->lim.delimiter = ',';
     r->ops = *ops;
     r->arg = arg;
     r->line = 1;
@@ -212,6 +215,27 @@ const char *reader_error_name(enum reader_error e)
         "invalid_json",       "not_object", "field_count", "too_long",
         "unterminated_quote", "other",      "no_feature"};
     return (unsigned)e < READER_ERR_COUNT ? names[e] : "other";
+}
+
+char reader_sniff_delimiter(const char *text, size_t len, char current)
+{
+    static const char candidates[] = {';', '\t', '|'};
+    const char *nl = memchr(text, '\n', len);
+    size_t n = nl != NULL ? (size_t)(nl - text) : len;
+    if (memchr(text, current ? current : ',', n) != NULL)
+        return 0;
+    size_t best = 0;
+    char pick = 0;
+    for (size_t k = 0; k < sizeof(candidates); k++) {
+        size_t count = 0;
+        for (size_t i = 0; i < n; i++)
+            count += text[i] == candidates[k];
+        if (count > best && candidates[k] != current) {
+            best = count;
+            pick = candidates[k];
+        }
+    }
+    return pick;
 }
 
 /* Count a skipped record and tell the consumer why. */
@@ -396,6 +420,7 @@ static inline void csv_put(struct reader *r, char c)
 
 static void csv_feed(struct reader *r, const char *p, size_t len)
 {
+    const char delim = r->lim.delimiter;
     for (size_t i = 0; i < len; i++) {
         char c = p[i];
         if (!r->rec_started) {
@@ -415,7 +440,7 @@ static void csv_feed(struct reader *r, const char *p, size_t len)
             if (c == '"') {
                 csv_new_field(r, true);
                 r->st = CSV_QUOTED;
-            } else if (c == ',') {
+            } else if (c == delim) {
                 csv_new_field(r, false);
             } else if (c == '\n') {
                 csv_new_field(r, false);
@@ -433,7 +458,7 @@ static void csv_feed(struct reader *r, const char *p, size_t len)
         unquoted : {
             /* Fast path: copy the run of ordinary bytes at once. */
             size_t j = i;
-            while (j < len && p[j] != ',' && p[j] != '\n')
+            while (j < len && p[j] != delim && p[j] != '\n')
                 j++;
             if (!r->overflow) {
                 if (r->rec.len + (j - i) > r->lim.max_record)
@@ -444,7 +469,7 @@ static void csv_feed(struct reader *r, const char *p, size_t len)
             i = j;
             if (i >= len)
                 break;
-            if (p[i] == ',') {
+            if (p[i] == delim) {
                 r->st = CSV_FIELD_START;
             } else {
                 csv_end_record(r);
@@ -466,7 +491,7 @@ static void csv_feed(struct reader *r, const char *p, size_t len)
             if (c == '"') { /* escaped quote */
                 csv_put(r, '"');
                 r->st = CSV_QUOTED;
-            } else if (c == ',') {
+            } else if (c == delim) {
                 r->st = CSV_FIELD_START;
             } else if (c == '\n') {
                 csv_end_record(r);

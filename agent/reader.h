@@ -65,7 +65,14 @@ struct reader_ops {
 struct reader_limits {
     size_t max_record;  /* bytes in one record/line; default 1 MiB */
     size_t max_columns; /* distinct columns; default 4096 */
+    char delimiter;     /* CSV field separator; 0: ',' */
 };
+
+/* The separator a CSV header line seems to use when it is not `current`:
+ * ';', tab or '|' when the line (up to its first newline) has no `current`
+ * but has one of those (the most frequent); else 0. For a hint ("a
+ * semicolon file?") and for detection. */
+char reader_sniff_delimiter(const char *text, size_t len, char current);
 
 struct reader;
 

@@ -331,7 +331,7 @@ static void fuzz_reader_input(enum reader_format fmt, const uint8_t *data, size_
         seed = seed << 8 ^ data[i];
     bool ignore_some = size > 0 && (data[size - 1] & 1);
 
-    const struct reader_limits deflt = {0, 0}; /* the reader's defaults */
+    const struct reader_limits deflt = {0, 0, 0}; /* the reader's defaults */
     struct fuzz_obs whole, pieces, bytes;
     fuzz_run(fmt, &deflt, ignore_some, data, size, seed, SPLIT_WHOLE, true, 0, &whole);
     fuzz_oracle(fmt, &whole.lim, data, size, &whole);
@@ -341,7 +341,7 @@ static void fuzz_reader_input(enum reader_format fmt, const uint8_t *data, size_
     fuzz_same(&whole, &bytes);
 
     /* Small limits: records over 4096 bytes, more than 64 columns. */
-    const struct reader_limits small = {4096, 64};
+    const struct reader_limits small = {4096, 64, 0};
     fuzz_run(fmt, &small, ignore_some, data, size, seed, SPLIT_WHOLE, true, 0, &whole);
     fuzz_oracle(fmt, &small, data, size, &whole);
     fuzz_run(fmt, &small, ignore_some, data, size, seed ^ 0x5bd1e995, SPLIT_RANDOM, true, 0,
@@ -349,7 +349,7 @@ static void fuzz_reader_input(enum reader_format fmt, const uint8_t *data, size_
     fuzz_same(&whole, &pieces);
 
     /* Tiny limits, so that short inputs reach the same paths. */
-    const struct reader_limits tiny = {16 + (size_t)(seed % 48), 1 + (size_t)(seed >> 8) % 6};
+    const struct reader_limits tiny = {16 + (size_t)(seed % 48), 1 + (size_t)(seed >> 8) % 6, 0};
     fuzz_run(fmt, &tiny, ignore_some, data, size, seed, SPLIT_WHOLE, true, 0, &whole);
     fuzz_oracle(fmt, &tiny, data, size, &whole);
     fuzz_run(fmt, &tiny, ignore_some, data, size, seed >> 3, SPLIT_RANDOM, true, 0, &pieces);

@@ -201,7 +201,7 @@ static void test_ndjson_errors(void)
            "E1/1 not_object: expected a JSON object, found an array\n"
            "E2/2 not_object: expected a JSON object, found a scalar\n"
            "= 0 records, 2 errors, 2 lines\n");
-    struct reader_limits lim = {8, 0};
+    struct reader_limits lim = {8, 0, 0};
     EXPECT(read_all(READER_NDJSON, &lim, "{\"a\":123}\n"),
            "E1/1 too_long: line longer than 8 bytes\n"
            "= 0 records, 1 errors, 1 lines\n");
@@ -220,7 +220,7 @@ static void test_csv_errors(void)
            "E2/1 field_count: expected 2 fields, found 1\n"
            "E3/2 field_count: expected 2 fields, found 3\n"
            "= 0 records, 2 errors, 3 lines\n");
-    struct reader_limits lim = {4, 0};
+    struct reader_limits lim = {4, 0, 0};
     EXPECT(read_all(READER_CSV, &lim, "a\n12345\n"), "C0:a\n"
                                                      "E2/1 too_long: record longer than 4 bytes\n"
                                                      "= 0 records, 1 errors, 2 lines\n");
@@ -246,7 +246,7 @@ static void test_csv_errors(void)
 
 static void test_max_record(void)
 {
-    struct reader_limits lim = {4, 0};
+    struct reader_limits lim = {4, 0, 0};
     /* CSV counts the bytes of the fields, not the commas or quotes */
     EXPECT(read_all(READER_CSV, &lim, "a,b\n12,34\n1,2345\n\"12\",\"345\"\n"),
            "C0:a\nC1:b\n"
@@ -285,7 +285,7 @@ static void test_max_record(void)
 
 static void test_max_columns(void)
 {
-    struct reader_limits lim = {0, 2};
+    struct reader_limits lim = {0, 2, 0};
     /* CSV: the header is cut at the limit, and records have the header's width */
     EXPECT(read_all(READER_CSV, &lim, "a,b,c\n1,2,3\n1,2\n"),
            "C0:a\nC1:b\n"
@@ -393,7 +393,7 @@ static void test_chunking(void)
     check_chunking(READER_NDJSON, NULL,
                    "{\"a\":1,\"b\":\"x\"}\n[1]\n\n{\"b\":2,\"c\":null}\r\n{\"a\":\n{} x\n{\"a\":3}",
                    "ndjson mixed");
-    struct reader_limits lim = {64, 3};
+    struct reader_limits lim = {64, 3, 0};
     check_chunking(READER_NDJSON, &lim, "{\"a\":1,\"b\":2,\"c\":3,\"d\":4}\n{\"d\":5,\"a\":6}\n",
                    "ndjson past max_columns");
     check_chunking(READER_CSV, &lim, "a,b,c,d\n1,2,3\n1,2,3,4\n", "csv past max_columns");
@@ -709,6 +709,40 @@ static void test_present_kept(void)
            e.kept[0]);
 }
 
+/* Another CSV separator reads as the comma would (quotes, commas inside a
+ * field, a trailing empty field), and the sniffer names a semicolon,
+ * tab or pipe header. */
+static void test_delimiter(void)
+{
+    const char *comma = "a,b,c\n1,\"x,y\",\n\"q;\"\"\",2,3\n";
+    const char *semi = "a;b;c\n1;\"x,y\";\n\"q;\"\"\";2;3\n";
+    struct reader_limits lim = {0, 0, ';'};
+    char *want = read_cut(READER_CSV, NULL, comma, strlen(comma), NULL, NULL);
+    char *got = read_cut(READER_CSV, &lim, semi, strlen(semi), NULL, NULL);
+    CHECKF(want != NULL && got != NULL && strcmp(want, got) == 0, "';' read\n%s\nwant\n%s",
+           got ? got : "", want ? want : "");
+    free(want);
+    free(got);
+    const char *tabs = "a\tb\n1\t2\n";
+    lim.delimiter = '\t';
+    got = read_cut(READER_CSV, &lim, tabs, strlen(tabs), NULL, NULL);
+    CHECKF(got != NULL && strstr(got, "R2/1|'1|'2") != NULL, "tab read\n%s", got ? got : "");
+    free(got);
+    lim.delimiter = '"'; /* not a separator: the comma is kept */
+    got = read_cut(READER_CSV, &lim, comma, strlen(comma), NULL, NULL);
+    want = read_cut(READER_CSV, NULL, comma, strlen(comma), NULL, NULL);
+    CHECK(got != NULL && want != NULL && strcmp(want, got) == 0);
+    free(want);
+    free(got);
+
+    CHECK(reader_sniff_delimiter("a;b;c\n1;2;3\n", 12, ',') == ';');
+    CHECK(reader_sniff_delimiter("a\tb\n", 4, ',') == '\t');
+    CHECK(reader_sniff_delimiter("a|b|c;d\n", 8, 0) == '|');
+    CHECK(reader_sniff_delimiter("a,b;c\n", 6, ',') == 0);    /* the comma is there */
+    CHECK(reader_sniff_delimiter("abc\n1;2\n", 8, ',') == 0); /* the header has none */
+    CHECK(reader_sniff_delimiter("a;b", 3, ';') == 0);
+}
+
 int main(void)
 {
     test_error_names();
@@ -725,5 +759,6 @@ int main(void)
     test_remap();
     test_feed_sampled();
     test_present_kept();
+    test_delimiter();
     return tl_done();
 }
