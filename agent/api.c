@@ -14,6 +14,7 @@
 #include "lib/file.h"
 #include "lib/log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 struct api {
     struct daemon *d;
@@ -352,6 +354,10 @@ static void metric(struct sbuf *s, const char *model, const char *name, const ch
 
 void api_metrics_text(const struct api *a, const struct daemon_snapshot *v, struct sbuf *s)
 {
+    metric_head(s, "driftd_build_info", "gauge", "1, labelled with the version of driftd running.");
+    metric(s, v->model, "driftd_build_info", "version", DRIFTD_VERSION, NULL, NULL, 1);
+    metric_head(s, "driftd_window_records", "gauge", "Records in the open window so far.");
+    metric(s, v->model, "driftd_window_records", NULL, NULL, NULL, NULL, (double)v->window_records);
     metric_head(s, "driftd_records_received_total", "counter", "Records accepted per input.");
     for (size_t i = 0; i < v->n_sources; i++)
         metric(s, v->model, "driftd_records_received_total", "input", v->sources[i]->name, NULL,
@@ -398,6 +404,20 @@ void api_metrics_text(const struct api *a, const struct daemon_snapshot *v, stru
         for (size_t i = 0; i < r->n; i++)
             metric(s, v->model, "driftd_feature_missing_ratio", "feature", r->features[i].name,
                    NULL, NULL, r->features[i].quality[Q_MISSING]);
+        /* Only where the rate means something: out of range for numerical
+         * features, unseen categories for categorical ones. */
+        metric_head(s, "driftd_feature_out_of_range_ratio", "gauge",
+                    "Share of a numerical feature's values outside the baseline's min and max.");
+        for (size_t i = 0; i < r->n; i++)
+            if (!isnan(r->features[i].quality[Q_OUT_OF_RANGE]))
+                metric(s, v->model, "driftd_feature_out_of_range_ratio", "feature",
+                       r->features[i].name, NULL, NULL, r->features[i].quality[Q_OUT_OF_RANGE]);
+        metric_head(s, "driftd_feature_unseen_ratio", "gauge",
+                    "Share of a categorical feature's values in categories the baseline lacks.");
+        for (size_t i = 0; i < r->n; i++)
+            if (!isnan(r->features[i].quality[Q_UNSEEN]))
+                metric(s, v->model, "driftd_feature_unseen_ratio", "feature", r->features[i].name,
+                       NULL, NULL, r->features[i].quality[Q_UNSEEN]);
         metric_head(s, "driftd_dataset_drift", "gauge", "1 when the dataset drifted.");
         metric(s, v->model, "driftd_dataset_drift", NULL, NULL, NULL, NULL, r->dataset.drift);
         metric_head(s, "driftd_dataset_drift_share", "gauge", "Share of drifted features.");
@@ -646,6 +666,114 @@ void api_configure(struct api *a)
     }
 }
 
+/* Up to max inodes of the sockets listening on port, from one of
+ * /proc/net/tcp and /proc/net/tcp6 (columns: sl, local address:port in
+ * hex, remote, state (0A = LISTEN), queues, timers, uid, timeout, inode);
+ * the owner's uid of the first goes to *uid. */
+static size_t listening_inodes(const char *table, unsigned port, unsigned long *inodes, size_t n,
+                               size_t max, long *uid)
+{
+    FILE *f = fopen(table, "r");
+    if (f == NULL)
+        return n;
+    char line[512];
+    if (fgets(line, sizeof(line), f) == NULL) { /* the header */
+        fclose(f);
+        return n;
+    }
+    while (n < max && fgets(line, sizeof(line), f) != NULL) {
+        unsigned lport, state, u;
+        unsigned long inode;
+        if (sscanf(line,
+                   " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x %*x %u %*u %lu",
+                   &lport, &state, &u, &inode) != 4)
+            continue;
+        if (lport != port || state != 0x0A || inode == 0)
+            continue;
+        if (*uid < 0)
+            *uid = (long)u;
+        inodes[n++] = inode;
+    }
+    fclose(f);
+    return n;
+}
+
+/* Append "pid P (comm)" of each process with a descriptor on one of the
+ * sockets to out; how many were found. Only processes whose /proc/PID/fd
+ * can be read are seen: those of the same user, or all for root. */
+static size_t socket_owners(const unsigned long *inodes, size_t n, char *out, size_t len)
+{
+    DIR *proc = opendir("/proc");
+    if (proc == NULL)
+        return 0;
+    size_t found = 0, used = strlen(out);
+    struct dirent *pe;
+    while ((pe = readdir(proc)) != NULL && found < 4) {
+        if (pe->d_name[0] < '1' || pe->d_name[0] > '9')
+            continue;
+        char path[300];
+        snprintf(path, sizeof(path), "/proc/%s/fd", pe->d_name);
+        DIR *fds = opendir(path);
+        if (fds == NULL)
+            continue; /* another user's, or gone */
+        struct dirent *fe;
+        bool holds = false;
+        while (!holds && (fe = readdir(fds)) != NULL) {
+            char fp[600], target[64];
+            snprintf(fp, sizeof(fp), "%s/%s", path, fe->d_name);
+            ssize_t tl = readlink(fp, target, sizeof(target) - 1);
+            if (tl <= 0)
+                continue;
+            target[tl] = '\0';
+            unsigned long ino;
+            if (sscanf(target, "socket:[%lu]", &ino) != 1)
+                continue;
+            for (size_t i = 0; i < n && !holds; i++)
+                holds = inodes[i] == ino;
+        }
+        closedir(fds);
+        if (!holds)
+            continue;
+        char comm[64] = "?";
+        snprintf(path, sizeof(path), "/proc/%s/comm", pe->d_name);
+        FILE *cf = fopen(path, "r");
+        if (cf != NULL) {
+            if (fgets(comm, sizeof(comm), cf) != NULL)
+                comm[strcspn(comm, "\n")] = '\0';
+            fclose(cf);
+        }
+        if (used < len)
+            used += (size_t)snprintf(out + used, len - used, "%spid %s (%s)", found ? ", " : "",
+                                     pe->d_name, comm);
+        found++;
+    }
+    closedir(proc);
+    return found;
+}
+
+/* Which process holds a TCP port, in words for the bind error: from the
+ * listening socket's inode in /proc/net/tcp{,6} to the process with a
+ * descriptor on it; says plainly when it cannot be told. */
+static void port_holder(unsigned port, char *out, size_t len)
+{
+    unsigned long inodes[8];
+    long uid = -1;
+    size_t n = listening_inodes("/proc/net/tcp", port, inodes, 0, 8, &uid);
+    n = listening_inodes("/proc/net/tcp6", port, inodes, n, 8, &uid);
+    if (n == 0) {
+        snprintf(out, len,
+                 "no listening socket on it is visible in /proc/net/tcp or "
+                 "/proc/net/tcp6, so the process holding it cannot be named");
+        return;
+    }
+    int pre = snprintf(out, len, "held by ");
+    if (pre < 0 || (size_t)pre >= len || socket_owners(inodes, n, out, len) == 0)
+        snprintf(out, len,
+                 "a socket of uid %ld listens on it, but its process cannot be named (its "
+                 "/proc/PID/fd is not readable by this user)",
+                 uid);
+}
+
 struct api *api_start(struct daemon *d, struct event_base *base)
 {
     struct api *a = calloc(1, sizeof(*a));
@@ -685,10 +813,21 @@ struct api *api_start(struct daemon *d, struct event_base *base)
                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
     evhttp_set_gencb(a->http, on_request, a);
     api_configure(a);
+    errno = 0;
     a->sock = evhttp_bind_socket_with_handle(a->http, h, port);
     if (a->sock == NULL) {
-        log_err("listen %s: cannot bind (address in use, or not an address of this host)",
-                cfg->listen);
+        int e = errno;
+        if (e == EADDRINUSE) {
+            char who[600];
+            port_holder(port, who, sizeof(who));
+            log_err("listen %s: cannot bind: port %u is in use: %s", cfg->listen, (unsigned)port,
+                    who);
+        } else if (e == EADDRNOTAVAIL) {
+            log_err("listen %s: cannot bind: %s is not an address of this host", cfg->listen, h);
+        } else {
+            log_err("listen %s: cannot bind: %s", cfg->listen,
+                    e != 0 ? strerror(e) : "the host name does not resolve");
+        }
         api_stop(a);
         return NULL;
     }
