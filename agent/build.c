@@ -34,19 +34,43 @@ void diag_summary(struct diag *d)
                 (unsigned long long)(d->count - d->shown));
 }
 
-int schema_load(struct schema *s, const char *path)
+/* Whether a --schema value is the JSON itself rather than a file name: a
+ * file name never starts with "{" in practice, and the README shows the
+ * inline form, which the shell passes as one argument. */
+static bool schema_is_inline(const char *arg)
+{
+    while (*arg == ' ' || *arg == '\t' || *arg == '\n')
+        arg++;
+    return *arg == '{';
+}
+
+int schema_load(struct schema *s, const char *arg)
 {
     size_t len;
     memset(s, 0, sizeof(*s));
-    char *text = file_read(path, &len);
+    bool inline_json = schema_is_inline(arg);
+    const char *path = inline_json ? "--schema" : arg;
+    char *text = inline_json ? strdup(arg) : file_read(arg, &len);
     if (text == NULL) {
         fprintf(stderr, "driftd: %s: %s\n", path, strerror(errno));
         return -1;
     }
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    if (inline_json)
+        len = strlen(text);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+    if (root == NULL) {
+        size_t at = end != NULL && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+        fprintf(stderr,
+                "driftd: %s: invalid JSON at byte %zu; expected {\"features\": {\"name\": "
+                "\"numerical\" | \"categorical\", ...}}\n",
+                path, at + 1);
+        free(text);
+        return -1;
+    }
     free(text);
     const cJSON *fs = cJSON_GetObjectItemCaseSensitive(root, "features");
-    if (root == NULL || !cJSON_IsObject(fs)) {
+    if (!cJSON_IsObject(fs)) {
         fprintf(stderr,
                 "driftd: %s: expected a JSON object {\"features\": {\"name\": "
                 "\"numerical\" | \"categorical\", ...}}\n",
@@ -103,10 +127,26 @@ int schema_kind(const struct schema *s, const char *name)
     return -1;
 }
 
+/* Values of a column that are not numbers shown in the warning about a
+ * column that is numerical but for them. */
+#define STRAYS_SHOWN 3
+
+/* One value that kept a column from being numerical, and where it is. */
+struct stray {
+    char text[44]; /* the first 40 bytes, not cut inside a UTF-8 character */
+    bool cut;
+    uint64_t line;
+};
+
 /* Per-column state of the build. */
 struct bcol {
     bool ignored;
     bool numeric_ok; /* pass 1: every present value is a number */
+    /* pass 1: present values that are numbers and that are not; counting
+     * stops (counted false) once the column is plainly text */
+    uint64_t n_number, n_text;
+    bool counted;
+    struct stray strays[STRAYS_SHOWN];
     enum stats_kind kind;
     double *vals; /* pass 2, numerical: every present value */
     size_t n, cap;
@@ -147,6 +187,7 @@ static int on_column(void *arg, size_t index, const char *name, size_t len)
         b->capcols = cap;
     }
     b->cols[index].numeric_ok = true;
+    b->cols[index].counted = true;
     if (len > 0 && name[0] == '\x01') /* the reader's placeholder for a repeated name */
         b->cols[index].ignored = true;
     if (len == 0) {
@@ -168,7 +209,33 @@ static void on_error(void *arg, uint64_t line, uint64_t index, enum reader_error
         diag_record_error(&b->diag, line, index, msg);
 }
 
-/* Pass 1: which columns hold only numbers. */
+/* A column whose text values outnumber its numbers by this much is text:
+ * pass 1 stops reading its values as numbers (only the warning about a
+ * few stray values needs the counts). */
+#define TEXT_MARGIN 100
+
+/* Keep a value that is not a number, with its line, for the warning. */
+static void stray_keep(struct bcol *col, const struct cell *c, uint64_t line)
+{
+    if (col->n_text > STRAYS_SHOWN)
+        return;
+    struct stray *st = &col->strays[col->n_text - 1];
+    st->line = line;
+    if (c->type != CELL_TEXT) {
+        snprintf(st->text, sizeof(st->text), "%s", "<a JSON object or array>");
+        return;
+    }
+    size_t len = c->len;
+    if (len > 40)
+        for (len = 40; len > 0 && ((unsigned char)c->str[len] & 0xC0) == 0x80; len--)
+            ;
+    memcpy(st->text, c->str, len);
+    st->text[len] = '\0';
+    st->cut = len < c->len;
+}
+
+/* Pass 1: which columns hold only numbers, and how many values keep a
+ * mostly numerical column from being one. */
 static void infer_record(struct build *b, const struct reader_record *rec)
 {
     double v;
@@ -176,14 +243,115 @@ static void infer_record(struct build *b, const struct reader_record *rec)
     for (size_t i = 0; i < rec->ncells && i < b->ncols; i++) {
         const struct cell *c = &rec->cells[i];
         struct bcol *col = &b->cols[i];
-        if (col->ignored || !col->numeric_ok)
+        if (col->ignored || !col->counted)
             continue;
-        if (c->type == CELL_TEXT &&
-            value_parse(c->str, c->len, b->fmt == READER_CSV, &v) == VALUE_TEXT)
-            col->numeric_ok = false;
+        enum value_class vc = VALUE_MISSING;
+        if (c->type == CELL_NUMBER)
+            vc = isfinite(c->num) ? VALUE_NUMBER : VALUE_MISSING;
+        else if (c->type == CELL_TEXT)
+            vc = value_parse(c->str, c->len, b->fmt == READER_CSV, &v);
         else if (c->type == CELL_NESTED)
+            vc = VALUE_TEXT;
+        if (vc == VALUE_NUMBER) {
+            col->n_number++;
+        } else if (vc == VALUE_TEXT) {
+            col->n_text++;
             col->numeric_ok = false;
+            stray_keep(col, c, rec->line);
+            if (col->n_text > col->n_number + TEXT_MARGIN)
+                col->counted = false;
+        }
     }
+}
+
+/* Whether a column inferred categorical is numerical but for a few values
+ * (at most 5% of its present values): one stray "?" in a numerical
+ * training column otherwise makes it categorical, with a category per
+ * distinct number, and every later check reports drift on it. */
+static bool almost_numeric(const struct bcol *col)
+{
+    return col->counted && col->n_text > 0 && col->n_number > 0 &&
+           col->n_text * 20 <= col->n_text + col->n_number;
+}
+
+/* Warn about a column almost_numeric found: which values, where, and the
+ * --schema that makes it numerical. */
+static void warn_strays(const struct build *b, const struct bcol *col, const char *name,
+                        size_t index, size_t ncats)
+{
+    fprintf(stderr,
+            "driftd: %s: warning: feature \"%s\" is numerical except for %llu value%s, so it "
+            "was made categorical (%zu categories):",
+            b->diag.file, name, (unsigned long long)col->n_text, col->n_text == 1 ? "" : "s",
+            ncats);
+    for (uint64_t k = 0; k < col->n_text && k < STRAYS_SHOWN; k++) {
+        const struct stray *st = &col->strays[k];
+        fprintf(stderr, "%s \"", k > 0 ? "," : "");
+        for (const char *p = st->text; *p; p++) {
+            unsigned char ch = (unsigned char)*p;
+            if (ch == '"' || ch == '\\')
+                fprintf(stderr, "\\%c", ch);
+            else if (ch < 0x20 || ch == 0x7f)
+                fprintf(stderr, "\\x%02x", ch);
+            else
+                fputc(ch, stderr);
+        }
+        fprintf(stderr, "%s\" on line %llu", st->cut ? "..." : "", (unsigned long long)st->line);
+        if (b->fmt == READER_CSV)
+            fprintf(stderr, " column %zu", index + 1);
+    }
+    if (col->n_text > STRAYS_SHOWN)
+        fprintf(stderr, ", and %llu more", (unsigned long long)(col->n_text - STRAYS_SHOWN));
+    /* a name the shell or JSON would need escaped gets no ready-made line */
+    if (strpbrk(name, "\"'\\") == NULL && strlen(name) <= 100)
+        fprintf(stderr,
+                ". If it is numerical, say so: --schema '{\"features\": {\"%s\": "
+                "\"numerical\"}}' (those values then count as missing)\n",
+                name);
+    else
+        fputs(". If it is numerical, say so with --schema, the feature's kind \"numerical\" "
+              "(those values then count as missing)\n",
+              stderr);
+}
+
+/* Warn when a CSV header is one field holding a ';', tab or '|': the file
+ * is most likely separated by that character, and the baseline would get
+ * one categorical feature named after the whole header line. */
+static void warn_one_field_header(const struct build *b, const struct reader *r)
+{
+    if (b->fmt != READER_CSV || reader_ncolumns(r) != 1 || reader_column_name(r, 0) == NULL)
+        return;
+    const char *name = reader_column_name(r, 0);
+    static const char seps[] = ";\t|";
+    static const char *const sep_names[] = {"';'", "a tab", "'|'"};
+    size_t best = 0, best_n = 0;
+    for (size_t k = 0; k < 3; k++) {
+        size_t n = 0;
+        for (const char *p = name; *p; p++)
+            n += *p == seps[k];
+        if (n > best_n) {
+            best = k;
+            best_n = n;
+        }
+    }
+    if (best_n == 0)
+        return;
+    size_t len = strlen(name);
+    if (len > 60)
+        for (len = 60; len > 0 && ((unsigned char)name[len] & 0xC0) == 0x80; len--)
+            ;
+    fprintf(stderr, "driftd: %s: warning: the header is one field, \"", b->diag.file);
+    for (size_t i = 0; i < len; i++)
+        if (name[i] == '\t')
+            fputs("\\t", stderr);
+        else
+            fputc(name[i], stderr);
+    fprintf(stderr,
+            "%s\", that contains %s: the file looks separated by %s, but driftd reads CSV "
+            "separated by ',', so the baseline gets one categorical feature named after the "
+            "whole line. Write the file with ',' between fields (and give a column's kind "
+            "with --schema where inference gets it wrong)\n",
+            len < strlen(name) ? "..." : "", sep_names[best], sep_names[best]);
 }
 
 static bool push_value(struct bcol *c, double v)
@@ -398,6 +566,7 @@ int build_baseline(const struct memfile *in, enum reader_format fmt, const struc
     diag_summary(&b.diag);
     if (b.oom)
         goto oom;
+    warn_one_field_header(&b, r);
     if (b.rows == 0) {
         fprintf(stderr, "driftd: %s: no usable records%s\n", in->name,
                 in->len == 0                                  ? " (the file is empty)"
@@ -461,12 +630,16 @@ int build_baseline(const struct memfile *in, enum reader_format fmt, const struc
             stats_baseline_free(bl);
             goto oom;
         }
+        if (f->kind == STATS_CATEGORICAL && schema_kind(schema, f->name) < 0 &&
+            almost_numeric(&b.cols[i]))
+            warn_strays(&b, &b.cols[i], f->name, i, f->n_cats);
         if (b.cols[i].type_errors > 0)
             fprintf(stderr,
-                    "driftd: %s:%llu: feature \"%s\": %llu values are not numbers "
-                    "(counted as missing; first on this line)\n",
+                    "driftd: %s:%llu: feature \"%s\": %llu value%s not a number "
+                    "(counted as missing; the first on this line)\n",
                     in->name, (unsigned long long)b.cols[i].first_type_error_line, f->name,
-                    (unsigned long long)b.cols[i].type_errors);
+                    (unsigned long long)b.cols[i].type_errors,
+                    b.cols[i].type_errors == 1 ? " is" : "s are");
     }
     *out = bl;
     rc = 0;

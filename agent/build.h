@@ -32,8 +32,10 @@ struct schema {
     enum stats_kind *kinds;
 };
 
-/* Load a schema file; prints the error and returns -1 on failure. */
-int schema_load(struct schema *s, const char *path);
+/* Load a schema: arg is a file name, or the JSON itself when it starts
+ * with "{" (--schema '{"features": {...}}'). Prints the error (naming the
+ * file, or --schema) and returns -1 on failure. */
+int schema_load(struct schema *s, const char *arg);
 void schema_free(struct schema *s);
 int schema_kind(const struct schema *s, const char *name); /* kind or -1 */
 
