@@ -1,5 +1,6 @@
 #include "agent/drift.h"
 
+#include "alerts/alert.h"
 #include "stats/sort.h"
 #include <math.h>
 #include <pthread.h>
@@ -62,7 +63,31 @@ void report_free(struct report *r)
     for (size_t i = 0; r->features != NULL && i < r->n; i++)
         free(r->features[i].name);
     free(r->features);
+    free(r->baseline_path);
+    free(r->input);
     free(r);
+}
+
+int report_set_origin(struct report *r, double generated_at, const char *baseline_path,
+                      const char *baseline_sha256, const char *input)
+{
+    char *bp = baseline_path != NULL ? strdup(baseline_path) : NULL;
+    char *in = input != NULL ? strdup(input) : NULL;
+    free(r->baseline_path);
+    free(r->input);
+    r->baseline_path = NULL, r->input = NULL, r->generated_at = 0, r->baseline_sha256[0] = '\0';
+    if ((baseline_path != NULL && bp == NULL) || (input != NULL && in == NULL)) {
+        free(bp), free(in);
+        return -1;
+    }
+    r->generated_at = generated_at;
+    r->baseline_path = bp;
+    r->input = in;
+    /* only a digest that looks like one: the JSON carries it unescaped */
+    if (baseline_sha256 != NULL && strlen(baseline_sha256) == SHA256_HEX_LEN &&
+        strspn(baseline_sha256, "0123456789abcdef") == SHA256_HEX_LEN)
+        memcpy(r->baseline_sha256, baseline_sha256, SHA256_HEX_LEN + 1);
+    return 0;
 }
 
 /* x / y, or NAN when there is nothing to divide. */
@@ -302,10 +327,36 @@ static void metric_json(struct sbuf *s, const struct stats_metric *m, enum stats
     }
 }
 
+/* The origin members set by report_set_origin, each followed by ",\n". */
+static void origin_json(const struct report *r, struct sbuf *s)
+{
+    if (r->generated_at > 0) {
+        sbuf_adds(s, "\"generated_at\": ");
+        alert_time_json(s, r->generated_at);
+        sbuf_adds(s, ",\n");
+    }
+    if (r->baseline_path != NULL) {
+        sbuf_adds(s, "\"baseline\": {\"path\": ");
+        sbuf_add_json_string(s, r->baseline_path, strlen(r->baseline_path));
+        sbuf_adds(s, ", \"sha256\": ");
+        if (r->baseline_sha256[0] != '\0')
+            sbuf_printf(s, "\"%s\"", r->baseline_sha256);
+        else
+            sbuf_adds(s, "null");
+        sbuf_adds(s, "},\n");
+    }
+    if (r->input != NULL) {
+        sbuf_adds(s, "\"input\": ");
+        sbuf_add_json_string(s, r->input, strlen(r->input));
+        sbuf_adds(s, ",\n");
+    }
+}
+
 void report_json_members(const struct report *r, bool all_metrics, struct sbuf *s)
 {
     const struct stats_dataset_result *d = &r->dataset;
 
+    origin_json(r, s);
     sbuf_printf(s,
                 "\"dataset\": {\"drift\": %s, \"drifted_features\": %zu, "
                 "\"total_features\": %zu, ",

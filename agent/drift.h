@@ -9,6 +9,7 @@
 #include "agent/dataset.h"
 #include "stats/evaluate.h"
 #include "lib/sbuf.h"
+#include "lib/sha256.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -52,11 +53,26 @@ struct report {
     struct stats_dataset_result dataset;
     size_t n;
     struct report_feature *features;
+    /* Where it came from (report_set_origin); what is unset stays out of
+     * the JSON. */
+    double generated_at;                      /* seconds since the epoch; 0: unset */
+    char *baseline_path;                      /* NULL: unset */
+    char baseline_sha256[SHA256_HEX_LEN + 1]; /* "": unknown */
+    char *input;                              /* NULL: unset */
 };
 
 /* Evaluate ds (its numerical columns get sorted in place). NULL on ENOMEM. */
 struct report *drift_evaluate(struct dataset *ds, const struct drift_opts *o);
 void report_free(struct report *r);
+
+/* Record where the report came from, for its JSON ("generated_at",
+ * "baseline", "input"): when it was made (seconds since the epoch, from
+ * the caller's clock; 0 leaves it out), the baseline file and the SHA-256
+ * of its bytes (64 hex digits; NULL: unknown), and the name of the input
+ * (NULL leaves it out). The strings are copied. -1 on ENOMEM, the report
+ * then carrying no origin at all. */
+int report_set_origin(struct report *r, double generated_at, const char *baseline_path,
+                      const char *baseline_sha256, const char *input);
 
 /* The report JSON object's members, without the enclosing braces, so the
  * daemon can add its "window". */
