@@ -25,10 +25,10 @@ static const char usage_main[] =
     "driftd - data-drift monitoring for machine-learning models\n"
     "\n"
     "Usage:\n"
-    "  driftd baseline --input FILE [--format csv|ndjson] [--schema FILE]\n"
+    "  driftd baseline --input FILE [--format csv|ndjson] [--schema FILE|JSON]\n"
     "                  [--max-sample N] [--seed S] --output BASELINE.json\n"
-    "  driftd check    --baseline BASELINE.json --input FILE [--format csv|ndjson]\n"
-    "                  [--config FILE] [--json] [--all-metrics] [--output REPORT.json]\n"
+    "  driftd check    --baseline BASELINE.json | --config FILE  --input FILE\n"
+    "                  [--format csv|ndjson] [--json] [--all-metrics] [--output REPORT.json]\n"
     "  driftd run      --config FILE     run the daemon (foreground; systemd Type=notify)\n"
     "  driftd validate --config FILE     check a configuration and its baseline\n"
     "  driftd version\n"
@@ -45,8 +45,11 @@ static const char usage_baseline[] =
     "\n"
     "  -i, --input FILE      training data (CSV with a header, or NDJSON); - for stdin\n"
     "  -f, --format FMT      csv or ndjson (default: from the file name)\n"
-    "  -s, --schema FILE     feature kinds: {\"features\": {\"age\": \"numerical\", ...}}\n"
-    "                        (default: numerical when every value is a number)\n"
+    "  -s, --schema SCHEMA   feature kinds, in a file or inline (a value starting\n"
+    "                        with '{' is the JSON itself):\n"
+    "                        {\"features\": {\"age\": \"numerical\", \"zip\": \"categorical\"}}\n"
+    "                        (default: numerical when every value is a number; a\n"
+    "                        column numerical but for a few values is warned about)\n"
     "  -n, --max-sample N    rows kept as the reference sample (default 50000)\n"
     "      --seed S          seed of the sampler (default 1); same input and seed\n"
     "                        give a byte-identical baseline\n"
@@ -55,14 +58,17 @@ static const char usage_baseline[] =
 
 static const char usage_check[] =
     "Usage: driftd check --baseline BASELINE.json --input FILE [options]\n"
+    "       driftd check --config FILE --input FILE [options]\n"
     "\n"
     "Compare a data set with the baseline and report drift per feature.\n"
     "\n"
-    "  -b, --baseline FILE   baseline written by 'driftd baseline'\n"
+    "  -b, --baseline FILE   baseline written by 'driftd baseline' (default: the\n"
+    "                        configuration's \"baseline\", with --config)\n"
     "  -i, --input FILE      current data (CSV or NDJSON); - for stdin\n"
     "  -f, --format FMT      csv or ndjson (default: from the file name)\n"
     "  -c, --config FILE     daemon configuration: its \"features\" and \"drift\"\n"
-    "                        sections choose tests, thresholds and corrections\n"
+    "                        sections choose tests, thresholds and corrections,\n"
+    "                        and its \"baseline\" is used without --baseline\n"
     "  -j, --json            print the JSON report instead of a table\n"
     "  -a, --all-metrics     compute every applicable metric, not only the test\n"
     "  -o, --output FILE     also write the JSON report to FILE\n"
@@ -109,7 +115,9 @@ static const char usage_validate[] =
     "Check a configuration the way 'driftd run' would load it, without starting\n"
     "anything: the JSON, every key and its range, the baseline file it names\n"
     "(and that the features the configuration mentions are in it), and that\n"
-    "each secret file can be read. Every error is printed, each naming its key;\n"
+    "each secret file can be read, and that retrain.github has a token (its\n"
+    "token_file or $DRIFTD_GITHUB_TOKEN) unless retrain.dry_run is true. Every\n"
+    "error is printed, each naming its key;\n"
     "then a warning for each risky setting (warnings do not fail the check).\n"
     "\n"
     "  -c, --config FILE     the configuration to check; 'driftd help config'\n"
@@ -396,13 +404,18 @@ static int check_options(int argc, char **argv, struct check_args *a)
             return usage_error("check");
         }
     }
-    return options_done("check", argc, argv, a->baseline != NULL && a->input != NULL,
-                        "--baseline and --input are required", a->format, a->input, &a->fmt);
+    return options_done("check", argc, argv,
+                        a->input != NULL && (a->baseline != NULL || a->config != NULL),
+                        "--baseline and --input are required (or --config instead of "
+                        "--baseline: its \"baseline\" is used)",
+                        a->format, a->input, &a->fmt);
 }
 
 /* State of a check run, shared with the reader callbacks. */
 struct check_ctx {
     const struct check_args *args;
+    const char *baseline;  /* --baseline, else the configuration's */
+    char *baseline_config; /* the configuration's, when it is used */
     struct prefetch *pf;
     struct drift_opts dopts;
     struct stats_baseline *b;
@@ -508,6 +521,31 @@ static void check_type_totals(const struct check_ctx *c)
     }
 }
 
+/* Without --baseline, the configuration names the baseline, as it does
+ * for `driftd run`: load it whole (a missing or unreadable baseline is an
+ * error naming the key and the file) and take its drift options and its
+ * baseline; -1 with the reasons printed. */
+static int check_config_baseline(struct check_ctx *c)
+{
+    struct config cfg;
+    struct errlist errs = {0};
+    int rc = config_load(c->args->config, &cfg, &errs);
+    errlist_print(&errs, stderr);
+    errlist_free(&errs);
+    if (rc == 0 && (c->baseline_config = strdup(cfg.baseline)) == NULL) {
+        fprintf(stderr, "driftd: out of memory\n");
+        rc = -1;
+    }
+    if (rc == 0) {
+        drift_opts_clear(&c->dopts);
+        c->dopts = cfg.drift;
+        drift_opts_init(&cfg.drift);
+        c->baseline = c->baseline_config;
+    }
+    config_free(&cfg);
+    return rc == 0 ? 0 : -1;
+}
+
 /* Start reading the input on a second thread and load the configuration
  * and the baseline meanwhile; -1 with the reason printed. */
 static int check_open(struct check_ctx *c)
@@ -518,10 +556,15 @@ static int check_open(struct check_ctx *c)
         fprintf(stderr, "driftd: out of memory\n");
         return -1;
     }
-    if (a->config != NULL && config_load_drift_opts(a->config, &c->dopts) != 0)
+    c->baseline = a->baseline;
+    if (a->config != NULL && a->baseline == NULL) {
+        if (check_config_baseline(c) != 0)
+            return -1;
+    } else if (a->config != NULL && config_load_drift_opts(a->config, &c->dopts) != 0) {
         return -1;
+    }
     c->dopts.all_metrics = a->all;
-    if ((c->b = load_baseline(a->baseline)) == NULL ||
+    if ((c->b = load_baseline(c->baseline)) == NULL ||
         config_check_features(a->config, &c->dopts, c->b) != 0)
         return -1;
     c->ds = dataset_new(c->b);
@@ -560,7 +603,7 @@ static int check_read(struct check_ctx *c)
     }
     if (known == 0) {
         fprintf(stderr, "driftd: %s: none of its columns is a feature of the baseline %s\n",
-                c->diag.file, c->args->baseline);
+                c->diag.file, c->baseline);
         return -1;
     }
     for (size_t i = 0; i < c->b->nfeatures; i++) {
@@ -631,6 +674,7 @@ static void check_close(struct check_ctx *c)
     dataset_free(c->ds);
     stats_baseline_free(c->b);
     drift_opts_clear(&c->dopts);
+    free(c->baseline_config);
 }
 
 int cmd_check(int argc, char **argv)
@@ -733,6 +777,25 @@ int cmd_help(int argc, char **argv)
     return 0;
 }
 
+/* Without a token `run` starts, but every retraining dispatch fails
+ * (GitHub answers 401) long after the configuration was called valid:
+ * unless retrain.dry_run, retrain.github needs a token from its
+ * token_file (config_check_secrets reads that) or $DRIFTD_GITHUB_TOKEN,
+ * looked for as the daemon's github_token does. */
+static void check_github_token(const struct config *cfg, const char *path, struct errlist *errs)
+{
+    if (!cfg->github.enabled || cfg->retrain_dry_run || cfg->github.token_file != NULL)
+        return;
+    const char *env = getenv("DRIFTD_GITHUB_TOKEN");
+    if (env != NULL && *env != '\0')
+        return;
+    errlist_add(errs,
+                "%s: retrain.github: no GitHub token: set retrain.github.token_file, or "
+                "$DRIFTD_GITHUB_TOKEN in the daemon's environment, or retrain.dry_run: true "
+                "(with retrain.dry_run false every dispatch would fail)",
+                path);
+}
+
 int cmd_validate(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
@@ -776,6 +839,7 @@ int cmd_validate(int argc, char **argv)
     }
     /* a secret `run` could not read would make it exit at once */
     config_check_secrets(&cfg, &errs);
+    check_github_token(&cfg, path, &errs);
     int rc = errs.n > 0 ? 2 : 0;
     errlist_print(&errs, stderr);
     /* what `run` would warn about at start, without failing the check */
