@@ -47,17 +47,26 @@ enum ktype {
 
 enum kbase { B_CONFIG, B_INPUT, B_SINK, B_OVERRIDE };
 
+/* A string that names a file: resolved at load, so that the same file
+ * means the same thing whatever directory driftd is started from. */
+enum kpath {
+    P_NONE,  /* not a path */
+    P_FILE,  /* relative: from the configuration file's directory */
+    P_SECRET /* relative: $CREDENTIALS_DIRECTORY first (systemd LoadCredential), then as P_FILE */
+};
+
 struct ckey {
     const char *path;
     enum ktype type;
-    enum kbase base;    /* the struct the value lands in */
-    size_t offset;      /* of the value in base */
-    size_t offset2;     /* lists and arrays: of their count (size_t) */
-    enum kbase elem;    /* arrays: the base of their elements */
-    const char *def;    /* default, as JSON text (NULL: none) */
-    double min, max;    /* numbers: the allowed range */
-    const char *values; /* enums: "a|b|c" */
-    bool reload;        /* a reload may change it */
+    enum kbase base;     /* the struct the value lands in */
+    size_t offset;       /* of the value in base */
+    size_t offset2;      /* lists and arrays: of their count (size_t) */
+    enum kbase elem;     /* arrays: the base of their elements */
+    const char *def;     /* default, as JSON text (NULL: none) */
+    double min, max;     /* numbers: the allowed range */
+    const char *values;  /* enums: "a|b|c" */
+    bool reload;         /* a reload may change it */
+    enum kpath pathkind; /* strings: whether and how it is a path */
     const char *help;
 };
 
@@ -81,6 +90,10 @@ struct ckey {
     {.path = p, .type = K_OBJECT, .base = B_CONFIG, .reload = rl, .help = h}
 #define STR_KEY(p, at, d, rl, h) \
     {.path = p, .type = K_STRING, at, .def = d, .reload = rl, .help = h}
+#define PATH_KEY(p, at, rl, h) \
+    {.path = p, .type = K_STRING, at, .reload = rl, .pathkind = P_FILE, .help = h}
+#define SECRET_KEY(p, at, rl, h) \
+    {.path = p, .type = K_STRING, at, .reload = rl, .pathkind = P_SECRET, .help = h}
 #define UINT_KEY(p, at, d, lo, hi, rl, h) \
     {.path = p, .type = K_UINT, at, .def = d, .min = lo, .max = hi, .reload = rl, .help = h}
 #define DURATION_KEY(p, at, d, lo, hi, rl, h) \
@@ -129,14 +142,20 @@ static const struct template_var {
 
 #define N_TEMPLATE_VARS (sizeof(template_vars) / sizeof(template_vars[0]))
 
+/* How a relative path resolves, said in each path key's help. */
+#define REL_FILE " Relative: from this file's directory."
+#define REL_SECRET                                                                                 \
+    " Relative: $CREDENTIALS_DIRECTORY (systemd LoadCredential) if it holds the file, else this "  \
+    "file's directory."
+
 static const struct ckey keys[] = {
     STR_KEY("model", C(model), "\"model\"", RELOAD,
             "Model name: the `model` label of metrics and alerts."),
-    STR_KEY("baseline", C(baseline), NULL, RELOAD,
-            "Path of the baseline written by `driftd baseline` (required by `run`)."),
-    STR_KEY("state_dir", C(state_dir), NULL, RESTART,
-            "Directory for state, spool and dead letters. Default: $STATE_DIRECTORY, else "
-            "./driftd-state."),
+    PATH_KEY("baseline", C(baseline), RELOAD,
+             "Path of the baseline written by `driftd baseline` (required by `run`)." REL_FILE),
+    PATH_KEY("state_dir", C(state_dir), RESTART,
+             "Directory for state, spool and dead letters." REL_FILE
+             " Default: $STATE_DIRECTORY, else driftd-state in the current directory."),
     STR_KEY("listen", C(listen), "\"127.0.0.1:9107\"", RESTART,
             "HOST:PORT of the HTTP API (port 0: any free port, logged at start)."),
     UINT_KEY("max_body_bytes", C(max_body_bytes), "8388608", 1, MAX_BODY, RELOAD,
@@ -149,13 +168,12 @@ static const struct ckey keys[] = {
     DURATION_KEY("listen_idle_timeout", C(listen_idle_timeout), "60", 1, 86400, RELOAD,
                  "Seconds an HTTP connection may stay idle (or stalled) before it is closed."),
     SECTION("auth", RELOAD, "Authentication of POSTs."),
-    STR_KEY("auth.token_file", C(token_file), NULL, RELOAD,
-            "File holding the bearer token POSTs must carry (relative: looked up in "
-            "$CREDENTIALS_DIRECTORY first)."),
+    SECRET_KEY("auth.token_file", C(token_file), RELOAD,
+               "File holding the bearer token POSTs must carry." REL_SECRET),
     ARRAY_KEY("inputs", CN(inputs, n_inputs), B_INPUT, "[{\"type\": \"http\"}]", RESTART,
               "Where records come from."),
     ENUM_KEY("inputs[].type", I(type), "http|tail|stdin", NULL, RESTART, "Input kind (required)."),
-    STR_KEY("inputs[].path", I(path), NULL, RESTART, "File to follow (tail; required)."),
+    PATH_KEY("inputs[].path", I(path), RESTART, "File to follow (tail; required)." REL_FILE),
     ENUM_KEY("inputs[].format", I(format), "csv|ndjson", NULL, RESTART,
              "Record format of a tail or stdin input (default: from the file name, else ndjson)."),
     ENUM_KEY("inputs[].start", I(start), "end|beginning", "\"end\"", RESTART,
@@ -225,10 +243,11 @@ static const struct ckey keys[] = {
              "Sink kind (required)."),
     STR_KEY("alerts.sinks[].url", S(url), NULL, RELOAD,
             "Receiver URL (webhook, slack, alertmanager base URL)."),
-    STR_KEY("alerts.sinks[].url_file", S(url_file), NULL, RELOAD,
-            "File holding the URL, for URLs that embed a secret (Slack)."),
+    SECRET_KEY("alerts.sinks[].url_file", S(url_file), RELOAD,
+               "File holding the URL, for URLs that embed a secret (Slack)." REL_SECRET),
     MAP_KEY("alerts.sinks[].headers", B_SINK, RELOAD, "Extra HTTP headers (webhook)."),
-    STR_KEY("alerts.sinks[].ca_file", S(ca_file), NULL, RELOAD, "CA bundle for TLS verification."),
+    PATH_KEY("alerts.sinks[].ca_file", S(ca_file), RELOAD,
+             "CA bundle for TLS verification." REL_FILE),
     DURATION_KEY("alerts.sinks[].resend_seconds", S(resend_seconds), "60", 1, TEN_YEARS, RELOAD,
                  "Alertmanager: re-post firing alerts this often."),
     DURATION_KEY("alerts.sinks[].timeout_seconds", S(timeout_seconds), "10", 0.1, 600, RELOAD,
@@ -244,15 +263,15 @@ static const struct ckey keys[] = {
     STR_KEY("retrain.github.workflow", C(github.workflow), NULL, RELOAD,
             "Workflow file name or id (required)."),
     STR_KEY("retrain.github.ref", C(github.ref), "\"main\"", RELOAD, "Branch or tag to run."),
-    STR_KEY("retrain.github.token_file", C(github.token_file), NULL, RELOAD,
-            "File with a token having Actions: write (else $DRIFTD_GITHUB_TOKEN)."),
+    SECRET_KEY("retrain.github.token_file", C(github.token_file), RELOAD,
+               "File with a token having Actions: write (else $DRIFTD_GITHUB_TOKEN)." REL_SECRET),
     MAP_KEY(
         "retrain.github.inputs", B_CONFIG, RELOAD,
         "workflow_dispatch inputs, with " TEMPLATE_VARS(TEMPLATE_HELP) "expanded (at most 25)."),
     STR_KEY("retrain.github.api_version", C(github.api_version), "\"2022-11-28\"", RELOAD,
             "X-GitHub-Api-Version header."),
-    STR_KEY("retrain.github.ca_file", C(github.ca_file), NULL, RELOAD,
-            "CA bundle for TLS verification."),
+    PATH_KEY("retrain.github.ca_file", C(github.ca_file), RELOAD,
+             "CA bundle for TLS verification." REL_FILE),
     DURATION_KEY("retrain.github.timeout_seconds", C(github.timeout_seconds), "30", 0.1, 600,
                  RELOAD, "Request timeout."),
     UINT_KEY("retrain.consecutive", C(retrain_consecutive), "2", 1, MAX_COUNT, RELOAD,
@@ -278,6 +297,7 @@ static const size_t base_size[] = {
 
 struct loader {
     const char *path;
+    const char *dir; /* relative paths resolve from it (NULL: left as written) */
     struct errlist *errs;
     /* The text being loaded and its tree, to say where an unknown key is
      * (NULL where a check works on a loaded configuration). */
@@ -290,6 +310,72 @@ struct loader {
 };
 
 static void cerr(struct loader *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* name joined to dir (malloc'd): as written when absolute, empty or dir is
+ * NULL; a leading "./" is dropped so that messages show a clean path. */
+static char *join_dir(const char *dir, const char *name)
+{
+    if (dir == NULL || name[0] == '/' || name[0] == '\0')
+        return strdup(name);
+    while (name[0] == '.' && name[1] == '/') {
+        name += 2;
+        while (name[0] == '/')
+            name++;
+    }
+    if (name[0] == '\0' || strcmp(name, ".") == 0)
+        return strdup(dir);
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", name);
+    return p;
+}
+
+/* The directory of the configuration file path (malloc'd), absolute so
+ * that what it resolves stays right if the process changes directory: an
+ * absolute path's as written, a relative one's made absolute at load
+ * (realpath: "../conf" reads as the directory it is, not "CWD/../conf").
+ * NULL only without memory. */
+static char *config_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == NULL   ? strdup(".")
+                : slash == path ? strdup("/")
+                                : strndup(path, (size_t)(slash - path));
+    if (dir == NULL || dir[0] == '/')
+        return dir;
+    char *abs = realpath(dir, NULL);
+    char cwd[4096];
+    if (abs == NULL && getcwd(cwd, sizeof(cwd)) != NULL)
+        abs = join_dir(cwd, dir);
+    if (abs != NULL) {
+        free(dir);
+        dir = abs;
+    }
+    return dir;
+}
+
+/* Where a path of the file is (malloc'd): see enum kpath. A secret's
+ * credential may be named NAME, as LoadCredential=NAME:FILE gives it, or
+ * driftd_NAME, as the shipped unit's LoadCredential=driftd:/etc/driftd/
+ * credentials names each file of that directory (systemd prefixes the id). */
+static char *resolve_path(const char *dir, const char *name, enum kpath kind)
+{
+    const char *cd = getenv("CREDENTIALS_DIRECTORY");
+    static const char *const prefixes[] = {"", "driftd_"};
+    for (size_t k = 0;
+         kind == P_SECRET && name[0] != '/' && name[0] != '\0' && cd != NULL && *cd && k < 2; k++) {
+        size_t n = strlen(cd) + strlen(prefixes[k]) + strlen(name) + 2;
+        char *p = malloc(n);
+        if (p == NULL)
+            break;
+        snprintf(p, n, "%s/%s%s", cd, prefixes[k], name);
+        if (access(p, R_OK) == 0)
+            return p;
+        free(p);
+    }
+    return join_dir(dir, name);
+}
 
 /* Record one error, prefixed with the file name. */
 static void cerr(struct loader *L, const char *fmt, ...)
@@ -1065,7 +1151,8 @@ static void assign(struct loader *L, const struct ckey *k, const cJSON *v, const
             return;
         }
         free(*(char **)p);
-        *(char **)p = strdup(v->valuestring);
+        *(char **)p = k->pathkind == P_NONE ? strdup(v->valuestring)
+                                            : resolve_path(L->dir, v->valuestring, k->pathkind);
         return;
     case K_UINT:
         if (!cJSON_IsNumber(v)) {
@@ -1477,10 +1564,11 @@ static void check_for_run(struct loader *L, const struct config *c)
 static int parse(const char *text, size_t len, const char *path, struct config *c,
                  struct errlist *errs, bool for_run)
 {
-    struct loader L = {.path = path, .errs = errs};
     memset(c, 0, sizeof(*c));
     drift_opts_init(&c->drift);
     c->path = strdup(path);
+    c->dir = config_dir(path);
+    struct loader L = {.path = path, .dir = c->dir, .errs = errs};
     apply_defaults(&L, B_CONFIG, c);
     /* array defaults: one http input, one log sink */
     c->inputs = calloc(1, sizeof(*c->inputs));
@@ -1515,6 +1603,9 @@ static int parse(const char *text, size_t len, const char *path, struct config *
         cerr(&L, "expected a JSON object at the top level");
     } else {
         walk(&L, root, "", "", B_CONFIG, c, c);
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(root, "baseline");
+        if (cJSON_IsString(b))
+            c->baseline_text = strdup(b->valuestring);
         validate(&L, c);
         if (for_run)
             check_for_run(&L, c);
@@ -1554,14 +1645,14 @@ int config_parse(const char *text, size_t len, const char *path, struct config *
 
 void config_baseline_error(const struct config *c, int errnum, struct errlist *errs)
 {
-    char cwd[512] = "";
     const char *b = c->baseline ? c->baseline : "";
-    /* a relative name: say where it was looked for */
-    if (b[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
-        cwd[0] = '\0';
+    const char *given = c->baseline_text;
+    /* a relative name: as written, and the directory it was resolved from
+     * (the path in the command below is the resolved one) */
+    bool rel = given != NULL && given[0] != '/' && given[0] != '\0' && c->dir != NULL;
     errlist_add(errs, "%s: baseline: cannot read \"%s\"%s%s%s: %s%s%s%s",
-                c->path ? c->path : "config", b, cwd[0] ? " (relative to " : "", cwd,
-                cwd[0] ? ")" : "", strerror(errnum),
+                c->path ? c->path : "config", rel ? given : b, rel ? " (relative to " : "",
+                rel ? c->dir : "", rel ? ")" : "", strerror(errnum),
                 errnum == ENOENT ? "; `driftd baseline -i TRAINING_DATA -o " : "",
                 errnum == ENOENT ? b : "", errnum == ENOENT ? "` writes it" : "");
 }
@@ -1592,7 +1683,8 @@ int config_load(const char *path, struct config *c, struct errlist *errs)
 
 void config_free(struct config *c)
 {
-    free(c->path), free(c->model), free(c->baseline), free(c->state_dir), free(c->listen);
+    free(c->path), free(c->dir), free(c->baseline_text);
+    free(c->model), free(c->baseline), free(c->state_dir), free(c->listen);
     free(c->token_file);
     for (size_t i = 0; i < c->n_inputs; i++)
         free(c->inputs[i].path);
@@ -1809,7 +1901,7 @@ void config_print_reference(FILE *out)
                  "|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < NKEYS; i++) {
         const struct ckey *k = &keys[i];
-        fprintf(out, "| `%s` | %s", k->path, type_name(k->type));
+        fprintf(out, "| `%s` | %s", k->path, k->pathkind != P_NONE ? "path" : type_name(k->type));
         if (k->values != NULL) {
             /* a bare | would end the Markdown cell */
             fputs(": ", out);
@@ -1821,26 +1913,16 @@ void config_print_reference(FILE *out)
     }
 }
 
-/* Where a secret file lives: relative names are looked up in
- * $CREDENTIALS_DIRECTORY first (systemd LoadCredential). */
-static char *secret_path(const char *name)
+/* Where a secret file lives: the path the configuration resolved, or for
+ * a relative name the loader's rule, from cfgpath's directory. */
+static char *secret_path(const char *name, const char *cfgpath)
 {
-    const char *cd = getenv("CREDENTIALS_DIRECTORY");
-    /* NAME as LoadCredential=NAME:... gives it, or driftd_NAME as the
-     * shipped units' LoadCredential=driftd:/etc/driftd/credentials names
-     * each file of that directory (systemd prefixes the id). */
-    static const char *const prefixes[] = {"", "driftd_"};
-    for (size_t k = 0; name[0] != '/' && cd != NULL && *cd && k < 2; k++) {
-        size_t n = strlen(cd) + strlen(prefixes[k]) + strlen(name) + 2;
-        char *p = malloc(n);
-        if (p == NULL)
-            break;
-        snprintf(p, n, "%s/%s%s", cd, prefixes[k], name);
-        if (access(p, R_OK) == 0)
-            return p;
-        free(p);
-    }
-    return strdup(name);
+    if (name[0] == '/')
+        return strdup(name);
+    char *dir = cfgpath != NULL ? config_dir(cfgpath) : NULL;
+    char *p = resolve_path(dir, name, P_SECRET);
+    free(dir);
+    return p;
 }
 
 /* A secret file holds one line; anything longer is not one. */
@@ -1852,7 +1934,7 @@ static char *secret_path(const char *name)
 char *config_read_secret(const char *name, const char *what, struct errlist *errs,
                          const char *cfgpath)
 {
-    char *path = secret_path(name);
+    char *path = secret_path(name, cfgpath);
     char msg[512];
     size_t cap = 0, len = 0;
     char *buf = NULL;
@@ -1945,7 +2027,7 @@ static bool loopback_host(const char *host, size_t n)
 /* Warn when a secret file can be read by group or others. */
 static void check_secret_mode(struct loader *L, const char *name, const char *what)
 {
-    char *path = secret_path(name);
+    char *path = secret_path(name, L->path);
     struct stat st;
     if (path != NULL && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
         (st.st_mode & (S_IRGRP | S_IROTH)) != 0)

@@ -52,8 +52,16 @@ struct github_conf {
     double timeout_seconds;
 };
 
+/* Every path of the file (the table's rows of type path) is resolved at
+ * load: an absolute one stays as written, a relative one is joined to dir,
+ * the configuration file's directory, not the current directory; a
+ * relative secret file (token_file, url_file) is taken from
+ * $CREDENTIALS_DIRECTORY when that directory holds it. So the fields hold
+ * the paths to open, the same whatever directory the daemon runs in. */
 struct config {
-    char *path; /* file it came from */
+    char *path;          /* file it came from */
+    char *dir;           /* path's directory, absolute when getcwd() can tell */
+    char *baseline_text; /* baseline as the file wrote it (messages) */
     char *model, *baseline, *state_dir, *listen, *token_file;
     uint64_t max_body_bytes;
     uint64_t listen_max_connections; /* 0: from RLIMIT_NOFILE */
@@ -87,9 +95,11 @@ int config_load(const char *path, struct config *c, struct errlist *errs);
 int config_parse(const char *text, size_t len, const char *path, struct config *c,
                  struct errlist *errs);
 /* Append the error for a baseline that cannot be read (errnum: the errno
- * of the open or read): "FILE: baseline: cannot read "PATH" (relative to
- * DIR): REASON", naming the configuration file and the key, and for a
- * missing file the command that writes one. */
+ * of the open or read): "FILE: baseline: cannot read "PATH": REASON", or
+ * for a relative name "cannot read "NAME" (relative to DIR): REASON" with
+ * DIR the configuration's directory, naming the configuration file and the
+ * key, and for a missing file the command that writes one (with the
+ * resolved path). */
 void config_baseline_error(const struct config *c, int errnum, struct errlist *errs);
 void config_free(struct config *c);
 
@@ -115,7 +125,9 @@ int config_check_features(const char *path, const struct drift_opts *o,
                           const struct stats_baseline *b);
 
 /* Read a secret (token, URL) from a file: the first line, trimmed. A
- * relative name is looked up in $CREDENTIALS_DIRECTORY first. The value is
+ * relative name (the configuration's fields are resolved already) is
+ * looked up in $CREDENTIALS_DIRECTORY first, then in cfgpath's directory.
+ * The value is
  * never put in a message; on error one is added to errs (naming `what` and
  * the file) and NULL returned. The result is in secret pages
  * (alerts/secret.h): free it with secret_free. */

@@ -6,6 +6,7 @@
  * variables) list them all.
  */
 #include "agent/config.h"
+#include "alerts/secret.h"
 #include "stats/evaluate.h"
 #include "testlib.h"
 
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* One row of `driftd help config`, its cells without the Markdown. */
@@ -769,7 +771,9 @@ static void test_baseline_required(void)
     free(p);
     free(b);
 
-    /* a relative name says where it was looked for */
+    /* a relative name says where it was looked for: the directory of the
+     * configuration (here the current one), and the command names the
+     * resolved path */
     struct config c;
     struct errlist errs = {0};
     CHECK(config_parse("{\"baseline\": \"rel.json\"}", 24, "r.json", &c, &errs) == 0);
@@ -778,12 +782,195 @@ static void test_baseline_required(void)
     CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
     snprintf(buf, sizeof(buf),
              "r.json: baseline: cannot read \"rel.json\" (relative to %s): No such file or "
-             "directory; `driftd baseline -i TRAINING_DATA -o rel.json` writes it",
-             cwd);
+             "directory; `driftd baseline -i TRAINING_DATA -o %s/rel.json` writes it",
+             cwd, cwd);
     CHECKF(errs.n == 1 && strcmp(errs.msgs[0], buf) == 0, "got: %s",
            errs.n > 0 ? errs.msgs[0] : "");
     errlist_free(&errs);
     config_free(&c);
+    tl_tmpdir_remove(dir);
+}
+
+/* str == want, or a check naming what (and both values) fails. */
+static void expect_str(const char *what, const char *str, const char *want)
+{
+    CHECKF(str != NULL && strcmp(str, want) == 0, "%s: got \"%s\", want \"%s\"", what,
+           str ? str : "(null)", want);
+}
+
+/* "dir/name" in buf. */
+static const char *in_dir(char *buf, size_t cap, const char *dir, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", dir, name);
+    return buf;
+}
+
+/* Every path key of a file resolves from the file's directory, not the
+ * current one; an absolute path stays; a relative configuration path has
+ * an absolute directory; a secret is taken from $CREDENTIALS_DIRECTORY
+ * first (as NAME or driftd_NAME), then from the file's directory; the
+ * reference says so in each path key's help. */
+static void test_relative_paths(void)
+{
+    char *dir = tl_tmpdir("config-paths");
+    char sub[600], creds[600], buf[1024], want[1024];
+    snprintf(sub, sizeof(sub), "%s/conf", dir);
+    snprintf(creds, sizeof(creds), "%s/creds", dir);
+    CHECK(mkdir(sub, 0700) == 0 && mkdir(creds, 0700) == 0);
+    const char *text =
+        "{\"baseline\": \"base.json\", \"state_dir\": \"./state\","
+        " \"auth\": {\"token_file\": \"ingest-token\"},"
+        " \"inputs\": [{\"type\": \"tail\", \"path\": \"logs/in.csv\"},"
+        " {\"type\": \"tail\", \"path\": \"/var/log/abs.csv\"}],"
+        " \"alerts\": {\"sinks\": [{\"type\": \"slack\", \"url_file\": \"slack-url\","
+        " \"ca_file\": \"../ca.pem\"}]},"
+        " \"retrain\": {\"github\": {\"repository\": \"o/r\", \"workflow\": \"w.yml\","
+        " \"token_file\": \"github-token\", \"ca_file\": \"/etc/ssl/ca.pem\"}}}";
+    char *p = write_file(sub, "driftd.json", text);
+    char *b = write_file(sub, "base.json", "{}");
+    free(write_file(sub, "github-token", "from the configuration's directory\n"));
+    free(write_file(creds, "ingest-token", "from the credentials\n"));
+    free(write_file(creds, "driftd_slack-url", "https://hooks.example.com/x\n"));
+
+    /* not from the current directory (the build's tests directory) */
+    unsetenv("CREDENTIALS_DIRECTORY");
+    struct config c;
+    struct errlist errs = {0};
+    int rc = config_load(p, &c, &errs);
+    CHECKF(rc == 0 && errs.n == 0, "%s", errs.n > 0 ? errs.msgs[0] : "");
+    errlist_free(&errs);
+    expect_str("dir", c.dir, sub);
+    expect_str("baseline", c.baseline, b);
+    expect_str("state_dir", c.state_dir, in_dir(want, sizeof(want), sub, "state"));
+    expect_str("auth.token_file", c.token_file, in_dir(want, sizeof(want), sub, "ingest-token"));
+    CHECK(c.n_inputs == 2);
+    if (c.n_inputs == 2) {
+        expect_str("inputs[0].path", c.inputs[0].path,
+                   in_dir(want, sizeof(want), sub, "logs/in.csv"));
+        expect_str("inputs[1].path", c.inputs[1].path, "/var/log/abs.csv");
+    }
+    CHECK(c.n_sinks == 1);
+    if (c.n_sinks == 1) {
+        expect_str("url_file", c.sinks[0].url_file, in_dir(want, sizeof(want), sub, "slack-url"));
+        expect_str("sinks ca_file", c.sinks[0].ca_file,
+                   in_dir(want, sizeof(want), sub, "../ca.pem"));
+    }
+    expect_str("github.token_file", c.github.token_file,
+               in_dir(want, sizeof(want), sub, "github-token"));
+    expect_str("github.ca_file", c.github.ca_file, "/etc/ssl/ca.pem");
+    /* the secret is read from there, wherever driftd runs */
+    char *v = config_read_secret(c.github.token_file, "retrain.github.token_file", &errs, p);
+    expect_str("github token", v, "from the configuration's directory");
+    secret_free(v);
+    /* a name left relative (a caller's own) follows the same rule */
+    v = config_read_secret("github-token", "retrain.github.token_file", &errs, p);
+    expect_str("github token by name", v, "from the configuration's directory");
+    secret_free(v);
+    CHECKF(errs.n == 0, "%s", errs.n > 0 ? errs.msgs[0] : "");
+    errlist_free(&errs);
+    config_free(&c);
+
+    /* systemd's credentials first: NAME, then driftd_NAME; a name the
+     * directory lacks still comes from the configuration's directory */
+    setenv("CREDENTIALS_DIRECTORY", creds, 1);
+    rc = config_load(p, &c, &errs);
+    CHECKF(rc == 0 && errs.n == 0, "%s", errs.n > 0 ? errs.msgs[0] : "");
+    errlist_free(&errs);
+    expect_str("auth.token_file (credential)", c.token_file,
+               in_dir(want, sizeof(want), creds, "ingest-token"));
+    if (c.n_sinks == 1)
+        expect_str("url_file (credential)", c.sinks[0].url_file,
+                   in_dir(want, sizeof(want), creds, "driftd_slack-url"));
+    expect_str("github.token_file (no credential)", c.github.token_file,
+               in_dir(want, sizeof(want), sub, "github-token"));
+    /* not secrets: never from the credentials */
+    expect_str("baseline (credentials set)", c.baseline, b);
+    v = config_read_secret(c.token_file, "auth.token_file", &errs, p);
+    expect_str("ingest token", v, "from the credentials");
+    secret_free(v);
+    v = config_read_secret("ingest-token", "auth.token_file", &errs, p);
+    expect_str("ingest token by name", v, "from the credentials");
+    secret_free(v);
+    errlist_free(&errs);
+    config_free(&c);
+    unsetenv("CREDENTIALS_DIRECTORY");
+
+    /* a secret that is nowhere: the error shows the path it tried */
+    free(p);
+    p = write_file(sub, "gone.json",
+                   "{\"baseline\": \"base.json\", \"auth\": {\"token_file\": \"no-token\"}}");
+    CHECK(config_load(p, &c, &errs) == 0);
+    config_check_secrets(&c, &errs);
+    snprintf(want, sizeof(want),
+             "%s: auth.token_file: cannot read %s/no-token: No such file or directory", p, sub);
+    CHECKF(errs.n == 1 && strcmp(errs.msgs[0], want) == 0, "got:  %s\nwant: %s",
+           errs.n > 0 ? errs.msgs[0] : "", want);
+    errlist_free(&errs);
+    config_free(&c);
+
+    /* a relative configuration path: its directory made absolute (and
+     * clean: "../x/conf", not "CWD/../x/conf") */
+    char cwd[4096];
+    CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+    CHECK(chdir(creds) == 0);
+    CHECK(config_load("../conf/driftd.json", &c, &errs) == 0);
+    CHECK(chdir(cwd) == 0);
+    errlist_free(&errs);
+    char *real = realpath(sub, NULL);
+    expect_str("dir of ../conf/driftd.json", c.dir, real);
+    expect_str("baseline of ../conf/driftd.json", c.baseline,
+               in_dir(want, sizeof(want), real ? real : "", "base.json"));
+    config_free(&c);
+    /* and a file in the current directory */
+    CHECK(chdir(sub) == 0);
+    CHECK(config_load("driftd.json", &c, &errs) == 0);
+    CHECK(chdir(cwd) == 0);
+    errlist_free(&errs);
+    expect_str("baseline of driftd.json", c.baseline,
+               in_dir(want, sizeof(want), real ? real : "", "base.json"));
+    config_free(&c);
+    free(real);
+
+    /* a relative baseline that cannot be read: as written, the directory it
+     * was looked in, and the resolved path in the command that writes it */
+    free(p);
+    p = write_file(sub, "nobase.json", "{\"baseline\": \"models/base.json\"}");
+    char *got = load_errors(p);
+    snprintf(buf, sizeof(buf),
+             "%s: baseline: cannot read \"models/base.json\" (relative to %s): No such file or "
+             "directory; `driftd baseline -i TRAINING_DATA -o %s/models/base.json` writes it",
+             p, sub, sub);
+    CHECKF(got != NULL && strcmp(got, buf) == 0, "got:  %s\nwant: %s", got ? got : "", buf);
+    free(got);
+
+    /* each path key's help says how it resolves, and its type is path */
+    static struct row rows[200];
+    size_t n = read_reference(rows, 200);
+    static const char *const file_keys[] = {"baseline", "state_dir", "inputs[].path",
+                                            "alerts.sinks[].ca_file", "retrain.github.ca_file"};
+    static const char *const secret_keys[] = {"auth.token_file", "alerts.sinks[].url_file",
+                                              "retrain.github.token_file"};
+    size_t n_path = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool is_file = false, is_secret = false;
+        for (size_t j = 0; j < sizeof(file_keys) / sizeof(file_keys[0]); j++)
+            is_file |= strcmp(rows[i].path, file_keys[j]) == 0;
+        for (size_t j = 0; j < sizeof(secret_keys) / sizeof(secret_keys[0]); j++)
+            is_secret |= strcmp(rows[i].path, secret_keys[j]) == 0;
+        bool typed = strcmp(rows[i].type, "path") == 0;
+        n_path += typed;
+        CHECKF(typed == (is_file || is_secret), "%s: type %s", rows[i].path, rows[i].type);
+        if (is_file)
+            CHECKF(strstr(rows[i].help, "Relative: from this file's directory.") != NULL,
+                   "%s: help does not say how it resolves: %s", rows[i].path, rows[i].help);
+        if (is_secret)
+            CHECKF(strstr(rows[i].help, "Relative: $CREDENTIALS_DIRECTORY") != NULL &&
+                       strstr(rows[i].help, "else this file's directory") != NULL,
+                   "%s: help does not say how it resolves: %s", rows[i].path, rows[i].help);
+    }
+    CHECKF(n_path == 8, "%zu rows of type path", n_path);
+    free(p);
+    free(b);
     tl_tmpdir_remove(dir);
 }
 
@@ -796,5 +983,6 @@ int main(void)
     test_unknown_keys();
     test_syntax_errors();
     test_baseline_required();
+    test_relative_paths();
     return tl_done();
 }
