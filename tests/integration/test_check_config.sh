@@ -6,6 +6,13 @@
 # dispatch failing later.
 . "$(dirname "$0")/lib.sh"
 ex="$SRCDIR/examples/iris"
+
+# same_report A B: the verdicts of two JSON reports are the same (the
+# dataset and every feature; not when or from which path they were made).
+same_report() {
+    json "$1" dataset features >"$T/a.cmp" && json "$2" dataset features >"$T/b.cmp" &&
+        cmp -s "$T/a.cmp" "$T/b.cmp"
+}
 unset DRIFTD_GITHUB_TOKEN
 
 mkdir "$T/cfg" "$T/other"
@@ -21,7 +28,7 @@ expect_json "$T/abs.report" 'dataset.drift=true' 'features[name=petal_length].te
 # ... the same report as with the baseline given on the command line.
 expect_rc 1 "$DRIFTD" check --baseline "$T/cfg/base.json" --config "$T/cfg/abs.json" \
     --input "$ex/production_drift.csv" --json
-if cmp -s "$T/out" "$T/abs.report"; then ok; else
+if same_report "$T/out" "$T/abs.report"; then ok; else
     fail "check --config alone and with --baseline give different reports"; fi
 # The table too, and a clean sample: exit 0.
 expect_rc 0 "$DRIFTD" check -c "$T/cfg/abs.json" -i "$ex/production_clean.csv"
@@ -33,6 +40,14 @@ printf '{"baseline": "base.json"}\n' >"$T/cfg/rel.json"
 rc=$?
 if [ $rc -eq 0 ]; then ok; else fail "check -c rel.json: exit $rc, want 0: $(cat "$T/err")"; fi
 expect_json "$T/rel.report" 'dataset.drift=false' 'features[name=species].kind=categorical'
+# ... and from elsewhere: relative to the configuration's directory, as
+# run and validate read it.
+(cd "$T/other" && exec "$DRIFTD" check -c ../cfg/rel.json -i "$ex/production_clean.csv" --json) \
+    >"$T/rel2.report" 2>"$T/err"
+rc=$?
+if [ $rc -eq 0 ]; then ok; else fail "check -c ../cfg/rel.json: exit $rc, want 0: $(cat "$T/err")"; fi
+if same_report "$T/rel.report" "$T/rel2.report"; then ok; else
+    fail "check --config from another directory gives another report"; fi
 
 # --baseline wins over the configuration's (which need not exist then).
 printf '{"baseline": "%s/nothere.json", "drift": {"method": "psi"}}\n' "$T" >"$T/cfg/gone.json"
