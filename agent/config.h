@@ -90,7 +90,8 @@ struct config {
  * and a caret under the column; an unknown key as "FILE:LINE:COL: KEY:
  * unknown key; did you mean `KEY`?" when a key of the table is close. */
 int config_load(const char *path, struct config *c, struct errlist *errs);
-/* Parse text (path only names it in messages): the table's checks alone,
+/* Parse text (path names it in messages, and relative paths in it resolve
+ * from path's directory as config_load's do): the table's checks alone,
  * `baseline` not required. */
 int config_parse(const char *text, size_t len, const char *path, struct config *c,
                  struct errlist *errs);
