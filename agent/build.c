@@ -322,20 +322,12 @@ static void warn_one_field_header(const struct build *b, const struct reader *r)
     if (b->fmt != READER_CSV || reader_ncolumns(r) != 1 || reader_column_name(r, 0) == NULL)
         return;
     const char *name = reader_column_name(r, 0);
-    static const char seps[] = ";\t|";
-    static const char *const sep_names[] = {"';'", "a tab", "'|'"};
-    size_t best = 0, best_n = 0;
-    for (size_t k = 0; k < 3; k++) {
-        size_t n = 0;
-        for (const char *p = name; *p; p++)
-            n += *p == seps[k];
-        if (n > best_n) {
-            best = k;
-            best_n = n;
-        }
-    }
-    if (best_n == 0)
+    /* the reader's sniffer, so that baseline and the inputs agree on what
+     * looks like another separator */
+    char sep = reader_sniff_delimiter(name, strlen(name), ',');
+    if (sep == 0)
         return;
+    const char *sep_name = sep == ';' ? "';'" : sep == '\t' ? "a tab" : "'|'";
     size_t len = strlen(name);
     if (len > 60)
         for (len = 60; len > 0 && ((unsigned char)name[len] & 0xC0) == 0x80; len--)
@@ -351,7 +343,7 @@ static void warn_one_field_header(const struct build *b, const struct reader *r)
             "separated by ',', so the baseline gets one categorical feature named after the "
             "whole line. Write the file with ',' between fields (and give a column's kind "
             "with --schema where inference gets it wrong)\n",
-            len < strlen(name) ? "..." : "", sep_names[best], sep_names[best]);
+            len < strlen(name) ? "..." : "", sep_name, sep_name);
 }
 
 static bool push_value(struct bcol *c, double v)
