@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char usage_main[] =
@@ -629,6 +630,13 @@ static int check_read(struct check_ctx *c)
 static int check_evaluate(struct check_ctx *c)
 {
     if ((c->rep = drift_evaluate(c->ds, &c->dopts)) == NULL) {
+        fprintf(stderr, "driftd: out of memory\n");
+        return -1;
+    }
+    char sha[SHA256_HEX_LEN + 1];
+    bool hashed = sha256_file_hex(c->baseline, sha) == 0;
+    if (report_set_origin(c->rep, (double)time(NULL), c->baseline, hashed ? sha : NULL,
+                          strcmp(c->args->input, "-") == 0 ? "<stdin>" : c->args->input) != 0) {
         fprintf(stderr, "driftd: out of memory\n");
         return -1;
     }

@@ -50,6 +50,7 @@ struct daemon {
     struct config cfg;
     char *config_path;
     struct stats_baseline *b;
+    char baseline_sha256[SHA256_HEX_LEN + 1]; /* of the bytes b was parsed from */
     struct window *win;
     struct dataset *ds;
     /* A closed window is evaluated on a worker thread while the loop goes
@@ -400,6 +401,14 @@ static void finish_window(struct daemon *d, struct closed_window *cw)
     struct sbuf s;
     char ts[32], te[32];
     sbuf_init(&s);
+    for (size_t i = 0; i < d->n_sources; i++)
+        sbuf_printf(&s, "%s%s", i ? ", " : "", d->sources[i]->name);
+    int origin = report_set_origin(rep, daemon_now(), d->cfg.baseline, d->baseline_sha256,
+                                   d->n_sources > 0 ? s.data : NULL);
+    sbuf_free(&s);
+    sbuf_init(&s);
+    if (origin != 0)
+        log_warn("window %llu: out of memory naming the report's origin", (unsigned long long)id);
     sbuf_adds(&s, "{");
     report_json_members(rep, false, &s);
     alert_time(start, ts, sizeof(ts));
@@ -741,7 +750,7 @@ static bool same_features(const struct stats_baseline *a, const struct stats_bas
 
 /* Load config + baseline + secrets into the out-params; all or nothing. */
 static int load_all(const char *path, struct config *cfg, struct stats_baseline **b, char **token,
-                    struct errlist *errs)
+                    char sha[SHA256_HEX_LEN + 1], struct errlist *errs)
 {
     *b = NULL;
     *token = NULL;
@@ -755,6 +764,7 @@ static int load_all(const char *path, struct config *cfg, struct stats_baseline 
         return -1;
     }
     char err[512];
+    sha256_hex(text, len, sha);
     int rc = stats_baseline_parse(text, len, cfg->baseline, b, err, sizeof(err));
     free(text);
     if (rc != 0) {
@@ -786,14 +796,14 @@ int daemon_reload(struct daemon *d, struct errlist *errs)
     struct config cfg;
     struct stats_baseline *b;
     char *token;
-    char msg[64];
+    char msg[64], sha[SHA256_HEX_LEN + 1];
 
     snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
              (unsigned long long)monotonic_usec());
     notify_send(d->notify, msg);
     log_notice("reloading %s", d->config_path);
     eval_wait(d); /* it reads the baseline and cfg.drift */
-    if (load_all(d->config_path, &cfg, &b, &token, errs) != 0) {
+    if (load_all(d->config_path, &cfg, &b, &token, sha, errs) != 0) {
         for (size_t i = 0; i < errs->n; i++)
             log_err("reload failed: %s", errs->msgs[i]);
         log_err("reload failed: keeping the running configuration and baseline");
@@ -811,6 +821,7 @@ int daemon_reload(struct daemon *d, struct errlist *errs)
     config_free(&d->cfg);
     d->cfg = cfg;
     d->b = b;
+    memcpy(d->baseline_sha256, sha, sizeof(sha));
     secret_free(d->token);
     d->token = token;
     dataset_free(d->ds);
@@ -930,7 +941,8 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
     d->started = daemon_now();
     d->config_path = strdup(config_path);
     d->alerts_lost_log.every = 60;
-    if (d->config_path == NULL || load_all(config_path, &d->cfg, &d->b, &d->token, &errs) != 0) {
+    if (d->config_path == NULL ||
+        load_all(config_path, &d->cfg, &d->b, &d->token, d->baseline_sha256, &errs) != 0) {
         errlist_print(&errs, stderr);
         errlist_free(&errs);
         daemon_free(d);

@@ -36,6 +36,8 @@ import json, sys
 a = json.load(open(sys.argv[1]))
 b = json.load(open(sys.argv[2]))
 b.pop("window", None)
+for k in ("generated_at", "input"):  # when and from what: each its own
+    a.pop(k, None), b.pop(k, None)
 diffs = []
 def walk(x, y, path):
     if isinstance(x, dict) and isinstance(y, dict):

@@ -86,9 +86,6 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
 fi
 
 # --- where a report came from -----------------------------------------------
-# ORIGIN_WIRED=0 until cli.c and daemon.c call report_set_origin; delete
-# this line when they do.
-ORIGIN_WIRED=${ORIGIN_WIRED:-0}
 sha=$(sha256sum "$T/base.json" | awk '{print $1}')
 # fresh TIME: an RFC 3339 UTC time within a minute of now
 fresh() {
@@ -96,28 +93,26 @@ fresh() {
     _d=$(($(date -u +%s) - $(date -u -d "$1" +%s)))
     [ "$_d" -ge -5 ] && [ "$_d" -le 60 ]
 }
-if [ "$ORIGIN_WIRED" = 1 ]; then
-    expect_rc 1 "$DRIFTD" check -b "$T/base.json" -i "$ex/production_drift.csv" --json
-    cp "$T/out" "$T/check.json"
-    expect_json "$T/check.json" "baseline.path=$T/base.json" "baseline.sha256=$sha" \
-        "input=$ex/production_drift.csv"
-    if fresh "$(json "$T/check.json" generated_at)"; then ok; else fail "check: generated_at $(json "$T/check.json" generated_at)"; fi
-    expect_json "$T/eval.json" "baseline.path=$T/base.json" "baseline.sha256=$sha" "input=http"
-    if fresh "$(json "$T/eval.json" generated_at)"; then ok; else fail "daemon: generated_at $(json "$T/eval.json" generated_at)"; fi
-    http GET /v1/status
-    expect_body_json "last_evaluation.baseline.sha256=$sha"
-    # a changed baseline file, reloaded: the next report names the new bytes
-    "$DRIFTD" baseline -i "$ex/production_clean.csv" -o "$T/base.json" 2>/dev/null
-    sha2=$(sha256sum "$T/base.json" | awk '{print $1}')
-    http POST /v1/reload
-    expect_code 200 reload
-    http POST /v1/ingest -H 'Content-Type: text/csv' --data-binary @"$ex/production_drift.csv"
-    http POST /v1/evaluate
-    expect_code 200 "evaluate after the reload"
-    expect_body_json "baseline.sha256=$sha2"
-    # stdin has no file name
-    "$DRIFTD" check -b "$T/base.json" -i - -f csv --json <"$ex/production_drift.csv" >"$T/stdin.json" 2>/dev/null
-    expect_json "$T/stdin.json" "input=<stdin>"
-fi
+expect_rc 1 "$DRIFTD" check -b "$T/base.json" -i "$ex/production_drift.csv" --json
+cp "$T/out" "$T/check.json"
+expect_json "$T/check.json" "baseline.path=$T/base.json" "baseline.sha256=$sha" \
+    "input=$ex/production_drift.csv"
+if fresh "$(json "$T/check.json" generated_at)"; then ok; else fail "check: generated_at $(json "$T/check.json" generated_at)"; fi
+expect_json "$T/eval.json" "baseline.path=$T/base.json" "baseline.sha256=$sha" "input=http"
+if fresh "$(json "$T/eval.json" generated_at)"; then ok; else fail "daemon: generated_at $(json "$T/eval.json" generated_at)"; fi
+http GET /v1/status
+expect_body_json "last_evaluation.baseline.sha256=$sha"
+# a changed baseline file, reloaded: the next report names the new bytes
+"$DRIFTD" baseline -i "$ex/production_clean.csv" -o "$T/base.json" 2>/dev/null
+sha2=$(sha256sum "$T/base.json" | awk '{print $1}')
+http POST /v1/reload
+expect_code 200 reload
+http POST /v1/ingest -H 'Content-Type: text/csv' --data-binary @"$ex/production_drift.csv"
+http POST /v1/evaluate
+expect_code 200 "evaluate after the reload"
+expect_body_json "baseline.sha256=$sha2"
+# stdin has no file name
+"$DRIFTD" check -b "$T/base.json" -i - -f csv --json <"$ex/production_drift.csv" >"$T/stdin.json" 2>/dev/null
+expect_json "$T/stdin.json" "input=<stdin>"
 stop_daemon
 finish
