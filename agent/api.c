@@ -112,6 +112,32 @@ static bool authorized(struct api *a, struct evhttp_request *req)
     return false;
 }
 
+/* The CSV separator a request's ?delimiter= chooses (0 when it names
+ * none); -1 for a value that is no separator. A Content-Type parameter
+ * would not be standard for text/csv (RFC 4180 has none), hence a query. */
+static int query_delimiter(struct evhttp_request *req, char *out)
+{
+    *out = 0;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+    if (q == NULL)
+        return 0;
+    struct evkeyvalq params;
+    if (evhttp_parse_query_str(q, &params) != 0)
+        return -1;
+    const char *v = evhttp_find_header(&params, "delimiter");
+    int rc = 0;
+    if (v != NULL) {
+        int i = config_delimiter_index(v);
+        if (i < 0)
+            rc = -1;
+        else
+            *out = config_delimiter(i);
+    }
+    evhttp_clear_headers(&params);
+    return rc;
+}
+
 static void handle_ingest(struct api *a, struct evhttp_request *req)
 {
     if (a->ingest == NULL) {
@@ -124,6 +150,12 @@ static void handle_ingest(struct api *a, struct evhttp_request *req)
     enum body_kind kind = in_http_body_kind(ct);
     if (kind == BODY_UNKNOWN) {
         reply_error(req, 415, "Unsupported Media Type", IN_HTTP_UNSUPPORTED_TYPE);
+        return;
+    }
+    char delimiter;
+    if (query_delimiter(req, &delimiter) != 0) {
+        reply_error(req, 400, "Bad Request",
+                    "delimiter: one of , ; tab pipe : (URL-encoded: %2C %3B tab pipe %3A)");
         return;
     }
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -151,7 +183,7 @@ static void handle_ingest(struct api *a, struct evhttp_request *req)
     }
     struct sbuf s;
     sbuf_init(&s);
-    int status = nseg < 0 ? 500 : in_http_ingest(a->ingest, kind, seg, (size_t)nseg, &s);
+    int status = nseg < 0 ? 500 : in_http_ingest(a->ingest, kind, delimiter, seg, (size_t)nseg, &s);
     if (seg != &one)
         free(seg);
     if (status == 500)

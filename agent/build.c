@@ -338,12 +338,13 @@ static void warn_one_field_header(const struct build *b, const struct reader *r)
             fputs("\\t", stderr);
         else
             fputc(name[i], stderr);
+    const char *option = sep == ';' ? "';'" : sep == '\t' ? "tab" : "'|'";
     fprintf(stderr,
-            "%s\", that contains %s: the file looks separated by %s, but driftd reads CSV "
-            "separated by ',', so the baseline gets one categorical feature named after the "
-            "whole line. Write the file with ',' between fields (and give a column's kind "
-            "with --schema where inference gets it wrong)\n",
-            len < strlen(name) ? "..." : "", sep_name, sep_name);
+            "%s\", that contains %s: the file looks separated by %s, but it was read with ',', "
+            "so the baseline gets one categorical feature named after the whole line. Use "
+            "--delimiter %s, or leave --delimiter out to read the header's separator (and give "
+            "a column's kind with --schema where inference gets it wrong)\n",
+            len < strlen(name) ? "..." : "", sep_name, sep_name, option);
 }
 
 static bool push_value(struct bcol *c, double v)
@@ -542,15 +543,17 @@ static void build_free(struct build *b)
     stats_reservoir_free(b->res);
 }
 
-int build_baseline(const struct memfile *in, enum reader_format fmt, const struct schema *schema,
-                   uint64_t max_sample, uint64_t seed, struct stats_baseline **out)
+int build_baseline(const struct memfile *in, enum reader_format fmt, char delimiter,
+                   const struct schema *schema, uint64_t max_sample, uint64_t seed,
+                   struct stats_baseline **out)
 {
+    struct reader_limits lim = {0, 0, memfile_delimiter(in, fmt, delimiter)};
     struct build b = {.diag = {in->name, 0, 20, 0}, .fmt = fmt, .pass = 1};
     struct reader_ops ops = {on_column, on_record, on_error};
     int rc = -1;
 
     *out = NULL;
-    struct reader *r = reader_new(fmt, NULL, &ops, &b);
+    struct reader *r = reader_new(fmt, &lim, &ops, &b);
     if (r == NULL)
         goto oom;
     reader_feed(r, in->data, in->len);
@@ -598,7 +601,7 @@ int build_baseline(const struct memfile *in, enum reader_format fmt, const struc
     b.max_sample = nsample;
     b.pass = 2;
     b.rows = 0;
-    if (b.res == NULL || b.slots == NULL || (r = reader_new(fmt, NULL, &ops, &b)) == NULL)
+    if (b.res == NULL || b.slots == NULL || (r = reader_new(fmt, &lim, &ops, &b)) == NULL)
         goto oom;
     reader_feed(r, in->data, in->len);
     reader_finish(r);

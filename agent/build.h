@@ -40,7 +40,8 @@ void schema_free(struct schema *s);
 int schema_kind(const struct schema *s, const char *name); /* kind or -1 */
 
 /* Build a baseline from in. Returns 0, or -1 with the reason printed. */
-int build_baseline(const struct memfile *in, enum reader_format fmt, const struct schema *schema,
-                   uint64_t max_sample, uint64_t seed, struct stats_baseline **out);
+int build_baseline(const struct memfile *in, enum reader_format fmt, char delimiter,
+                   const struct schema *schema, uint64_t max_sample, uint64_t seed,
+                   struct stats_baseline **out);
 
 #endif

@@ -26,10 +26,11 @@ static const char usage_main[] =
     "driftd - data-drift monitoring for machine-learning models\n"
     "\n"
     "Usage:\n"
-    "  driftd baseline --input FILE [--format csv|ndjson] [--schema FILE|JSON]\n"
+    "  driftd baseline --input FILE [--format csv|ndjson] [--delimiter C] [--schema FILE|JSON]\n"
     "                  [--max-sample N] [--seed S] --output BASELINE.json\n"
     "  driftd check    --baseline BASELINE.json | --config FILE  --input FILE\n"
-    "                  [--format csv|ndjson] [--json] [--all-metrics] [--output REPORT.json]\n"
+    "                  [--format csv|ndjson] [--delimiter C] [--json] [--all-metrics] [--output "
+    "REPORT.json]\n"
     "  driftd run      --config FILE     run the daemon (foreground; systemd Type=notify)\n"
     "  driftd validate --config FILE     check a configuration and its baseline\n"
     "  driftd version\n"
@@ -46,6 +47,8 @@ static const char usage_baseline[] =
     "\n"
     "  -i, --input FILE      training data (CSV with a header, or NDJSON); - for stdin\n"
     "  -f, --format FMT      csv or ndjson (default: from the file name)\n"
+    "  -d, --delimiter C     CSV field separator: one character, or tab (default: ',',\n"
+    "                        or ';', tab or '|' when the header has no ',' but one of them)\n"
     "  -s, --schema SCHEMA   feature kinds, in a file or inline (a value starting\n"
     "                        with '{' is the JSON itself):\n"
     "                        {\"features\": {\"age\": \"numerical\", \"zip\": \"categorical\"}}\n"
@@ -67,6 +70,8 @@ static const char usage_check[] =
     "                        configuration's \"baseline\", with --config)\n"
     "  -i, --input FILE      current data (CSV or NDJSON); - for stdin\n"
     "  -f, --format FMT      csv or ndjson (default: from the file name)\n"
+    "  -d, --delimiter C     CSV field separator: one character, or tab (default: ',',\n"
+    "                        or ';', tab or '|' when the header has no ',' but one of them)\n"
     "  -c, --config FILE     daemon configuration: its \"features\" and \"drift\"\n"
     "                        sections choose tests, thresholds and corrections,\n"
     "                        and its \"baseline\" is used without --baseline\n"
@@ -186,6 +191,21 @@ static const char *plural(uint64_t n)
     return n == 1 ? "" : "s";
 }
 
+/* --delimiter: one character (not a quote or a line end), or tab. */
+static int parse_delimiter(const char *s, char *out)
+{
+    if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "\t") == 0) {
+        *out = '\t';
+        return 0;
+    }
+    if (strlen(s) != 1 || *s == '"' || *s == '\n' || *s == '\r') {
+        fprintf(stderr, "driftd: --delimiter: one character or tab, not \"%s\"\n", s);
+        return -1;
+    }
+    *out = *s;
+    return 0;
+}
+
 static int usage_error(const char *cmd)
 {
     fprintf(stderr, "Try 'driftd %s --help'.\n", cmd);
@@ -235,23 +255,32 @@ struct baseline_args {
     const char *input, *format, *schema, *output;
     uint64_t max_sample, seed;
     enum reader_format fmt;
+    char delimiter; /* 0: from the header */
 };
 
 /* Read baseline's options into a; -1 to go on, else the exit status (0 after
  * --help, 2 for a usage error, with the reason printed). */
 static int baseline_options(int argc, char **argv, struct baseline_args *a)
 {
-    static const struct option opts[] = {
-        {"input", required_argument, NULL, 'i'},  {"format", required_argument, NULL, 'f'},
-        {"schema", required_argument, NULL, 's'}, {"max-sample", required_argument, NULL, 'n'},
-        {"seed", required_argument, NULL, 'S'},   {"output", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"input", required_argument, NULL, 'i'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"schema", required_argument, NULL, 's'},
+                                         {"max-sample", required_argument, NULL, 'n'},
+                                         {"seed", required_argument, NULL, 'S'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"delimiter", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int c;
 
     *a = (struct baseline_args){.max_sample = 50000, .seed = 1};
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:f:s:n:o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:f:s:n:o:d:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'd':
+            if (parse_delimiter(optarg, &a->delimiter) != 0)
+                return 2;
+            break;
         case 'i':
             a->input = optarg;
             break;
@@ -295,8 +324,8 @@ static struct stats_baseline *baseline_build(const struct baseline_args *a)
         return NULL;
     }
     struct stats_baseline *b = NULL;
-    int rc =
-        build_baseline(&in, a->fmt, a->schema != NULL ? &schema : NULL, a->max_sample, a->seed, &b);
+    int rc = build_baseline(&in, a->fmt, a->delimiter, a->schema != NULL ? &schema : NULL,
+                            a->max_sample, a->seed, &b);
     memfile_close(&in);
     schema_free(&schema);
     return rc == 0 ? b : NULL;
@@ -356,27 +385,29 @@ struct check_args {
     const char *baseline, *input, *format, *config, *output;
     bool json, all;
     enum reader_format fmt;
+    char delimiter; /* 0: from the header */
 };
 
 /* Read check's options into a; -1 to go on, else the exit status (0 after
  * --help, 2 for a usage error, with the reason printed). */
 static int check_options(int argc, char **argv, struct check_args *a)
 {
-    static const struct option opts[] = {{"baseline", required_argument, NULL, 'b'},
-                                         {"input", required_argument, NULL, 'i'},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"all-metrics", no_argument, NULL, 'a'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"baseline", required_argument, NULL, 'b'}, {"input", required_argument, NULL, 'i'},
+        {"format", required_argument, NULL, 'f'},   {"config", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},           {"all-metrics", no_argument, NULL, 'a'},
+        {"output", required_argument, NULL, 'o'},   {"delimiter", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     int c;
 
     *a = (struct check_args){0};
     optind = 1;
-    while ((c = getopt_long(argc, argv, "b:i:f:c:jao:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:i:f:c:jao:d:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'd':
+            if (parse_delimiter(optarg, &a->delimiter) != 0)
+                return 2;
+            break;
         case 'b':
             a->baseline = optarg;
             break;
@@ -450,6 +481,23 @@ static int check_column(void *arg, size_t index, const char *name, size_t len)
 
 /* Show one type error with its line, CSV column and value, so that a "?" or
  * a decimal comma can be found in the file. */
+/* Is the text a number written with a decimal comma ("3,14", "-0,5")? */
+static bool decimal_comma(const char *s, size_t len)
+{
+    size_t i = 0, digits = 0, commas = 0;
+    if (i < len && (s[i] == '-' || s[i] == '+'))
+        i++;
+    for (; i < len; i++) {
+        if (s[i] >= '0' && s[i] <= '9')
+            digits++;
+        else if (s[i] == ',' && digits > 0)
+            commas++;
+        else
+            return false;
+    }
+    return commas == 1 && s[len - 1] != ',';
+}
+
 static void type_error_show(const struct check_ctx *c, const struct reader_record *rec, size_t col,
                             size_t f)
 {
@@ -481,7 +529,9 @@ static void type_error_show(const struct check_ctx *c, const struct reader_recor
         else
             fputc(ch, stderr);
     }
-    fprintf(stderr, "\"%s; counted as a type error)\n", len < cell->len ? "..." : "");
+    fprintf(stderr, "\"%s; counted as a type error%s)\n", len < cell->len ? "..." : "",
+            decimal_comma(cell->str, cell->len) ? "; a decimal comma? numbers are read with '.'"
+                                                : "");
 }
 
 /* Add a record's feature cells to the dataset; the first few type errors
@@ -552,7 +602,7 @@ static int check_config_baseline(struct check_ctx *c)
 static int check_open(struct check_ctx *c)
 {
     const struct check_args *a = c->args;
-    c->pf = prefetch_start(a->input, a->fmt, &c->diag);
+    c->pf = prefetch_start(a->input, a->fmt, a->delimiter, &c->diag);
     if (c->pf == NULL) {
         fprintf(stderr, "driftd: out of memory\n");
         return -1;

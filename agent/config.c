@@ -176,6 +176,11 @@ static const struct ckey keys[] = {
     PATH_KEY("inputs[].path", I(path), RESTART, "File to follow (tail; required)." REL_FILE),
     ENUM_KEY("inputs[].format", I(format), "csv|ndjson", NULL, RESTART,
              "Record format of a tail or stdin input (default: from the file name, else ndjson)."),
+    ENUM_KEY(
+        "inputs[].delimiter", I(delimiter), ",|;|tab|pipe|:", NULL, RESTART,
+        "CSV field separator: \",\", \";\", \"tab\", \"pipe\" or \":\" (default \",\"; an http "
+        "input also reads a body's header: one with no comma but a semicolon, tab or pipe "
+        "is read with that, and ?delimiter= chooses per request)."),
     ENUM_KEY("inputs[].start", I(start), "end|beginning", "\"end\"", RESTART,
              "Where a tail input starts the first time it sees a file."),
     ENUM_KEY("inputs[].validate", I(validate), "full|sampled", "\"full\"", RESTART,
@@ -1445,8 +1450,26 @@ static void apply_defaults(struct loader *L, enum kbase base, void *obj)
             assign(L, k, v, k->path, obj);
         cJSON_Delete(v);
     }
-    if (base == B_INPUT)
+    if (base == B_INPUT) {
         ((struct input_conf *)obj)->format = -1;
+        ((struct input_conf *)obj)->delimiter = -1;
+    }
+}
+
+static const char delimiters[] = {',', ';', '\t', '|', ':'};
+
+char config_delimiter(int index)
+{
+    return index >= 0 && (size_t)index < sizeof(delimiters) ? delimiters[index] : 0;
+}
+
+int config_delimiter_index(const char *v)
+{
+    static const char *const names[] = {",", ";", "tab", "pipe", ":"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(v, names[i]) == 0 || (v[0] == delimiters[i] && v[1] == '\0'))
+            return (int)i;
+    return strcmp(v, "\\t") == 0 ? 2 : -1;
 }
 
 /* Checks across keys, after every key has its value. */

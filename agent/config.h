@@ -24,7 +24,14 @@ struct input_conf {
     int format; /* enum reader_format, or -1: from the path */
     enum input_start start;
     enum input_validate validate;
+    int delimiter; /* index of config_delimiter, or -1: ',' (HTTP: from the header) */
 };
+
+/* The CSV separator of an inputs[].delimiter value (",", ";", "tab",
+ * "pipe", ":" in that order), or 0 for -1 (none set); and the index of a
+ * value as written in a query (?delimiter=;), or -1 when it is none. */
+char config_delimiter(int index);
+int config_delimiter_index(const char *value);
 
 enum sink_type { SINK_LOG, SINK_WEBHOOK, SINK_SLACK, SINK_ALERTMANAGER };
 

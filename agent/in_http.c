@@ -171,14 +171,19 @@ bool in_http_whole_body(const struct source *in, enum body_kind kind)
     return kind == BODY_JSON || (kind == BODY_NDJSON && in->conf->validate == VALIDATE_SAMPLED);
 }
 
-int in_http_ingest(struct source *in, enum body_kind kind, const struct evbuffer_iovec *seg,
-                   size_t nseg, struct sbuf *out)
+int in_http_ingest(struct source *in, enum body_kind kind, char delimiter,
+                   const struct evbuffer_iovec *seg, size_t nseg, struct sbuf *out)
 {
     struct ingest g = {.in = in, .csv = kind == BODY_CSV};
     static const struct reader_ops ops = {ingest_column, ingest_record, ingest_error};
     struct reader *r;
     if (g.csv) {
-        r = reader_new(READER_CSV, NULL, &ops, &g);
+        if (delimiter == 0)
+            delimiter = config_delimiter(in->conf->delimiter);
+        if (delimiter == 0 && nseg > 0)
+            delimiter = reader_sniff_delimiter(seg[0].iov_base, seg[0].iov_len, ',');
+        struct reader_limits lim = {0, 0, delimiter};
+        r = reader_new(READER_CSV, &lim, &ops, &g);
     } else {
         if (in->reader != NULL && reader_ncolumns(in->reader) > HTTP_READER_MAX_COLUMNS)
             http_reload(in);

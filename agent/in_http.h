@@ -23,12 +23,14 @@ enum body_kind in_http_body_kind(const char *content_type);
  * body whole; validate: sampled must not see a line cut between pieces)
  * rather than in the buffer's pieces. */
 bool in_http_whole_body(const struct source *in, enum body_kind kind);
-/* One body of a kind other than BODY_UNKNOWN, in nseg pieces: writes the
+/* One body of a kind other than BODY_UNKNOWN, in nseg pieces (a CSV body
+ * read with delimiter; 0: the input's, else ',' unless its header has no
+ * comma but a semicolon, tab or pipe): writes the
  * JSON answer to out and returns the status, 202 when a record was
  * accepted, 422 when every record was refused because none of its columns
  * is a baseline feature (the answer then names the expected and the found
  * columns), 400 when none was accepted otherwise, 500 out of memory. */
-int in_http_ingest(struct source *in, enum body_kind kind, const struct evbuffer_iovec *seg,
-                   size_t nseg, struct sbuf *out);
+int in_http_ingest(struct source *in, enum body_kind kind, char delimiter,
+                   const struct evbuffer_iovec *seg, size_t nseg, struct sbuf *out);
 
 #endif

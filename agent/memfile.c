@@ -1,5 +1,6 @@
 #include "agent/memfile.h"
 
+#include "agent/reader.h"
 #include "lib/file.h"
 
 #include <errno.h>
@@ -64,4 +65,19 @@ void memfile_close(struct memfile *in)
         munmap(in->map, in->len);
     free(in->owned);
     memset(in, 0, sizeof(*in));
+}
+
+char memfile_delimiter(const struct memfile *in, int fmt, char chosen)
+{
+    if (fmt != READER_CSV || chosen != 0)
+        return chosen;
+    char d = reader_sniff_delimiter(in->data, in->len, ',');
+    if (d == 0)
+        return ',';
+    char one[2] = {d, 0};
+    fprintf(stderr,
+            "driftd: %s: the header has no ',' but '%s': read as %s-separated (--delimiter "
+            "chooses)\n",
+            in->name, d == '\t' ? "\\t" : one, d == '\t' ? "tab" : one);
+    return d;
 }

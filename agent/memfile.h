@@ -21,4 +21,9 @@ struct memfile {
 int memfile_open(struct memfile *in, const char *path);
 void memfile_close(struct memfile *in);
 
+/* The CSV separator to read a file with: `chosen` when the user chose
+ * one; else ',' unless the header line has no comma but a ';', tab or
+ * '|' (then that one, and a line on stderr says so). */
+char memfile_delimiter(const struct memfile *in, int fmt, char chosen);
+
 #endif

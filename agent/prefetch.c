@@ -43,6 +43,7 @@ struct prefetch {
     bool started;
     char *path;
     enum reader_format fmt;
+    char delimiter; /* CSV: 0 = ',' unless the header says otherwise */
     struct diag *diag;
 
     pthread_mutex_t mu;
@@ -184,7 +185,8 @@ static void *run(void *arg)
         p->res.bytes = in.len;
         p->diag->file = p->path;
         struct reader_ops ops = {on_column, on_record, on_error};
-        struct reader *r = reader_new(p->fmt, NULL, &ops, p);
+        struct reader_limits lim = {0, 0, memfile_delimiter(&in, p->fmt, p->delimiter)};
+        struct reader *r = reader_new(p->fmt, &lim, &ops, p);
         if (r == NULL) {
             p->oom = true;
         } else {
@@ -210,7 +212,8 @@ static void *run(void *arg)
     return NULL;
 }
 
-struct prefetch *prefetch_start(const char *path, enum reader_format fmt, struct diag *diag)
+struct prefetch *prefetch_start(const char *path, enum reader_format fmt, char delimiter,
+                                struct diag *diag)
 {
     struct prefetch *p = calloc(1, sizeof(*p));
     if (p == NULL || (p->path = strdup(path)) == NULL) {
@@ -218,6 +221,7 @@ struct prefetch *prefetch_start(const char *path, enum reader_format fmt, struct
         return NULL;
     }
     p->fmt = fmt;
+    p->delimiter = delimiter;
     p->diag = diag;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->not_full, NULL);

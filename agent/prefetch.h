@@ -35,8 +35,10 @@ struct prefetch_result {
 struct prefetch;
 
 /* Start reading path on a new thread; bad records go to diag (stderr).
- * na_tokens: pandas' NA strings are missing (CSV). NULL on failure. */
-struct prefetch *prefetch_start(const char *path, enum reader_format fmt, struct diag *diag);
+ * delimiter: the CSV separator chosen, or 0 (',' unless the header shows
+ * another: memfile_delimiter). NULL on failure. */
+struct prefetch *prefetch_start(const char *path, enum reader_format fmt, char delimiter,
+                                struct diag *diag);
 
 /* Hand every column and record to ops in input order, then join the thread. */
 void prefetch_drain(struct prefetch *p, const struct prefetch_ops *ops, void *arg,

@@ -85,7 +85,8 @@ bool source_stream_open(struct source *s)
     static const struct reader_ops ops = {stream_column, stream_record, stream_error};
     reader_free(s->reader);
     colmap_reset(&s->colmap);
-    s->reader = reader_new((enum reader_format)s->conf->format, NULL, &ops, s);
+    struct reader_limits lim = {0, 0, config_delimiter(s->conf->delimiter)};
+    s->reader = reader_new((enum reader_format)s->conf->format, &lim, &ops, s);
     s->partial = false;
     return s->reader != NULL;
 }

@@ -250,7 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         seg[nseg] = (struct evbuffer_iovec){body + off, n};
         off += n;
     }
-    int status = in_http_ingest(in, kind, seg, nseg, &out);
+    int status = in_http_ingest(in, kind, 0, seg, nseg, &out);
     FUZZ_CHECK(status == 202 || status == 400 || status == 422);
     cJSON *ans = cJSON_ParseWithLength(out.data, out.len);
     FUZZ_CHECK(ans != NULL && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(ans, "errors")));

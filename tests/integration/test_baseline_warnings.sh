@@ -6,15 +6,21 @@
 # README's inline example works as written.
 . "$(dirname "$0")/lib.sh"
 
-# A file separated by something else than commas: one field in the header.
+# A file separated by something else than commas: read with its header's
+# separator (and said so); with the comma forced, one field in the header,
+# and a warning that names the option to use.
 printf 'a;b;c\n1;2;3\n4;5;6\n' >"$T/semi.csv"
 printf 'a\tb\n1\t2\n' >"$T/tab.csv"
 printf 'a|b\n1|2\n' >"$T/pipe.csv"
-for f in semi:"';'" tab:'a tab' pipe:"'|'"; do
-    name=${f%%:*} sep=${f#*:}
+for f in semi:"';'":"';'" tab:'a tab':tab pipe:"'|'":"'|'"; do
+    name=${f%%:*} rest=${f#*:} sep=${rest%%:*} opt=${rest#*:}
     expect_rc 0 "$DRIFTD" baseline -i "$T/$name.csv" -o "$T/$name.json"
+    expect_err "$name\.csv: the header has no ',' but"
+    expect_json "$T/$name.json" 'len(features)>=2'
+    expect_rc 0 "$DRIFTD" baseline -i "$T/$name.csv" -d , -o "$T/$name.json"
     expect_err "$name\.csv: warning: the header is one field, .* that contains $sep: the file looks separated by $sep"
     expect_err 'one categorical feature named after the whole line'
+    expect_err "--delimiter $opt"
     expect_err '--schema'
 done
 # A header of one field without those characters, and a comma file whose

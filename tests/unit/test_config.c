@@ -147,7 +147,7 @@ static void test_table_rows(void)
      * value it applied (or kept). */
     static const char *const restart[] = {"state_dir",      "listen",           "inputs",
                                           "inputs[].type",  "inputs[].path",    "inputs[].format",
-                                          "inputs[].start", "inputs[].validate"};
+                                          "inputs[].start", "inputs[].validate", "inputs[].delimiter"};
     size_t nr = sizeof(restart) / sizeof(restart[0]), found = 0;
     for (size_t i = 0; i < n; i++) {
         bool want_no = false;
