@@ -27,6 +27,19 @@ void diag_record_error(struct diag *d, uint64_t line, uint64_t index, const char
         fprintf(stderr, "driftd: %s:%llu: %s\n", d->file, (unsigned long long)line, msg);
 }
 
+void diag_put_text(FILE *out, const char *s, size_t len)
+{
+    for (size_t k = 0; k < len; k++) {
+        unsigned char ch = (unsigned char)s[k];
+        if (ch == '"' || ch == '\\')
+            fprintf(out, "\\%c", ch);
+        else if (ch < 0x20 || ch == 0x7f)
+            fprintf(out, "\\x%02x", ch);
+        else
+            fputc(ch, out);
+    }
+}
+
 void diag_summary(struct diag *d)
 {
     if (d->count > d->shown)
@@ -287,15 +300,7 @@ static void warn_strays(const struct build *b, const struct bcol *col, const cha
     for (uint64_t k = 0; k < col->n_text && k < STRAYS_SHOWN; k++) {
         const struct stray *st = &col->strays[k];
         fprintf(stderr, "%s \"", k > 0 ? "," : "");
-        for (const char *p = st->text; *p; p++) {
-            unsigned char ch = (unsigned char)*p;
-            if (ch == '"' || ch == '\\')
-                fprintf(stderr, "\\%c", ch);
-            else if (ch < 0x20 || ch == 0x7f)
-                fprintf(stderr, "\\x%02x", ch);
-            else
-                fputc(ch, stderr);
-        }
+        diag_put_text(stderr, st->text, strlen(st->text));
         fprintf(stderr, "%s\" on line %llu", st->cut ? "..." : "", (unsigned long long)st->line);
         if (b->fmt == READER_CSV)
             fprintf(stderr, " column %zu", index + 1);

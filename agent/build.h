@@ -11,6 +11,7 @@
 #include "stats/baseline.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* Where messages about bad records go: "driftd: FILE:LINE: ..." on stderr,
  * the first `max_shown`, then a count. */
@@ -23,6 +24,9 @@ struct diag {
 void diag_record_error(struct diag *d, uint64_t line, uint64_t index, const char *msg);
 /* Print "driftd: FILE: N more problems not shown" when some were held back. */
 void diag_summary(struct diag *d);
+/* A value of the input quoted in a message: quote and backslash escaped,
+ * control bytes as \xHH. */
+void diag_put_text(FILE *out, const char *s, size_t len);
 
 /* Feature kinds given by the user: {"features": {"name": "numerical"|...}}. */
 struct schema {

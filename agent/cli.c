@@ -520,15 +520,7 @@ static void type_error_show(const struct check_ctx *c, const struct reader_recor
         for (len = 40; len > 0 && ((unsigned char)cell->str[len] & 0xC0) == 0x80; len--)
             ;
     fprintf(stderr, "value is not a number (%s\"", where);
-    for (size_t k = 0; k < len; k++) {
-        unsigned char ch = (unsigned char)cell->str[k];
-        if (ch == '"' || ch == '\\')
-            fprintf(stderr, "\\%c", ch);
-        else if (ch < 0x20 || ch == 0x7f)
-            fprintf(stderr, "\\x%02x", ch);
-        else
-            fputc(ch, stderr);
-    }
+    diag_put_text(stderr, cell->str, len);
     fprintf(stderr, "\"%s; counted as a type error%s)\n", len < cell->len ? "..." : "",
             decimal_comma(cell->str, cell->len) ? "; a decimal comma? numbers are read with '.'"
                                                 : "");
