@@ -2,8 +2,8 @@
  * The HTTP sinks (docs/alerts.md, "Webhook", "Slack", "Alertmanager"):
  * webhook (a JSON body), Slack (incoming webhook: text + blocks) and
  * Prometheus Alertmanager (API v2: DataDrift and FeatureDrift alerts,
- * re-posted every resend_seconds while firing, resolved with endsAt). Each formats an event and hands the body to the outbox;
- * the outbox owns delivery and retries.
+ * re-posted every resend_seconds while firing, resolved with endsAt). Each formats an event and
+ * hands the body to the outbox; the outbox owns delivery and retries.
  */
 #ifndef DRIFTD_ALERTS_SINKS_H
 #define DRIFTD_ALERTS_SINKS_H
