@@ -12,7 +12,7 @@ compares each with expected.json using scripts/compare_reports.py.
 Everything is deterministic (numpy default_rng with fixed seeds). The two Iris
 cases use Fisher's Iris data as the reference; it is read from --iris, by
 default the copy already in reports/iris_nodrift/reference.csv, else
-/work/shared/data/iris.csv (only needed the first time).
+examples/iris/train.csv (the same 150 rows).
 
 usage: /usr/bin/python3 tests/golden/gen_reports.py [--iris IRIS.csv] [--only CASE...]
 """
@@ -320,7 +320,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     iris = args.iris
     if iris is None:
-        for p in (REPORTS / "iris_nodrift" / "reference.csv", Path("/work/shared/data/iris.csv")):
+        for p in (REPORTS / "iris_nodrift" / "reference.csv",
+                  Path(__file__).resolve().parents[2] / "examples" / "iris" / "train.csv"):
             if p.exists():
                 iris = p
                 break
