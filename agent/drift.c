@@ -216,6 +216,11 @@ static void eval_one(struct eval_job *job, size_t k)
         if (!isnan(limit) && rf->quality[q] > limit)
             rf->quality_drift = true;
     }
+    /* A feature the reference had values of and the current data has none
+     * of (a column absent or renamed) is a data-quality failure whatever
+     * the thresholds: never "no drift" for lack of data. */
+    if (c->present == 0 && c->missing > 0 && c->type_errors == 0 && bf->n_sample > 0)
+        rf->quality_drift = true;
     job->extra[k] = rf->quality_drift;
     rf->evaluated = stats_feature_evaluate(&d, &fo, &rf->r) == 0;
     free(rc);

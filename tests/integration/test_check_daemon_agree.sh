@@ -64,6 +64,10 @@ expect_json "$T/renamed.check.json" 'features[name=sepal_length].missing_rate=1'
 grep -q 'not in the data' "$T/renamed.check.err" && ok || fail "check does not name the absent feature"
 grep -q '"sl"' "$T/renamed.check.err" && ok || fail "check does not name the unknown column sl: $(cat "$T/renamed.check.err")"
 expect_json "$T/typeerr.check.json" 'features[name=petal_length].quality.type_error_rate>0'
+# with no quality threshold at all, a feature with no value still fires
+"$DRIFTD" check -b "$T/base.json" -i "$T/absent.csv" --json >"$T/absent.default.json" 2>/dev/null
+expect_json "$T/absent.default.json" 'features[name=petal_width].quality.drift=true' \
+    'features[name=petal_width].drift=true' 'features[name=sepal_length].drift=false'
 grep -q 'no value at all for 1 feature (petal_width): absent from the data or renamed' \
     "$T/daemon.log" && ok || fail "the daemon does not say a feature was absent"
 stop_daemon
