@@ -898,6 +898,70 @@ static void sources_stop(struct daemon *d)
             d->sources[i]->ops->stop(d->sources[i]);
 }
 
+/* The open window survives a clean stop: its sample goes to
+ * state_dir/window.ndjson, then its header to window.json (written last:
+ * the header says the pair is whole), and the next start resumes it. */
+static void window_keep(struct daemon *d)
+{
+    if (window_records(d->win) == 0)
+        return;
+    struct sbuf head, recs;
+    sbuf_init(&head);
+    sbuf_init(&recs);
+    char *hp = state_file(d->state, "window.json"), *rp = state_file(d->state, "window.ndjson");
+    int rc = -1, err = ENOMEM;
+    if (hp != NULL && rp != NULL && window_save(d->win, &head, &recs)) {
+        rc = file_write_atomic(rp, recs.data ? recs.data : "", recs.len, 0600, 0) == 0 &&
+                     file_write_atomic(hp, head.data, head.len, 0600, 0) == 0
+                 ? 0
+                 : -1;
+        err = errno;
+    }
+    if (rc == 0)
+        log_notice("window %llu (%llu records) kept in %s for the next start",
+                   (unsigned long long)window_id(d->win),
+                   (unsigned long long)window_records(d->win), hp);
+    else
+        log_err("window %llu (%llu records) could not be kept: %s; the next start begins it "
+                "again",
+                (unsigned long long)window_id(d->win), (unsigned long long)window_records(d->win),
+                strerror(err));
+    free(hp);
+    free(rp);
+    sbuf_free(&head);
+    sbuf_free(&recs);
+}
+
+/* Resume the window a clean stop kept, if any; the files go either way
+ * (a later crash must not bring back this window twice). */
+static void window_resume(struct daemon *d)
+{
+    char *hp = state_file(d->state, "window.json"), *rp = state_file(d->state, "window.ndjson");
+    size_t hl = 0, rl = 0;
+    char *head = hp != NULL ? file_read(hp, &hl) : NULL;
+    char *recs = head != NULL && rp != NULL ? file_read(rp, &rl) : NULL;
+    if (head != NULL) {
+        char err[160];
+        if (recs != NULL && window_restore(d->win, head, hl, recs, rl, err, sizeof(err)) == 0) {
+            log_notice("window %llu resumed from the last stop: %llu records (%zu sampled)",
+                       (unsigned long long)window_id(d->win),
+                       (unsigned long long)window_records(d->win), window_sampled(d->win));
+        } else {
+            log_warn("the window kept at the last stop is dropped: %s",
+                     recs == NULL ? "window.ndjson is missing" : err);
+            window_reset(d->win, d->counts.next_window_id, d->started);
+        }
+    }
+    if (hp != NULL)
+        unlink(hp);
+    if (rp != NULL)
+        unlink(rp);
+    free(head);
+    free(recs);
+    free(hp);
+    free(rp);
+}
+
 void daemon_stop(struct daemon *d)
 {
     if (d->stopping)
@@ -906,6 +970,7 @@ void daemon_stop(struct daemon *d)
     notify_send(d->notify, "STOPPING=1");
     sources_stop(d);
     eval_wait(d); /* its alerts are queued before the state is saved */
+    window_keep(d);
     d->state_dirty = true;
     save(d);
     /* A short grace period lets answers in flight leave. */
@@ -975,6 +1040,7 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
         return NULL;
     }
     window_reset(d->win, d->counts.next_window_id, d->started);
+    window_resume(d);
 
     signal(SIGPIPE, SIG_IGN);
     d->sig_hup = evsignal_new(base, SIGHUP, on_signal, d);

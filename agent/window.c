@@ -3,7 +3,9 @@
 #include "agent/dict.h"
 #include "stats/reservoir.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +166,148 @@ bool window_dataset(const struct window *w, struct dataset *ds)
         }
     }
     return true;
+}
+
+bool window_save(const struct window *w, struct sbuf *head, struct sbuf *recs)
+{
+    uint64_t seen, next;
+    double wt;
+    stats_reservoir_state(w->res, &seen, &wt, &next);
+    size_t n = stats_reservoir_size(w->res);
+    sbuf_printf(head,
+                "{\"version\": 1, \"id\": %llu, \"records\": %llu, \"start\": %.17g, "
+                "\"sample\": %zu, \"sampled\": %zu, \"seen\": %llu, \"w\": %.17g, "
+                "\"next\": %llu, \"features\": [",
+                (unsigned long long)w->id, (unsigned long long)w->records, w->start, w->cap, n,
+                (unsigned long long)seen, wt, (unsigned long long)next);
+    for (size_t f = 0; f < w->nf; f++) {
+        sbuf_adds(head, f ? ", " : "");
+        sbuf_add_json_string(head, w->b->features[f].name, strlen(w->b->features[f].name));
+    }
+    sbuf_adds(head, "]}\n");
+    for (size_t r = 0; r < n; r++) {
+        sbuf_addc(recs, '{');
+        bool first = true;
+        for (size_t f = 0; f < w->nf; f++) {
+            uint8_t st = w->state[r * w->nf + f];
+            if (st == SLOT_OVERFLOW)
+                continue; /* past the category limit: read back as missing */
+            const char *name = w->b->features[f].name;
+            sbuf_adds(recs, first ? "" : ", ");
+            first = false;
+            sbuf_add_json_string(recs, name, strlen(name));
+            sbuf_adds(recs, ": ");
+            double v = w->vals[r * w->nf + f];
+            if (st == SLOT_MISSING) {
+                sbuf_adds(recs, "null");
+            } else if (st == SLOT_TYPE_ERROR) {
+                sbuf_adds(recs, "{}"); /* a nested value: a type error again */
+            } else if (w->b->features[f].kind == STATS_NUMERICAL) {
+                sbuf_printf(recs, "%.17g", v);
+            } else {
+                size_t len;
+                const char *k = dict_key(w->cats[f], (uint32_t)v, &len);
+                sbuf_add_json_string(recs, k, len);
+            }
+        }
+        sbuf_adds(recs, "}\n");
+    }
+    return !sbuf_failed(head) && !sbuf_failed(recs);
+}
+
+/* The reader callbacks of window_restore: columns are the baseline's
+ * features by name, records are offered in order. */
+struct restore_ctx {
+    struct window *w;
+    struct colmap map;
+    uint64_t errors;
+};
+
+static int restore_column(void *arg, size_t index, const char *name, size_t len)
+{
+    struct restore_ctx *c = arg;
+    return colmap_map(&c->map, c->w->b, index, name, len);
+}
+
+static void restore_record(void *arg, const struct reader_record *rec)
+{
+    struct restore_ctx *c = arg;
+    window_add(c->w, &c->map, rec, false);
+}
+
+static void restore_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
+                          const char *msg)
+{
+    struct restore_ctx *c = arg;
+    (void)line, (void)index, (void)code, (void)msg;
+    c->errors++;
+}
+
+static uint64_t head_u64(const cJSON *o, const char *key, bool *ok)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 1e18) {
+        *ok = false;
+        return 0;
+    }
+    return (uint64_t)v->valuedouble;
+}
+
+int window_restore(struct window *w, const char *head, size_t head_len, const char *recs,
+                   size_t recs_len, char *err, size_t errlen)
+{
+    cJSON *h = cJSON_ParseWithLength(head, head_len);
+    bool ok = cJSON_IsObject(h);
+    uint64_t version = head_u64(h, "version", &ok), id = head_u64(h, "id", &ok),
+             records = head_u64(h, "records", &ok), sample = head_u64(h, "sample", &ok),
+             sampled = head_u64(h, "sampled", &ok), seen = head_u64(h, "seen", &ok),
+             next = head_u64(h, "next", &ok);
+    const cJSON *jw = cJSON_GetObjectItemCaseSensitive(h, "w");
+    const cJSON *js = cJSON_GetObjectItemCaseSensitive(h, "start");
+    const cJSON *feats = cJSON_GetObjectItemCaseSensitive(h, "features");
+    int rc = -1;
+    if (!ok || version != 1 || !cJSON_IsNumber(jw) || !cJSON_IsNumber(js) ||
+        !cJSON_IsArray(feats)) {
+        snprintf(err, errlen, "not a saved window");
+        goto out;
+    }
+    if (sample != w->cap || (size_t)cJSON_GetArraySize(feats) != w->nf) {
+        snprintf(err, errlen, "window.sample or the baseline's features changed");
+        goto out;
+    }
+    for (size_t f = 0; f < w->nf; f++) {
+        const cJSON *name = cJSON_GetArrayItem(feats, (int)f);
+        if (!cJSON_IsString(name) || strcmp(name->valuestring, w->b->features[f].name) != 0) {
+            snprintf(err, errlen, "the baseline's features changed");
+            goto out;
+        }
+    }
+    if (sampled > sample || records < sampled || seen != records) {
+        snprintf(err, errlen, "inconsistent counts");
+        goto out;
+    }
+    window_reset(w, id, js->valuedouble);
+    struct restore_ctx c = {.w = w};
+    colmap_init(&c.map);
+    static const struct reader_ops ops = {restore_column, restore_record, restore_error};
+    struct reader *r = reader_new(READER_NDJSON, NULL, &ops, &c);
+    if (r != NULL) {
+        reader_feed(r, recs, recs_len);
+        reader_finish(r);
+    }
+    reader_free(r);
+    colmap_free(&c.map);
+    if (r == NULL || c.errors > 0 || stats_reservoir_size(w->res) != sampled ||
+        stats_reservoir_restore(w->res, seen, jw->valuedouble, next) != 0) {
+        snprintf(err, errlen, "its records do not match its counts");
+        window_reset(w, id, js->valuedouble);
+        goto out;
+    }
+    w->records = records;
+    rc = 0;
+out:
+    cJSON_Delete(h);
+    return rc;
 }
 
 uint64_t window_id(const struct window *w)

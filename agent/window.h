@@ -9,6 +9,7 @@
 #include "agent/colmap.h"
 #include "agent/dataset.h"
 #include "agent/reader.h"
+#include "lib/sbuf.h"
 #include "stats/baseline.h"
 
 #include <stdbool.h>
@@ -40,6 +41,18 @@ uint64_t window_skip(const struct window *w);
 
 /* Fill ds (cleared first) with the sampled records. */
 bool window_dataset(const struct window *w, struct dataset *ds);
+
+/* The open window, to survive a clean stop: a JSON header (id, counts,
+ * start, the reservoir's state, the feature names) and the sampled records
+ * as NDJSON, one per slot in slot order. Appends to head and recs; false
+ * out of memory. */
+bool window_save(const struct window *w, struct sbuf *head, struct sbuf *recs);
+/* Resume a saved window into w (empty, of the same baseline and sample
+ * size): its records are read back through the NDJSON reader. -1 with the
+ * reason in err when the save is not this window's (other features, other
+ * sample size, broken text); w is then empty again. */
+int window_restore(struct window *w, const char *head, size_t head_len, const char *recs,
+                   size_t recs_len, char *err, size_t errlen);
 
 uint64_t window_id(const struct window *w);
 uint64_t window_records(const struct window *w);

@@ -78,6 +78,29 @@ size_t stats_reservoir_offer(struct stats_reservoir *r)
     return slot;
 }
 
+void stats_reservoir_state(const struct stats_reservoir *r, uint64_t *seen, double *w,
+                           uint64_t *next)
+{
+    *seen = r->seen;
+    *w = r->w;
+    *next = r->next;
+}
+
+int stats_reservoir_restore(struct stats_reservoir *r, uint64_t seen, double w, uint64_t next)
+{
+    if (seen < r->capacity) {
+        if (seen != r->seen)
+            return -1; /* the items themselves were not refilled */
+        return 0;
+    }
+    if (r->seen != r->capacity || !(w > 0 && w <= 1) || next < seen)
+        return -1;
+    r->seen = seen;
+    r->w = w;
+    r->next = next;
+    return 0;
+}
+
 uint64_t stats_reservoir_skip(const struct stats_reservoir *r)
 {
     if (r->seen < r->capacity)

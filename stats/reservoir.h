@@ -31,6 +31,14 @@ uint64_t stats_reservoir_seen(const struct stats_reservoir *r);
 size_t stats_reservoir_size(const struct stats_reservoir *r);
 size_t stats_reservoir_capacity(const struct stats_reservoir *r);
 
+/* The sampling state beyond the kept items (Algorithm L's running weight
+ * and the index of the next item to keep), to resume a stream in another
+ * process: refill the same items in the same slots, then restore. Returns
+ * -1 (nothing changed) for a state that cannot be this reservoir's. */
+void stats_reservoir_state(const struct stats_reservoir *r, uint64_t *seen, double *w,
+                           uint64_t *next);
+int stats_reservoir_restore(struct stats_reservoir *r, uint64_t seen, double w, uint64_t next);
+
 /* Start a new stream (a new window); the generator continues its sequence. */
 void stats_reservoir_reset(struct stats_reservoir *r);
 
