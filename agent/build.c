@@ -43,8 +43,8 @@ void diag_put_text(FILE *out, const char *s, size_t len)
 void diag_summary(struct diag *d)
 {
     if (d->count > d->shown)
-        fprintf(stderr, "driftd: %s: %llu more problems not shown\n", d->file,
-                (unsigned long long)(d->count - d->shown));
+        fprintf(stderr, "driftd: %s: %llu more problem%s not shown\n", d->file,
+                (unsigned long long)(d->count - d->shown), d->count - d->shown == 1 ? "" : "s");
 }
 
 /* Whether a --schema value is the JSON itself rather than a file name: a

@@ -305,14 +305,16 @@ static void notify_progress(struct daemon *d)
     if (d->notify == NULL)
         return;
     if (d->last == NULL)
-        snprintf(status, sizeof(status), "window %llu: %llu records; no evaluation yet",
-                 (unsigned long long)window_id(d->win), (unsigned long long)window_records(d->win));
+        snprintf(status, sizeof(status), "window %llu: %llu record%s; no evaluation yet",
+                 (unsigned long long)window_id(d->win), (unsigned long long)window_records(d->win),
+                 window_records(d->win) == 1 ? "" : "s");
     else
         snprintf(status, sizeof(status),
-                 "window %llu: %llu records; last evaluation: %s (%zu of %zu features)",
+                 "window %llu: %llu record%s; last evaluation: %s (%zu of %zu feature%s)",
                  (unsigned long long)window_id(d->win), (unsigned long long)window_records(d->win),
+                 window_records(d->win) == 1 ? "" : "s",
                  d->last->dataset.drift ? "DRIFT" : "no drift", d->last->dataset.drifted,
-                 d->last->dataset.total);
+                 d->last->dataset.total, d->last->dataset.total == 1 ? "" : "s");
     /* systemd is told only when the line changes */
     if (d->last_status != NULL && strcmp(d->last_status, status) == 0)
         return;
@@ -438,12 +440,12 @@ static void finish_window(struct daemon *d, struct closed_window *cw)
         if (rep->features[i].r.drift)
             n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
                                   rep->features[i].name);
-    log_notice("window %llu: %llu records (%zu sampled): %s, %zu of %zu features drifted "
+    log_notice("window %llu: %llu record%s (%zu sampled): %s, %zu of %zu feature%s drifted "
                "(share %.2f, threshold %.2f)%s%s",
-               (unsigned long long)id, (unsigned long long)records, sampled,
-               rep->dataset.drift ? "DATASET DRIFT" : "no dataset drift", rep->dataset.drifted,
-               rep->dataset.total, rep->dataset.share, rep->dataset.drift_share, n ? ": " : "",
-               names);
+               (unsigned long long)id, (unsigned long long)records, records == 1 ? "" : "s",
+               sampled, rep->dataset.drift ? "DATASET DRIFT" : "no dataset drift",
+               rep->dataset.drifted, rep->dataset.total, rep->dataset.total == 1 ? "" : "s",
+               rep->dataset.share, rep->dataset.drift_share, n ? ": " : "", names);
     window_absent_features(rep, id);
     alert_hand_over(d, rep, start, end, id, records, sampled);
     /* before /metrics can show the counters (and with the drift count the
@@ -861,8 +863,8 @@ int daemon_reload(struct daemon *d, struct errlist *errs)
     errlist_free(&late);
     if (d->on_reload != NULL)
         d->on_reload(d->on_reload_arg);
-    log_notice("reloaded %s (baseline %s, %zu features)", d->config_path, d->cfg.baseline,
-               d->b->nfeatures);
+    log_notice("reloaded %s (baseline %s, %zu feature%s)", d->config_path, d->cfg.baseline,
+               d->b->nfeatures, d->b->nfeatures == 1 ? "" : "s");
     notify_send(d->notify, "READY=1");
     notify_progress(d);
     return 0;
@@ -1118,10 +1120,11 @@ int daemon_start(struct daemon *d, const char *listen_addr)
             event_add(d->watchdog, &half);
     }
     d->ready = true;
-    log_notice("driftd %s ready: model %s, baseline %s (%zu features, %llu rows), listening on "
-               "%s, state in %s",
+    log_notice("driftd %s ready: model %s, baseline %s (%zu feature%s, %llu row%s), listening "
+               "on %s, state in %s",
                DRIFTD_VERSION, d->cfg.model, d->cfg.baseline, d->b->nfeatures,
-               (unsigned long long)d->b->rows, d->listen_addr, d->cfg.state_dir);
+               d->b->nfeatures == 1 ? "" : "s", (unsigned long long)d->b->rows,
+               d->b->rows == 1 ? "" : "s", d->listen_addr, d->cfg.state_dir);
     notify_send(d->notify, "READY=1");
     notify_progress(d);
     return 0;

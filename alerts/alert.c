@@ -421,12 +421,12 @@ void alert_summary(const struct alert_event *ev, char *buf, size_t len)
         return;
     }
     if (ev->status == ALERT_RESOLVED) {
-        alert_format(buf, len, "Data drift on %s resolved: %zu of %zu features drifted", ev->model,
-                     d->drifted, d->total);
+        alert_format(buf, len, "Data drift on %s resolved: %zu of %zu feature%s drifted", ev->model,
+                     d->drifted, d->total, d->total == 1 ? "" : "s");
         return;
     }
-    size_t n = alert_format(buf, len, "Data drift on %s: %zu of %zu features drifted (", ev->model,
-                            d->drifted, d->total);
+    size_t n = alert_format(buf, len, "Data drift on %s: %zu of %zu feature%s drifted (", ev->model,
+                            d->drifted, d->total, d->total == 1 ? "" : "s");
     size_t listed = 0, shown = 0;
     for (size_t i = 0; i < d->nfeatures; i++)
         listed += d->features[i].drift;

@@ -185,7 +185,7 @@ static void test_log_sink(void)
     for (size_t i = 0; i < 3; i++)
         lines[i] = tl_log_line(i, &levels[i]);
     CHECKF(nlines == 3, "%zu lines", nlines);
-    const char *firing = "alert firing: Data drift on iris: 1 of 1 features drifted (age) "
+    const char *firing = "alert firing: Data drift on iris: 1 of 1 feature drifted (age) "
                          "[model=iris fingerprint=";
     CHECKF(levels[0] == LOG_WARNING && strncmp(lines[0], firing, strlen(firing)) == 0,
            "firing line (level %d): %s", levels[0], lines[0]);
