@@ -6,8 +6,9 @@
 # the route table in docs/api.md, each configuration key in
 # docs/configuration.md, each metric the code exports in docs/api.md, each
 # test name in docs/statistics.md, each field of the webhook body and each
-# template variable of the GitHub inputs in docs/alerts.md. Nothing in the
-# repository may point at spec files outside it.
+# template variable of the GitHub inputs in docs/alerts.md; and each
+# endpoint, metric, test name and rejection reason in docs/man/driftd.8.
+# Nothing in the repository may point at spec files outside it.
 . "$(dirname "$0")/lib.sh"
 "$DRIFTD" help config >"$T/ref.md"
 if tail -n +5 "$SRCDIR/docs/configuration.md" | diff -u - "$T/ref.md" >"$T/diff"; then ok; else
@@ -107,6 +108,29 @@ at_least 5 "$T/vars" "template variables"
 while read -r v; do
     documented alerts.md "| \`$v\` |" "template variable $v"
 done <"$T/vars"
+
+# The man page carries the same facts: driftd(8) has an entry (a .TP
+# item) for each endpoint, metric and test name found above, each reason a
+# record is rejected, and the webhook's id and fingerprint. An entry, not a
+# mention: a test called "z" is a letter found anywhere.
+M="$SRCDIR/docs/man/driftd.8"
+awk 'prev == ".TP" && /^\.[A-Z]+ / { sub(/^\.[A-Z]+ /, ""); gsub(/"/, ""); print } { prev = $0 }' \
+    "$M" >"$T/manlabels"
+# in_man KEY WHAT: an entry of driftd(8) begins with KEY (one or two words).
+in_man() {
+    if cut -d' ' -f1-"$(echo "$1" | wc -w)" "$T/manlabels" | grep -qxF -- "$1"; then ok; else
+        fail "$2 has no entry in docs/man/driftd.8 (a .TP item starting with: $1)"; fi
+}
+while read -r method path; do in_man "$method $path" "endpoint $method $path"; done <"$T/routes"
+while read -r m; do in_man "$m" "metric $m"; done <"$T/metrics"
+while read -r t; do in_man "$t" "test $t"; done <"$T/tests"
+# the reasons a record is rejected: reader_error_name's table (agent/)
+sed -n '/^const char \*reader_error_name(/,/^}/p' "$SRCDIR"/agent/*.c | grep -oE '"[a-z_]+"' |
+    tr -d '"' | sort -u >"$T/reasons"
+at_least 7 "$T/reasons" "rejection reasons (reader_error_name in agent/)"
+while read -r r; do in_man "$r" "rejection reason $r"; done <"$T/reasons"
+in_man id "the webhook id (for de-duplication)"
+in_man fingerprint "the webhook fingerprint"
 
 # Nothing cites the spec files that live outside the repository (a user's
 # clone does not have them): interface.md, integrations.md, loop.md, ...
