@@ -6,6 +6,8 @@
  */
 #include "agent/in_http.h"
 
+#include "agent/dataset.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +46,14 @@ struct ingest {
     uint64_t accepted, rejected;
     struct sbuf errors;
     unsigned nerrors;
-    uint64_t no_feature; /* records none of whose columns is a feature */
+    uint64_t no_feature;   /* records none of whose columns is a feature */
+    uint64_t *type_errors; /* per baseline feature, or NULL: none yet */
+    struct sbuf examples;  /* the first type errors of each feature, as JSON */
+    unsigned nexamples;
 };
+
+/* Type errors shown per feature in the answer; the rest are counted. */
+#define TYPE_ERRORS_SHOWN 3
 
 /* A kept reader is renewed when it knows more columns than this: keys seen
  * once (a misbehaving client) must not pile up. */
@@ -72,11 +80,52 @@ static void add_error(struct ingest *g, uint64_t index, const char *msg)
     g->nerrors++;
 }
 
+/* Count an accepted record's type errors per feature (a text in a
+ * numerical column, a nested JSON value), and keep the first few of each
+ * with their place, for the answer. */
+static void ingest_type_errors(struct ingest *g, const struct colmap *map,
+                               const struct reader_record *rec)
+{
+    const struct stats_baseline *b = source_baseline(g->in);
+    for (size_t i = 0; i < rec->ncells; i++) {
+        long f = colmap_get(map, i);
+        if (f < 0)
+            continue;
+        double v;
+        const char *s;
+        size_t len;
+        char tmp[40];
+        if (cell_classify(b->features[f].kind, &rec->cells[i], g->csv, &v, &s, &len, tmp) !=
+            CC_TYPE_ERROR)
+            continue;
+        if (g->type_errors == NULL &&
+            (g->type_errors = calloc(b->nfeatures, sizeof(*g->type_errors))) == NULL)
+            return;
+        if (g->type_errors[f]++ >= TYPE_ERRORS_SHOWN || g->nexamples >= 50)
+            continue;
+        sbuf_printf(&g->examples, "%s{\"record\": %llu, ", g->nexamples++ ? ", " : "",
+                    (unsigned long long)rec->index);
+        if (g->csv)
+            sbuf_printf(&g->examples, "\"column\": %zu, ", i + 1);
+        sbuf_adds(&g->examples, "\"feature\": ");
+        sbuf_add_json_string(&g->examples, b->features[f].name, strlen(b->features[f].name));
+        sbuf_adds(&g->examples, ", \"value\": ");
+        const struct cell *c = &rec->cells[i];
+        if (c->type == CELL_TEXT)
+            sbuf_add_json_string(&g->examples, c->str, c->len < 40 ? c->len : 40);
+        else
+            sbuf_adds(&g->examples, "null"); /* a nested JSON value */
+        sbuf_addc(&g->examples, '}');
+    }
+}
+
 static void ingest_record(void *arg, const struct reader_record *rec)
 {
     struct ingest *g = arg;
-    if (source_record(g->in, g->csv ? &g->colmap : &g->in->colmap, rec, g->csv)) {
+    const struct colmap *map = g->csv ? &g->colmap : &g->in->colmap;
+    if (source_record(g->in, map, rec, g->csv)) {
         g->accepted++;
+        ingest_type_errors(g, map, rec);
         return;
     }
     g->rejected++;
@@ -219,10 +268,27 @@ int in_http_ingest(struct source *in, enum body_kind kind, char delimiter,
     if (g.errors.len)
         sbuf_add(out, g.errors.data, g.errors.len);
     sbuf_adds(out, "]");
+    if (g.type_errors != NULL) {
+        const struct stats_baseline *b = source_baseline(in);
+        sbuf_adds(out, ", \"type_errors\": {");
+        for (size_t f = 0, n = 0; f < b->nfeatures; f++) {
+            if (g.type_errors[f] == 0)
+                continue;
+            sbuf_adds(out, n++ ? ", " : "");
+            sbuf_add_json_string(out, b->features[f].name, strlen(b->features[f].name));
+            sbuf_printf(out, ": %llu", (unsigned long long)g.type_errors[f]);
+        }
+        sbuf_adds(out, "}, \"type_error_examples\": [");
+        if (g.examples.len)
+            sbuf_add(out, g.examples.data, g.examples.len);
+        sbuf_adds(out, "]");
+    }
     if (foreign)
         no_feature_members(in, r, out);
     sbuf_adds(out, "}\n");
     sbuf_free(&g.errors);
+    sbuf_free(&g.examples);
+    free(g.type_errors);
     if (g.csv) {
         reader_free(r);
         colmap_free(&g.colmap);
