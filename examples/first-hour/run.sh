@@ -26,7 +26,7 @@ step "4. check: the wine data against the breast-cancer baseline"
 "$D" check -b "$W/bc.json" -i "$W/wine.csv"; echo "exit $?"
 
 step "5. check: a semicolon-separated export"
-"$D" check -b "$W/bc.json" -i "$W/bc_prod_semicolon.csv"; echo "exit $?"
+"$D" check -b "$W/bc.json" -i "$W/bc_prod_semicolon.csv" | tail -1
 
 cat >"$W/c.json" <<J
 {"model": "breast-cancer", "baseline": "$W/bc.json", "state_dir": "$W/state",
@@ -42,10 +42,11 @@ step "7. The daemon: the same files posted to POST /v1/ingest"
 pid=$!
 i=0; while [ ! -s "$W/state/listen" ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
 U="http://$(cat "$W/state/listen")"
-for f in wine.csv bc_prod_semicolon.csv bc_prod_renamed.csv; do
-    printf '%s -> HTTP ' "$f"
+# post FILE: what the daemon answers
+post() {
+    printf '%s -> HTTP ' "$1"
     curl -s -o "$W/answer" -w '%{http_code}: ' -H 'Content-Type: text/csv' \
-        --data-binary @"$W/$f" "$U/v1/ingest"
+        --data-binary @"$W/$1" "$U/v1/ingest"
     /usr/bin/python3 -c '
 import json, sys
 a = json.load(open(sys.argv[1]))
@@ -53,9 +54,11 @@ print("accepted", a["accepted"], "rejected", a["rejected"], end="")
 if "found" in a:
     print("; found", a["found"][:3], "expected", a["expected"][:3], "...", end="")
 print()' "$W/answer"
-done
-printf 'evaluate -> '
-curl -s -X POST "$U/v1/evaluate" | /usr/bin/python3 -c '
+}
+# evaluate: the window closed now, in one line per drifted feature
+evaluate() {
+    printf 'evaluate -> '
+    curl -s -X POST "$U/v1/evaluate" | /usr/bin/python3 -c '
 import json, sys
 r = json.load(sys.stdin)
 d = r["dataset"]
@@ -63,6 +66,12 @@ print("dataset drift:", d["drift"], "-", d["drifted_features"], "of", d["total_f
 for f in r["features"]:
     if f["drift"]:
         print("   ", f["name"], "missing_rate", f["missing_rate"])'
+}
+post wine.csv
+post bc_prod_semicolon.csv
+evaluate
+post bc_prod_renamed.csv
+evaluate
 printf 'unknown columns counted: '
 curl -s "$U/v1/status" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["inputs"][0]["unknown_columns"])'
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
