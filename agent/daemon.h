@@ -30,12 +30,13 @@ extern double (*daemon_now)(void);
 int daemon_run(const char *path);
 
 /* Load the configuration, baseline and state (state_dir locked), make the
- * sources; nothing is bound or read yet. NULL, with the errors printed or
- * logged, when it cannot. */
+ * sources, the outbound client, the outbox and the retraining policy
+ * (GitHub), and resume a window a clean stop kept; nothing is bound or
+ * read yet. NULL, with the errors printed or logged, when it cannot. */
 struct daemon *daemon_new(struct event_base *base, const char *config_path);
 /* Start delivering and reading: sinks (their links point at listen_addr,
- * the API's address as bound), GitHub, the spool's replay, the sources,
- * the window timer; then tell systemd READY=1. -1 when it cannot. */
+ * the API's address as bound), the spool's replay, the sources, the window
+ * timer; then tell systemd READY=1. -1 when it cannot. */
 int daemon_start(struct daemon *d, const char *listen_addr);
 /* Free everything (joins an evaluation still running). */
 void daemon_free(struct daemon *d);
