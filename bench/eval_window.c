@@ -37,7 +37,7 @@ int main(int argc, char **argv)
         return 2;
     }
     int runs = argc > 3 ? atoi(argv[3]) : 20;
-    struct stats_baseline *b = load_baseline(argv[1]);
+    struct stats_baseline *b = load_baseline(argv[1], NULL);
     struct memfile in;
     if (b == NULL || memfile_open(&in, argv[2]) != 0)
         return 2;

@@ -8,8 +8,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 /* Section 4.2.2: the first 32 bits of the fractional parts of the cube
  * roots of the first 64 primes. */
@@ -62,6 +68,83 @@ static void compress(uint32_t h[8], const unsigned char *p)
     h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
+#if defined(__x86_64__)
+/* The same blocks with the CPU's SHA extensions (Intel, "Intel SHA
+ * Extensions", 2013: SHA256RNDS2 does two rounds, SHA256MSG1/MSG2 the
+ * message schedule of section 6.2.2 four words at a time). A 100k-row
+ * baseline (16 MB) is hashed in about a fifth of the time of compress(). */
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+compress_ni(uint32_t h[8], const unsigned char *p, size_t blocks)
+{
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[0]), 0xB1); /* CDAB */
+    __m128i s1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&h[4]), 0x1B);  /* EFGH */
+    __m128i s0 = _mm_alignr_epi8(tmp, s1, 8);                                       /* ABEF */
+    s1 = _mm_blend_epi16(s1, tmp, 0xF0);                                            /* CDGH */
+    for (; blocks > 0; blocks--, p += 64) {
+        __m128i abef = s0, cdgh = s1, w[4];
+        for (int i = 0; i < 16; i++) {
+            __m128i m;
+            if (i < 4) {
+                m = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
+            } else { /* words 4i..4i+3 from the four vectors before */
+                __m128i t = _mm_add_epi32(_mm_sha256msg1_epu32(w[i & 3], w[(i + 1) & 3]),
+                                          _mm_alignr_epi8(w[(i + 3) & 3], w[(i + 2) & 3], 4));
+                m = _mm_sha256msg2_epu32(t, w[(i + 3) & 3]);
+            }
+            w[i & 3] = m;
+            __m128i k = _mm_add_epi32(m, _mm_loadu_si128((const __m128i *)&K[4 * i]));
+            s1 = _mm_sha256rnds2_epu32(s1, s0, k);
+            s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(k, 0x0E));
+        }
+        s0 = _mm_add_epi32(s0, abef);
+        s1 = _mm_add_epi32(s1, cdgh);
+    }
+    tmp = _mm_shuffle_epi32(s0, 0x1B);                                  /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);                                   /* DCHG */
+    _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(tmp, s1, 0xF0)); /* DCBA */
+    _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(s1, tmp, 8));    /* HGFE */
+}
+
+static int use_ni = -1; /* -1: ask the CPU; 0: portable (tests) */
+
+/* Does the CPU have the SHA extensions (and SSSE3, SSE4.1)? Asked once. */
+static bool have_sha_ni(void)
+{
+    int known = __atomic_load_n(&use_ni, __ATOMIC_RELAXED);
+    if (known < 0) {
+        unsigned a, b, c, d;
+        bool sha = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+        bool sse = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 9)) && (c & (1u << 19));
+        known = sha && sse;
+        __atomic_store_n(&use_ni, known, __ATOMIC_RELAXED);
+    }
+    return known;
+}
+#endif
+
+void sha256_use_cpu_extensions(bool on)
+{
+#if defined(__x86_64__)
+    __atomic_store_n(&use_ni, on ? -1 : 0, __ATOMIC_RELAXED);
+#else
+    (void)on;
+#endif
+}
+
+/* n blocks into the hash value, with the SHA extensions when there are. */
+static void compress_blocks(uint32_t h[8], const unsigned char *p, size_t n)
+{
+#if defined(__x86_64__)
+    if (have_sha_ni()) {
+        compress_ni(h, p, n);
+        return;
+    }
+#endif
+    for (; n > 0; n--, p += 64)
+        compress(h, p);
+}
+
 void sha256_init(struct sha256 *c)
 {
     static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -83,11 +166,12 @@ void sha256_update(struct sha256 *c, const void *data, size_t len)
         len -= n;
         if (c->used < 64)
             return;
-        compress(c->h, c->block);
+        compress_blocks(c->h, c->block, 1);
         c->used = 0;
     }
-    for (; len >= 64; p += 64, len -= 64)
-        compress(c->h, p);
+    compress_blocks(c->h, p, len / 64);
+    p += len / 64 * 64;
+    len %= 64;
     memcpy(c->block, p, len);
     c->used = len;
 }

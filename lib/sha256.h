@@ -6,6 +6,7 @@
 #ifndef DRIFTD_LIB_SHA256_H
 #define DRIFTD_LIB_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +34,9 @@ void sha256_final(struct sha256 *c, unsigned char out[SHA256_DIGEST_LEN]);
 void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
 /* The same for a whole file; -1 with errno when it cannot be read. */
 int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN + 1]);
+
+/* Tests only: false hashes with the portable code even where the CPU has
+ * the SHA extensions (both must give the same digests). */
+void sha256_use_cpu_extensions(bool on);
 
 #endif

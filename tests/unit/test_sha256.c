@@ -124,8 +124,12 @@ static void test_file(void)
 
 int main(void)
 {
-    test_vectors();
-    test_padding_edges();
-    test_file();
+    /* with the CPU's SHA extensions where it has them, then without */
+    for (int pass = 0; pass < 2; pass++) {
+        sha256_use_cpu_extensions(pass == 0);
+        test_vectors();
+        test_padding_edges();
+        test_file();
+    }
     return tl_done();
 }
