@@ -608,7 +608,7 @@ static bool window_full(const struct daemon *d)
 }
 
 bool source_record(struct source *in, const struct colmap *colmap, const struct reader_record *rec,
-                   bool na_tokens)
+                   bool na_tokens, const struct window_type_errors *te)
 {
     struct daemon *d = in->core;
     if (rec->npresent > 0 && rec->nkept == 0) { /* other data than this model's */
@@ -619,7 +619,7 @@ bool source_record(struct source *in, const struct colmap *colmap, const struct 
     in->checked++;
     if (in->records > in->mark_records.at)
         reserve(d); /* before the record is acknowledged */
-    window_add(d->win, colmap, rec, na_tokens);
+    window_add(d->win, colmap, rec, na_tokens, te);
     if (window_full(d))
         close_window(d, false, false);
     return true;

@@ -6,8 +6,6 @@
  */
 #include "agent/in_http.h"
 
-#include "agent/dataset.h"
-
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,52 +78,39 @@ static void add_error(struct ingest *g, uint64_t index, const char *msg)
     g->nerrors++;
 }
 
-/* Count an accepted record's type errors per feature (a text in a
- * numerical column, a nested JSON value), and keep the first few of each
- * with their place, for the answer. */
-static void ingest_type_errors(struct ingest *g, const struct colmap *map,
-                               const struct reader_record *rec)
+/* One type error of an accepted record (window_add tells it): counted per
+ * feature, and the first few of each kept with their place for the answer. */
+static void ingest_type_error(void *arg, const struct reader_record *rec, size_t i, size_t f)
 {
+    struct ingest *g = arg;
     const struct stats_baseline *b = source_baseline(g->in);
-    for (size_t i = 0; i < rec->ncells; i++) {
-        long f = colmap_get(map, i);
-        if (f < 0)
-            continue;
-        double v;
-        const char *s;
-        size_t len;
-        char tmp[40];
-        if (cell_classify(b->features[f].kind, &rec->cells[i], g->csv, &v, &s, &len, tmp) !=
-            CC_TYPE_ERROR)
-            continue;
-        if (g->type_errors == NULL &&
-            (g->type_errors = calloc(b->nfeatures, sizeof(*g->type_errors))) == NULL)
-            return;
-        if (g->type_errors[f]++ >= TYPE_ERRORS_SHOWN || g->nexamples >= 50)
-            continue;
-        sbuf_printf(&g->examples, "%s{\"record\": %llu, ", g->nexamples++ ? ", " : "",
-                    (unsigned long long)rec->index);
-        if (g->csv)
-            sbuf_printf(&g->examples, "\"column\": %zu, ", i + 1);
-        sbuf_adds(&g->examples, "\"feature\": ");
-        sbuf_add_json_string(&g->examples, b->features[f].name, strlen(b->features[f].name));
-        sbuf_adds(&g->examples, ", \"value\": ");
-        const struct cell *c = &rec->cells[i];
-        if (c->type == CELL_TEXT)
-            sbuf_add_json_string(&g->examples, c->str, c->len < 40 ? c->len : 40);
-        else
-            sbuf_adds(&g->examples, "null"); /* a nested JSON value */
-        sbuf_addc(&g->examples, '}');
-    }
+    if (g->type_errors == NULL &&
+        (g->type_errors = calloc(b->nfeatures, sizeof(*g->type_errors))) == NULL)
+        return;
+    if (g->type_errors[f]++ >= TYPE_ERRORS_SHOWN || g->nexamples >= 50)
+        return;
+    sbuf_printf(&g->examples, "%s{\"record\": %llu, ", g->nexamples++ ? ", " : "",
+                (unsigned long long)rec->index);
+    if (g->csv)
+        sbuf_printf(&g->examples, "\"column\": %zu, ", i + 1);
+    sbuf_adds(&g->examples, "\"feature\": ");
+    sbuf_add_json_string(&g->examples, b->features[f].name, strlen(b->features[f].name));
+    sbuf_adds(&g->examples, ", \"value\": ");
+    const struct cell *c = &rec->cells[i];
+    if (c->type == CELL_TEXT)
+        sbuf_add_json_string(&g->examples, c->str, c->len < 40 ? c->len : 40);
+    else
+        sbuf_adds(&g->examples, "null"); /* a nested JSON value */
+    sbuf_addc(&g->examples, '}');
 }
 
 static void ingest_record(void *arg, const struct reader_record *rec)
 {
     struct ingest *g = arg;
     const struct colmap *map = g->csv ? &g->colmap : &g->in->colmap;
-    if (source_record(g->in, map, rec, g->csv)) {
+    const struct window_type_errors te = {ingest_type_error, g};
+    if (source_record(g->in, map, rec, g->csv, &te)) {
         g->accepted++;
-        ingest_type_errors(g, map, rec);
         return;
     }
     g->rejected++;

@@ -59,7 +59,7 @@ static int stream_column(void *arg, size_t index, const char *name, size_t len)
 static void stream_record(void *arg, const struct reader_record *rec)
 {
     struct source *s = arg;
-    if (!source_record(s, &s->colmap, rec, s->conf->format == READER_CSV) &&
+    if (!source_record(s, &s->colmap, rec, s->conf->format == READER_CSV, NULL) &&
         (s->rejected < 10 || s->rejected % 10000 == 0))
         log_warn("%s: line %llu: none of its columns is a feature of the baseline (record "
                  "skipped; %llu so far)",

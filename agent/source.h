@@ -13,6 +13,7 @@
 #include "agent/colmap.h"
 #include "agent/config.h"
 #include "agent/reader.h"
+#include "agent/window.h"
 #include "lib/log.h"
 #include "lib/sbuf.h"
 #include "stats/baseline.h"
@@ -109,9 +110,10 @@ uint64_t source_feed_sampled(struct source *s, struct reader *r, const char *p, 
 
 /* One parsed record; colmap maps the reader's columns to features. A
  * record none of whose columns is a baseline feature is rejected instead
- * (no_feature): false, and nothing was counted as accepted. */
+ * (no_feature): false, and nothing was counted as accepted. te, when not
+ * NULL, is told of the record's type errors (window_add). */
 bool source_record(struct source *s, const struct colmap *colmap, const struct reader_record *rec,
-                   bool na_tokens);
+                   bool na_tokens, const struct window_type_errors *te);
 /* A record skipped by the reader, for that reason. */
 void source_reject(struct source *s, enum reader_error code);
 /* A record the window will not keep, counted without parsing it. */

@@ -73,12 +73,23 @@ void window_reset(struct window *w, uint64_t id, double start)
 }
 
 bool window_add(struct window *w, const struct colmap *colmap, const struct reader_record *rec,
-                bool na_tokens)
+                bool na_tokens, const struct window_type_errors *te)
 {
     w->records++;
     size_t slot = stats_reservoir_offer(w->res);
-    if (slot == STATS_RESERVOIR_DROP)
+    if (slot == STATS_RESERVOIR_DROP) {
+        for (size_t i = 0; te != NULL && i < rec->ncells; i++) {
+            long f = colmap_get(colmap, i);
+            double v;
+            const char *s;
+            size_t len;
+            char tmp[40];
+            if (f >= 0 && cell_classify(w->b->features[f].kind, &rec->cells[i], na_tokens, &v, &s,
+                                        &len, tmp) == CC_TYPE_ERROR)
+                te->fn(te->arg, rec, i, (size_t)f);
+        }
         return false;
+    }
     double *vals = &w->vals[slot * w->nf];
     uint8_t *st = &w->state[slot * w->nf];
     memset(st, SLOT_MISSING, w->nf);
@@ -97,6 +108,8 @@ bool window_add(struct window *w, const struct colmap *colmap, const struct read
             break;
         case CC_TYPE_ERROR:
             st[f] = SLOT_TYPE_ERROR;
+            if (te != NULL)
+                te->fn(te->arg, rec, i, (size_t)f);
             break;
         case CC_NUMBER:
             vals[f] = v;
@@ -232,7 +245,7 @@ static int restore_column(void *arg, size_t index, const char *name, size_t len)
 static void restore_record(void *arg, const struct reader_record *rec)
 {
     struct restore_ctx *c = arg;
-    window_add(c->w, &c->map, rec, false);
+    window_add(c->w, &c->map, rec, false, NULL);
 }
 
 static void restore_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,

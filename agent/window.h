@@ -28,10 +28,19 @@ void window_set_baseline(struct window *w, const struct stats_baseline *b);
 /* Start window `id` at time `start` (seconds since the epoch), empty. */
 void window_reset(struct window *w, uint64_t id, double start);
 
+/* Who is told of a record's type errors (a text in a numerical column, a
+ * nested JSON value): the record, the cell and the feature. */
+struct window_type_errors {
+    void (*fn)(void *arg, const struct reader_record *rec, size_t cell, size_t feature);
+    void *arg;
+};
+
 /* Offer one record: colmap maps the record's cells to baseline features
- * (-1: not a feature). Returns true when the reservoir kept it. */
+ * (-1: not a feature). Returns true when the reservoir kept it. With te,
+ * every type error of the record is told, kept or not (each cell is
+ * classified once either way). */
 bool window_add(struct window *w, const struct colmap *colmap, const struct reader_record *rec,
-                bool na_tokens);
+                bool na_tokens, const struct window_type_errors *te);
 
 /* Count a record the reservoir skips without looking at it. */
 void window_count_unread(struct window *w, uint64_t n);

@@ -170,7 +170,7 @@ static void ch_record(void *arg, const struct reader_record *rec)
 {
     struct chunked *c = arg;
     c->records++;
-    source_record(in, &c->colmap, rec, false);
+    source_record(in, &c->colmap, rec, false, NULL);
 }
 
 static void ch_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
