@@ -92,6 +92,23 @@ static int write_all(int fd, const char *data, size_t len)
 
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int flags)
 {
+    /* A device or a pipe (`-o /dev/null`, `-o /dev/stdout`) is written to,
+     * never replaced: renaming over /dev/null made it a regular file. */
+    struct stat st;
+    if (!(flags & FILE_NOREPLACE) && lstat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+        !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        int rc = write_all(fd, data, len);
+        int e = errno;
+        if (close(fd) != 0 && rc == 0) {
+            rc = -1;
+            e = errno;
+        }
+        errno = e;
+        return rc;
+    }
     size_t plen = strlen(path);
     char *tmp = malloc(plen + 32);
     char *dircopy = strdup(path);

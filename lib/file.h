@@ -26,7 +26,8 @@ enum {
 /* Write data to path atomically and durably: a temp file in the same
  * directory, fsync, rename, fsync of the directory. The file gets mode
  * whatever the umask; neither the temp file nor path is written through a
- * symlink (a link planted there is replaced, not followed). */
+ * symlink (a link planted there is replaced, not followed). A path that is
+ * a device or a FIFO (/dev/null, /dev/stdout) is written to in place. */
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int flags);
 
 /* rename(2) that never replaces `to` (EEXIST); on file systems without
