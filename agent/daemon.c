@@ -387,6 +387,19 @@ static void window_absent_features(const struct report *rep, uint64_t id)
                  (unsigned long long)id, count, count == 1 ? "" : "s", names);
 }
 
+/* Tell the sources that window id closed (closed) or was finished
+ * (!closed): a source with a position keeps where the windows begin in it. */
+static void sources_window(struct daemon *d, uint64_t id, bool closed)
+{
+    for (size_t i = 0; i < d->n_sources; i++) {
+        struct source *in = d->sources[i];
+        void (*fn)(struct source *, uint64_t) =
+            closed ? in->ops->window_closed : in->ops->window_finished;
+        if (fn != NULL)
+            fn(in, id);
+    }
+}
+
 /* The loop's half of a window's evaluation: publish the report, count it,
  * log it, decide retraining and alerts. */
 static void finish_window(struct daemon *d, struct closed_window *cw)
@@ -454,8 +467,16 @@ static void finish_window(struct daemon *d, struct closed_window *cw)
         reserve(d);
     /* Saved by the next tick (a save here would be safe too: a source with
      * a position saves the position and counters it last committed, not
-     * live ones). */
+     * live ones), unless a source with a position now resumes a crash
+     * after this window: saved now, or a kill -9 in the next second would
+     * read the window again. */
     d->state_dirty = true;
+    sources_window(d, id, false);
+    for (size_t i = 0; i < d->n_sources; i++)
+        if (d->sources[i]->ops->window_finished != NULL) {
+            save(d);
+            break;
+        }
     notify_progress(d);
     /* Request bodies and evaluation scratch are freed by now; give the
      * pages back so RSS stays where the window's fixed size puts it. */
@@ -578,6 +599,7 @@ static int close_window(struct daemon *d, bool forced, bool final)
     bool copied = window_dataset(d->win, d->ds);
 
     d->window_extended = false;
+    sources_window(d, cw.id, true);
     window_reset(d->win, state_next_window_id(d->state, &d->parts), end);
     arm_window_timer(d);
 
@@ -935,9 +957,12 @@ static void window_keep(struct daemon *d)
 }
 
 /* Resume the window a clean stop kept, if any; the files go either way
- * (a later crash must not bring back this window twice). */
+ * (a later crash must not bring back this window twice). The sources are
+ * told whether it came back: when it did not (a kill -9, or files that
+ * could not be read), a source with a position reads its records again. */
 static void window_resume(struct daemon *d)
 {
+    bool resumed = false;
     char *hp = state_file(d->state, "window.json"), *rp = state_file(d->state, "window.ndjson");
     size_t hl = 0, rl = 0;
     char *head = hp != NULL ? file_read(hp, &hl) : NULL;
@@ -948,12 +973,15 @@ static void window_resume(struct daemon *d)
             log_notice("window %llu resumed from the last stop: %llu records (%zu sampled)",
                        (unsigned long long)window_id(d->win),
                        (unsigned long long)window_records(d->win), window_sampled(d->win));
+            resumed = true;
         } else {
             log_warn("the window kept at the last stop is dropped: %s",
                      recs == NULL ? "window.ndjson is missing" : err);
             window_reset(d->win, d->counts.next_window_id, d->started);
         }
     }
+    for (size_t i = 0; i < d->n_sources; i++)
+        d->sources[i]->window_resumed = resumed;
     if (hp != NULL)
         unlink(hp);
     if (rp != NULL)
@@ -972,6 +1000,12 @@ void daemon_stop(struct daemon *d)
     notify_send(d->notify, "STOPPING=1");
     sources_stop(d);
     eval_wait(d); /* its alerts are queued before the state is saved */
+    if (window_records(d->win) == 0) {
+        /* nothing to keep: what the sources read so far is all evaluated
+         * (or rejected), and a start after a crash goes on from here */
+        sources_window(d, window_id(d->win), true);
+        sources_window(d, window_id(d->win), false);
+    }
     window_keep(d);
     d->state_dirty = true;
     save(d);

@@ -48,8 +48,19 @@ struct tail {
     uint64_t line_off; /* just after the last newline fed */
     bool have_saved;   /* state said where we were: saved */
     struct tail_commit saved;
-    struct tail_commit commit;         /* what a state save writes */
-    bool unsaved;                      /* commit moved since this input last saved */
+    struct tail_commit commit; /* what a state save writes */
+    bool unsaved;              /* commit moved since this input last saved */
+    /* Where the records of the oldest window not yet evaluated begin, with
+     * the counters before them: a start after a crash (the open window
+     * lost) reads again from here, so nothing read is skipped. wpend is
+     * where the window after `wpend_id` begins, until that one is finished. */
+    struct tail_commit wstart, wpend;
+    bool have_wstart, have_wpend;
+    uint64_t wpend_id;
+    /* The chunk being fed (a window closing in it ends at a line in it). */
+    const char *feed_p;
+    size_t feed_n;
+    uint64_t feed_off, feed_lines;
     unsigned char last[TAIL_FP_BYTES]; /* the last_len bytes before read_off */
     size_t last_len;
     bool seen_file; /* opened a file at least once (start: applies once) */
@@ -111,6 +122,10 @@ static void tail_at(struct tail *t, uint64_t off)
         n = 0;
     t->last_len = n;
     tail_commit(t);
+    if (!t->have_wstart) { /* the first window begins where reading does */
+        t->wstart = t->commit;
+        t->have_wstart = true;
+    }
 }
 
 /* Are the bytes before read_off still those read there? A file truncated
@@ -130,7 +145,12 @@ static bool tail_unchanged(const struct tail *t)
  * last newline with the counters that include its lines. */
 static void tail_feed(struct tail *t, const char *p, size_t n)
 {
+    t->feed_p = p;
+    t->feed_n = n;
+    t->feed_off = t->read_off;
+    t->feed_lines = t->src->reader != NULL ? reader_lines(t->src->reader) : 0;
     source_stream_feed(t->src, p, n);
+    t->feed_p = NULL;
     t->read_off += n;
     if (n >= TAIL_FP_BYTES) {
         memcpy(t->last, p + n - TAIL_FP_BYTES, TAIL_FP_BYTES);
@@ -405,6 +425,22 @@ static int tail_start(struct source *s)
     struct tail *t = tail_of(s);
     if (t == NULL)
         return -1;
+    /* The window open at the last stop did not come back (a kill -9): its
+     * lines are read again from where it began, with the counters before
+     * them, so nothing read is skipped and nothing counted twice. */
+    if (t->have_saved && t->have_wstart && !s->window_resumed &&
+        (t->wstart.ino != t->saved.ino || t->wstart.off != t->saved.off ||
+         t->wstart.n.records != t->saved.n.records ||
+         t->wstart.n.rejected != t->saved.n.rejected)) {
+        log_notice("%s: reading again from offset %llu (inode %llu): the window open at the "
+                   "last stop was not kept (%llu records read since)",
+                   s->name, (unsigned long long)t->wstart.off, (unsigned long long)t->wstart.ino,
+                   (unsigned long long)(t->saved.n.records - t->wstart.n.records));
+        t->saved = t->commit = t->wstart;
+        s->records = t->wstart.n.records;
+        s->rejected = t->wstart.n.rejected;
+        memcpy(s->reasons, t->wstart.n.reasons, sizeof(s->reasons));
+    }
     /* until a file is read, a save writes the restored pair */
     t->commit.n.records = s->records;
     t->commit.n.rejected = s->rejected;
@@ -438,24 +474,58 @@ static void tail_reload(struct source *s)
         reader_remap_columns(s->reader);
 }
 
-static void tail_save(const struct source *s, struct source_counts *c, struct sbuf *out)
+/* A position as JSON members: dev, ino, offset and the fingerprint. */
+static void commit_json(const struct tail_commit *p, struct sbuf *out)
 {
-    const struct tail *t = s->ctx;
-    if (t == NULL)
-        return;
-    const struct tail_commit *p = &t->commit;
-    *c = p->n;
-    sbuf_printf(out, ", \"dev\": %llu, \"ino\": %llu, \"offset\": %llu", (unsigned long long)p->dev,
+    sbuf_printf(out, "\"dev\": %llu, \"ino\": %llu, \"offset\": %llu", (unsigned long long)p->dev,
                 (unsigned long long)p->ino, (unsigned long long)p->off);
     if (p->fp_len > 0)
         sbuf_printf(out, ", \"fingerprint\": \"%016llx\", \"fingerprint_bytes\": %zu",
                     (unsigned long long)p->fp, p->fp_len);
 }
 
+/* The position read to, with its counters, and "window_start": where the
+ * oldest window not yet evaluated begins, with the counters before it. */
+static void tail_save(const struct source *s, struct source_counts *c, struct sbuf *out)
+{
+    const struct tail *t = s->ctx;
+    if (t == NULL)
+        return;
+    *c = t->commit.n;
+    sbuf_adds(out, ", ");
+    commit_json(&t->commit, out);
+    if (!t->have_wstart)
+        return;
+    const struct tail_commit *w = &t->wstart;
+    sbuf_adds(out, ", \"window_start\": {");
+    commit_json(w, out);
+    sbuf_printf(out, ", \"records\": %llu, \"rejected\": %llu, \"reasons\": [",
+                (unsigned long long)w->n.records, (unsigned long long)w->n.rejected);
+    for (int r = 0; r < READER_ERR_COUNT; r++)
+        sbuf_printf(out, "%s%llu", r ? ", " : "", (unsigned long long)w->n.reasons[r]);
+    sbuf_adds(out, "]}");
+}
+
+/* A counter: o's member key, or o itself when key is NULL. */
 static uint64_t u64(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    const cJSON *v = key != NULL ? cJSON_GetObjectItemCaseSensitive(o, key) : o;
     return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (uint64_t)v->valuedouble : 0;
+}
+
+/* A position from its JSON members (counters left to the caller). */
+static struct tail_commit commit_of(const cJSON *e)
+{
+    struct tail_commit c = {.dev = u64(e, "dev"), .ino = u64(e, "ino"), .off = u64(e, "offset")};
+    const cJSON *fp = cJSON_GetObjectItemCaseSensitive(e, "fingerprint");
+    unsigned long long h;
+    if (cJSON_IsString(fp) && sscanf(fp->valuestring, "%16llx", &h) == 1) {
+        c.fp = h;
+        c.fp_len = (size_t)u64(e, "fingerprint_bytes");
+        if (c.fp_len > TAIL_FP_BYTES)
+            c.fp_len = 0;
+    }
+    return c;
 }
 
 static void tail_restore(struct source *s, const cJSON *e)
@@ -465,19 +535,75 @@ static void tail_restore(struct source *s, const cJSON *e)
     struct tail *t = tail_of(s);
     if (t == NULL)
         return;
-    struct tail_commit c = {.dev = u64(e, "dev"), .ino = u64(e, "ino"), .off = u64(e, "offset")};
-    const cJSON *fp = cJSON_GetObjectItemCaseSensitive(e, "fingerprint");
-    unsigned long long h;
-    if (cJSON_IsString(fp) && sscanf(fp->valuestring, "%16llx", &h) == 1) {
-        c.fp = h;
-        c.fp_len = (size_t)u64(e, "fingerprint_bytes");
-    }
+    struct tail_commit c = commit_of(e);
     c.n.records = s->records;
     c.n.rejected = s->rejected;
     memcpy(c.n.reasons, s->reasons, sizeof(c.n.reasons));
     t->have_saved = true;
     t->saved = c;
     t->commit = c;
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(e, "window_start");
+    if (cJSON_IsObject(w) && cJSON_GetObjectItemCaseSensitive(w, "ino") != NULL) {
+        t->wstart = commit_of(w);
+        t->wstart.n.records = u64(w, "records");
+        t->wstart.n.rejected = u64(w, "rejected");
+        const cJSON *rs = cJSON_GetObjectItemCaseSensitive(w, "reasons");
+        for (int r = 0; r < READER_ERR_COUNT && cJSON_IsArray(rs); r++)
+            t->wstart.n.reasons[r] = u64(cJSON_GetArrayItem(rs, r), NULL);
+        /* counters before the window cannot exceed those after it */
+        bool sane = t->wstart.n.records <= c.n.records && t->wstart.n.rejected <= c.n.rejected;
+        for (int r = 0; r < READER_ERR_COUNT; r++)
+            sane = sane && t->wstart.n.reasons[r] <= c.n.reasons[r];
+        t->have_wstart = sane;
+    }
+}
+
+/* The window `id` closed: the next one begins after the last line it
+ * holds. Inside a feed that is the line whose record closed it (the
+ * reader calls back before counting its newline); otherwise every line
+ * fed so far is in it. The counters are those of that moment. */
+static void tail_window_closed(struct source *s, uint64_t id)
+{
+    struct tail *t = s->ctx;
+    if (t == NULL)
+        return;
+    struct tail_commit c = t->commit;
+    if (t->feed_p != NULL && s->reader != NULL) {
+        uint64_t k = reader_lines(s->reader) - t->feed_lines + 1; /* newlines to pass */
+        const char *p = t->feed_p, *end = t->feed_p + t->feed_n;
+        while (k > 0 && p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (nl == NULL)
+                break;
+            p = nl + 1;
+            k--;
+        }
+        if (k > 0) /* cannot happen: keep the older, safe, place */
+            return;
+        c.dev = (uint64_t)t->dev;
+        c.ino = (uint64_t)t->ino;
+        c.off = t->feed_off + (uint64_t)(p - t->feed_p);
+        c.fp_len = fingerprint(t->fd, c.off, &c.fp);
+        c.n.records = s->records;
+        c.n.rejected = s->rejected;
+        memcpy(c.n.reasons, s->reasons, sizeof(c.n.reasons));
+    }
+    t->wpend = c;
+    t->wpend_id = id;
+    t->have_wpend = true;
+}
+
+/* The window `id` was evaluated and its results kept: a crash from now on
+ * loses only the windows after it. */
+static void tail_window_finished(struct source *s, uint64_t id)
+{
+    struct tail *t = s->ctx;
+    if (t == NULL || !t->have_wpend || t->wpend_id != id)
+        return; /* a later window closed meanwhile: its finish moves wstart */
+    t->wstart = t->wpend;
+    t->have_wstart = true;
+    t->have_wpend = false;
+    source_position_moved(s);
 }
 
 static void tail_status(const struct source *s, struct sbuf *out)
@@ -506,6 +632,8 @@ const struct source_ops in_tail_ops = {
     .reload = tail_reload,
     .save = tail_save,
     .restore = tail_restore,
+    .window_closed = tail_window_closed,
+    .window_finished = tail_window_finished,
     .status = tail_status,
     .destroy = tail_destroy,
 };

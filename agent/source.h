@@ -46,6 +46,11 @@ struct source_ops {
     void (*save)(const struct source *s, struct source_counts *c, struct sbuf *members);
     /* Resume from the source's state entry (counters already restored). */
     void (*restore)(struct source *s, const cJSON *entry);
+    /* The window `id` closed (a source with a position notes where the
+     * next window's records begin in it) / was evaluated and its results
+     * kept (that place becomes where a start after a crash resumes). */
+    void (*window_closed)(struct source *s, uint64_t id);
+    void (*window_finished)(struct source *s, uint64_t id);
     /* Extra members of the source's /v1/status entry (a tail's path). */
     void (*status)(const struct source *s, struct sbuf *members);
     /* Free what the kind holds (s->ctx). */
@@ -83,6 +88,9 @@ struct source {
     struct colmap colmap;
     bool partial; /* validate: sampled: the reader holds a line's beginning */
     bool ended;   /* read all it ever will (source_ended) */
+    /* The window open at the last stop was resumed from state_dir: a
+     * source with a position goes on from it, not from the window's start. */
+    bool window_resumed;
     void *ctx;
 };
 
