@@ -197,6 +197,100 @@ static void handle_ingest(struct api *a, struct evhttp_request *req)
     sbuf_free(&s);
 }
 
+/* The value of a query parameter (copied into out), or false. */
+static bool query_param(struct evhttp_request *req, const char *name, char *out, size_t len)
+{
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *q = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+    struct evkeyvalq params;
+    if (q == NULL || evhttp_parse_query_str(q, &params) != 0)
+        return false;
+    const char *v = evhttp_find_header(&params, name);
+    if (v != NULL)
+        snprintf(out, len, "%s", v);
+    evhttp_clear_headers(&params);
+    return v != NULL;
+}
+
+static const char *reason_of(int code)
+{
+    switch (code) {
+    case 200:
+        return "OK";
+    case 202:
+        return "Accepted";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 409:
+        return "Conflict";
+    case 422:
+        return "Unprocessable Entity";
+    default:
+        return "Internal Server Error";
+    }
+}
+
+/* POST /v1/baseline[?adopt=true], /v1/baseline/adopt, /v1/baseline/rollback:
+ * the closed loop's hand controls (docs/api.md). */
+static void handle_baseline(struct api *a, struct evhttp_request *req, const char *path)
+{
+    if (!authorized(a, req))
+        return;
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    const char *body = len > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
+    if (body == NULL) {
+        reply_error(req, 500, "Internal Server Error", "out of memory");
+        return;
+    }
+    struct sbuf s;
+    sbuf_init(&s);
+    int code;
+    if (strcmp(path, "/v1/baseline") == 0) {
+        char v[16] = "";
+        bool adopt = query_param(req, "adopt", v, sizeof(v)) &&
+                     (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+        if (v[0] && !adopt && strcmp(v, "false") != 0 && strcmp(v, "0") != 0) {
+            sbuf_free(&s);
+            reply_error(req, 400, "Bad Request", "adopt: true or false");
+            return;
+        }
+        code = daemon_baseline_post(a->d, body, len, adopt, &s);
+    } else if (strcmp(path, "/v1/baseline/adopt") == 0) {
+        code = daemon_baseline_adopt(a->d, body, len, &s);
+    } else {
+        code = daemon_baseline_rollback(a->d, &s);
+    }
+    if (sbuf_failed(&s))
+        reply_error(req, 500, "Internal Server Error", "out of memory");
+    else
+        reply_json(req, code, reason_of(code), &s);
+    sbuf_free(&s);
+}
+
+/* GET /v1/events?limit=N: the loop's timeline, newest first. */
+static void handle_events(struct api *a, struct evhttp_request *req)
+{
+    char v[32] = "";
+    size_t limit = 100;
+    if (query_param(req, "limit", v, sizeof(v))) {
+        char *end;
+        unsigned long n = strtoul(v, &end, 10);
+        if (*v == '\0' || *end != '\0' || n == 0 || n > ADOPT_EVENTS_MAX) {
+            reply_error(req, 400, "Bad Request", "limit: a number from 1 to 1000");
+            return;
+        }
+        limit = n;
+    }
+    struct sbuf s;
+    sbuf_init(&s);
+    daemon_events_json(a->d, limit, &s);
+    reply_json(req, 200, "OK", &s);
+    sbuf_free(&s);
+}
+
 static void handle_evaluate(struct api *a, struct evhttp_request *req)
 {
     if (!authorized(a, req))
@@ -249,8 +343,13 @@ void api_status_json(const struct api *a, const struct daemon_snapshot *v, struc
     sbuf_printf(s, ", \"version\": \"%s\", \"uptime_seconds\": %.0f,\n\"baseline\": {\"path\": ",
                 DRIFTD_VERSION, v->uptime);
     sbuf_add_json_string(s, v->baseline_path, strlen(v->baseline_path));
-    sbuf_printf(s, ", \"features\": %zu, \"rows\": %llu, \"sample_rows\": %llu},\n", v->features,
+    sbuf_printf(s, ", \"rows\": %llu, \"sample_rows\": %llu, ",
                 (unsigned long long)v->baseline_rows, (unsigned long long)v->baseline_sample_rows);
+    if (v->adopt != NULL)
+        adopt_baseline_json(v->adopt, s);
+    else
+        sbuf_printf(s, "\"features\": %zu", v->features);
+    sbuf_adds(s, "},\n");
     sbuf_printf(s, "\"window\": {\"id\": %llu, \"records\": %llu, \"sampled\": %zu, \"start\": ",
                 (unsigned long long)v->window_id, (unsigned long long)v->window_records,
                 v->window_sampled);
@@ -280,7 +379,12 @@ void api_status_json(const struct api *a, const struct daemon_snapshot *v, struc
                     (unsigned long long)st.dropped, (unsigned long long)st.queued);
     }
     sbuf_adds(s, "]},\n\"retrain\": ");
-    retrain_status_json(v->retrain, s);
+    struct sbuf run;
+    sbuf_init(&run);
+    if (v->adopt != NULL)
+        adopt_run_json(v->adopt, &run);
+    retrain_status_json(v->retrain, run.data, s);
+    sbuf_free(&run);
     sbuf_adds(s, ",\n");
     sbuf_adds(s, "\"inputs\": [");
     for (size_t i = 0; i < v->n_sources; i++) {
@@ -382,6 +486,38 @@ static void metric(struct sbuf *s, const char *model, const char *name, const ch
     else
         sbuf_printf(s, "%.17g", value);
     sbuf_addc(s, '\n');
+}
+
+/* The closed loop's metrics: the active baseline, adoptions, finished runs. */
+static void loop_metrics(const struct daemon_snapshot *v, struct sbuf *s)
+{
+    const struct adopt_entry *e = adopt_active(v->adopt);
+    metric_head(s, "driftd_baseline_info", "gauge",
+                "1, labelled with the active baseline: sha256 (first 12 hex digits), source "
+                "(file, run, api) and model_version.");
+    if (e != NULL) {
+        sbuf_adds(s, "driftd_baseline_info{model=\"");
+        label(s, v->model);
+        sbuf_printf(s, "\",sha256=\"%.12s\",source=\"%s\",model_version=\"", e->sha256,
+                    adopt_source_name(e->source));
+        label(s, e->model_version);
+        sbuf_adds(s, "\"} 1\n");
+    }
+    struct adopt_counts c = adopt_counts(v->adopt);
+    metric_head(s, "driftd_baseline_adoptions_total", "counter",
+                "Baselines adopted, rolled back, or that failed to be fetched or adopted.");
+    metric(s, v->model, "driftd_baseline_adoptions_total", "result", "adopted", NULL, NULL,
+           (double)c.adopted);
+    metric(s, v->model, "driftd_baseline_adoptions_total", "result", "failed", NULL, NULL,
+           (double)c.failed);
+    metric(s, v->model, "driftd_baseline_adoptions_total", "result", "rolled_back", NULL, NULL,
+           (double)c.rolled_back);
+    metric_head(s, "driftd_retrain_runs_total", "counter",
+                "Retrain runs followed to the end, by GitHub's conclusion.");
+    uint64_t n;
+    const char *conc;
+    for (size_t i = 0; (conc = adopt_run_conclusion(v->adopt, i, &n)) != NULL; i++)
+        metric(s, v->model, "driftd_retrain_runs_total", "conclusion", conc, NULL, NULL, (double)n);
 }
 
 void api_metrics_text(const struct api *a, const struct daemon_snapshot *v, struct sbuf *s)
@@ -512,6 +648,8 @@ void api_metrics_text(const struct api *a, const struct daemon_snapshot *v, stru
            (double)rc.failed);
     metric(s, v->model, "driftd_retrain_dispatches_total", "result", "dry_run", NULL, NULL,
            (double)rc.dry_runs);
+    if (v->adopt != NULL)
+        loop_metrics(v, s);
 }
 
 /* GET /readyz: 200 "ready", else 503 with the reason. */
@@ -533,9 +671,17 @@ enum { R_GET = 1, R_POST = 2 };
 static const struct route {
     const char *path;
     int methods;
-} routes[] = {{"/healthz", R_GET},   {"/readyz", R_GET},     {"/metrics", R_GET},
-              {"/v1/status", R_GET}, {"/v1/ingest", R_POST}, {"/v1/evaluate", R_POST},
-              {"/v1/reload", R_POST}};
+} routes[] = {{"/healthz", R_GET},
+              {"/readyz", R_GET},
+              {"/metrics", R_GET},
+              {"/v1/status", R_GET},
+              {"/v1/ingest", R_POST},
+              {"/v1/evaluate", R_POST},
+              {"/v1/reload", R_POST},
+              {"/v1/baseline", R_POST},
+              {"/v1/baseline/adopt", R_POST},
+              {"/v1/baseline/rollback", R_POST},
+              {"/v1/events", R_GET}};
 
 /* The endpoint at path, or NULL. */
 static const struct route *route_of(const char *path)
@@ -666,6 +812,10 @@ static void on_request(struct evhttp_request *req, void *arg)
         handle_ingest(a, req);
     } else if (strcmp(path, "/v1/evaluate") == 0) {
         handle_evaluate(a, req);
+    } else if (strncmp(path, "/v1/baseline", 12) == 0) {
+        handle_baseline(a, req, path);
+    } else if (strcmp(path, "/v1/events") == 0) {
+        handle_events(a, req);
     } else {
         handle_reload(a, req);
     }

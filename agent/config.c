@@ -187,6 +187,9 @@ static const struct ckey keys[] = {
              "full: parse and check every record. sampled: parse only the records the window keeps "
              "and count the others by their line, unchecked (NDJSON: HTTP bodies, tail and stdin; "
              "the 202 answer says how many were checked). CSV is always checked in full."),
+    STR_KEY("inputs[].version_field", I(version_field), NULL, RESTART,
+            "Name of the field that carries the model version of each record (for "
+            "retrain.adopt.mode on_version); not a feature."),
     SECTION("features", RELOAD, "Which features, which tests."),
     STRLIST_KEY("features.include", CN(drift.include, drift.n_include), "[]", RELOAD,
                 "Features to evaluate (empty: all of the baseline)."),
@@ -287,6 +290,28 @@ static const struct ckey keys[] = {
                  "How often the dispatched run is polled until it completes."),
     BOOL_KEY("retrain.dry_run", C(retrain_dry_run), "false", RELOAD,
              "Log the exact request instead of sending it."),
+    SECTION("retrain.adopt", RELOAD,
+            "Closing the loop: fetch the baseline the retrain run built and compare against it."),
+    ENUM_KEY("retrain.adopt.mode", C(adopt.mode), "manual|on_success|on_version|off",
+             "\"manual\"", RELOAD,
+             "When a fetched baseline takes effect: manual (staged until POST "
+             "/v1/baseline/adopt), on_success (at the next window boundary), on_version (once "
+             "records carry its model_version in inputs[].version_field), off (nothing fetched)."),
+    STR_KEY("retrain.adopt.artifact", C(adopt.artifact), "\"${model}-${correlation_id}\"", RELOAD,
+            "Name of the run's artifact that holds the baseline (${model}, ${correlation_id})."),
+    STR_KEY("retrain.adopt.file", C(adopt.file), "\"baseline.json\"", RELOAD,
+            "The member of the artifact's zip that is the baseline."),
+    UINT_KEY("retrain.adopt.max_bytes", C(adopt.max_bytes), "67108864", 1024, 1073741824.0,
+             RELOAD, "Largest artifact zip, and largest baseline in it, in bytes."),
+    UINT_KEY("retrain.adopt.keep", C(adopt.keep), "5", 1, 1000, RELOAD,
+             "Baselines kept in state_dir/baselines/ (the active and staged ones always are)."),
+    BOOL_KEY("retrain.adopt.allow_feature_changes", C(adopt.allow_feature_changes), "false",
+             RELOAD,
+             "Adopt a baseline whose features differ from the configured ones (by name or "
+             "kind)."),
+    NUMBER_KEY("retrain.adopt.version_share", C(adopt.version_share), "0.5", 0.001, 1, RELOAD,
+               "on_version: adopt at the first window boundary after this share of a window's "
+               "records carry the new model_version."),
 
 };
 
@@ -1310,7 +1335,7 @@ static void walk_array(struct loader *L, const struct ckey *k, const cJSON *v, c
     }
     if (is_input) {
         for (size_t j = 0; j < c->n_inputs; j++)
-            free(c->inputs[j].path);
+            free(c->inputs[j].path), free(c->inputs[j].version_field);
         free(c->inputs);
         c->inputs = (struct input_conf *)arr;
         c->n_inputs = n;
@@ -1710,8 +1735,9 @@ void config_free(struct config *c)
     free(c->model), free(c->baseline), free(c->state_dir), free(c->listen);
     free(c->token_file);
     for (size_t i = 0; i < c->n_inputs; i++)
-        free(c->inputs[i].path);
+        free(c->inputs[i].path), free(c->inputs[i].version_field);
     free(c->inputs);
+    free(c->adopt.artifact), free(c->adopt.file);
     for (size_t i = 0; i < c->n_sinks; i++) {
         struct sink_conf *s = &c->sinks[i];
         free(s->url), free(s->url_file), free(s->ca_file);

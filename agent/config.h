@@ -25,6 +25,17 @@ struct input_conf {
     enum input_start start;
     enum input_validate validate;
     int delimiter; /* index of config_delimiter, or -1: ',' (HTTP: from the header) */
+    char *version_field; /* the record's model version (on_version), or NULL */
+};
+
+enum adopt_mode { ADOPT_MANUAL, ADOPT_ON_SUCCESS, ADOPT_ON_VERSION, ADOPT_OFF };
+
+struct adopt_conf {
+    enum adopt_mode mode;
+    char *artifact, *file;
+    uint64_t max_bytes, keep;
+    bool allow_feature_changes;
+    double version_share;
 };
 
 /* The CSV separator of an inputs[].delimiter value (",", ";", "tab",
@@ -86,6 +97,7 @@ struct config {
     uint64_t retrain_consecutive;
     double retrain_cooldown, retrain_follow;
     bool retrain_dry_run;
+    struct adopt_conf adopt;
 };
 
 /* Error list: every problem found, each naming the file and key path. */

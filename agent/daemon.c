@@ -3,9 +3,11 @@
  * sources feed, windows and their evaluation, signals (which only change
  * state, as in tmux), reload and stop. Sources, the API, the state file
  * and the retraining policy live in their own files; struct daemon is
- * known here only.
+ * known here and in loop.c (the closed loop's adoption), through
+ * daemon_priv.h.
  */
 #include "agent/daemon.h"
+#include "agent/daemon_priv.h"
 
 #include "agent/dataset.h"
 #include "agent/notify.h"
@@ -34,76 +36,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-/* A window evaluated on the worker, waiting for the loop to finish it. */
-struct closed_window {
-    struct closed_window *next;
-    double start, end;
-    uint64_t id, records;
-    size_t sampled;
-    bool below_min;     /* the last window of ended inputs, under window.min_records */
-    struct report *rep; /* NULL: out of memory evaluating it */
-};
-
-struct daemon {
-    struct event_base *base;
-    struct config cfg;
-    char *config_path;
-    struct stats_baseline *b;
-    char baseline_sha256[SHA256_HEX_LEN + 1]; /* of the bytes b was parsed from */
-    struct window *win;
-    struct dataset *ds;
-    /* A closed window is evaluated on a worker thread while the loop goes
-     * on filling the next one. A window that fills inside a source's
-     * callback is only closed there (its sample copied, the worker
-     * started); what follows (report, alerts, dispatch, state) is done
-     * from the loop, by `finish`, for each window in `done` in order. */
-    struct {
-        bool running;
-        pthread_t thread;
-        int fd; /* eventfd */
-        struct event *ev;
-        struct closed_window cur; /* the one on the worker */
-        struct closed_window *done, **done_tail;
-        struct event *finish;
-    } eval;
-    struct notify *notify;
-    struct alerts *alerts;
-    char *token;           /* ingest bearer token, or NULL */
-    char listen_addr[128]; /* the API's, for links in notifications */
-    void (*on_reload)(void *arg);
-    void *on_reload_arg;
-
-    struct source **sources;
-    size_t n_sources;
-
-    struct event *sig_hup, *sig_term, *sig_int, *reload_ev, *end_ev, *window_timer, *tick,
-        *watchdog;
-    bool ready, stopping;
-    double started;
-
-    /* the counters and the last evaluation, saved by the state */
-    struct state *state;
-    struct state_counts counts;
-    struct state_parts parts;
-    char *last_json; /* report + window, as JSON object text */
-    struct report *last;
-    bool window_extended;
-    bool state_dirty;
-
-    /* outbound: one curl multi handle, the durable outbox, sinks, GitHub */
-    struct http_client *client;
-    struct outbox *outbox;
-    struct http_sink **sinks; /* one per name ever configured, reused by reloads */
-    size_t n_sinks_made;
-    char **sink_names;                    /* per configured sink: outbox target or "log" */
-    struct daemon_sink_stats *sink_stats; /* scratch of daemon_snapshot */
-    struct retrain *retrain;
-    char *github_token;
-    char *last_status;    /* the last STATUS= sent */
-    uint64_t alerts_lost; /* decisions not handed to the alerts: out of memory */
-    struct log_limit alerts_lost_log;
-};
 
 static double real_now(void)
 {
@@ -418,7 +350,7 @@ static void finish_window(struct daemon *d, struct closed_window *cw)
     sbuf_init(&s);
     for (size_t i = 0; i < d->n_sources; i++)
         sbuf_printf(&s, "%s%s", i ? ", " : "", d->sources[i]->name);
-    int origin = report_set_origin(rep, daemon_now(), d->cfg.baseline, d->baseline_sha256,
+    int origin = report_set_origin(rep, daemon_now(), d->baseline_path, d->baseline_sha256,
                                    d->n_sources > 0 ? s.data : NULL);
     sbuf_free(&s);
     sbuf_init(&s);
@@ -602,6 +534,7 @@ static int close_window(struct daemon *d, bool forced, bool final)
     sources_window(d, cw.id, true);
     window_reset(d->win, state_next_window_id(d->state, &d->parts), end);
     arm_window_timer(d);
+    loop_window_closed(d);
 
     if (copied && !forced && d->eval.fd >= 0) {
         d->eval.cur = cw;
@@ -808,6 +741,74 @@ static int load_all(const char *path, struct config *cfg, struct stats_baseline 
     return 0;
 }
 
+/* Run on b from now on. The open window is kept when b has the old one's
+ * features (and window.sample is the same), else dropped with a warning;
+ * column maps are remapped; the old baseline is freed. path: where b came
+ * from (NULL: keep the one noted by loop_reload). */
+static void swap_in(struct daemon *d, struct stats_baseline *b, const char *sha, const char *path,
+                    bool sample_same, bool reload)
+{
+    struct stats_baseline *old = d->b;
+    bool keep_window = same_features(old, b) && sample_same;
+    d->b = b;
+    memcpy(d->baseline_sha256, sha, SHA256_HEX_LEN + 1);
+    if (path != NULL && (d->baseline_path == NULL || strcmp(path, d->baseline_path) != 0)) {
+        char *p = strdup(path);
+        if (p != NULL) {
+            free(d->baseline_path);
+            d->baseline_path = p;
+        }
+    }
+    dataset_free(d->ds);
+    d->ds = dataset_new(b);
+    if (keep_window) {
+        window_set_baseline(d->win, b);
+    } else {
+        struct window *w = window_new(b, d->cfg.window_sample, (uint64_t)daemon_now());
+        if (w != NULL) {
+            if (window_records(d->win) > 0)
+                log_warn("%s: the baseline's features or window.sample changed; window %llu "
+                         "(%llu records) is dropped",
+                         reload ? "reload" : "baseline", (unsigned long long)window_id(d->win),
+                         (unsigned long long)window_records(d->win));
+            window_free(d->win);
+            d->win = w;
+            window_reset(d->win, state_next_window_id(d->state, &d->parts), daemon_now());
+        }
+    }
+    /* Column maps point into the old baseline, and a column the old one
+     * did not have may be a feature now. (The inputs themselves are kept:
+     * a change to them waits for a restart.) */
+    for (size_t i = 0; i < d->n_sources; i++) {
+        struct source *in = d->sources[i];
+        in->conf = &d->cfg.inputs[i < d->cfg.n_inputs ? i : 0];
+        if (in->ops->reload != NULL)
+            in->ops->reload(in);
+    }
+    stats_baseline_free(old);
+}
+
+void daemon_swap_baseline(struct daemon *d, struct stats_baseline *b, const char *sha,
+                          const char *path)
+{
+    swap_in(d, b, sha, path, true, false);
+}
+
+void daemon_eval_wait(struct daemon *d)
+{
+    eval_wait(d);
+}
+
+int daemon_close_window(struct daemon *d, bool forced, bool final)
+{
+    return close_window(d, forced, final);
+}
+
+int daemon_save(struct daemon *d)
+{
+    return save(d);
+}
+
 static uint64_t monotonic_usec(void)
 {
     struct timespec ts;
@@ -840,40 +841,14 @@ int daemon_reload(struct daemon *d, struct errlist *errs)
      * reload column says which). */
     config_keep_restart_keys(&d->cfg, &cfg);
 
-    struct stats_baseline *old = d->b;
-    bool keep_window = same_features(old, b) && cfg.window_sample == d->cfg.window_sample;
+    bool sample_same = cfg.window_sample == d->cfg.window_sample;
     config_free(&d->cfg);
     d->cfg = cfg;
-    d->b = b;
-    memcpy(d->baseline_sha256, sha, sizeof(sha));
     secret_free(d->token);
     d->token = token;
-    dataset_free(d->ds);
-    d->ds = dataset_new(b);
-    if (keep_window) {
-        window_set_baseline(d->win, b);
-    } else {
-        struct window *w = window_new(b, d->cfg.window_sample, (uint64_t)daemon_now());
-        if (w != NULL) {
-            log_warn("reload: the baseline's features or window.sample changed; window %llu "
-                     "(%llu records) is dropped",
-                     (unsigned long long)window_id(d->win),
-                     (unsigned long long)window_records(d->win));
-            window_free(d->win);
-            d->win = w;
-            window_reset(d->win, state_next_window_id(d->state, &d->parts), daemon_now());
-        }
-    }
-    /* Column maps point into the old baseline, and a column the old one
-     * did not have may be a feature now. (The inputs themselves are kept:
-     * a change to them waits for a restart.) */
-    for (size_t i = 0; i < d->n_sources; i++) {
-        struct source *in = d->sources[i];
-        in->conf = &d->cfg.inputs[i < d->cfg.n_inputs ? i : 0];
-        if (in->ops->reload != NULL)
-            in->ops->reload(in);
-    }
-    stats_baseline_free(old);
+    /* an adopted baseline stays unless the configuration's file changed */
+    const char *path = loop_reload(d, &b, sha);
+    swap_in(d, b, sha, path, sample_same, true);
     struct alerts_conf ac = {d->cfg.model, d->cfg.resolve_after, d->cfg.repeat_seconds};
     alerts_configure(d->alerts, &ac);
     struct errlist late = {0};
@@ -885,7 +860,7 @@ int daemon_reload(struct daemon *d, struct errlist *errs)
     errlist_free(&late);
     if (d->on_reload != NULL)
         d->on_reload(d->on_reload_arg);
-    log_notice("reloaded %s (baseline %s, %zu feature%s)", d->config_path, d->cfg.baseline,
+    log_notice("reloaded %s (baseline %s, %zu feature%s)", d->config_path, d->baseline_path,
                d->b->nfeatures, d->b->nfeatures == 1 ? "" : "s");
     notify_send(d->notify, "READY=1");
     notify_progress(d);
@@ -1049,6 +1024,11 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
         daemon_free(d);
         return NULL;
     }
+    if ((d->baseline_path = strdup(d->cfg.baseline)) == NULL) {
+        log_err("out of memory");
+        daemon_free(d);
+        return NULL;
+    }
     if (file_mkdir_p(d->cfg.state_dir, 0755, 0700) != 0) {
         log_err("state_dir %s: %s", d->cfg.state_dir, strerror(errno));
         daemon_free(d);
@@ -1071,7 +1051,7 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
     d->parts = (struct state_parts){&d->counts, d->sources,    d->n_sources, d->alerts,
                                     NULL,       &d->last_json, daemon_now};
     if ((d->state = state_new(d->cfg.state_dir)) == NULL || state_lock(d->state) != 0 ||
-        state_load(d->state, &d->parts) != 0) {
+        state_load(d->state, &d->parts) != 0 || loop_start(d) != 0) {
         daemon_free(d);
         return NULL;
     }
@@ -1154,9 +1134,11 @@ int daemon_start(struct daemon *d, const char *listen_addr)
             event_add(d->watchdog, &half);
     }
     d->ready = true;
-    log_notice("driftd %s ready: model %s, baseline %s (%zu feature%s, %llu row%s), listening "
+    char adopted[700];
+    loop_describe(d, adopted, sizeof(adopted));
+    log_notice("driftd %s ready: model %s, baseline %s%s (%zu feature%s, %llu row%s), listening "
                "on %s, state in %s",
-               DRIFTD_VERSION, d->cfg.model, d->cfg.baseline, d->b->nfeatures,
+               DRIFTD_VERSION, d->cfg.model, d->baseline_path, adopted, d->b->nfeatures,
                d->b->nfeatures == 1 ? "" : "s", (unsigned long long)d->b->rows,
                d->b->rows == 1 ? "" : "s", d->listen_addr, d->cfg.state_dir);
     notify_send(d->notify, "READY=1");
@@ -1188,6 +1170,7 @@ void daemon_free(struct daemon *d)
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i] != NULL)
             event_free(evs[i]);
+    loop_free(d);
     window_free(d->win);
     dataset_free(d->ds);
     alerts_free(d->alerts);
@@ -1209,6 +1192,7 @@ void daemon_free(struct daemon *d)
     free(d->last_json);
     secret_free(d->token);
     free(d->config_path);
+    free(d->baseline_path);
     for (size_t i = 0; i < d->n_sources; i++)
         source_free(d->sources[i]);
     free(d->sources);
@@ -1277,7 +1261,8 @@ void daemon_snapshot(struct daemon *d, struct daemon_snapshot *v)
 {
     memset(v, 0, sizeof(*v));
     v->model = d->cfg.model;
-    v->baseline_path = d->cfg.baseline;
+    v->baseline_path = d->baseline_path;
+    v->adopt = d->adopt;
     v->uptime = daemon_now() - d->started;
     v->features = d->b->nfeatures;
     v->baseline_rows = d->b->rows;

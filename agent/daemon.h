@@ -8,6 +8,7 @@
 #ifndef DRIFTD_AGENT_DAEMON_H
 #define DRIFTD_AGENT_DAEMON_H
 
+#include "agent/adopt.h"
 #include "agent/config.h"
 #include "agent/drift.h"
 #include "agent/source.h"
@@ -93,12 +94,25 @@ struct daemon_snapshot {
     const struct daemon_sink_stats *sinks;
     size_t n_sinks;
     const struct retrain *retrain;
-    uint64_t alerts_lost;   /* decisions never handed to the alerts: out of memory */
-    uint64_t client_errors; /* the HTTP client's errors from curl and libevent */
+    const struct adopt *adopt; /* the closed loop's record */
+    uint64_t alerts_lost;      /* decisions never handed to the alerts: out of memory */
+    uint64_t client_errors;    /* the HTTP client's errors from curl and libevent */
     struct source *const *sources;
     size_t n_sources;
     const char *spool_error, *state_error, *not_ready; /* or NULL */
 };
 void daemon_snapshot(struct daemon *d, struct daemon_snapshot *v);
+
+/* The closed loop's endpoints (agent/loop.c). Each returns the HTTP status
+ * and writes the JSON answer into out. POST /v1/baseline: the body is a
+ * baseline file, validated, kept and staged (adopt: and adopted now);
+ * POST /v1/baseline/adopt: {"sha256": "..."} of a staged one;
+ * POST /v1/baseline/rollback: back to the previous one. */
+int daemon_baseline_post(struct daemon *d, const char *body, size_t len, bool adopt,
+                         struct sbuf *out);
+int daemon_baseline_adopt(struct daemon *d, const char *body, size_t len, struct sbuf *out);
+int daemon_baseline_rollback(struct daemon *d, struct sbuf *out);
+/* GET /v1/events: the loop's timeline, newest first, at most limit. */
+void daemon_events_json(const struct daemon *d, size_t limit, struct sbuf *out);
 
 #endif

@@ -128,8 +128,8 @@ static void keep_last(struct alerts *a, const struct alert_decision *d)
     a->last.features = a->last_features;
 }
 
-static void emit(struct alerts *a, enum alert_status st, const struct alert_decision *d, double now,
-                 bool repeat)
+static void emit_by(struct alerts *a, enum alert_status st, const struct alert_decision *d,
+                    double now, bool repeat, const struct alert_resolved_by *rb)
 {
     struct alert_event ev = {
         .kind = ALERT_DRIFT,
@@ -141,11 +141,18 @@ static void emit(struct alerts *a, enum alert_status st, const struct alert_deci
         .ends_at = st == ALERT_RESOLVED ? now : NAN,
         .repeat = repeat,
         .decision = d,
+        .resolved_by = rb,
     };
     for (size_t i = 0; i < a->nsinks; i++)
         a->sinks[i].ops->event(a->sinks[i].ctx, &ev);
     a->sent++;
     a->last_sent = now;
+}
+
+static void emit(struct alerts *a, enum alert_status st, const struct alert_decision *d, double now,
+                 bool repeat)
+{
+    emit_by(a, st, d, now, repeat, NULL);
 }
 
 void alerts_window(struct alerts *a, const struct alert_decision *d, double now)
@@ -175,6 +182,19 @@ void alerts_window(struct alerts *a, const struct alert_decision *d, double now)
     }
 }
 
+bool alerts_resolve(struct alerts *a, const struct alert_resolved_by *rb, double now)
+{
+    if (!a->firing)
+        return false;
+    struct alert_decision none = {0};
+    emit_by(a, ALERT_RESOLVED, a->last_features != NULL ? &a->last : &none, now, false, rb);
+    a->firing = false;
+    a->clean = 0;
+    a->starts_at = NAN;
+    a->restored = false;
+    return true;
+}
+
 void alerts_tick(struct alerts *a, double now)
 {
     if (a->firing && a->last_features != NULL && now - a->last_sent >= a->repeat_seconds)
@@ -187,9 +207,11 @@ void alerts_retrain(struct alerts *a, enum alert_kind kind, const char *correlat
     struct alert_decision none = {.correlation_id = correlation_id};
     struct alert_event ev = {
         .kind = kind,
-        .status = kind == ALERT_RETRAIN_FAILED ? ALERT_FIRING : ALERT_RESOLVED,
+        .status = kind == ALERT_RETRAIN_FINISHED ? ALERT_RESOLVED : ALERT_FIRING,
         .model = a->model,
-        .severity = kind == ALERT_RETRAIN_FAILED ? "critical" : "info",
+        .severity = kind == ALERT_RETRAIN_FAILED    ? "critical"
+                    : kind == ALERT_ADOPTION_FAILED ? "warning"
+                                                    : "info",
         .fingerprint = a->fingerprint,
         .starts_at = now,
         .ends_at = now,
@@ -420,6 +442,18 @@ void alert_summary(const struct alert_event *ev, char *buf, size_t len)
                      ev->message ? ev->message : "unknown");
         return;
     }
+    if (ev->kind == ALERT_ADOPTION_FAILED) {
+        alert_format(buf, len, "Retraining of %s failed: %s (%s)", ev->model,
+                     ev->message ? ev->message : "unknown error",
+                     ev->run_url ? ev->run_url : "no run URL");
+        return;
+    }
+    if (ev->status == ALERT_RESOLVED && ev->resolved_by != NULL) {
+        alert_format(buf, len, "Data drift on %s resolved by the new baseline %s (%s)", ev->model,
+                     ev->resolved_by->baseline ? ev->resolved_by->baseline : "?",
+                     ev->resolved_by->run_url ? ev->resolved_by->run_url : "no run URL");
+        return;
+    }
     if (ev->status == ALERT_RESOLVED) {
         alert_format(buf, len, "Data drift on %s resolved: %zu of %zu feature%s drifted", ev->model,
                      d->drifted, d->total, d->total == 1 ? "" : "s");
@@ -463,11 +497,16 @@ static void log_event(void *ctx, const struct alert_event *ev)
 
     if (ev->kind != ALERT_DRIFT) {
         alert_format(line, sizeof(line), "retrain %s for %s (correlation id %s): %s%s%s",
-                     ev->kind == ALERT_RETRAIN_FAILED ? "FAILED" : "finished", ev->model,
-                     ev->decision->correlation_id ? ev->decision->correlation_id : "-",
+                     ev->kind == ALERT_RETRAIN_FAILED    ? "FAILED"
+                     : ev->kind == ALERT_ADOPTION_FAILED ? "baseline NOT ADOPTED"
+                                                         : "finished",
+                     ev->model, ev->decision->correlation_id ? ev->decision->correlation_id : "-",
                      ev->message ? ev->message : "", ev->run_url ? " " : "",
                      ev->run_url ? ev->run_url : "");
-        log_msg(ev->kind == ALERT_RETRAIN_FAILED ? LOG_ERR : LOG_NOTICE, "%s", line);
+        log_msg(ev->kind == ALERT_RETRAIN_FAILED    ? LOG_ERR
+                : ev->kind == ALERT_ADOPTION_FAILED ? LOG_WARNING
+                                                    : LOG_NOTICE,
+                "%s", line);
         return;
     }
     alert_summary(ev, summary, sizeof(summary));

@@ -37,17 +37,31 @@ struct alert_decision {
 
 enum alert_status { ALERT_FIRING, ALERT_RESOLVED };
 
-/* What an event is about: the drift alert, or news of a retraining. */
-enum alert_kind { ALERT_DRIFT, ALERT_RETRAIN_FAILED, ALERT_RETRAIN_FINISHED };
+/* What an event is about: the drift alert, or news of a retraining (its
+ * dispatch failed, its run finished, or the baseline it built could not be
+ * adopted). */
+enum alert_kind {
+    ALERT_DRIFT,
+    ALERT_RETRAIN_FAILED,
+    ALERT_RETRAIN_FINISHED,
+    ALERT_ADOPTION_FAILED,
+};
+
+/* What ended a drift episode other than clean windows: the baseline a
+ * retraining built was adopted (sha256's first 12 hex digits). */
+struct alert_resolved_by {
+    const char *baseline, *run_url, *correlation_id;
+};
 
 /* What a sink receives. Pointers are valid during the call only. */
 struct alert_event {
     enum alert_kind kind;
     enum alert_status status;
     const char *model, *severity, *fingerprint;
-    double starts_at, ends_at;             /* ends_at NAN while firing */
-    bool repeat;                           /* a reminder of an alert already sent */
-    const struct alert_decision *decision; /* the window behind it (drift events) */
+    double starts_at, ends_at;                   /* ends_at NAN while firing */
+    bool repeat;                                 /* a reminder of an alert already sent */
+    const struct alert_decision *decision;       /* the window behind it (drift events) */
+    const struct alert_resolved_by *resolved_by; /* a resolved drift alert: or NULL */
     /* retrain events */
     const char *message; /* GitHub's message on failure, the run's conclusion when finished */
     const char *run_url; /* or NULL */
@@ -78,11 +92,16 @@ void alerts_clear_sinks(struct alerts *a);
 
 /* Feed the decision of a window evaluated at `now`. */
 void alerts_window(struct alerts *a, const struct alert_decision *d, double now);
+/* The drift episode ends because its successor baseline was adopted: a
+ * firing alert resolves now, saying what resolved it. Returns whether one
+ * was firing. */
+bool alerts_resolve(struct alerts *a, const struct alert_resolved_by *rb, double now);
 /* Called now and then: repeats a firing alert when repeat_seconds passed. */
 void alerts_tick(struct alerts *a, double now);
 
-/* Tell every sink about a retraining: failed (with GitHub's message) or
- * finished (with the run's conclusion). */
+/* Tell every sink about a retraining: failed (with GitHub's message),
+ * finished (with the run's conclusion), or its baseline not adopted (with
+ * the reason). */
 void alerts_retrain(struct alerts *a, enum alert_kind kind, const char *correlation_id,
                     const char *message, const char *run_url, long http_status, double now);
 

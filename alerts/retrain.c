@@ -257,7 +257,7 @@ static void str_or_null(struct sbuf *s, const char *v)
         sbuf_adds(s, "null");
 }
 
-void retrain_status_json(const struct retrain *rt, struct sbuf *s)
+void retrain_status_json(const struct retrain *rt, const char *run_extra, struct sbuf *s)
 {
     if (rt->github == NULL) {
         sbuf_adds(s, "{\"configured\": false");
@@ -287,6 +287,8 @@ void retrain_status_json(const struct retrain *rt, struct sbuf *s)
             sbuf_add_json_string(s, g->run_status, strlen(g->run_status));
             sbuf_adds(s, ", \"conclusion\": ");
             str_or_null(s, g->run_conclusion);
+            if (run_extra != NULL)
+                sbuf_adds(s, run_extra);
             sbuf_adds(s, "}");
         } else {
             sbuf_adds(s, "null");

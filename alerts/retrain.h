@@ -84,8 +84,10 @@ void retrain_state_json(const struct retrain *rt, struct sbuf *out);
 void retrain_state_load(struct retrain *rt, const cJSON *member);
 
 /* The "retrain" member of /v1/status: configured, dry_run, the times, the
- * last result, the run, consecutive_drift and consecutive. */
-void retrain_status_json(const struct retrain *rt, struct sbuf *out);
+ * last result, the run, consecutive_drift and consecutive. run_extra, when
+ * not NULL, is JSON text (", \"key\": value...") added inside the run
+ * object (the closed loop's artifact and adoption). */
+void retrain_status_json(const struct retrain *rt, const char *run_extra, struct sbuf *out);
 
 /* Dispatches by result since the state began (zeros without GitHub). */
 struct retrain_counts {

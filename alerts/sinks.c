@@ -64,6 +64,8 @@ void webhook_body(const struct alert_event *ev, const char *id, struct sbuf *s)
         add_str(s, "retrain_failed");
     else if (ev->kind == ALERT_RETRAIN_FINISHED)
         add_str(s, "retrain_finished");
+    else if (ev->kind == ALERT_ADOPTION_FAILED)
+        add_str(s, "adoption_failed");
     else
         add_str(s, status[ev->status]);
     sbuf_adds(s, ", \"severity\": ");
@@ -108,6 +110,15 @@ void webhook_body(const struct alert_event *ev, const char *id, struct sbuf *s)
         }
         sbuf_adds(s, "]");
     }
+    if (ev->resolved_by != NULL) {
+        sbuf_adds(s, ", \"resolved_by\": {\"baseline\": ");
+        add_str(s, ev->resolved_by->baseline);
+        sbuf_adds(s, ", \"run_url\": ");
+        add_str(s, ev->resolved_by->run_url);
+        sbuf_adds(s, ", \"correlation_id\": ");
+        add_str(s, ev->resolved_by->correlation_id);
+        sbuf_adds(s, "}");
+    }
     sbuf_printf(s, ", \"retrain\": {\"dispatched\": %s, \"correlation_id\": ",
                 d->correlation_id && ev->kind == ALERT_DRIFT ? "true" : "false");
     add_str(s, d->correlation_id);
@@ -144,8 +155,9 @@ void slack_body(const struct alert_event *ev, const char *id, struct sbuf *s)
     char summary[1024], line[1100];
     alert_summary(ev, summary, sizeof(summary));
     const char *icon = ev->kind == ALERT_DRIFT && ev->status == ALERT_FIRING ? ":warning: "
-                       : ev->kind == ALERT_RETRAIN_FAILED                    ? ":x: "
-                                                          : ":white_check_mark: ";
+                       : ev->kind == ALERT_RETRAIN_FAILED || ev->kind == ALERT_ADOPTION_FAILED
+                           ? ":x: "
+                           : ":white_check_mark: ";
     alert_format(line, sizeof(line), "%s%s", icon, summary);
     sbuf_adds(s, "{\"text\": ");
     add_str(s, line);
@@ -198,7 +210,8 @@ void slack_body(const struct alert_event *ev, const char *id, struct sbuf *s)
 /* One Alertmanager alert object. */
 static void am_alert(struct http_sink *k, struct sbuf *s, const char *alertname,
                      const char *feature, const char *severity, const char *summary,
-                     const char *description, double starts, double ends)
+                     const char *description, double starts, double ends,
+                     const struct alert_resolved_by *rb)
 {
     sbuf_adds(s, "{\"labels\": {\"alertname\": ");
     add_str(s, alertname);
@@ -214,6 +227,14 @@ static void am_alert(struct http_sink *k, struct sbuf *s, const char *alertname,
     add_str(s, summary);
     sbuf_adds(s, ", \"description\": ");
     add_str(s, description);
+    if (rb != NULL) { /* what ended the episode: the adopted baseline and its run */
+        char by[700];
+        alert_format(by, sizeof(by), "baseline %s, run %s, correlation id %s",
+                     rb->baseline ? rb->baseline : "-", rb->run_url ? rb->run_url : "-",
+                     rb->correlation_id ? rb->correlation_id : "-");
+        sbuf_adds(s, ", \"resolved_by\": ");
+        add_str(s, by);
+    }
     sbuf_adds(s, "}, \"startsAt\": ");
     add_time(s, starts);
     if (!isnan(ends)) {
@@ -250,18 +271,19 @@ static void am_post_firing(struct http_sink *k, char **resolved, size_t nres, do
     sbuf_adds(&s, "[");
     alert_format(desc, sizeof(desc), "%zu feature%s of %s drifted from the training baseline",
                  k->nfeatures, k->nfeatures == 1 ? "" : "s", k->model);
-    am_alert(k, &s, "DataDrift", NULL, "warning", k->summary, desc, k->starts_at, NAN);
+    am_alert(k, &s, "DataDrift", NULL, "warning", k->summary, desc, k->starts_at, NAN, NULL);
     for (size_t i = 0; i < k->nfeatures; i++) {
         char sum[512];
         alert_format(sum, sizeof(sum), "Feature %s of %s drifted", k->features[i], k->model);
         sbuf_adds(&s, ", ");
-        am_alert(k, &s, "FeatureDrift", k->features[i], "warning", sum, sum, k->starts_at, NAN);
+        am_alert(k, &s, "FeatureDrift", k->features[i], "warning", sum, sum, k->starts_at, NAN,
+                 NULL);
     }
     for (size_t i = 0; i < nres; i++) {
         char sum[512];
         alert_format(sum, sizeof(sum), "Feature %s of %s no longer drifts", resolved[i], k->model);
         sbuf_adds(&s, ", ");
-        am_alert(k, &s, "FeatureDrift", resolved[i], "warning", sum, sum, k->starts_at, now);
+        am_alert(k, &s, "FeatureDrift", resolved[i], "warning", sum, sum, k->starts_at, now, NULL);
     }
     sbuf_adds(&s, "]");
     if (!sbuf_failed(&s))
@@ -282,9 +304,12 @@ static void am_event(struct http_sink *k, const struct alert_event *ev)
         /* a retrain failure fires for an hour; a finished run is not an alert */
         if (ev->kind == ALERT_RETRAIN_FAILED)
             am_alert(k, &s, "RetrainFailed", NULL, "critical", sum, ev->message ? ev->message : sum,
-                     now, now + 3600);
+                     now, now + 3600, NULL);
+        else if (ev->kind == ALERT_ADOPTION_FAILED)
+            am_alert(k, &s, "BaselineAdoptionFailed", NULL, "warning", sum, sum, now, now + 3600,
+                     NULL);
         sbuf_adds(&s, "]");
-        if (ev->kind == ALERT_RETRAIN_FAILED && !sbuf_failed(&s))
+        if (ev->kind != ALERT_RETRAIN_FINISHED && !sbuf_failed(&s))
             outbox_enqueue(k->ob, k->name, s.data, s.len);
         sbuf_free(&s);
         return;
@@ -325,10 +350,11 @@ static void am_event(struct http_sink *k, const struct alert_event *ev)
     alert_summary(ev, sum, sizeof(sum));
     sbuf_init(&s);
     sbuf_adds(&s, "[");
-    am_alert(k, &s, "DataDrift", NULL, "warning", sum, sum, ev->starts_at, now);
+    am_alert(k, &s, "DataDrift", NULL, "warning", sum, sum, ev->starts_at, now, ev->resolved_by);
     for (size_t i = 0; i < k->nfeatures; i++) {
         sbuf_adds(&s, ", ");
-        am_alert(k, &s, "FeatureDrift", k->features[i], "warning", sum, sum, ev->starts_at, now);
+        am_alert(k, &s, "FeatureDrift", k->features[i], "warning", sum, sum, ev->starts_at, now,
+                 ev->resolved_by);
     }
     sbuf_adds(&s, "]");
     if (!sbuf_failed(&s))

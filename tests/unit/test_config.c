@@ -145,10 +145,16 @@ static void test_table_rows(void)
     /* What daemon_reload kept before the table drove it: the table must
      * say exactly that, or a reload would start keeping (or dropping) a
      * value it applied (or kept). */
-    static const char *const restart[] = {
-        "state_dir",         "listen",          "inputs",         "inputs[].type",
-        "inputs[].path",     "inputs[].format", "inputs[].start", "inputs[].validate",
-        "inputs[].delimiter"};
+    static const char *const restart[] = {"state_dir",
+                                          "listen",
+                                          "inputs",
+                                          "inputs[].type",
+                                          "inputs[].path",
+                                          "inputs[].format",
+                                          "inputs[].start",
+                                          "inputs[].validate",
+                                          "inputs[].delimiter",
+                                          "inputs[].version_field"};
     size_t nr = sizeof(restart) / sizeof(restart[0]), found = 0;
     for (size_t i = 0; i < n; i++) {
         bool want_no = false;

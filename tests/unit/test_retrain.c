@@ -176,7 +176,7 @@ static void test_policy(struct event_base *base, struct outbox *ob, struct http_
     /* status and metrics */
     struct sbuf st;
     sbuf_init(&st);
-    retrain_status_json(rt, &st);
+    retrain_status_json(rt, NULL, &st);
     char wst[1024];
     snprintf(wst, sizeof(wst),
              "{\"configured\": true, \"dry_run\": true, \"last_dispatch_at\": "
@@ -240,7 +240,7 @@ static void test_policy(struct event_base *base, struct outbox *ob, struct http_
         d = window(8, true, 1900000200);
         CHECK(retrain_window(rt, &d, 1900000200) == RETRAIN_NOT_WRITTEN && seen.corr_null);
         sbuf_init(&st);
-        retrain_status_json(rt, &st);
+        retrain_status_json(rt, NULL, &st);
         CHECKF(st.data && strcmp(st.data, "{\"configured\": false, \"consecutive_drift\": 1, "
                                           "\"consecutive\": 1}") == 0,
                "status %s", st.data);

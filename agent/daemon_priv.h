@@ -1,0 +1,129 @@
+/*
+ * struct daemon, shared by daemon.c (its life, windows, reload) and
+ * loop.c (the closed loop: fetching, staging and adopting baselines), and
+ * nothing else: every other file goes through daemon.h.
+ */
+#ifndef DRIFTD_AGENT_DAEMON_PRIV_H
+#define DRIFTD_AGENT_DAEMON_PRIV_H
+
+#include "agent/adopt.h"
+#include "agent/config.h"
+#include "agent/daemon.h"
+#include "agent/state.h"
+#include "lib/log.h"
+#include "lib/sha256.h"
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct report;
+struct stats_baseline;
+
+/* A window evaluated on the worker, waiting for the loop to finish it. */
+struct closed_window {
+    struct closed_window *next;
+    double start, end;
+    uint64_t id, records;
+    size_t sampled;
+    bool below_min;     /* the last window of ended inputs, under window.min_records */
+    struct report *rep; /* NULL: out of memory evaluating it */
+};
+
+struct daemon {
+    struct event_base *base;
+    struct config cfg;
+    char *config_path;
+    struct stats_baseline *b;
+    char baseline_sha256[SHA256_HEX_LEN + 1]; /* of the bytes b was parsed from */
+    struct window *win;
+    struct dataset *ds;
+    /* A closed window is evaluated on a worker thread while the loop goes
+     * on filling the next one. A window that fills inside a source's
+     * callback is only closed there (its sample copied, the worker
+     * started); what follows (report, alerts, dispatch, state) is done
+     * from the loop, by `finish`, for each window in `done` in order. */
+    struct {
+        bool running;
+        pthread_t thread;
+        int fd; /* eventfd */
+        struct event *ev;
+        struct closed_window cur; /* the one on the worker */
+        struct closed_window *done, **done_tail;
+        struct event *finish;
+    } eval;
+    struct notify *notify;
+    struct alerts *alerts;
+    char *token;           /* ingest bearer token, or NULL */
+    char listen_addr[128]; /* the API's, for links in notifications */
+    void (*on_reload)(void *arg);
+    void *on_reload_arg;
+
+    struct source **sources;
+    size_t n_sources;
+
+    struct event *sig_hup, *sig_term, *sig_int, *reload_ev, *end_ev, *window_timer, *tick,
+        *watchdog;
+    bool ready, stopping;
+    double started;
+
+    /* the counters and the last evaluation, saved by the state */
+    struct state *state;
+    struct state_counts counts;
+    struct state_parts parts;
+    char *last_json; /* report + window, as JSON object text */
+    struct report *last;
+    bool window_extended;
+    bool state_dirty;
+
+    /* outbound: one curl multi handle, the durable outbox, sinks, GitHub */
+    struct http_client *client;
+    struct outbox *outbox;
+    struct http_sink **sinks; /* one per name ever configured, reused by reloads */
+    size_t n_sinks_made;
+    char **sink_names;                    /* per configured sink: outbox target or "log" */
+    struct daemon_sink_stats *sink_stats; /* scratch of daemon_snapshot */
+    struct retrain *retrain;
+    char *github_token;
+    char *last_status;    /* the last STATUS= sent */
+    uint64_t alerts_lost; /* decisions not handed to the alerts: out of memory */
+    struct log_limit alerts_lost_log;
+
+    /* the closed loop (loop.c) */
+    struct adopt *adopt;
+    char *baseline_path;                 /* the file d->b came from */
+    struct event *adopt_ev;              /* adopt `adopt_next` from the loop */
+    char adopt_next[SHA256_HEX_LEN + 1]; /* on_success: at the next window boundary */
+};
+
+/* daemon.c: wait for the window on the worker and finish every closed one */
+void daemon_eval_wait(struct daemon *d);
+/* daemon.c: close the open window (forced: evaluated and finished now;
+ * final: even under window.min_records); -1 when it was not closed */
+int daemon_close_window(struct daemon *d, bool forced, bool final);
+/* daemon.c: save the state file now */
+int daemon_save(struct daemon *d);
+/* daemon.c: run on b (parsed from path, whose bytes hash to sha) from now
+ * on; the open window must be empty or of the same features (it is kept
+ * then, else dropped). The old baseline is freed. */
+void daemon_swap_baseline(struct daemon *d, struct stats_baseline *b, const char *sha,
+                          const char *path);
+
+/* loop.c: choose the baseline to start on (the adopted one, unless the
+ * configuration's file changed since); after the state lock, before the
+ * window is set up. -1 only when out of memory. */
+int loop_start(struct daemon *d);
+/* loop.c: a reload parsed the configuration's baseline into *b: keep the
+ * adopted one instead (replacing *b and sha) unless that file changed.
+ * Returns the path of the baseline to run on. */
+const char *loop_reload(struct daemon *d, struct stats_baseline **b, char sha[SHA256_HEX_LEN + 1]);
+/* loop.c: " (the adopted baseline 0123456789ab from RUN_URL)" for the ready
+ * line, or "" on the configuration's own. */
+void loop_describe(const struct daemon *d, char *buf, size_t len);
+/* loop.c: a window closed: a baseline waiting for the boundary is adopted
+ * from the loop, after the window is evaluated against the old one. */
+void loop_window_closed(struct daemon *d);
+void loop_free(struct daemon *d);
+
+#endif

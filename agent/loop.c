@@ -1,0 +1,447 @@
+/*
+ * The closed loop (docs/loop.md): a baseline comes from the configuration's
+ * file, from the artifact of the retrain run driftd dispatched, or from
+ * POST /v1/baseline; it is validated like `driftd validate` does, kept in
+ * state_dir/baselines/, staged, and adopted (now, at the next window
+ * boundary, or when asked), with the same swap as a reload: the open
+ * window is evaluated against the old baseline first. Adopting the run's
+ * baseline ends the drift episode that caused the dispatch. Every step is
+ * an event in the timeline (agent/adopt.c keeps it).
+ */
+#include "agent/daemon.h"
+#include "agent/daemon_priv.h"
+#include "agent/window.h"
+#include "alerts/alert.h"
+#include "lib/errors.h"
+#include "lib/file.h"
+#include "lib/log.h"
+#include "stats/baseline.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Is a feature of the baseline evaluated (features.include/exclude)? */
+static bool selected(const struct drift_opts *o, const char *name)
+{
+    bool in = o->n_include == 0;
+    for (size_t i = 0; i < o->n_include && !in; i++)
+        in = strcmp(o->include[i], name) == 0;
+    for (size_t i = 0; i < o->n_exclude && in; i++)
+        in = strcmp(o->exclude[i], name) != 0;
+    return in;
+}
+
+/* Describe a parsed baseline for the record: rows, features, and from its
+ * text the provenance object and its model_version label. */
+static void entry_fill(struct adopt_entry *e, const struct stats_baseline *b, const char *text,
+                       size_t len, const char *sha, enum adopt_source src, const char *path)
+{
+    memset(e, 0, sizeof(*e));
+    snprintf(e->sha256, sizeof(e->sha256), "%s", sha);
+    e->source = src;
+    snprintf(e->path, sizeof(e->path), "%s", path ? path : "");
+    e->rows = b->rows;
+    e->features = b->nfeatures;
+    e->at = daemon_now();
+    cJSON *j = text != NULL ? cJSON_ParseWithLength(text, len) : NULL;
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "provenance");
+    if (cJSON_IsObject(p)) {
+        e->provenance = cJSON_PrintUnformatted(p);
+        const cJSON *mv = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(p, "labels"), "model_version");
+        if (cJSON_IsString(mv))
+            snprintf(e->model_version, sizeof(e->model_version), "%s", mv->valuestring);
+    }
+    cJSON_Delete(j);
+}
+
+static void entry_free(struct adopt_entry *e)
+{
+    free(e->provenance);
+    e->provenance = NULL;
+}
+
+/* Parse and check a candidate baseline: as `driftd validate` checks one
+ * against the configuration, plus (unless
+ * retrain.adopt.allow_feature_changes) every evaluated feature of the
+ * active baseline present with the same kind. NULL with err. */
+static struct stats_baseline *candidate(struct daemon *d, const char *text, size_t len,
+                                        const char *name, char sha[SHA256_HEX_LEN + 1], char *err,
+                                        size_t errlen)
+{
+    struct stats_baseline *b;
+    sha256_hex(text, len, sha);
+    if (stats_baseline_parse(text, len, name, &b, err, errlen) != 0)
+        return NULL;
+    struct errlist errs = {0};
+    config_check_baseline(&d->cfg.drift, b, d->config_path, &errs);
+    if (errs.n > 0) {
+        snprintf(err, errlen, "%s: does not suit the configuration: %s", name, errs.msgs[0]);
+        errlist_free(&errs);
+        stats_baseline_free(b);
+        return NULL;
+    }
+    if (d->cfg.adopt.allow_feature_changes || d->b == NULL)
+        return b;
+    for (size_t i = 0; i < d->b->nfeatures; i++) {
+        const struct stats_bfeature *f = &d->b->features[i];
+        if (!selected(&d->cfg.drift, f->name))
+            continue;
+        int k = stats_baseline_find(b, f->name);
+        if (k < 0 || b->features[k].kind != f->kind) {
+            snprintf(err, errlen,
+                     "%s: feature \"%s\" (%s in the active baseline) is %s%s "
+                     "(retrain.adopt.allow_feature_changes is false)",
+                     name, f->name, stats_kind_name(f->kind), k < 0 ? "missing" : "",
+                     k < 0 ? "" : stats_kind_name(b->features[k].kind));
+            stats_baseline_free(b);
+            return NULL;
+        }
+    }
+    return b;
+}
+
+/* The configuration's file becomes the active baseline of the record
+ * (d->b was parsed from it). */
+static void note_file_active(struct daemon *d)
+{
+    size_t len = 0;
+    char *text = file_read(d->cfg.baseline, &len);
+    struct adopt_entry e;
+    entry_fill(&e, d->b, text, len, d->baseline_sha256, ADOPT_FROM_FILE, d->cfg.baseline);
+    free(text);
+    adopt_set_active(d->adopt, &e);
+    adopt_set_config_sha(d->adopt, d->baseline_sha256);
+    entry_free(&e);
+}
+
+/* Load the baseline of an entry from its file, checked. NULL with err. */
+static struct stats_baseline *load_entry(struct daemon *d, const struct adopt_entry *e, char *err,
+                                         size_t errlen)
+{
+    size_t len = 0;
+    char *text = file_read(e->path, &len);
+    if (text == NULL) {
+        snprintf(err, errlen, "cannot read %s: %s", e->path, strerror(errno));
+        return NULL;
+    }
+    char sha[SHA256_HEX_LEN + 1];
+    struct stats_baseline *b = candidate(d, text, len, e->path, sha, err, errlen);
+    free(text);
+    if (b != NULL && strcmp(sha, e->sha256) != 0) {
+        snprintf(err, errlen, "%s: changed on disk (sha256 %.12s, expected %.12s)", e->path, sha,
+                 e->sha256);
+        stats_baseline_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* Make e the active baseline now: the open window is evaluated against the
+ * old one first. what: "baseline_adopted" or "baseline_rolled_back". */
+static int adopt_entry_now(struct daemon *d, const struct adopt_entry *e, const char *what,
+                           char *err, size_t errlen)
+{
+    struct stats_baseline *b = load_entry(d, e, err, errlen);
+    if (b == NULL)
+        return -1;
+    daemon_eval_wait(d);
+    if (window_records(d->win) > 0)
+        daemon_close_window(d, true, true); /* against the old baseline */
+    struct adopt_entry act = *e;
+    act.provenance = e->provenance ? strdup(e->provenance) : NULL;
+    act.at = daemon_now();
+    daemon_swap_baseline(d, b, e->sha256, e->path);
+    adopt_set_active(d->adopt, &act);
+    bool rollback = strcmp(what, "baseline_rolled_back") == 0;
+    adopt_count(d->adopt, rollback ? "rolled_back" : "adopted");
+    char msg[256];
+    snprintf(msg, sizeof(msg), "%s baseline %.12s (%s%s%s, %llu rows, %zu features)",
+             rollback ? "back to the" : "now on the", act.sha256, adopt_source_name(act.source),
+             act.model_version[0] ? ", model_version " : "", act.model_version,
+             (unsigned long long)act.rows, act.features);
+    adopt_event(d->adopt, what, act.correlation_id[0] ? act.correlation_id : NULL, act.sha256,
+                act.run_url[0] ? act.run_url : NULL, msg);
+    if (!rollback && act.source == ADOPT_FROM_RUN)
+        adopt_set_status(d->adopt, "adopted", msg, NULL, act.run_url, act.correlation_id);
+    if (!rollback) { /* the episode that asked for this baseline ends */
+        char sha12[13];
+        snprintf(sha12, sizeof(sha12), "%.12s", act.sha256);
+        struct alert_resolved_by rb = {sha12, act.run_url[0] ? act.run_url : NULL,
+                                       act.correlation_id[0] ? act.correlation_id : NULL};
+        alerts_resolve(d->alerts, &rb, daemon_now());
+    }
+    if (d->adopt_next[0] && strcmp(d->adopt_next, act.sha256) == 0)
+        d->adopt_next[0] = '\0';
+    entry_free(&act);
+    adopt_save(d->adopt);
+    d->state_dirty = true;
+    daemon_save(d);
+    return 0;
+}
+
+/* on_success: the boundary came; adopt what waited for it. */
+static void on_adopt_ev(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)fd, (void)what;
+    if (d->adopt_next[0] == '\0' || d->stopping)
+        return;
+    const struct adopt_entry *e = adopt_find_staged(d->adopt, d->adopt_next);
+    char err[600];
+    if (e == NULL) {
+        d->adopt_next[0] = '\0';
+        return;
+    }
+    struct adopt_entry copy = *e; /* the staged list changes under the swap */
+    copy.provenance = e->provenance ? strdup(e->provenance) : NULL;
+    if (adopt_entry_now(d, &copy, "baseline_adopted", err, sizeof(err)) != 0) {
+        adopt_set_status(d->adopt, "failed", err, NULL, copy.run_url, copy.correlation_id);
+        adopt_count(d->adopt, "failed");
+        adopt_event(d->adopt, "adoption_failed", copy.correlation_id, copy.sha256, copy.run_url,
+                    err);
+        alerts_retrain(d->alerts, ALERT_ADOPTION_FAILED, copy.correlation_id, err,
+                       copy.run_url[0] ? copy.run_url : NULL, 0, daemon_now());
+        d->adopt_next[0] = '\0';
+        adopt_save(d->adopt);
+    }
+    entry_free(&copy);
+}
+
+int loop_start(struct daemon *d)
+{
+    char err[600] = "";
+    if ((d->adopt = adopt_new(d->cfg.state_dir, daemon_now)) == NULL ||
+        (d->adopt_ev = event_new(d->base, -1, 0, on_adopt_ev, d)) == NULL) {
+        log_err("out of memory");
+        return -1;
+    }
+    if (adopt_load(d->adopt, err, sizeof(err)) != 0)
+        log_warn("loop: %s", err);
+    const struct adopt_entry *act = adopt_active(d->adopt);
+    if (act != NULL && act->source != ADOPT_FROM_FILE) {
+        if (strcmp(adopt_config_sha(d->adopt), d->baseline_sha256) != 0) {
+            log_notice("loop: %s changed since the baseline %.12s was adopted: running on it",
+                       d->cfg.baseline, act->sha256);
+        } else {
+            struct stats_baseline *b = load_entry(d, act, err, sizeof(err));
+            if (b != NULL) {
+                daemon_swap_baseline(d, b, act->sha256, act->path);
+                adopt_save(d->adopt);
+                return 0;
+            }
+            log_err("loop: the adopted baseline cannot be used (%s): running on %s", err,
+                    d->cfg.baseline);
+        }
+    }
+    if (act == NULL || strcmp(act->sha256, d->baseline_sha256) != 0 ||
+        act->source != ADOPT_FROM_FILE)
+        note_file_active(d);
+    adopt_save(d->adopt);
+    return 0;
+}
+
+const char *loop_reload(struct daemon *d, struct stats_baseline **b, char sha[SHA256_HEX_LEN + 1])
+{
+    const struct adopt_entry *act = adopt_active(d->adopt);
+    if (act == NULL || act->source == ADOPT_FROM_FILE ||
+        strcmp(adopt_config_sha(d->adopt), sha) != 0) {
+        if (act != NULL && act->source != ADOPT_FROM_FILE)
+            log_notice("reload: %s changed since the baseline %.12s was adopted: running on it",
+                       d->cfg.baseline, act->sha256);
+        bool changed = act == NULL || strcmp(act->sha256, sha) != 0;
+        memcpy(d->baseline_sha256, sha, SHA256_HEX_LEN + 1); /* note_file_active reads it */
+        struct stats_baseline *old = d->b;
+        d->b = *b;
+        if (changed || act->source != ADOPT_FROM_FILE)
+            note_file_active(d);
+        d->b = old;
+        adopt_save(d->adopt);
+        return d->cfg.baseline;
+    }
+    char err[600];
+    struct stats_baseline *ab = load_entry(d, act, err, sizeof(err));
+    if (ab == NULL) {
+        log_err("reload: the adopted baseline cannot be used (%s): running on %s", err,
+                d->cfg.baseline);
+        return d->cfg.baseline;
+    }
+    stats_baseline_free(*b);
+    *b = ab;
+    memcpy(sha, act->sha256, SHA256_HEX_LEN + 1);
+    return act->path;
+}
+
+void loop_describe(const struct daemon *d, char *buf, size_t len)
+{
+    const struct adopt_entry *act = adopt_active(d->adopt);
+    if (act == NULL || act->source == ADOPT_FROM_FILE) {
+        snprintf(buf, len, "%s", "");
+        return;
+    }
+    snprintf(buf, len, " (the adopted baseline %.12s%s%s%s%s, not the configuration's %s)",
+             act->sha256, act->model_version[0] ? ", model_version " : "", act->model_version,
+             act->run_url[0] ? ", from " : ", posted to the API", act->run_url, d->cfg.baseline);
+}
+
+void loop_window_closed(struct daemon *d)
+{
+    if (d->adopt_next[0] != '\0' && d->adopt_ev != NULL)
+        event_active(d->adopt_ev, EV_TIMEOUT, 0);
+}
+
+void loop_free(struct daemon *d)
+{
+    if (d->adopt_ev != NULL)
+        event_free(d->adopt_ev);
+    d->adopt_ev = NULL;
+    adopt_free(d->adopt);
+    d->adopt = NULL;
+}
+
+/* --- staging --------------------------------------------------------------- */
+
+/* Validate, keep and stage a baseline's bytes. Returns 0 with the entry
+ * (its provenance to be freed), or -1 with err. */
+static int stage(struct daemon *d, const char *text, size_t len, const char *name,
+                 enum adopt_source src, const char *run_url, const char *corr,
+                 struct adopt_entry *out, char *err, size_t errlen)
+{
+    char sha[SHA256_HEX_LEN + 1];
+    struct stats_baseline *b = candidate(d, text, len, name, sha, err, errlen);
+    if (b == NULL)
+        return -1;
+    if (adopt_store(d->adopt, text, len, sha, (size_t)d->cfg.adopt.keep) != 0) {
+        snprintf(err, errlen, "cannot store it in %s/baselines: %s", d->cfg.state_dir,
+                 strerror(errno));
+        stats_baseline_free(b);
+        return -1;
+    }
+    char *path = adopt_path_of(d->adopt, sha);
+    entry_fill(out, b, text, len, sha, src, path);
+    free(path);
+    stats_baseline_free(b);
+    snprintf(out->run_url, sizeof(out->run_url), "%s", run_url ? run_url : "");
+    snprintf(out->correlation_id, sizeof(out->correlation_id), "%s", corr ? corr : "");
+    const struct adopt_entry *act = adopt_active(d->adopt);
+    if (act != NULL && strcmp(act->sha256, sha) == 0)
+        return 0; /* already the one in use: nothing to stage */
+    if (adopt_stage(d->adopt, out) != 0) {
+        snprintf(err, errlen, "out of memory");
+        entry_free(out);
+        return -1;
+    }
+    char msg[200];
+    snprintf(msg, sizeof(msg), "%llu rows, %zu features%s%s", (unsigned long long)out->rows,
+             out->features, out->model_version[0] ? ", model_version " : "", out->model_version);
+    adopt_event(d->adopt, "baseline_staged", corr, sha, run_url, msg);
+    adopt_save(d->adopt);
+    return 0;
+}
+
+/* {"error": msg} */
+static int answer_error(struct sbuf *out, int code, const char *msg)
+{
+    sbuf_adds(out, "{\"error\": ");
+    sbuf_add_json_string(out, msg, strlen(msg));
+    sbuf_adds(out, "}\n");
+    return code;
+}
+
+/* {"status": ..., "baseline": {...}} */
+static int answer_entry(struct daemon *d, struct sbuf *out, int code, const char *status,
+                        const struct adopt_entry *e)
+{
+    sbuf_adds(out, "{\"status\": ");
+    sbuf_add_json_string(out, status, strlen(status));
+    sbuf_printf(out, ", \"sha256\": \"%s\", \"id\": \"%.12s\", \"rows\": %llu, \"features\": %zu",
+                e->sha256, e->sha256, (unsigned long long)e->rows, e->features);
+    sbuf_adds(out, ", \"model_version\": ");
+    if (e->model_version[0])
+        sbuf_add_json_string(out, e->model_version, strlen(e->model_version));
+    else
+        sbuf_adds(out, "null");
+    const struct adopt_entry *act = adopt_active(d->adopt);
+    sbuf_printf(out, ", \"active\": \"%s\"}\n", act ? act->sha256 : "");
+    return code;
+}
+
+int daemon_baseline_post(struct daemon *d, const char *body, size_t len, bool adopt_it,
+                         struct sbuf *out)
+{
+    char err[700];
+    struct adopt_entry e;
+    if (len == 0)
+        return answer_error(out, 400, "the body must be a baseline file (driftd baseline -o)");
+    if (stage(d, body, len, "body", ADOPT_FROM_API, NULL, NULL, &e, err, sizeof(err)) != 0)
+        return answer_error(out, 422, err);
+    const struct adopt_entry *act = adopt_active(d->adopt);
+    int code;
+    if (act != NULL && strcmp(act->sha256, e.sha256) == 0) {
+        code = answer_entry(d, out, 200, "active", &e);
+    } else if (adopt_it) {
+        if (adopt_entry_now(d, &e, "baseline_adopted", err, sizeof(err)) != 0)
+            code = answer_error(out, 422, err);
+        else
+            code = answer_entry(d, out, 200, "adopted", &e);
+    } else {
+        code = answer_entry(d, out, 202, "staged", &e);
+    }
+    entry_free(&e);
+    return code;
+}
+
+int daemon_baseline_adopt(struct daemon *d, const char *body, size_t len, struct sbuf *out)
+{
+    cJSON *j = cJSON_ParseWithLength(body, len);
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(j, "sha256");
+    char want[SHA256_HEX_LEN + 1] = "";
+    if (cJSON_IsString(sha))
+        snprintf(want, sizeof(want), "%s", sha->valuestring);
+    cJSON_Delete(j);
+    if (want[0] == '\0')
+        return answer_error(out, 400,
+                            "expected {\"sha256\": \"...\"} naming a staged baseline (its first "
+                            "12 hex digits are enough)");
+    const struct adopt_entry *act = adopt_active(d->adopt);
+    if (act != NULL && strlen(want) >= 6 && strncmp(act->sha256, want, strlen(want)) == 0)
+        return answer_entry(d, out, 200, "active", act);
+    const struct adopt_entry *e = adopt_find_staged(d->adopt, want);
+    if (e == NULL) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "no staged baseline %s (%zu staged; GET /v1/status shows them)",
+                 want, adopt_n_staged(d->adopt));
+        return answer_error(out, 404, msg);
+    }
+    struct adopt_entry copy = *e;
+    copy.provenance = e->provenance ? strdup(e->provenance) : NULL;
+    char err[700];
+    int code = adopt_entry_now(d, &copy, "baseline_adopted", err, sizeof(err)) == 0
+                   ? answer_entry(d, out, 200, "adopted", &copy)
+                   : answer_error(out, 422, err);
+    entry_free(&copy);
+    return code;
+}
+
+int daemon_baseline_rollback(struct daemon *d, struct sbuf *out)
+{
+    const struct adopt_entry *p = adopt_previous(d->adopt);
+    if (p == NULL)
+        return answer_error(out, 409, "no previous baseline to go back to");
+    struct adopt_entry copy = *p;
+    copy.provenance = p->provenance ? strdup(p->provenance) : NULL;
+    char err[700];
+    int code = adopt_entry_now(d, &copy, "baseline_rolled_back", err, sizeof(err)) == 0
+                   ? answer_entry(d, out, 200, "rolled_back", &copy)
+                   : answer_error(out, 422, err);
+    entry_free(&copy);
+    return code;
+}
+
+void daemon_events_json(const struct daemon *d, size_t limit, struct sbuf *out)
+{
+    adopt_events_json(d->adopt, limit, out);
+}
