@@ -205,8 +205,7 @@ def _sequence(lines, indent):
             lines.pos += 1
             nxt = lines.peek()
             out.append(_node(lines, nxt[1]) if nxt and nxt[1] > indent else None)
-        elif _KEY.fullmatch(rest) and not rest.startswith(("'", '"')) or (
-                _KEY.fullmatch(rest) and rest[0] in "'\"" and ":" in rest):
+        elif _KEY.fullmatch(rest):
             # "- key: value": a mapping whose first line is this one, at the
             # column of its key.
             col = indent + (len(content) - len(rest))

@@ -69,9 +69,9 @@ expect_code 202 "drifted csv"
 http POST /v1/evaluate
 expect_code 200 "evaluate the drifted window"
 expect_body_json dataset.drift=true
-http GET /metrics
-expect_code 200 metrics
-expect_body '^driftd_dataset_drift\{model="iris"\} 1$'
+# the evaluation answers before /metrics need show it: wait for the gauge
+drifted_metrics() { http GET /metrics && grep -q '^driftd_dataset_drift{model="iris"} 1$' "$T/body"; }
+wait_until 10 drifted_metrics && ok || fail "/metrics does not show the drifted window"
 cp "$T/body" "$T/metrics"
 stop_daemon
 [ "$DAEMON_RC" -eq 0 ] && ok || fail "driftd exited $DAEMON_RC"
