@@ -82,6 +82,8 @@ def _scalar(text, where):
 
 
 class _Lines:
+    """The meaningful lines of a document, with their indentation."""
+
     def __init__(self, text, name):
         self.name = name
         self.raw = text.split("\n")
@@ -95,6 +97,7 @@ class _Lines:
         self.pos = 0
 
     def peek(self):
+        """The next line not yet read, or None."""
         return self.items[self.pos] if self.pos < len(self.items) else None
 
 
@@ -169,6 +172,7 @@ _KEY = re.compile(r"""("(?:[^"\\]|\\.)*"|'[^']*'|[^"'#:\s][^:#]*?)\s*:(?:\s+(.*)
 
 
 def _mapping(lines, indent):
+    """A block mapping whose keys start at column indent."""
     out = {}
     while True:
         item = lines.peek()
@@ -190,6 +194,7 @@ def _mapping(lines, indent):
 
 
 def _sequence(lines, indent):
+    """A block sequence whose dashes are at column indent."""
     out = []
     while True:
         item = lines.peek()
@@ -260,6 +265,7 @@ class PromqlError(Exception):
 
 
 def _tokens(expr):
+    """The PromQL tokens of expr, spaces left out."""
     out, i = [], 0
     while i < len(expr):
         m = _TOKEN.match(expr, i)
@@ -365,6 +371,7 @@ def substitute(expr, variables, where):
 
 
 def _walk(node, path):
+    """Every mapping inside node, innermost first, with its path."""
     if isinstance(node, dict):
         for k, v in node.items():
             yield from _walk(v, f"{path}.{k}")
@@ -415,6 +422,7 @@ def dashboard_exprs(dash):
 
 
 def cmd_dashboard_rules(dash_path, out_path):
+    """Write the dashboard's expressions as a rules file for promtool."""
     with open(dash_path, encoding="utf-8") as f:
         dash = json.load(f)
     exprs = dashboard_exprs(dash)
@@ -450,12 +458,14 @@ def exported_names(metrics_text):
 
 
 def _rules(rules):
+    """(group name, rule) of every rule of a rules document."""
     for g in rules.get("groups") or []:
         for r in g.get("rules") or []:
             yield g.get("name"), r
 
 
 def cmd_names(metrics_path, rules_path, tests_path, dash_path):
+    """Fail on each metric name used that driftd does not export."""
     with open(metrics_path, encoding="utf-8") as f:
         exported = exported_names(f.read())
     if not any(n.startswith("driftd_") for n in exported):
@@ -593,6 +603,7 @@ def lint(rules_path, tests_path, dash_path):
 
 
 def cmd_lint(rules_path, tests_path, dash_path):
+    """Print lint()'s problems; fail if there is one."""
     errs = lint(rules_path, tests_path, dash_path)
     for e in errs:
         print(f"check.py: {e}", file=sys.stderr)
@@ -604,6 +615,7 @@ def cmd_lint(rules_path, tests_path, dash_path):
 
 
 def cmd_selftest():
+    """Check the readers on cases whose answers are known."""
     cases = [
         ('sum by (model) (rate(driftd_a_total{x="y",z=~"w"}[5m]))', {"driftd_a_total"}),
         ('sum(rate(a[5m])) by (job) / on (job) group_left (version) b offset 1h', {"a", "b"}),
@@ -653,6 +665,7 @@ def cmd_selftest():
 
 
 def main(argv):
+    """Run the subcommand argv names; 2 on a usage error."""
     cmds = {"dashboard-rules": (cmd_dashboard_rules, 2), "names": (cmd_names, 4),
             "lint": (cmd_lint, 3), "selftest": (cmd_selftest, 0)}
     if len(argv) < 2 or argv[1] not in cmds or len(argv) - 2 != cmds[argv[1]][1]:
