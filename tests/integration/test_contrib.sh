@@ -4,8 +4,10 @@
 # them), parses every PromQL expression of the dashboard, and every metric a
 # rule, a rule test or a panel names must be one this driftd exports. The
 # names come from a running daemon's /metrics, read after it evaluated a
-# drifted window: before the first evaluation the driftd_feature_* and
-# driftd_dataset_* metrics print no # HELP at all. Exits 77 (skipped) only
+# drifted window (before the first evaluation the driftd_feature_* and
+# driftd_dataset_* metrics print no # HELP at all), dispatched a retraining
+# to the GitHub mock and followed the run to a failed conclusion, so that
+# what only a finished run shows is there too. Exits 77 (skipped) only
 # where promtool is missing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon.sh"
@@ -54,14 +56,21 @@ check dashboard-rules "$T/bad-dash.json" "$T/bad-rules.yml" >/dev/null 2>&1
 expect_rc 1 promtool check rules "$T/bad-rules.yml"
 
 # --- every metric they name is one driftd exports ------------------------------
+GH_PID=
+trap 'for p in $DAEMON_PID $GH_PID; do kill "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+printf 'ghp_contrib_test_token\n' >"$T/gh-token"
+"$PY" "$(dirname "$0")/mock_github.py" --port-file "$T/gh.port" --log "$T/gh.log" \
+    --token-file "$T/gh-token" --respond '200;run_details=1' --conclusion failure &
+GH_PID=$!
+wait_until 10 test -s "$T/gh.port" || { fail "mock GitHub did not start"; finish; exit 1; }
 "$DRIFTD" baseline -i "$SRCDIR/examples/iris/train.csv" -o "$T/base.json" 2>/dev/null
 cat >"$T/c.json" <<J
 {"model": "iris", "baseline": "$T/base.json", "state_dir": "$T/state", "listen": "127.0.0.1:0",
  "window": {"records": 100000, "seconds": 3600, "min_records": 50},
  "alerts": {"sinks": [{"type": "log"}]},
- "retrain": {"github": {"api_url": "http://127.0.0.1:9", "repository": "example/models",
-                        "workflow": "retrain.yml"},
-             "consecutive": 1, "dry_run": true}}
+ "retrain": {"github": {"api_url": "http://127.0.0.1:$(cat "$T/gh.port")", "repository": "owner/repo",
+                        "workflow": "retrain.yml", "token_file": "$T/gh-token"},
+             "consecutive": 1, "dry_run": false, "follow_seconds": 1}}
 J
 start_daemon "$T/c.json" || { finish; exit 1; }
 http POST /v1/ingest -H 'Content-Type: text/csv' --data-binary @"$SRCDIR/examples/iris/production_drift.csv"
@@ -69,6 +78,10 @@ expect_code 202 "drifted csv"
 http POST /v1/evaluate
 expect_code 200 "evaluate the drifted window"
 expect_body_json dataset.drift=true
+if wait_until 20 status_is retrain.run.status=completed; then ok; else
+    fail "the retraining run was not followed to its end"; fi
+expect_body_json retrain.run.conclusion=failure
+expect_body_json retrain.last_result.status=ok
 # the evaluation answers before /metrics need show it: wait for the gauge
 drifted_metrics() { http GET /metrics && grep -q '^driftd_dataset_drift{model="iris"} 1$' "$T/body"; }
 wait_until 10 drifted_metrics && ok || fail "/metrics does not show the drifted window"
