@@ -301,7 +301,7 @@ static void on_follow(evutil_socket_t fd, short what, void *arg)
     }
     set_headers(g);
     struct http_request req = {
-        "GET", url, g->hdr, 3, NULL, 0, g->s.timeout > 0 ? g->s.timeout : 30, g->s.ca_file};
+        "GET", url, g->hdr, 3, NULL, 0, g->s.timeout > 0 ? g->s.timeout : 30, g->s.ca_file, 0};
     if (http_client_send(g->http, &req, on_poll, g) == 0)
         g->polling = true;
     else
