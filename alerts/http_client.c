@@ -193,7 +193,10 @@ static void on_socket(evutil_socket_t fd, short what, void *arg)
     int running = 1;
     check_action(c, "socket", socket_action(c->multi, fd, action, &running));
     check_multi_info(c);
-    if (running <= 0 && evtimer_pending(c->timer, NULL))
+    /* Nothing left to run: drop curl's timer. Not when a done callback
+     * has just started a transfer (the next step of a fetch): `running`
+     * was counted before it, and its timer is what starts it. */
+    if (running <= 0 && c->active == 0 && evtimer_pending(c->timer, NULL))
         evtimer_del(c->timer);
 }
 
@@ -394,6 +397,21 @@ void http_client_free(struct http_client *c)
         event_free(c->timer);
     free(c->user_agent);
     free(c);
+}
+
+void http_client_cancel(struct http_client *c, const void *arg)
+{
+    struct transfer *t = c->running;
+    while (t != NULL) {
+        struct transfer *next = t->next;
+        if (t->arg == arg) {
+            transfer_unlink(t);
+            curl_multi_remove_handle(c->multi, t->easy);
+            c->active--;
+            transfer_free(t);
+        }
+        t = next;
+    }
 }
 
 int http_client_send(struct http_client *c, const struct http_request *req, http_done_fn done,

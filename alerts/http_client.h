@@ -63,6 +63,11 @@ void http_client_free(struct http_client *c);
 int http_client_send(struct http_client *c, const struct http_request *req, http_done_fn done,
                      void *arg);
 
+/* Abandon every transfer in flight that was started with this arg; their
+ * callbacks are not called. For an owner freed while it waits for an
+ * answer. */
+void http_client_cancel(struct http_client *c, const void *arg);
+
 /* Failures of the glue between curl and the event loop since the client
  * was made: curl_multi_socket_action errors, sockets or the timer that
  * could not be watched. Each is also logged (at most one line a minute). */
