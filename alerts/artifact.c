@@ -332,7 +332,7 @@ static void fail(struct artifact_fetch *f, bool permanent, const char *fmt, ...)
 
 /* Fail for good (permanent), or schedule the next attempt from the
  * listing (a download URL is valid for a minute only) after the back-off
- * of integrations.md, or at least `wait` seconds (a rate limit); past
+ * of docs/integrations.md, or at least `wait` seconds (a rate limit); past
  * max_age a transient failure is final too. */
 static void retry_or_fail(struct artifact_fetch *f, bool permanent, double wait, const char *why)
 {
@@ -389,10 +389,13 @@ static void answer_text(const struct http_response *res, char *out, size_t len)
 
 /* A failed answer from GitHub or the storage host: network errors, 408,
  * 429, 5xx and GitHub's rate limits (403/429 with x-ratelimit-remaining 0,
- * Retry-After, or "rate limit" in the body) are retried; the rest (404,
- * 410, 401, other 4xx) are permanent. */
+ * Retry-After, or "rate limit" in the body) are retried, and so is the
+ * storage host's 403 (its signed URL expired: the next attempt asks
+ * GitHub for a new one); the rest (404, 410, 401, other 4xx) are
+ * permanent. */
 static void judge(struct artifact_fetch *f, const char *what, const struct http_response *res)
 {
+    bool storage_403 = f->step == STEP_STORAGE && res->status == 403;
     char msg[400], why[600];
     answer_text(res, msg, sizeof(msg));
     snprintf(why, sizeof(why), "%s: %s", what, msg);
@@ -411,7 +414,8 @@ static void judge(struct artifact_fetch *f, const char *what, const struct http_
             limited = true;
         }
     }
-    bool transient = !res->too_large && (limited || st == 0 || st == 408 || st >= 500);
+    bool transient =
+        !res->too_large && (limited || storage_403 || st == 0 || st == 408 || st >= 500);
     retry_or_fail(f, !transient, wait, why);
 }
 

@@ -12,8 +12,10 @@
 #  2. a run that concludes "failure" is not fetched.
 #  3. with the run's id: no artifact, expired, over max_bytes by the
 #     listing (nothing downloaded) and by the bytes, digest mismatch, 404:
-#     permanent; 5xx on the listing, a rate-limited /zip and a 5xx at the
-#     storage host: retried, then fetched; dry_run refuses.
+#     permanent, and so are a 401 on /zip and a 404 at the storage host;
+#     5xx on the listing, a rate-limited /zip, a 5xx and a 403 (expired
+#     signature) at the storage host: retried, then fetched; dry_run
+#     refuses.
 #  4. hostile zips: a bomb whose header says 10 GB, one whose header says
 #     1 KB and which inflates to 10 GB, a member named ../../x, 10,000
 #     members, a truncated zip, an HTML page served as application/zip:
@@ -189,6 +191,14 @@ expect_json "$T/res" ok=true attempts=3
 [ "$(jsonl_count "$T/gh.log" kind=zip fault=true status=403)" -eq 1 ] &&
     [ "$(jsonl_count "$T/gh.log" kind=storage fault=true status=500)" -eq 1 ] && ok ||
     fail "the scripted rate limit and 500 were not both met"
+# the storage host's 403 (a signature expired): a new URL from the start
+ctl faults '{"storage": [{"status": 403, "body": "AuthenticationFailed"}]}' >/dev/null
+fetch7001
+expect_json "$T/res" ok=true attempts=2
+[ "$(jsonl_count "$T/gh.log" kind=zip status=302)" -eq 2 ] && ok || fail "no second /zip after the storage 403"
+ctl faults '{"storage": [{"status": 404, "body": "BlobNotFound"}]}' >/dev/null
+fetch7001
+expect_fail "storage 404" true 'from the storage host: HTTP 404: BlobNotFound$'
 ctl faults '{"zip": [{"status": 401, "body": {"message": "Bad credentials"}}]}' >/dev/null
 fetch7001
 expect_fail "401 on /zip" true 'download: HTTP 401: Bad credentials$'
