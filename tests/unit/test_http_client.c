@@ -171,6 +171,25 @@ static struct answer post(struct event_base *base, struct http_client *c, int po
     return a;
 }
 
+/* A chain: the first answer's callback starts the second request, as a
+ * fetch's steps do. */
+struct chain {
+    struct http_client *c;
+    char url[128];
+    struct answer second;
+    bool first_done;
+};
+
+/* The first answer: start the second request from inside the callback. */
+static void on_first(void *arg, const struct http_response *res)
+{
+    struct chain *ch = arg;
+    (void)res;
+    ch->first_done = true;
+    struct http_request req = {"GET", ch->url, NULL, 0, NULL, 0, 5, NULL, 0};
+    CHECK(http_client_send(ch->c, &req, on_done, &ch->second) == 0);
+}
+
 int main(void)
 {
     int port;
@@ -256,6 +275,26 @@ int main(void)
            strlen(a.location));
     a = get(base, c, port, "/echo", 0);
     CHECKF(a.status == 200 && !a.location[0], "no Location: %s", a.location);
+
+    /* A request started from a done callback runs without another event
+     * to kick it: the loop would otherwise run out of events (returns 1)
+     * with the second request never sent. */
+    struct chain ch = {.c = c};
+    snprintf(ch.url, sizeof(ch.url), "http://127.0.0.1:%d/echo", port);
+    struct http_request first = {"GET", ch.url, NULL, 0, NULL, 0, 5, NULL, 0};
+    CHECK(http_client_send(c, &first, on_first, &ch) == 0);
+    while (!ch.second.done && event_base_loop(base, EVLOOP_ONCE) == 0)
+        ;
+    CHECKF(ch.first_done && ch.second.done && ch.second.status == 200,
+           "chained request: first %d, second done %d status %ld", ch.first_done, ch.second.done,
+           ch.second.status);
+
+    /* http_client_cancel: the callback of a cancelled transfer never runs */
+    struct answer cancelled = {0};
+    CHECK(http_client_send(c, &first, on_done, &cancelled) == 0);
+    http_client_cancel(c, &cancelled);
+    a = get(base, c, port, "/echo", 0);
+    CHECK(a.status == 200 && !cancelled.done);
 
     http_client_free(c);
     event_base_free(base);
