@@ -31,6 +31,11 @@ struct github {
     struct event *follow_timer;
     double follow_since, dispatched_at;
     bool polling;
+    void (*run_hook)(void *, const struct github_state *);
+    void *run_hook_arg;
+    struct artifact_fetch *fetch; /* the one running, or NULL */
+    artifact_done_fn fetch_done;
+    void *fetch_arg;
 };
 
 int github_expand(const char *tmpl, const struct github_vars *v, struct sbuf *out, char *bad,
@@ -154,6 +159,15 @@ static enum deliver_result gh_classify(void *ctx, const struct http_response *re
     return DELIVER_FAIL;
 }
 
+/* Tell the run hook when the run's status or conclusion differ from
+ * what they were before (status_before, conclusion_before). */
+static void run_changed(struct github *g, const char *status_before, const char *conclusion_before)
+{
+    if (g->run_hook != NULL && (strcmp(status_before, g->st.run_status) != 0 ||
+                                strcmp(conclusion_before, g->st.run_conclusion) != 0))
+        g->run_hook(g->run_hook_arg, &g->st);
+}
+
 static void follow_schedule(struct github *g, double delay)
 {
     struct timeval tv = {(time_t)delay, (suseconds_t)((delay - floor(delay)) * 1e6)};
@@ -212,6 +226,7 @@ static void gh_finished(void *ctx, const char *body, size_t len, enum deliver_re
     log_notice("github: workflow dispatched (HTTP %ld, correlation id %s)%s%s", res->status,
                g->st.correlation_id, g->st.run_url[0] ? ", run " : "", g->st.run_url);
     snprintf(g->st.run_status, sizeof(g->st.run_status), "requested");
+    run_changed(g, "", "");
     g->follow_since = g->now();
     follow_schedule(g, g->s.follow_seconds > 0 ? g->s.follow_seconds : 30);
 }
@@ -221,6 +236,9 @@ static const struct outbox_target_ops gh_target = {gh_request, gh_classify, gh_f
 /* A run object: status, conclusion, html_url. */
 static void take_run(struct github *g, const cJSON *run)
 {
+    char status_before[sizeof(g->st.run_status)], conclusion_before[sizeof(g->st.run_conclusion)];
+    memcpy(status_before, g->st.run_status, sizeof(status_before));
+    memcpy(conclusion_before, g->st.run_conclusion, sizeof(conclusion_before));
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(run, "id");
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(run, "status");
     const cJSON *co = cJSON_GetObjectItemCaseSensitive(run, "conclusion");
@@ -233,6 +251,7 @@ static void take_run(struct github *g, const cJSON *run)
              cJSON_IsString(co) ? co->valuestring : "");
     if (cJSON_IsString(url))
         snprintf(g->st.run_url, sizeof(g->st.run_url), "%s", url->valuestring);
+    run_changed(g, status_before, conclusion_before);
 }
 
 static void on_poll(void *arg, const struct http_response *res)
@@ -301,7 +320,7 @@ static void on_follow(evutil_socket_t fd, short what, void *arg)
     }
     set_headers(g);
     struct http_request req = {
-        "GET", url, g->hdr, 3, NULL, 0, g->s.timeout > 0 ? g->s.timeout : 30, g->s.ca_file};
+        "GET", url, g->hdr, 3, NULL, 0, g->s.timeout > 0 ? g->s.timeout : 30, g->s.ca_file, 0};
     if (http_client_send(g->http, &req, on_poll, g) == 0)
         g->polling = true;
     else
@@ -385,6 +404,7 @@ void github_free(struct github *g)
         return;
     if (g->follow_timer != NULL)
         event_free(g->follow_timer);
+    artifact_fetch_free(g->fetch);
     free_settings(g);
     if (g->auth != NULL)
         secret_release(g->auth, AUTH_MAX, AUTH_MAX); /* madvise rounds up to the page */
@@ -467,4 +487,74 @@ void github_restore(struct github *g, const struct github_state *st)
         g->follow_since = g->now();
         follow_schedule(g, 1);
     }
+}
+
+void github_set_run_hook(struct github *g, void (*fn)(void *arg, const struct github_state *st),
+                         void *arg)
+{
+    g->run_hook = fn;
+    g->run_hook_arg = arg;
+}
+
+/* The fetch is over (it frees itself after this): forget it, then tell the
+ * caller. */
+static void fetch_done(void *arg, const struct artifact_result *r)
+{
+    struct github *g = arg;
+    g->fetch = NULL;
+    g->fetch_done(g->fetch_arg, r);
+}
+
+bool github_fetch_running(const struct github *g)
+{
+    return g->fetch != NULL;
+}
+
+int github_fetch_artifact(struct github *g, uint64_t run_id, const char *artifact_name,
+                          size_t max_bytes, const char *member, artifact_done_fn done, void *arg,
+                          char *err, size_t errlen)
+{
+    const char *why = NULL;
+    if (g->s.dry_run)
+        why = "dry run: the artifact is not fetched";
+    else if (g->s.token == NULL)
+        why = "no token (retrain.github.token_file or $DRIFTD_GITHUB_TOKEN)";
+    else if (g->s.repository == NULL)
+        why = "no repository configured";
+    else if (g->fetch != NULL)
+        why = "a fetch of an artifact is already running";
+    else if (artifact_name == NULL || member == NULL || max_bytes == 0 || done == NULL)
+        why = "no artifact name, member or size limit";
+    if (why != NULL) {
+        snprintf(err, errlen, "github: artifact %s of run %llu: %s",
+                 artifact_name ? artifact_name : "?", (unsigned long long)run_id, why);
+        return -1;
+    }
+    set_headers(g);
+    struct artifact_fetch_settings s = {
+        .api_url = g->s.api_url,
+        .repository = g->s.repository,
+        .headers = g->hdr, /* Accept, Authorization, X-GitHub-Api-Version */
+        .n_headers = 3,
+        .ca_file = g->s.ca_file,
+        /* a zip of megabytes: more than a dispatch's time */
+        .timeout = g->s.timeout > 120 ? g->s.timeout : 120,
+        .max_age = g->s.max_age,
+        .run_id = run_id,
+        .artifact_name = artifact_name,
+        .max_bytes = max_bytes,
+        .member = member,
+        .run_url = g->st.run_id == run_id ? g->st.run_url : "",
+    };
+    g->fetch_done = done;
+    g->fetch_arg = arg;
+    g->fetch = artifact_fetch_start(&s, g->http, g->base, g->now, fetch_done, g);
+    if (g->fetch == NULL) {
+        snprintf(err, errlen, "github: artifact %s of run %llu: cannot start the fetch",
+                 artifact_name, (unsigned long long)run_id);
+        return -1;
+    }
+    log_info("github: fetching %s from artifact %s of run %llu", member, artifact_name,
+             (unsigned long long)run_id);
+    return 0;
 }

@@ -10,6 +10,7 @@
 #define DRIFTD_ALERTS_GITHUB_H
 
 #include "alerts/alert.h"
+#include "alerts/artifact.h"
 #include "alerts/http_client.h"
 #include "alerts/outbox.h"
 #include "lib/sbuf.h"
@@ -78,6 +79,28 @@ int github_dispatch(struct github *g, const struct github_vars *v);
 
 const struct github_state *github_state(const struct github *g);
 void github_restore(struct github *g, const struct github_state *st);
+
+/* Call fn(arg, state) whenever the followed run's run_status or
+ * run_conclusion changes: "requested" once GitHub accepted the dispatch,
+ * then queued, in_progress, completed (with its conclusion) as polling
+ * sees them. NULL fn: no hook. For the daemon's event timeline. */
+void github_set_run_hook(struct github *g, void (*fn)(void *arg, const struct github_state *st),
+                         void *arg);
+
+/* Fetch member (e.g. "baseline.json") of the artifact named artifact_name
+ * of run run_id (docs/integrations.md, "The run's baseline artifact"),
+ * with the token and headers of the dispatch; max_bytes bounds the zip and
+ * the member each. done(arg, result) is called once, from the loop, never
+ * before this returns; the result and its data live until done returns
+ * (copy what you keep). One fetch at a time. Returns 0 when started; -1
+ * with the reason in err (dry_run, no token or repository, a fetch already
+ * running, out of memory), and done is not called. */
+int github_fetch_artifact(struct github *g, uint64_t run_id, const char *artifact_name,
+                          size_t max_bytes, const char *member, artifact_done_fn done, void *arg,
+                          char *err, size_t errlen);
+
+/* Is a fetch running? */
+bool github_fetch_running(const struct github *g);
 
 /* "${model}" etc. expanded; unknown names are an error (-1, name in bad). */
 int github_expand(const char *tmpl, const struct github_vars *v, struct sbuf *out, char *bad,

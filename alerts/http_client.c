@@ -101,7 +101,11 @@ struct transfer {
     char *body;
     char err[CURL_ERROR_SIZE];
     char *resp;
-    size_t resp_len;
+    size_t resp_len, resp_cap;
+    size_t max_body; /* the request's, or MAX_BODY */
+    bool abort_big;  /* abort past max_body (else drop the rest) */
+    bool too_large;
+    char *location;
     double retry_after;
     long rl_remaining;
     double rl_reset;
@@ -127,6 +131,7 @@ static void transfer_free(struct transfer *t)
     curl_slist_free_all(t->headers);
     free(t->body);
     free(t->resp);
+    free(t->location);
     free(t);
 }
 
@@ -142,19 +147,28 @@ static void check_multi_info(struct http_client *c)
         struct transfer *t = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
         long status = 0;
-        if (rc == CURLE_OK)
+        if (rc == CURLE_FILESIZE_EXCEEDED)
+            t->too_large = true; /* Content-Length over CURLOPT_MAXFILESIZE */
+        if (rc == CURLE_OK || t->too_large)
             curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        char big[96];
+        if (t->too_large)
+            snprintf(big, sizeof(big), "response body larger than %zu bytes", t->max_body);
         curl_multi_remove_handle(c->multi, easy);
         c->active--;
         transfer_unlink(t);
         struct http_response res = {
             .status = status,
-            .error = rc == CURLE_OK ? NULL : (t->err[0] ? t->err : curl_easy_strerror(rc)),
+            .error = t->too_large     ? big
+                     : rc == CURLE_OK ? NULL
+                                      : (t->err[0] ? t->err : curl_easy_strerror(rc)),
             .body = t->resp ? t->resp : "",
             .body_len = t->resp_len,
             .retry_after = t->retry_after,
             .ratelimit_remaining = t->rl_remaining,
             .ratelimit_reset = t->rl_reset,
+            .too_large = t->too_large,
+            .location = t->location,
         };
         if (t->done != NULL)
             t->done(t->arg, &res);
@@ -179,7 +193,10 @@ static void on_socket(evutil_socket_t fd, short what, void *arg)
     int running = 1;
     check_action(c, "socket", socket_action(c->multi, fd, action, &running));
     check_multi_info(c);
-    if (running <= 0 && evtimer_pending(c->timer, NULL))
+    /* Nothing left to run: drop curl's timer. Not when a done callback
+     * has just started a transfer (the next step of a fetch): `running`
+     * was counted before it, and its timer is what starts it. */
+    if (running <= 0 && c->active == 0 && evtimer_pending(c->timer, NULL))
         evtimer_del(c->timer);
 }
 
@@ -237,20 +254,36 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     return 0;
 }
 
+/* Keep the body up to the transfer's limit: past it, either drop the
+ * rest (callers that only read an error message) or abort (callers that
+ * asked for a limit: a body cut short is no use to them, and a hostile
+ * server could otherwise keep us reading forever). */
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct transfer *t = userdata;
     size_t n = size * nmemb, keep = n;
-    if (t->resp_len + keep > MAX_BODY)
-        keep = MAX_BODY - t->resp_len;
+    if (keep > t->max_body - t->resp_len) {
+        if (t->abort_big) {
+            t->too_large = true;
+            return 0; /* CURLE_WRITE_ERROR ends the transfer */
+        }
+        keep = t->max_body - t->resp_len;
+    }
     if (keep > 0) {
-        char *p = realloc(t->resp, t->resp_len + keep + 1);
-        if (p == NULL)
-            return n; /* drop the rest, finish the transfer */
-        memcpy(p + t->resp_len, ptr, keep);
-        t->resp = p;
+        if (t->resp_len + keep + 1 > t->resp_cap) {
+            /* doubling: a body of megabytes in 16 KiB pieces */
+            size_t cap = t->resp_cap ? t->resp_cap : 4096;
+            while (cap < t->resp_len + keep + 1)
+                cap *= 2;
+            char *p = realloc(t->resp, cap);
+            if (p == NULL)
+                return t->abort_big ? 0 : n; /* drop the rest, finish the transfer */
+            t->resp = p;
+            t->resp_cap = cap;
+        }
+        memcpy(t->resp + t->resp_len, ptr, keep);
         t->resp_len += keep;
-        p[t->resp_len] = '\0';
+        t->resp[t->resp_len] = '\0';
     }
     return n;
 }
@@ -277,11 +310,29 @@ double http_parse_retry_after(const char *v, double now)
     return d > 0 ? d : 0;
 }
 
-/* Keep the headers retry logic needs: Retry-After and GitHub's rate limit. */
+/* Keep the Location of a redirect: read from curl's buffer itself, since
+ * a storage URL with its signature runs to hundreds of bytes. */
+static void keep_location(struct transfer *t, const char *buf, size_t n)
+{
+    static const char name[] = "location:";
+    if (n < sizeof(name) - 1 || strncasecmp(buf, name, sizeof(name) - 1) != 0)
+        return;
+    const char *v = buf + sizeof(name) - 1, *end = buf + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    free(t->location);
+    t->location = strndup(v, (size_t)(end - v));
+}
+
+/* Keep the headers retry logic needs: Retry-After and GitHub's rate limit;
+ * and Location. */
 static size_t header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 {
     struct transfer *t = userdata;
     size_t n = size * nitems;
+    keep_location(t, buf, n);
     char line[256];
     size_t l = n < sizeof(line) - 1 ? n : sizeof(line) - 1;
     memcpy(line, buf, l);
@@ -348,6 +399,21 @@ void http_client_free(struct http_client *c)
     free(c);
 }
 
+void http_client_cancel(struct http_client *c, const void *arg)
+{
+    struct transfer *t = c->running;
+    while (t != NULL) {
+        struct transfer *next = t->next;
+        if (t->arg == arg) {
+            transfer_unlink(t);
+            curl_multi_remove_handle(c->multi, t->easy);
+            c->active--;
+            transfer_free(t);
+        }
+        t = next;
+    }
+}
+
 int http_client_send(struct http_client *c, const struct http_request *req, http_done_fn done,
                      void *arg)
 {
@@ -360,6 +426,8 @@ int http_client_send(struct http_client *c, const struct http_request *req, http
     t->retry_after = NAN;
     t->rl_remaining = -1;
     t->rl_reset = NAN;
+    t->max_body = req->max_body > 0 ? req->max_body : MAX_BODY;
+    t->abort_big = req->max_body > 0;
     t->easy = curl_easy_init();
     if (t->easy == NULL) {
         free(t);
@@ -395,6 +463,11 @@ int http_client_send(struct http_client *c, const struct http_request *req, http
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    /* Redirects stay with the caller (the default, said here because it
+     * matters): following one would carry our headers to another origin. */
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    if (t->abort_big)
+        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max_body);
     if (req->ca_file != NULL)
         curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
     if (strcmp(req->method, "GET") == 0) {

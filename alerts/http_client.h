@@ -25,16 +25,30 @@ struct http_request {
     size_t body_len;
     double timeout;      /* seconds */
     const char *ca_file; /* NULL: the system's CAs */
+    /* 0: keep the first 64 KiB of the body and drop the rest (the
+     * transfer completes). Else the most body bytes accepted: a larger
+     * Content-Length, or more bytes than that arriving, abort the transfer
+     * and the answer has too_large set. */
+    size_t max_body;
 };
 
 struct http_response {
     long status;       /* 0 when no HTTP answer (network error) */
     const char *error; /* curl's message when status is 0 */
-    const char *body;  /* at most 64 KiB kept */
+    const char *body;  /* at most 64 KiB kept, or the request's max_body */
     size_t body_len;
     double retry_after;       /* seconds from now, NAN when absent */
     long ratelimit_remaining; /* -1 when absent */
     double ratelimit_reset;   /* epoch seconds, NAN when absent */
+    /* The body passed the request's max_body: the transfer was aborted,
+     * status is what the server answered (0 if it had not yet), error says
+     * so, and body holds what came before the limit. */
+    bool too_large;
+    /* The Location header of the answer, or NULL. Redirects are never
+     * followed: a caller that wants the target sends a fresh request, with
+     * the headers it chooses (an Authorization header must not travel to
+     * another origin). */
+    const char *location;
 };
 
 typedef void (*http_done_fn)(void *arg, const struct http_response *res);
@@ -48,6 +62,11 @@ void http_client_free(struct http_client *c);
 /* Start a request; done runs later from the loop. Returns 0 or -1. */
 int http_client_send(struct http_client *c, const struct http_request *req, http_done_fn done,
                      void *arg);
+
+/* Abandon every transfer in flight that was started with this arg; their
+ * callbacks are not called. For an owner freed while it waits for an
+ * answer. */
+void http_client_cancel(struct http_client *c, const void *arg);
 
 /* Failures of the glue between curl and the event loop since the client
  * was made: curl_multi_socket_action errors, sockets or the timer that

@@ -28,7 +28,7 @@ static int request(void *ctx, const char *body, size_t len, struct http_request 
 {
     struct target *t = ctx;
     static const struct http_header hs[] = {{"Content-Type", "application/json"}};
-    *req = (struct http_request){"POST", t->url, hs, 1, body, len, 5, NULL};
+    *req = (struct http_request){"POST", t->url, hs, 1, body, len, 5, NULL, 0};
     return 0;
 }
 
