@@ -177,6 +177,7 @@ struct build {
     struct bcol *cols;
     size_t ncols, capcols;
     uint64_t rows;
+    uint64_t skipped; /* pass 1: records skipped as bad */
     struct stats_reservoir *res;
     double *slots; /* sample rows x columns: value, category id, or NAN */
     size_t max_sample;
@@ -218,8 +219,11 @@ static void on_error(void *arg, uint64_t line, uint64_t index, enum reader_error
 {
     (void)code;
     struct build *b = arg;
-    if (b->pass == 1)
-        diag_record_error(&b->diag, line, index, msg);
+    if (b->pass != 1)
+        return;
+    diag_record_error(&b->diag, line, index, msg);
+    if (index > 0) /* 0: the CSV header, not a record */
+        b->skipped++;
 }
 
 /* A column whose text values outnumber its numbers by this much is text:
@@ -550,7 +554,7 @@ static void build_free(struct build *b)
 
 int build_baseline(const struct memfile *in, enum reader_format fmt, char delimiter,
                    const struct schema *schema, uint64_t max_sample, uint64_t seed,
-                   struct stats_baseline **out)
+                   struct stats_baseline **out, uint64_t *records_read)
 {
     struct reader_limits lim = {0, 0, memfile_delimiter(in, fmt, delimiter)};
     struct build b = {.diag = {in->name, 0, 20, 0}, .fmt = fmt, .pass = 1};
@@ -564,6 +568,8 @@ int build_baseline(const struct memfile *in, enum reader_format fmt, char delimi
     reader_feed(r, in->data, in->len);
     reader_finish(r);
     diag_summary(&b.diag);
+    if (records_read != NULL)
+        *records_read = b.rows + b.skipped;
     if (b.oom)
         goto oom;
     warn_one_field_header(&b, r);

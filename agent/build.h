@@ -43,9 +43,11 @@ int schema_load(struct schema *s, const char *arg);
 void schema_free(struct schema *s);
 int schema_kind(const struct schema *s, const char *name); /* kind or -1 */
 
-/* Build a baseline from in. Returns 0, or -1 with the reason printed. */
+/* Build a baseline from in. Returns 0, or -1 with the reason printed.
+ * *records_read (unless NULL) gets the records of in, those skipped as bad
+ * included, for the provenance. */
 int build_baseline(const struct memfile *in, enum reader_format fmt, char delimiter,
                    const struct schema *schema, uint64_t max_sample, uint64_t seed,
-                   struct stats_baseline **out);
+                   struct stats_baseline **out, uint64_t *records_read);
 
 #endif

@@ -28,7 +28,8 @@ static const char usage_main[] =
     "\n"
     "Usage:\n"
     "  driftd baseline --input FILE [--format csv|ndjson] [--delimiter C] [--schema FILE|JSON]\n"
-    "                  [--max-sample N] [--seed S] --output BASELINE.json\n"
+    "                  [--max-sample N] [--seed S] [--label KEY=VALUE]... [--created-at TIME]\n"
+    "                  --output BASELINE.json\n"
     "  driftd check    --baseline BASELINE.json | --config FILE  --input FILE\n"
     "                  [--format csv|ndjson] [--delimiter C] [--json] [--all-metrics] [--output "
     "REPORT.json]\n"
@@ -59,7 +60,17 @@ static const char usage_baseline[] =
     "      --seed S          seed of the sampler (default 1); same input and seed\n"
     "                        give a byte-identical baseline\n"
     "  -o, --output FILE     where to write the baseline (- for stdout)\n"
-    "  -h, --help            this help\n";
+    "  -l, --label KEY=VALUE a label recorded in the baseline's provenance\n"
+    "                        (repeatable; KEY of A-Z a-z 0-9 _ . -), e.g.\n"
+    "                        --label model_version=run-9001 --label git_sha=...\n"
+    "      --created-at TIME record when the baseline was made, RFC 3339 in UTC\n"
+    "                        (2026-12-04T10:00:00Z); default: $SOURCE_DATE_EPOCH\n"
+    "                        when set, else no time, so the file stays reproducible\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "The baseline records its provenance: the input's path, SHA-256, size, rows\n"
+    "and format, the sampler's settings, the driftd version, the time and the\n"
+    "labels.\n";
 
 static const char usage_check[] =
     "Usage: driftd check --baseline BASELINE.json --input FILE [options]\n"
@@ -257,7 +268,73 @@ struct baseline_args {
     uint64_t max_sample, seed;
     enum reader_format fmt;
     char delimiter; /* 0: from the header */
+    /* The provenance begun from the options (labels, created_at), to be
+     * completed by the build; the caller frees it unless it went to the
+     * baseline. */
+    struct stats_provenance *prov;
 };
+
+/* --label KEY=VALUE into a->prov; prints and returns -1 on error. */
+static int label_option(struct baseline_args *a, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (eq == NULL) {
+        fprintf(stderr, "driftd: --label: expected KEY=VALUE, got \"%s\"\n", arg);
+        return -1;
+    }
+    size_t klen = (size_t)(eq - arg);
+    if (!stats_label_key_valid(arg, klen)) {
+        fprintf(stderr,
+                "driftd: --label %s: the key \"%.*s\" is not a label key: it must be non-empty, "
+                "of letters, digits, '_', '.' and '-'\n",
+                arg, (int)klen, arg);
+        return -1;
+    }
+    char *key = strndup(arg, klen);
+    int rc = key != NULL ? stats_provenance_add_label(a->prov, key, eq + 1) : -1;
+    if (rc > 0)
+        fprintf(stderr, "driftd: --label: the key \"%s\" is given twice\n", key);
+    else if (rc < 0)
+        fprintf(stderr, "driftd: out of memory\n");
+    free(key);
+    return rc == 0 ? 0 : -1;
+}
+
+/* Latest second RFC 3339's four-digit year can write: 9999-12-31T23:59:59Z. */
+#define TIME_MAX 253402300799ULL
+
+/* The time the baseline records: --created-at, else $SOURCE_DATE_EPOCH
+ * (the reproducible-builds convention), else none. Prints and returns -1
+ * when the one given is not a valid time. */
+static int created_at(struct baseline_args *a, const char *opt)
+{
+    char buf[32], why[160];
+    if (opt != NULL) {
+        if (!stats_time_check(opt, why, sizeof(why))) {
+            fprintf(stderr, "driftd: --created-at: \"%s\": %s\n", opt, why);
+            return -1;
+        }
+        return (a->prov->created_at = strdup(opt)) != NULL ? 0 : -1;
+    }
+    const char *env = getenv("SOURCE_DATE_EPOCH");
+    if (env == NULL || *env == '\0')
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long t = strtoull(env, &end, 10);
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (errno != 0 || end == env || *end != '\0' || env[0] < '0' || env[0] > '9' || t > TIME_MAX ||
+        gmtime_r(&tt, &tm) == NULL) {
+        fprintf(stderr,
+                "driftd: SOURCE_DATE_EPOCH: expected seconds since 1970-01-01T00:00:00Z (an "
+                "integer from 0 to %llu), got \"%s\"\n",
+                TIME_MAX, env);
+        return -1;
+    }
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return (a->prov->created_at = strdup(buf)) != NULL ? 0 : -1;
+}
 
 /* Read baseline's options into a; -1 to go on, else the exit status (0 after
  * --help, 2 for a usage error, with the reason printed). */
@@ -270,14 +347,28 @@ static int baseline_options(int argc, char **argv, struct baseline_args *a)
                                          {"seed", required_argument, NULL, 'S'},
                                          {"output", required_argument, NULL, 'o'},
                                          {"delimiter", required_argument, NULL, 'd'},
+                                         {"label", required_argument, NULL, 'l'},
+                                         {"created-at", required_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
+    const char *when = NULL;
     int c;
 
     *a = (struct baseline_args){.max_sample = 50000, .seed = 1};
+    if ((a->prov = calloc(1, sizeof(*a->prov))) == NULL) {
+        fprintf(stderr, "driftd: out of memory\n");
+        return 2;
+    }
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:f:s:n:o:d:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:f:s:n:o:d:l:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'l':
+            if (label_option(a, optarg) != 0)
+                return 2;
+            break;
+        case 'T':
+            when = optarg;
+            break;
         case 'd':
             if (parse_delimiter(optarg, &a->delimiter) != 0)
                 return 2;
@@ -309,12 +400,51 @@ static int baseline_options(int argc, char **argv, struct baseline_args *a)
             return usage_error("baseline");
         }
     }
-    return options_done("baseline", argc, argv, a->input != NULL && a->output != NULL,
-                        "--input and --output are required", a->format, a->input, &a->fmt);
+    int rc = options_done("baseline", argc, argv, a->input != NULL && a->output != NULL,
+                          "--input and --output are required", a->format, a->input, &a->fmt);
+    if (rc < 0 && created_at(a, when) != 0)
+        return 2;
+    return rc;
 }
 
-/* Build the baseline the options ask for; NULL with the reason printed. */
-static struct stats_baseline *baseline_build(const struct baseline_args *a)
+/* The bytes a hash thread digests. */
+struct hash_job {
+    const char *text;
+    size_t len;
+    char *out;
+};
+
+static void *hash_main(void *arg)
+{
+    struct hash_job *j = arg;
+    sha256_hex(j->text, j->len, j->out);
+    return NULL;
+}
+
+/* Complete the provenance the options began with what the build saw and
+ * hand it to b; -1 on ENOMEM. */
+static int baseline_provenance(struct baseline_args *a, const struct memfile *in, uint64_t records,
+                               struct stats_baseline *b)
+{
+    struct stats_provenance *p = a->prov;
+    p->input_path = strdup(a->input);
+    p->input_format = strdup(a->fmt == READER_CSV ? "csv" : "ndjson");
+    p->driftd_version = strdup(DRIFTD_VERSION);
+    if (p->input_path == NULL || p->input_format == NULL || p->driftd_version == NULL)
+        return -1;
+    p->input_bytes = in->len;
+    p->input_rows = records;
+    p->max_sample = b->max_sample;
+    p->seed = b->seed;
+    p->sample_rows = b->sample_rows;
+    b->provenance = p;
+    a->prov = NULL;
+    return 0;
+}
+
+/* Build the baseline the options ask for, with its provenance; NULL with
+ * the reason printed. */
+static struct stats_baseline *baseline_build(struct baseline_args *a)
 {
     struct schema schema = {0};
     if (a->schema != NULL && schema_load(&schema, a->schema) != 0)
@@ -324,9 +454,23 @@ static struct stats_baseline *baseline_build(const struct baseline_args *a)
         schema_free(&schema);
         return NULL;
     }
+    /* the input's digest, taken beside the build's two passes over it */
+    struct hash_job job = {in.data, in.len, a->prov->input_sha256};
+    pthread_t tid;
+    bool threaded = pthread_create(&tid, NULL, hash_main, &job) == 0;
     struct stats_baseline *b = NULL;
+    uint64_t records = 0;
     int rc = build_baseline(&in, a->fmt, a->delimiter, a->schema != NULL ? &schema : NULL,
-                            a->max_sample, a->seed, &b);
+                            a->max_sample, a->seed, &b, &records);
+    if (threaded)
+        pthread_join(tid, NULL);
+    else
+        hash_main(&job);
+    if (rc == 0 && baseline_provenance(a, &in, records, b) != 0) {
+        fprintf(stderr, "driftd: out of memory\n");
+        stats_baseline_free(b);
+        b = NULL;
+    }
     memfile_close(&in);
     schema_free(&schema);
     return rc == 0 ? b : NULL;
@@ -354,28 +498,12 @@ int cmd_baseline(int argc, char **argv)
 {
     struct baseline_args a;
     int rc = baseline_options(argc, argv, &a);
-    if (rc >= 0)
-        return rc;
-    struct stats_baseline *b = baseline_build(&a);
-    if (b == NULL)
-        return 2;
-    rc = baseline_write(&a, b);
+    struct stats_baseline *b = rc < 0 ? baseline_build(&a) : NULL;
+    if (rc < 0)
+        rc = b != NULL ? baseline_write(&a, b) : 2;
     stats_baseline_free(b);
+    stats_provenance_free(a.prov);
     return rc;
-}
-
-/* The bytes a hash thread digests. */
-struct hash_job {
-    const char *text;
-    size_t len;
-    char *out;
-};
-
-static void *hash_main(void *arg)
-{
-    struct hash_job *j = arg;
-    sha256_hex(j->text, j->len, j->out);
-    return NULL;
 }
 
 struct stats_baseline *load_baseline(const char *path, char sha[SHA256_HEX_LEN + 1])
@@ -703,7 +831,8 @@ static int check_evaluate(struct check_ctx *c)
     }
     if (report_set_origin(c->rep, (double)time(NULL), c->baseline,
                           c->baseline_sha[0] ? c->baseline_sha : NULL,
-                          strcmp(c->args->input, "-") == 0 ? "<stdin>" : c->args->input) != 0) {
+                          strcmp(c->args->input, "-") == 0 ? "<stdin>" : c->args->input) != 0 ||
+        report_set_baseline_labels(c->rep, c->b) != 0) {
         fprintf(stderr, "driftd: out of memory\n");
         return -1;
     }

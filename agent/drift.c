@@ -65,7 +65,25 @@ void report_free(struct report *r)
     free(r->features);
     free(r->baseline_path);
     free(r->input);
+    free(r->baseline_labels);
     free(r);
+}
+
+int report_set_baseline_labels(struct report *r, const struct stats_baseline *b)
+{
+    struct sbuf s;
+    free(r->baseline_labels);
+    r->baseline_labels = NULL;
+    if (b->provenance == NULL || b->provenance->nlabels == 0)
+        return 0;
+    sbuf_init(&s);
+    stats_labels_json(b->provenance, &s);
+    if (sbuf_failed(&s)) {
+        sbuf_free(&s);
+        return -1;
+    }
+    r->baseline_labels = sbuf_steal(&s, NULL);
+    return 0;
 }
 
 int report_set_origin(struct report *r, double generated_at, const char *baseline_path,
@@ -348,6 +366,10 @@ static void origin_json(const struct report *r, struct sbuf *s)
             sbuf_printf(s, "\"%s\"", r->baseline_sha256);
         else
             sbuf_adds(s, "null");
+        if (r->baseline_labels != NULL) {
+            sbuf_adds(s, ", \"labels\": ");
+            sbuf_adds(s, r->baseline_labels);
+        }
         sbuf_adds(s, "},\n");
     }
     if (r->input != NULL) {

@@ -59,6 +59,7 @@ struct report {
     char *baseline_path;                      /* NULL: unset */
     char baseline_sha256[SHA256_HEX_LEN + 1]; /* "": unknown */
     char *input;                              /* NULL: unset */
+    char *baseline_labels; /* the baseline's labels as a JSON object; NULL: unset */
 };
 
 /* Evaluate ds (its numerical columns get sorted in place). NULL on ENOMEM. */
@@ -73,6 +74,12 @@ void report_free(struct report *r);
  * then carrying no origin at all. */
 int report_set_origin(struct report *r, double generated_at, const char *baseline_path,
                       const char *baseline_sha256, const char *input);
+
+/* Record the labels of the baseline's provenance, shown as "labels" in
+ * the report's "baseline" object (which report_set_origin's baseline path
+ * brings); a baseline without labels leaves the member out. -1 on ENOMEM,
+ * the labels then left out. */
+int report_set_baseline_labels(struct report *r, const struct stats_baseline *b);
 
 /* The report JSON object's members, without the enclosing braces, so the
  * daemon can add its "window". */

@@ -34,6 +34,7 @@ void stats_baseline_free(struct stats_baseline *b)
     for (size_t i = 0; i < b->nfeatures; i++)
         bfeature_clear(&b->features[i]);
     free(b->features);
+    stats_provenance_free(b->provenance);
     free(b);
 }
 
@@ -79,11 +80,17 @@ char *stats_baseline_serialize(const struct stats_baseline *b, size_t *len)
     sbuf_init(&s);
     sbuf_printf(&s,
                 "{\n\"format\": \"%s\",\n\"version\": %d,\n\"rows\": %llu,\n"
-                "\"sample_rows\": %llu,\n\"max_sample\": %llu,\n\"seed\": %llu,\n"
-                "\"features\": [\n",
+                "\"sample_rows\": %llu,\n\"max_sample\": %llu,\n\"seed\": %llu,\n",
                 STATS_BASELINE_FORMAT, STATS_BASELINE_VERSION, (unsigned long long)b->rows,
                 (unsigned long long)b->sample_rows, (unsigned long long)b->max_sample,
                 (unsigned long long)b->seed);
+    /* before the features, so that the head of the file says where it came from */
+    if (b->provenance != NULL) {
+        sbuf_adds(&s, "\"provenance\": ");
+        stats_provenance_json(b->provenance, &s);
+        sbuf_adds(&s, ",\n");
+    }
+    sbuf_adds(&s, "\"features\": [\n");
     for (size_t i = 0; i < b->nfeatures; i++) {
         const struct stats_bfeature *f = &b->features[i];
         sbuf_adds(&s, "{\"name\": ");
@@ -450,6 +457,171 @@ static bool parse_categorical(struct pctx *c, const cJSON *jf, const char *where
     return true;
 }
 
+/* A string member, copied into *out; a missing one is an error only when
+ * required (then *out stays NULL). */
+static bool get_string(struct pctx *c, const cJSON *obj, const char *key, const char *where,
+                       bool required, char **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (v == NULL && !required)
+        return true;
+    if (v == NULL) {
+        perr(c, "%s: missing key \"%s\"", where, key);
+        return false;
+    }
+    if (!cJSON_IsString(v)) {
+        perr(c, "%s.%s: expected a string", where, key);
+        return false;
+    }
+    if ((*out = strdup(v->valuestring)) == NULL) {
+        perr(c, "%s.%s: out of memory", where, key);
+        return false;
+    }
+    return true;
+}
+
+/* An object member (required). */
+static const cJSON *get_object(struct pctx *c, const cJSON *obj, const char *key, const char *where)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (v == NULL)
+        perr(c, "%s: missing key \"%s\"", where, key);
+    else if (!cJSON_IsObject(v))
+        perr(c, "%s.%s: expected an object", where, key);
+    return cJSON_IsObject(v) ? v : NULL;
+}
+
+/* provenance.input: where the training data came from. */
+static bool parse_prov_input(struct pctx *c, const cJSON *jp, const struct stats_baseline *b,
+                             struct stats_provenance *p)
+{
+    const char *where = "provenance.input";
+    const cJSON *ji = get_object(c, jp, "input", "provenance");
+    if (ji == NULL || !get_string(c, ji, "path", where, true, &p->input_path))
+        return false;
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(ji, "sha256");
+    if (sha == NULL) {
+        perr(c, "%s: missing key \"sha256\"", where);
+        return false;
+    }
+    if (!cJSON_IsString(sha) || strlen(sha->valuestring) != SHA256_HEX_LEN ||
+        strspn(sha->valuestring, "0123456789abcdef") != SHA256_HEX_LEN) {
+        perr(c, "%s.sha256: expected a string of 64 lowercase hex digits", where);
+        return false;
+    }
+    memcpy(p->input_sha256, sha->valuestring, SHA256_HEX_LEN + 1);
+    if (!get_count(c, ji, "bytes", where, &p->input_bytes) ||
+        !get_count(c, ji, "rows", where, &p->input_rows) ||
+        !get_string(c, ji, "format", where, true, &p->input_format))
+        return false;
+    if (strcmp(p->input_format, "csv") != 0 && strcmp(p->input_format, "ndjson") != 0) {
+        perr(c, "%s.format: expected \"csv\" or \"ndjson\"", where);
+        return false;
+    }
+    /* skipped bad records are among the input's rows, not the baseline's */
+    if (p->input_rows < b->rows) {
+        perr(c, "%s.rows: %llu, fewer than the baseline's rows (%llu)", where,
+             (unsigned long long)p->input_rows, (unsigned long long)b->rows);
+        return false;
+    }
+    return true;
+}
+
+/* provenance.sample: the sampler's settings, the same as the baseline's. */
+static bool parse_prov_sample(struct pctx *c, const cJSON *jp, const struct stats_baseline *b,
+                              struct stats_provenance *p)
+{
+    const char *where = "provenance.sample";
+    const cJSON *js = get_object(c, jp, "sample", "provenance");
+    const struct {
+        const char *key, *top; /* its name here and in the baseline */
+        uint64_t *got, want;
+    } m[] = {{"max_sample", "max_sample", &p->max_sample, b->max_sample},
+             {"seed", "seed", &p->seed, b->seed},
+             {"rows", "sample_rows", &p->sample_rows, b->sample_rows}};
+    if (js == NULL)
+        return false;
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+        if (!get_count(c, js, m[i].key, where, m[i].got))
+            return false;
+        if (*m[i].got != m[i].want) {
+            perr(c, "%s.%s: %llu, but the baseline's %s is %llu", where, m[i].key,
+                 (unsigned long long)*m[i].got, m[i].top, (unsigned long long)m[i].want);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* provenance.labels: an object of strings, keys of [A-Za-z0-9_.-]. */
+static bool parse_prov_labels(struct pctx *c, const cJSON *jp, struct stats_provenance *p)
+{
+    const cJSON *jl = cJSON_GetObjectItemCaseSensitive(jp, "labels");
+    if (jl == NULL)
+        return true;
+    if (!cJSON_IsObject(jl)) {
+        perr(c, "provenance.labels: expected an object of strings");
+        return false;
+    }
+    const cJSON *l;
+    cJSON_ArrayForEach(l, jl)
+    {
+        /* a key with a NUL inside ("\u0000") reads shorter in C */
+        if (!stats_label_key_valid(l->string, strlen(l->string))) {
+            perr(c,
+                 "provenance.labels: key \"%.64s\" is not a label key (non-empty, of "
+                 "A-Z a-z 0-9 _ . -)",
+                 l->string);
+            return false;
+        }
+        if (!cJSON_IsString(l)) {
+            perr(c, "provenance.labels.%s: expected a string", l->string);
+            return false;
+        }
+        int rc = stats_provenance_add_label(p, l->string, l->valuestring);
+        if (rc != 0) {
+            perr(c,
+                 rc > 0 ? "provenance.labels.%s: the key appears twice"
+                        : "provenance.labels.%s: out of memory",
+                 l->string);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The optional "provenance" object; *out stays NULL when there is none
+ * (a baseline written before driftd recorded it). */
+static bool parse_provenance(struct pctx *c, const cJSON *root, const struct stats_baseline *b,
+                             struct stats_provenance **out)
+{
+    const cJSON *jp = cJSON_GetObjectItemCaseSensitive(root, "provenance");
+    *out = NULL;
+    if (jp == NULL)
+        return true;
+    if (!cJSON_IsObject(jp)) {
+        perr(c, "provenance: expected an object");
+        return false;
+    }
+    struct stats_provenance *p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        perr(c, "provenance: out of memory");
+        return false;
+    }
+    *out = p;
+    if (!parse_prov_input(c, jp, b, p) || !parse_prov_sample(c, jp, b, p) ||
+        !get_string(c, jp, "driftd_version", "provenance", true, &p->driftd_version) ||
+        !get_string(c, jp, "created_at", "provenance", false, &p->created_at) ||
+        !parse_prov_labels(c, jp, p))
+        return false;
+    char why[160];
+    if (p->created_at != NULL && !stats_time_check(p->created_at, why, sizeof(why))) {
+        perr(c, "provenance.created_at: \"%.40s\": %s", p->created_at, why);
+        return false;
+    }
+    return true;
+}
+
 /* Line and column of a byte offset, for JSON syntax errors. */
 static void line_col(const char *text, size_t off, size_t *line, size_t *col)
 {
@@ -588,6 +760,10 @@ int stats_baseline_parse(const char *text, size_t len, const char *source,
             goto fail;
         }
     }
+    /* after the features: a baseline edited by hand gets the error of its
+     * features first, the provenance being only a record of them */
+    if (!parse_provenance(&c, root, b, &b->provenance))
+        goto fail;
     cJSON_Delete(root);
     free(copy);
     side_free(&sd);

@@ -8,6 +8,10 @@
 
 #include "stats/evaluate.h"
 
+#include "lib/sbuf.h"
+#include "lib/sha256.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,12 +37,36 @@ struct stats_bfeature {
     uint64_t sample_missing; /* missing values among the sampled rows */
 };
 
+/* One label of a baseline (`driftd baseline --label KEY=VALUE`). */
+struct stats_label {
+    char *key; /* non-empty, of [A-Za-z0-9_.-] */
+    char *value;
+};
+
+/* Where a baseline came from (docs/statistics.md, "Provenance"): the
+ * "provenance" object of the file. */
+struct stats_provenance {
+    char *input_path;                       /* as given to --input; "-" for stdin */
+    char input_sha256[SHA256_HEX_LEN + 1];  /* of the input's bytes as read, lowercase hex */
+    uint64_t input_bytes;                   /* size of the input */
+    uint64_t input_rows;                    /* records read, skipped bad ones included */
+    char *input_format;                     /* "csv" or "ndjson" */
+    uint64_t max_sample, seed, sample_rows; /* equal to the baseline's own */
+    char *driftd_version;                   /* of the driftd that wrote it */
+    char *created_at;                       /* RFC 3339 UTC, or NULL (not recorded) */
+    size_t nlabels;
+    struct stats_label *labels; /* sorted by key (byte order), keys unique */
+};
+
 struct stats_baseline {
     uint64_t rows;        /* training rows */
     uint64_t sample_rows; /* rows in the reference sample */
     uint64_t max_sample, seed;
     size_t nfeatures;
     struct stats_bfeature *features;
+    /* NULL in a baseline written before driftd recorded provenance; the
+     * baseline owns it (stats_baseline_free frees it). */
+    struct stats_provenance *provenance;
 };
 
 /* Parse and validate a baseline. On error returns -1 and writes a message
@@ -57,5 +85,32 @@ int stats_baseline_find(const struct stats_baseline *b, const char *name);
 long stats_bfeature_find_cat(const struct stats_bfeature *f, const char *name, size_t len);
 
 void stats_baseline_free(struct stats_baseline *b);
+
+/* The value of a label of b's provenance (e.g. "model_version"), or NULL
+ * when b has no provenance or no such label. Owned by b. */
+const char *stats_baseline_label(const struct stats_baseline *b, const char *key);
+
+/* Whether key[0..len) is a valid label key: non-empty, of [A-Za-z0-9_.-]. */
+bool stats_label_key_valid(const char *key, size_t len);
+
+/* Check that s is an RFC 3339 date-time in UTC, YYYY-MM-DDTHH:MM:SS with
+ * an optional fraction and a final Z, and a real date. true when it is;
+ * else false with what is wrong written into why (no prefix). */
+bool stats_time_check(const char *s, char *why, size_t whylen);
+
+/* Add a label to p, keeping the labels sorted. 0; 1 when the key is there
+ * already (nothing changes); -1 on ENOMEM. The strings are copied; the key
+ * is not checked (see stats_label_key_valid). */
+int stats_provenance_add_label(struct stats_provenance *p, const char *key, const char *value);
+
+/* The provenance as the JSON object the baseline file holds, appended to
+ * out (deterministic: same provenance, same bytes). */
+void stats_provenance_json(const struct stats_provenance *p, struct sbuf *out);
+
+/* The labels alone as a JSON object ({} when there are none or p is NULL),
+ * appended to out. */
+void stats_labels_json(const struct stats_provenance *p, struct sbuf *out);
+
+void stats_provenance_free(struct stats_provenance *p);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: the baseline parser and writer (stats/baseline.c).
  * Whatever parses must obey what baseline.h promises (sorted samples and
- * categories, counts that add up), serialise, parse back, and serialise to
+ * categories, counts that add up, a provenance that agrees with the
+ * baseline and has sorted, unique, valid labels), serialise, parse back, and serialise to
  * the same bytes. What does not parse must say why, within the buffer given
  * for the message, however small.
  */
@@ -50,6 +51,24 @@ static void check_baseline(const struct stats_baseline *b)
             FUZZ_CHECK(total == f->count);
         }
         FUZZ_CHECK(in_sample == b->sample_rows);
+    }
+    const struct stats_provenance *p = b->provenance;
+    if (p == NULL)
+        return;
+    /* the provenance's promises: what it records agrees with the baseline,
+     * labels are valid, sorted and unique, the time is one */
+    char why[200];
+    FUZZ_CHECK(p->input_path != NULL && p->input_format != NULL && p->driftd_version != NULL);
+    FUZZ_CHECK(strlen(p->input_sha256) == SHA256_HEX_LEN);
+    FUZZ_CHECK(p->input_rows >= b->rows);
+    FUZZ_CHECK(p->max_sample == b->max_sample && p->seed == b->seed &&
+               p->sample_rows == b->sample_rows);
+    FUZZ_CHECK(p->created_at == NULL || stats_time_check(p->created_at, why, sizeof(why)));
+    for (size_t i = 0; i < p->nlabels; i++) {
+        const char *k = p->labels[i].key;
+        FUZZ_CHECK(stats_label_key_valid(k, strlen(k)) && p->labels[i].value != NULL);
+        FUZZ_CHECK(i == 0 || strcmp(p->labels[i - 1].key, k) < 0);
+        FUZZ_CHECK(stats_baseline_label(b, k) == p->labels[i].value);
     }
 }
 

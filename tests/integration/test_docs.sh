@@ -28,8 +28,11 @@ for c in baseline check run validate version; do
     "$DRIFTD" $c --help >"$T/h" 2>&1 && grep -q "Usage: driftd $c" "$T/h" && ok || fail "driftd $c --help"
 done
 # examples/iris/baseline.json is what driftd baseline writes today, byte for
-# byte (same input and seed, same bytes; and not stale after a format change)
-"$DRIFTD" baseline -i "$SRCDIR/examples/iris/train.csv" -o - 2>/dev/null >"$T/iris.json"
+# byte (same input and seed, same bytes; and not stale after a format change
+# or a new version). Its provenance records the input's path as given: the
+# one relative to the top of the tree, as it was made.
+(cd "$SRCDIR" && env -u SOURCE_DATE_EPOCH "$DRIFTD" baseline -i examples/iris/train.csv -o -) 2>/dev/null \
+    >"$T/iris.json"
 cmp -s "$T/iris.json" "$SRCDIR/examples/iris/baseline.json" && ok || fail "examples/iris/baseline.json is stale"
 "$DRIFTD" baseline -i "$SRCDIR/examples/iris/train.csv" --max-sample 50 --seed 7 -o "$T/s1.json" 2>/dev/null
 "$DRIFTD" baseline -i "$SRCDIR/examples/iris/train.csv" --max-sample 50 --seed 7 -o "$T/s2.json" 2>/dev/null

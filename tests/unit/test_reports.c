@@ -123,7 +123,7 @@ static void run_case(const char *dir, const char *name)
     if (!CHECKF(memfile_open(&in, p) == 0, "%s: cannot open", p))
         return;
     struct stats_baseline *b = NULL;
-    CHECKF(build_baseline(&in, READER_CSV, 0, NULL, 50000, 1, &b) == 0, "%s: baseline", name);
+    CHECKF(build_baseline(&in, READER_CSV, 0, NULL, 50000, 1, &b, NULL) == 0, "%s: baseline", name);
     memfile_close(&in);
     if (b == NULL)
         return;
