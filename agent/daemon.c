@@ -224,6 +224,8 @@ static int setup_retrain(struct daemon *d, struct errlist *errs)
                                   : NULL;
         free(file);
         rc = d->retrain != NULL ? 0 : -1;
+        if (d->retrain != NULL)
+            retrain_on_news(d->retrain, loop_news, loop_run_status, d);
     } else {
         rc = retrain_configure(d->retrain, &conf);
     }
@@ -296,6 +298,7 @@ static void alert_hand_over(struct daemon *d, const struct report *rep, double s
                             err);
         free(file);
         d->state_dirty = true;
+        loop_dispatched(d, retrain_correlation_id(d->retrain), id);
     }
 }
 

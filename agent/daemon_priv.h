@@ -10,6 +10,8 @@
 #include "agent/config.h"
 #include "agent/daemon.h"
 #include "agent/state.h"
+#include "alerts/alert.h"
+#include "alerts/github.h"
 #include "lib/log.h"
 #include "lib/sha256.h"
 
@@ -95,6 +97,9 @@ struct daemon {
     char *baseline_path;                 /* the file d->b came from */
     struct event *adopt_ev;              /* adopt `adopt_next` from the loop */
     char adopt_next[SHA256_HEX_LEN + 1]; /* on_success: at the next window boundary */
+    /* the run whose artifact is being fetched, and the last run seen started */
+    char fetch_corr[64], fetch_run_url[512], fetch_artifact[256];
+    uint64_t run_started;
 };
 
 /* daemon.c: wait for the window on the worker and finish every closed one */
@@ -125,5 +130,11 @@ void loop_describe(const struct daemon *d, char *buf, size_t len);
  * from the loop, after the window is evaluated against the old one. */
 void loop_window_closed(struct daemon *d);
 void loop_free(struct daemon *d);
+/* loop.c: GitHub's news (retrain_on_news): a dispatch failed or a run
+ * finished; a run changed status. */
+void loop_news(void *arg, enum alert_kind kind, const struct github_state *st);
+void loop_run_status(void *arg, const struct github_state *st);
+/* loop.c: window id's drift dispatched the workflow with this correlation id. */
+void loop_dispatched(struct daemon *d, const char *correlation_id, uint64_t window_id);
 
 #endif

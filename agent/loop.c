@@ -445,3 +445,138 @@ void daemon_events_json(const struct daemon *d, size_t limit, struct sbuf *out)
 {
     adopt_events_json(d->adopt, limit, out);
 }
+
+/* --- the run driftd dispatched ----------------------------------------------- */
+
+void loop_dispatched(struct daemon *d, const char *correlation_id, uint64_t window_id)
+{
+    char msg[160];
+    snprintf(msg, sizeof(msg), "window %llu drifted%s", (unsigned long long)window_id,
+             d->cfg.retrain_dry_run ? " (dry run: nothing sent)" : "");
+    adopt_event(d->adopt, "dispatched", correlation_id, d->baseline_sha256, NULL, msg);
+    adopt_save(d->adopt);
+}
+
+/* The run's baseline cannot be used: the active one stays, the episode
+ * stays open, and every sink hears why. */
+static void adoption_failed(struct daemon *d, const char *corr, const char *run_url,
+                            const char *sha, const char *reason)
+{
+    adopt_set_status(d->adopt, "failed", reason, NULL, run_url, corr);
+    adopt_count(d->adopt, "failed");
+    adopt_event(d->adopt, "adoption_failed", corr, sha, run_url, reason);
+    alerts_retrain(d->alerts, ALERT_ADOPTION_FAILED, corr, reason,
+                   run_url != NULL && *run_url ? run_url : NULL, 0, daemon_now());
+    adopt_save(d->adopt);
+}
+
+/* The artifact's baseline arrived (or could not be fetched): stage it, and
+ * adopt it as retrain.adopt.mode says. */
+static void on_fetched(void *arg, const struct artifact_result *r)
+{
+    struct daemon *d = arg;
+    const char *corr = d->fetch_corr, *url = d->fetch_run_url;
+    if (d->stopping)
+        return;
+    if (!r->ok) {
+        adoption_failed(d, corr, url, NULL, r->reason);
+        return;
+    }
+    char name[400], err[700];
+    snprintf(name, sizeof(name), "artifact %s, %s", d->fetch_artifact, r->member);
+    struct adopt_entry e;
+    if (stage(d, r->data, r->len, name, ADOPT_FROM_RUN, url, corr, &e, err, sizeof(err)) != 0) {
+        adoption_failed(d, corr, url, NULL, err);
+        return;
+    }
+    const struct adopt_entry *act = adopt_active(d->adopt);
+    char msg[300];
+    if (act != NULL && strcmp(act->sha256, e.sha256) == 0) {
+        adopt_set_status(d->adopt, "adopted", "the run built the baseline already in use", NULL,
+                         url, corr);
+    } else if (d->cfg.adopt.mode == ADOPT_ON_SUCCESS) {
+        snprintf(d->adopt_next, sizeof(d->adopt_next), "%s", e.sha256);
+        snprintf(msg, sizeof(msg), "baseline %.12s staged: adopted at the next window boundary",
+                 e.sha256);
+        adopt_set_status(d->adopt, "staged", msg, NULL, url, corr);
+    } else if (d->cfg.adopt.mode == ADOPT_ON_VERSION && e.model_version[0] == '\0') {
+        adoption_failed(d, corr, url, e.sha256,
+                        "retrain.adopt.mode is on_version but the baseline has no "
+                        "model_version label (driftd baseline --label model_version=...)");
+    } else if (d->cfg.adopt.mode == ADOPT_ON_VERSION) {
+        snprintf(msg, sizeof(msg),
+                 "baseline %.12s staged: adopted once records carry model_version %s", e.sha256,
+                 e.model_version);
+        adopt_set_status(d->adopt, "staged", msg, NULL, url, corr);
+    } else {
+        snprintf(msg, sizeof(msg),
+                 "baseline %.12s staged: POST /v1/baseline/adopt {\"sha256\": \"%.12s\"} adopts it",
+                 e.sha256, e.sha256);
+        adopt_set_status(d->adopt, "staged", msg, NULL, url, corr);
+    }
+    entry_free(&e);
+    adopt_save(d->adopt);
+}
+
+/* The artifact's name for this run: retrain.adopt.artifact expanded. */
+static int artifact_name(struct daemon *d, const char *corr, char *out, size_t len)
+{
+    struct github_vars v = {.model = d->cfg.model, .correlation_id = corr};
+    struct sbuf s;
+    char bad[64];
+    sbuf_init(&s);
+    int rc = github_expand(d->cfg.adopt.artifact, &v, &s, bad, sizeof(bad));
+    if (rc == 0 && !sbuf_failed(&s))
+        snprintf(out, len, "%s", s.data ? s.data : "");
+    else
+        snprintf(out, len, "%s", d->cfg.adopt.artifact);
+    sbuf_free(&s);
+    return rc;
+}
+
+void loop_news(void *arg, enum alert_kind kind, const struct github_state *st)
+{
+    struct daemon *d = arg;
+    if (kind != ALERT_RETRAIN_FINISHED)
+        return;
+    const char *corr = st->correlation_id, *url = st->run_url;
+    adopt_count_run(d->adopt, st->run_conclusion);
+    char msg[200];
+    snprintf(msg, sizeof(msg), "conclusion: %s", st->run_conclusion[0] ? st->run_conclusion : "?");
+    adopt_event(d->adopt, "run_completed", corr, NULL, url, msg);
+    if (d->cfg.adopt.mode == ADOPT_OFF) {
+        adopt_save(d->adopt);
+        return;
+    }
+    if (strcmp(st->run_conclusion, "success") != 0) {
+        snprintf(msg, sizeof(msg), "the run concluded %s",
+                 st->run_conclusion[0] ? st->run_conclusion : "without a conclusion");
+        adoption_failed(d, corr, url, NULL, msg);
+        return;
+    }
+    snprintf(d->fetch_corr, sizeof(d->fetch_corr), "%s", corr);
+    snprintf(d->fetch_run_url, sizeof(d->fetch_run_url), "%s", url);
+    artifact_name(d, corr, d->fetch_artifact, sizeof(d->fetch_artifact));
+    char err[300];
+    struct github *g = retrain_github(d->retrain);
+    snprintf(msg, sizeof(msg), "fetching %s from artifact %s", d->cfg.adopt.file,
+             d->fetch_artifact);
+    adopt_set_status(d->adopt, "pending", msg, d->fetch_artifact, url, corr);
+    if (g == NULL ||
+        github_fetch_artifact(g, st->run_id, d->fetch_artifact, (size_t)d->cfg.adopt.max_bytes,
+                              d->cfg.adopt.file, on_fetched, d, err, sizeof(err)) != 0) {
+        adoption_failed(d, corr, url, NULL, g == NULL ? "retrain.github is not configured" : err);
+        return;
+    }
+    adopt_save(d->adopt);
+}
+
+void loop_run_status(void *arg, const struct github_state *st)
+{
+    struct daemon *d = arg;
+    if (st->run_id == 0 || st->run_id == d->run_started || strcmp(st->run_status, "queued") == 0)
+        return;
+    d->run_started = st->run_id; /* in_progress (or completed at once): once per run */
+    adopt_event(d->adopt, "run_started", st->correlation_id, NULL, st->run_url, st->run_status);
+    adopt_save(d->adopt);
+}

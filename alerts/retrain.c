@@ -27,6 +27,11 @@ struct retrain {
     uint64_t consecutive_drift;
     double last_dispatch_at, cooldown_until;
     char corr[64]; /* the correlation id of the last dispatch */
+
+    /* who else hears GitHub's news (the closed loop) */
+    void (*news)(void *arg, enum alert_kind kind, const struct github_state *st);
+    void (*run_status)(void *arg, const struct github_state *st);
+    void *news_arg;
 };
 
 /* GitHub's news (a dispatch failed, a run finished) goes to every sink, and
@@ -37,8 +42,37 @@ static void on_github(void *arg, enum alert_kind kind, const struct github_state
     alerts_retrain(rt->alerts, kind, st->correlation_id,
                    kind == ALERT_RETRAIN_FAILED ? st->message : st->run_conclusion,
                    st->run_url[0] ? st->run_url : NULL, st->http_status, rt->now());
+    if (rt->news != NULL)
+        rt->news(rt->news_arg, kind, st);
     if (rt->changed != NULL)
         rt->changed(rt->arg);
+}
+
+/* The run changed status (queued, in_progress, completed). */
+static void on_run_status(void *arg, const struct github_state *st)
+{
+    struct retrain *rt = arg;
+    if (rt->run_status != NULL)
+        rt->run_status(rt->news_arg, st);
+}
+
+void retrain_on_news(struct retrain *rt,
+                     void (*news)(void *arg, enum alert_kind kind, const struct github_state *st),
+                     void (*run_status)(void *arg, const struct github_state *st), void *arg)
+{
+    rt->news = news;
+    rt->run_status = run_status;
+    rt->news_arg = arg;
+}
+
+struct github *retrain_github(struct retrain *rt)
+{
+    return rt->github;
+}
+
+const char *retrain_correlation_id(const struct retrain *rt)
+{
+    return rt->corr;
 }
 
 struct retrain *retrain_new(const struct retrain_conf *conf, struct alerts *alerts,
@@ -91,6 +125,8 @@ int retrain_configure(struct retrain *rt, const struct retrain_conf *conf)
     if (rt->github != NULL)
         return github_configure(rt->github, &s);
     rt->github = github_new(&s, rt->ob, rt->http, rt->base, rt->now, on_github, rt);
+    if (rt->github != NULL)
+        github_set_run_hook(rt->github, on_run_status, rt);
     return rt->github != NULL ? 0 : -1;
 }
 

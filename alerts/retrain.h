@@ -95,4 +95,16 @@ struct retrain_counts {
 };
 struct retrain_counts retrain_counts(const struct retrain *rt);
 
+/* Who else hears GitHub's news (the closed loop): news(arg, kind, st)
+ * after the sinks, for a failed dispatch or a finished run; run_status(arg,
+ * st) whenever the run followed changes status. */
+void retrain_on_news(struct retrain *rt,
+                     void (*news)(void *arg, enum alert_kind kind, const struct github_state *st),
+                     void (*run_status)(void *arg, const struct github_state *st), void *arg);
+/* The GitHub client (NULL without retrain.github): the loop fetches the
+ * run's artifact with its token. */
+struct github *retrain_github(struct retrain *rt);
+/* The correlation id of the last dispatch ("" before any). */
+const char *retrain_correlation_id(const struct retrain *rt);
+
 #endif
