@@ -512,6 +512,11 @@ static void loop_metrics(const struct daemon_snapshot *v, struct sbuf *s)
            (double)c.failed);
     metric(s, v->model, "driftd_baseline_adoptions_total", "result", "rolled_back", NULL, NULL,
            (double)c.rolled_back);
+    metric_head(s, "driftd_records_by_version_total", "counter",
+                "Records per model version (inputs[].version_field), since the start.");
+    for (size_t i = 0; i < v->n_versions; i++)
+        metric(s, v->model, "driftd_records_by_version_total", "version", v->versions[i].name, NULL,
+               NULL, (double)v->versions[i].records);
     metric_head(s, "driftd_retrain_runs_total", "counter",
                 "Retrain runs followed to the end, by GitHub's conclusion.");
     uint64_t n;

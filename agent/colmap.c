@@ -9,7 +9,7 @@
 
 void colmap_init(struct colmap *m)
 {
-    *m = (struct colmap){NULL, 0, 0, false};
+    *m = (struct colmap){NULL, 0, 0, false, 0};
 }
 
 /* Make room for entry `index`, new entries unmapped; false on ENOMEM. */
@@ -73,6 +73,7 @@ void colmap_reset(struct colmap *m)
         m->map[i] = -1;
     m->n = 0;
     m->failed = false;
+    m->version = 0;
 }
 
 void colmap_free(struct colmap *m)

@@ -569,7 +569,11 @@ bool source_record(struct source *in, const struct colmap *colmap, const struct 
                    bool na_tokens, const struct window_type_errors *te)
 {
     struct daemon *d = in->core;
-    if (rec->npresent > 0 && rec->nkept == 0) { /* other data than this model's */
+    const struct cell *ver = NULL;
+    if (colmap->version > 0 && colmap->version - 1 < rec->ncells)
+        ver = &rec->cells[colmap->version - 1];
+    bool ver_present = ver != NULL && ver->type != CELL_MISSING;
+    if (rec->npresent > 0 && rec->nkept == (ver_present ? 1u : 0u)) { /* other data */
         source_reject(in, READER_ERR_NO_FEATURE);
         return false;
     }
@@ -577,6 +581,8 @@ bool source_record(struct source *in, const struct colmap *colmap, const struct 
     in->checked++;
     if (in->records > in->mark_records.at)
         reserve(d); /* before the record is acknowledged */
+    if (ver != NULL && !loop_record_version(d, ver))
+        return true; /* counted, kept out of this baseline's window */
     window_add(d->win, colmap, rec, na_tokens, te);
     if (window_full(d))
         close_window(d, false, false);
@@ -611,6 +617,12 @@ void source_reject(struct source *in, enum reader_error r)
 int source_map_column(struct source *in, struct colmap *colmap, size_t index, const char *name,
                       size_t len)
 {
+    const char *vf = in->conf->version_field;
+    if (vf != NULL && strlen(vf) == len && memcmp(vf, name, len) == 0) {
+        colmap_map(colmap, in->core->b, index, name, len); /* -1 there: not a feature */
+        colmap->version = index + 1;
+        return 0; /* kept: its cells carry the record's model version */
+    }
     int rc = colmap_map(colmap, in->core->b, index, name, len);
     if (rc != 0 && !colmap_failed(colmap)) {
         in->unknown_columns++;
@@ -1266,6 +1278,8 @@ void daemon_snapshot(struct daemon *d, struct daemon_snapshot *v)
     v->model = d->cfg.model;
     v->baseline_path = d->baseline_path;
     v->adopt = d->adopt;
+    v->versions = d->versions;
+    v->n_versions = d->n_versions;
     v->uptime = daemon_now() - d->started;
     v->features = d->b->nfeatures;
     v->baseline_rows = d->b->rows;

@@ -75,6 +75,14 @@ struct daemon_sink_stats {
 
 /* Everything /v1/status and /metrics show, read at one moment. Pointers
  * are the daemon's, valid until the loop turns. */
+/* Records by model version (inputs[].version_field): the first
+ * DAEMON_VERSIONS - 1 versions seen by name, the rest as "other". */
+#define DAEMON_VERSIONS 16
+struct daemon_version {
+    char name[64];
+    uint64_t records;
+};
+
 struct daemon_snapshot {
     const char *model, *baseline_path;
     double uptime;
@@ -95,8 +103,10 @@ struct daemon_snapshot {
     size_t n_sinks;
     const struct retrain *retrain;
     const struct adopt *adopt; /* the closed loop's record */
-    uint64_t alerts_lost;      /* decisions never handed to the alerts: out of memory */
-    uint64_t client_errors;    /* the HTTP client's errors from curl and libevent */
+    const struct daemon_version *versions;
+    size_t n_versions;
+    uint64_t alerts_lost;   /* decisions never handed to the alerts: out of memory */
+    uint64_t client_errors; /* the HTTP client's errors from curl and libevent */
     struct source *const *sources;
     size_t n_sources;
     const char *spool_error, *state_error, *not_ready; /* or NULL */

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 struct report;
+struct cell;
 struct stats_baseline;
 
 /* A window evaluated on the worker, waiting for the loop to finish it. */
@@ -100,6 +101,11 @@ struct daemon {
     /* the run whose artifact is being fetched, and the last run seen started */
     char fetch_corr[64], fetch_run_url[512], fetch_artifact[256];
     uint64_t run_started;
+    /* on_version: records by model version, and the version awaited */
+    struct daemon_version versions[DAEMON_VERSIONS];
+    size_t n_versions;
+    char ver_next[128], ver_sha[SHA256_HEX_LEN + 1];
+    uint64_t ver_new, ver_old; /* this window's records of the awaited / other versions */
 };
 
 /* daemon.c: wait for the window on the worker and finish every closed one */
@@ -130,6 +136,11 @@ void loop_describe(const struct daemon *d, char *buf, size_t len);
  * from the loop, after the window is evaluated against the old one. */
 void loop_window_closed(struct daemon *d);
 void loop_free(struct daemon *d);
+/* loop.c: a record carrying a model version in inputs[].version_field:
+ * counted, and false when it must be kept out of the active baseline's
+ * window (on_version: a record of the version awaited, or after the
+ * adoption one of an older version). */
+bool loop_record_version(struct daemon *d, const struct cell *version);
 /* loop.c: GitHub's news (retrain_on_news): a dispatch failed or a run
  * finished; a run changed status. */
 void loop_news(void *arg, enum alert_kind kind, const struct github_state *st);

@@ -10,6 +10,7 @@
  */
 #include "agent/daemon.h"
 #include "agent/daemon_priv.h"
+#include "agent/reader.h"
 #include "agent/window.h"
 #include "alerts/alert.h"
 #include "lib/errors.h"
@@ -22,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static void await_version(struct daemon *d, const struct adopt_entry *e);
 
 /* Is a feature of the baseline evaluated (features.include/exclude)? */
 static bool selected(const struct drift_opts *o, const char *name)
@@ -176,6 +179,8 @@ static int adopt_entry_now(struct daemon *d, const struct adopt_entry *e, const 
     }
     if (d->adopt_next[0] && strcmp(d->adopt_next, act.sha256) == 0)
         d->adopt_next[0] = '\0';
+    if (d->ver_sha[0] && strcmp(d->ver_sha, act.sha256) == 0)
+        d->ver_next[0] = d->ver_sha[0] = '\0';
     entry_free(&act);
     adopt_save(d->adopt);
     d->state_dirty = true;
@@ -211,6 +216,21 @@ static void on_adopt_ev(evutil_socket_t fd, short what, void *arg)
     entry_free(&copy);
 }
 
+/* on_version after a restart: the newest staged run baseline with a
+ * model_version is awaited again. */
+static void await_staged_version(struct daemon *d)
+{
+    if (d->cfg.adopt.mode != ADOPT_ON_VERSION)
+        return;
+    for (size_t i = adopt_n_staged(d->adopt); i > 0; i--) {
+        const struct adopt_entry *e = adopt_staged(d->adopt, i - 1);
+        if (e->source == ADOPT_FROM_RUN && e->model_version[0]) {
+            await_version(d, e);
+            return;
+        }
+    }
+}
+
 int loop_start(struct daemon *d)
 {
     char err[600] = "";
@@ -231,6 +251,7 @@ int loop_start(struct daemon *d)
             if (b != NULL) {
                 daemon_swap_baseline(d, b, act->sha256, act->path);
                 adopt_save(d->adopt);
+                await_staged_version(d);
                 return 0;
             }
             log_err("loop: the adopted baseline cannot be used (%s): running on %s", err,
@@ -241,6 +262,7 @@ int loop_start(struct daemon *d)
         act->source != ADOPT_FROM_FILE)
         note_file_active(d);
     adopt_save(d->adopt);
+    await_staged_version(d);
     return 0;
 }
 
@@ -289,6 +311,19 @@ void loop_describe(const struct daemon *d, char *buf, size_t len)
 
 void loop_window_closed(struct daemon *d)
 {
+    if (d->ver_next[0] != '\0' && d->adopt_next[0] == '\0') {
+        /* on_version: the boundary of a window where enough records carry
+         * the new version adopts it */
+        uint64_t all = d->ver_new + d->ver_old;
+        if (all > 0 && (double)d->ver_new >= d->cfg.adopt.version_share * (double)all) {
+            log_notice("loop: %llu of %llu records of the window carry model_version %s "
+                       "(retrain.adopt.version_share %.2f): adopting %.12s",
+                       (unsigned long long)d->ver_new, (unsigned long long)all, d->ver_next,
+                       d->cfg.adopt.version_share, d->ver_sha);
+            snprintf(d->adopt_next, sizeof(d->adopt_next), "%s", d->ver_sha);
+        }
+        d->ver_new = d->ver_old = 0;
+    }
     if (d->adopt_next[0] != '\0' && d->adopt_ev != NULL)
         event_active(d->adopt_ev, EV_TIMEOUT, 0);
 }
@@ -508,6 +543,7 @@ static void on_fetched(void *arg, const struct artifact_result *r)
                  "baseline %.12s staged: adopted once records carry model_version %s", e.sha256,
                  e.model_version);
         adopt_set_status(d->adopt, "staged", msg, NULL, url, corr);
+        await_version(d, &e);
     } else {
         snprintf(msg, sizeof(msg),
                  "baseline %.12s staged: POST /v1/baseline/adopt {\"sha256\": \"%.12s\"} adopts it",
@@ -579,4 +615,73 @@ void loop_run_status(void *arg, const struct github_state *st)
     d->run_started = st->run_id; /* in_progress (or completed at once): once per run */
     adopt_event(d->adopt, "run_started", st->correlation_id, NULL, st->run_url, st->run_status);
     adopt_save(d->adopt);
+}
+
+/* --- on_version ---------------------------------------------------------------- */
+
+/* Count a record of version name (len bytes) by name. */
+static void count_version(struct daemon *d, const char *name, size_t len)
+{
+    size_t i = 0;
+    for (; i < d->n_versions; i++)
+        if (strlen(d->versions[i].name) == len && memcmp(d->versions[i].name, name, len) == 0)
+            break;
+    if (i == d->n_versions) {
+        if (d->n_versions == DAEMON_VERSIONS - 1) { /* the last slot counts the rest */
+            name = "other", len = 5;
+            for (i = 0; i < d->n_versions && strcmp(d->versions[i].name, "other") != 0; i++)
+                ;
+        }
+        if (i == d->n_versions) {
+            snprintf(d->versions[i].name, sizeof(d->versions[i].name), "%.*s",
+                     (int)(len < 63 ? len : 63), name);
+            d->n_versions++;
+        }
+    }
+    d->versions[i].records++;
+}
+
+bool loop_record_version(struct daemon *d, const struct cell *c)
+{
+    char num[40];
+    const char *v = NULL;
+    size_t len = 0;
+    if (c->type == CELL_TEXT) {
+        v = c->str, len = c->len;
+    } else if (c->type == CELL_NUMBER) {
+        len = (size_t)snprintf(num, sizeof(num), "%.17g", c->num);
+        v = num;
+    }
+    if (v == NULL || len == 0)
+        return true; /* no version: it cannot be told apart */
+    count_version(d, v, len);
+    if (d->cfg.adopt.mode != ADOPT_ON_VERSION)
+        return true;
+    bool is_next = d->ver_next[0] && strlen(d->ver_next) == len && memcmp(d->ver_next, v, len) == 0;
+    if (d->ver_next[0]) {
+        if (is_next) {
+            d->ver_new++;
+            /* all traffic may move: the new version's records make a boundary too */
+            if (d->ver_new >= d->cfg.window_records && !d->adopt_next[0] &&
+                d->ver_new >= d->cfg.window_min_records)
+                loop_window_closed(d);
+            return false;
+        }
+        d->ver_old++;
+        return true;
+    }
+    const struct adopt_entry *act = adopt_active(d->adopt);
+    if (act != NULL && act->model_version[0] &&
+        (strlen(act->model_version) != len || memcmp(act->model_version, v, len) != 0))
+        return false; /* an older version, after the adoption */
+    return true;
+}
+
+/* on_version: stage's side: from now on records of this version are
+ * awaited. */
+static void await_version(struct daemon *d, const struct adopt_entry *e)
+{
+    snprintf(d->ver_next, sizeof(d->ver_next), "%s", e->model_version);
+    snprintf(d->ver_sha, sizeof(d->ver_sha), "%s", e->sha256);
+    d->ver_new = d->ver_old = 0;
 }

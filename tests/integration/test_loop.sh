@@ -192,6 +192,40 @@ sleep 1
 status_is "baseline.sha256=$OLD" 'baseline.staged=[]' && ok || fail "off: something staged"
 stop_daemon
 
+# --- 4. on_version ------------------------------------------------------------------
+# with_version IN OUT VERSION: the CSV with a model_version column
+with_version() { awk -v v="$3" 'NR == 1 { print $0 ",model_version"; next } { print $0 "," v }' "$1" >"$2"; }
+with_version "$ex/production_clean.csv" "$T/clean-old.csv" run-1
+with_version "$ex/production_drift.csv" "$T/drift-old.csv" run-1
+with_version "$ex/production_drift.csv" "$T/drift-new.csv" run-7
+config ver on_version '' ', "version_field": "model_version"'
+start_daemon "$T/ver.json" || { finish; exit 1; }
+post "$T/drift-old.csv"
+evaluate true "on_version: drift"
+wait_until 15 adoption_is staged && ok || fail "on_version: not staged"
+status_is retrain.run.adoption.message~run-7 2>/dev/null || curl -s "$URL/v1/status" | json_in retrain.run.adoption.message | grep -q run-7 && ok ||
+    fail "on_version: the message does not name the version awaited"
+# records of the new version are counted but kept out of the old baseline's window
+post "$T/drift-new.csv"
+status_is window.records=0 "baseline.sha256=$OLD" && ok || fail "on_version: new-version records went into the old window: $(curl -s "$URL/v1/status" | json_in window)"
+http GET /metrics
+grep -q 'driftd_records_by_version_total{model="iris",version="run-7"} 300' "$T/body" &&
+    grep -q 'driftd_records_by_version_total{model="iris",version="run-1"} 300' "$T/body" && ok ||
+    fail "on_version: by-version counts: $(grep by_version "$T/body")"
+# a window with 150 old records and 300 new: share 0.67 >= 0.5, adopted at its boundary
+sed -n '1,151p' "$T/clean-old.csv" >"$T/clean-old150.csv"
+post "$T/clean-old150.csv"
+post "$T/drift-new.csv"
+status_is window.records=150 && ok || fail "on_version: the old window holds $(curl -s "$URL/v1/status" | json_in window.records)"
+evaluate false "on_version: the boundary window (old records, clean)"
+wait_until 10 status_is "baseline.sha256=$NEW" && ok || fail "on_version: not adopted at the boundary: $(curl -s "$URL/v1/status" | json_in baseline.id retrain.run)"
+# now the new version's drifted traffic is clean, and old-version records are kept out
+post "$T/drift-new.csv"
+post "$T/drift-old.csv"
+status_is window.records=300 && ok || fail "on_version: after the adoption the window holds $(curl -s "$URL/v1/status" | json_in window.records)"
+evaluate false "on_version: the new version against its own baseline"
+stop_daemon
+
 # --- 5. failures ---------------------------------------------------------------------
 good_artifact="{\"zip_path\": \"$T/good.zip\", \"expired\": false, \"missing\": false, \"digest\": \"auto\"}"
 # fail_case NAME WHY-PATTERN [MOCK-RUNS-JSON] [MOCK-ARTIFACT-JSON] [EXTRA_ADOPT]
