@@ -357,6 +357,8 @@ static void finish_window(struct daemon *d, struct closed_window *cw)
                                    d->n_sources > 0 ? s.data : NULL);
     sbuf_free(&s);
     sbuf_init(&s);
+    if (origin == 0)
+        origin = report_set_baseline_labels(rep, d->b);
     if (origin != 0)
         log_warn("window %llu: out of memory naming the report's origin", (unsigned long long)id);
     sbuf_adds(&s, "{");

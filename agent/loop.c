@@ -37,10 +37,10 @@ static bool selected(const struct drift_opts *o, const char *name)
     return in;
 }
 
-/* Describe a parsed baseline for the record: rows, features, and from its
- * text the provenance object and its model_version label. */
-static void entry_fill(struct adopt_entry *e, const struct stats_baseline *b, const char *text,
-                       size_t len, const char *sha, enum adopt_source src, const char *path)
+/* Describe a parsed baseline for the record: rows, features, its
+ * provenance object and model_version label. */
+static void entry_fill(struct adopt_entry *e, const struct stats_baseline *b, const char *sha,
+                       enum adopt_source src, const char *path)
 {
     memset(e, 0, sizeof(*e));
     snprintf(e->sha256, sizeof(e->sha256), "%s", sha);
@@ -49,16 +49,16 @@ static void entry_fill(struct adopt_entry *e, const struct stats_baseline *b, co
     e->rows = b->rows;
     e->features = b->nfeatures;
     e->at = daemon_now();
-    cJSON *j = text != NULL ? cJSON_ParseWithLength(text, len) : NULL;
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "provenance");
-    if (cJSON_IsObject(p)) {
-        e->provenance = cJSON_PrintUnformatted(p);
-        const cJSON *mv = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(p, "labels"), "model_version");
-        if (cJSON_IsString(mv))
-            snprintf(e->model_version, sizeof(e->model_version), "%s", mv->valuestring);
+    if (b->provenance != NULL) {
+        struct sbuf p;
+        sbuf_init(&p);
+        stats_provenance_json(b->provenance, &p);
+        e->provenance = sbuf_failed(&p) ? NULL : sbuf_steal(&p, NULL);
+        sbuf_free(&p);
     }
-    cJSON_Delete(j);
+    const char *mv = stats_baseline_label(b, "model_version");
+    if (mv != NULL)
+        snprintf(e->model_version, sizeof(e->model_version), "%s", mv);
 }
 
 static void entry_free(struct adopt_entry *e)
@@ -111,11 +111,8 @@ static struct stats_baseline *candidate(struct daemon *d, const char *text, size
  * (d->b was parsed from it). */
 static void note_file_active(struct daemon *d)
 {
-    size_t len = 0;
-    char *text = file_read(d->cfg.baseline, &len);
     struct adopt_entry e;
-    entry_fill(&e, d->b, text, len, d->baseline_sha256, ADOPT_FROM_FILE, d->cfg.baseline);
-    free(text);
+    entry_fill(&e, d->b, d->baseline_sha256, ADOPT_FROM_FILE, d->cfg.baseline);
     adopt_set_active(d->adopt, &e);
     adopt_set_config_sha(d->adopt, d->baseline_sha256);
     entry_free(&e);
@@ -356,7 +353,7 @@ static int stage(struct daemon *d, const char *text, size_t len, const char *nam
         return -1;
     }
     char *path = adopt_path_of(d->adopt, sha);
-    entry_fill(out, b, text, len, sha, src, path);
+    entry_fill(out, b, sha, src, path);
     free(path);
     stats_baseline_free(b);
     snprintf(out->run_url, sizeof(out->run_url), "%s", run_url ? run_url : "");
