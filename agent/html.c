@@ -811,7 +811,8 @@ static const char css[] =
     "th{background:#f2f2f2}td.n{text-align:right;font-variant-numeric:tabular-nums}"
     "tr.drift td.v,.detail.drift h3 .v{color:#b00020;font-weight:700}"
     "tr.ok td.v,.detail.ok h3 .v{color:#2e7d32}"
-    "td.v,td.n{white-space:nowrap}"
+    "td.v,td.n{white-space:nowrap}td.name{overflow-wrap:anywhere}"
+    "@media (max-width:900px){body{font-size:12px}th,td{padding:.15em .3em}}"
     "svg{display:block;overflow:visible}svg text{font:11px system-ui,sans-serif;fill:#333}"
     "svg .ref{fill:#7ea6d3;fill-opacity:.75;stroke:none}"
     "svg .cur{fill:none;stroke:#d9541e;stroke-width:1.6}"
@@ -905,7 +906,7 @@ static void page_header(struct sbuf *s, const struct report *r, const struct htm
     sbuf_add_double(s, d->share);
     sbuf_adds(s, "\" data-drift-share=\"");
     sbuf_add_double(s, d->drift_share);
-    /* the sentence of views.md, after a word and a marker for the decision */
+    /* the sentence docs/report.md shows, after a word and a marker for the decision */
     sbuf_printf(s,
                 "\"><span class=\"word\">%s</span> Dataset drift: %zu of %zu feature%s (share "
                 "%.2f, threshold %.2f)</p>\n",
