@@ -134,19 +134,6 @@ static void finite_span(const double *v, size_t n, size_t *a, size_t *b)
     *a = i, *b = j;
 }
 
-/* Where v falls among nb equal bins over [lo, hi]: halves keep the width
- * finite for any pair of finite bounds; infinities go to the end bins. */
-static size_t bin_of(double v, double lo, double hi, size_t nb)
-{
-    if (!(v > lo) || nb <= 1)
-        return 0;
-    if (v >= hi)
-        return nb - 1;
-    double t = (v / 2 - lo / 2) / (hi / 2 - lo / 2) * (double)nb;
-    size_t k = t < 0 ? 0 : (size_t)t;
-    return k >= nb ? nb - 1 : k;
-}
-
 /* The x of point j of n equally spaced over [lo, hi]. */
 static double lerp(double lo, double hi, size_t j, size_t n)
 {
@@ -168,6 +155,31 @@ static double ecdf_at(const double *v, size_t n, double x)
             b = m;
     }
     return n ? (double)a / (double)n : NAN;
+}
+
+/* Count a sorted sample into nb equal bins over [lo, hi] ([e_k, e_k+1),
+ * the last one closed; infinities in the end bins) by a binary search per
+ * edge: a page costs nothing next to the evaluation (docs/benchmarks.md). */
+static void count_bins(const double *v, size_t n, double lo, double hi, size_t nb, uint64_t *bins)
+{
+    size_t prev = 0;
+    for (size_t k = 1; k <= nb; k++) {
+        size_t below = n; /* the last bin takes everything left */
+        if (k < nb) {
+            double e = lerp(lo, hi, k, nb + 1);
+            size_t a = 0, b = n;
+            while (a < b) {
+                size_t m = a + (b - a) / 2;
+                if (v[m] < e)
+                    a = m + 1;
+                else
+                    b = m;
+            }
+            below = a;
+        }
+        bins[k - 1] = below - prev;
+        prev = below;
+    }
 }
 
 /* The value where the two ECDFs are furthest apart (the KS statistic's
@@ -194,7 +206,7 @@ static void ks_point(const double *x, size_t n1, const double *y, size_t n2, dou
 
 /* Bins and ECDF points of a numerical feature; false on ENOMEM. */
 static bool view_numerical(struct hfeat *h, const double *ref, size_t nr, const double *cur,
-                           size_t nc)
+                           size_t nc, bool ks)
 {
     size_t ra, rb, ca, cb;
     finite_span(ref, nr, &ra, &rb);
@@ -221,11 +233,10 @@ static bool view_numerical(struct hfeat *h, const double *ref, size_t nr, const 
     h->ecur = calloc(h->npts + 1, sizeof(double));
     if (!h->rbin || !h->cbin || !h->ex || !h->eref || !h->ecur)
         return false;
-    for (size_t i = 0; i < nr; i++)
-        h->rbin[bin_of(ref[i], h->lo, h->hi, nb)]++;
-    for (size_t i = 0; i < nc; i++)
-        h->cbin[bin_of(cur[i], h->lo, h->hi, nb)]++;
-    if (nr > 0 && nc > 0) {
+    count_bins(ref, nr, h->lo, h->hi, nb, h->rbin);
+    count_bins(cur, nc, h->lo, h->hi, nb, h->cbin);
+    /* the KS point is one pass over both samples: only where KS is shown */
+    if (ks && nr > 0 && nc > 0) {
         ks_point(ref, nr, cur, nc, &h->ks_x, &h->ks_fr, &h->ks_fc);
         h->ks_at = isfinite(h->ks_x);
     }
@@ -370,7 +381,8 @@ struct html_view *html_view_new(const struct report *r, const struct stats_basel
         bool ok;
         if (h->kind == STATS_NUMERICAL) {
             h->n_ref = bf->n_sample, h->n_cur = c->n;
-            ok = view_numerical(h, bf->sample, bf->n_sample, c->vals, c->n);
+            ok = view_numerical(h, bf->sample, bf->n_sample, c->vals, c->n,
+                                r->features[i].r.m[STATS_KS].present);
         } else {
             ok = view_categorical(h, bf, c);
         }
@@ -1075,7 +1087,7 @@ static void category_table(struct sbuf *s, const struct hfeat *h)
         uint64_t cc = j < h->ncats ? h->cats[j].cur : h->other_cur;
         sbuf_adds(s, "<tr><td>");
         if (j < h->ncats)
-            html_escape(s, h->cats[j].name, h->cats[j].len);
+            short_name(s, h->cats[j].name, h->cats[j].len, 160); /* bounded page */
         else
             sbuf_printf(s, "<i>other (%zu categories)</i>", h->total_cats - h->ncats);
         sbuf_adds(s, "</td><td class=\"n\">");
