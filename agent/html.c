@@ -337,6 +337,7 @@ static bool view_categorical(struct hfeat *h, const struct stats_bfeature *bf,
     return ok;
 }
 
+/* Free what a feature of the view owns (not the struct itself). */
 static void hfeat_free(struct hfeat *h)
 {
     free(h->rbin), free(h->cbin), free(h->ex), free(h->eref), free(h->ecur);
@@ -824,6 +825,7 @@ static const char css[] =
     "tr.drift td.v,.detail.drift h3 .v{color:#b00020;font-weight:700}"
     "tr.ok td.v,.detail.ok h3 .v{color:#2e7d32}"
     "td.v,td.n{white-space:nowrap}td.name{overflow-wrap:anywhere}"
+    "table.categories td:first-child{overflow-wrap:anywhere;max-width:28em}"
     "@media (max-width:900px){body{font-size:12px}th,td{padding:.15em .3em}}"
     "svg{display:block;overflow:visible}svg text{font:11px system-ui,sans-serif;fill:#333}"
     "svg .ref{fill:#7ea6d3;fill-opacity:.75;stroke:none}"
