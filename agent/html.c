@@ -849,7 +849,8 @@ static const char css[] =
     "@page{size:A4;margin:12mm}"
     "@media print{body{font-size:9pt;max-width:none;margin:0;padding:0}"
     ".detail{break-inside:avoid}tr{break-inside:avoid}h2{break-after:avoid}"
-    "svg.hist,svg.ecdf,svg.cats{width:100%;height:auto;max-width:160mm}"
+    "svg.hist,svg.ecdf{width:80mm;height:auto}svg.cats{width:100%;height:auto;max-width:160mm}"
+    ".charts figure{max-width:80mm;margin:0}.charts figure:only-child{max-width:none}"
     ".verdict.drift,.verdict.nodrift{background:none}svg .hit{display:none}}";
 
 /* The verdict word and marker of a feature: never colour alone. */

@@ -51,6 +51,9 @@ if diff "$T/plain.json" "$T/report.json" | grep '^[<>]' | grep -qv generated_at;
     fail "--html changed the JSON report"; else ok; fi
 expect_rc 2 "$DRIFTD" check -b "$T/base.json" -i "$T/cur.csv" --html -
 expect_err 'a file name'
+# a page that cannot be written is an error naming it, not a silent loss
+expect_rc 2 "$DRIFTD" check -b "$T/base.json" -i "$T/cur.csv" --html "$T/no/such/dir/r.html"
+expect_err "$T/no/such/dir/r.html"
 
 # hostile names: never markup in the file
 if grep -qi '<script' "$T/report.html"; then fail "a <script> in the page"; else ok; fi
