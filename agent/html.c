@@ -1190,8 +1190,13 @@ static void detail_block(struct sbuf *s, const struct report *r, const struct ht
     sbuf_adds(s, "</div></section>\n");
 }
 
-int html_render(const struct report *r, const struct html_view *v, const struct html_meta *m,
-                struct sbuf *s)
+const char *html_report_css(void)
+{
+    return css;
+}
+
+int html_render_fragment(const struct report *r, const struct html_view *v,
+                         const struct html_meta *m, struct sbuf *s)
 {
     static const struct html_meta none = {0};
     if (v->n != r->n)
@@ -1204,7 +1209,32 @@ int html_render(const struct report *r, const struct html_view *v, const struct 
     for (size_t i = 0; i < r->n; i++)
         ord[i] = i;
     qsort_r(ord, r->n, sizeof(size_t), order_cmp, (void *)r);
+    sbuf_adds(s, "<div class=\"report\">\n");
+    page_header(s, r, v, m);
+    sbuf_adds(s, "<h2>Features</h2>\n");
+    legend(s);
+    sbuf_adds(s, "<table class=\"summary\"><thead><tr><th>verdict</th><th>feature</th>"
+                 "<th>kind</th><th>test</th><th>statistic</th><th>p-value</th>"
+                 "<th>threshold</th><th>reference vs current</th><th>missing</th></tr></thead>\n"
+                 "<tbody id=\"summary\">\n");
+    for (size_t k = 0; k < r->n; k++)
+        summary_row(s, r, v, ord[k]);
+    sbuf_adds(s, "</tbody></table>\n<h2>Per feature</h2>\n");
+    for (size_t k = 0; k < r->n; k++)
+        detail_block(s, r, v, ord[k], m->all_metrics);
+    sbuf_adds(s, "</div>\n");
+    free(ord);
+    return sbuf_failed(s) ? -1 : 0;
+}
 
+int html_render(const struct report *r, const struct html_view *v, const struct html_meta *m,
+                struct sbuf *s)
+{
+    static const struct html_meta none = {0};
+    if (v->n != r->n)
+        return -1;
+    if (m == NULL)
+        m = &none;
     /* The policy forbids every load and every script: the page needs none,
      * and a name that escaping missed could then still run nothing. */
     sbuf_adds(s, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -1220,23 +1250,12 @@ int html_render(const struct report *r, const struct html_view *v, const struct 
     esc(s, r->input != NULL ? r->input : "current data");
     sbuf_adds(s, " (driftd report)</title>\n<style>");
     sbuf_adds(s, css);
-    sbuf_adds(s, "</style>\n</head>\n<body>\n");
-    page_header(s, r, v, m);
-    sbuf_adds(s, "<main>\n<h2>Features</h2>\n");
-    legend(s);
-    sbuf_adds(s, "<table class=\"summary\"><thead><tr><th>verdict</th><th>feature</th>"
-                 "<th>kind</th><th>test</th><th>statistic</th><th>p-value</th>"
-                 "<th>threshold</th><th>reference vs current</th><th>missing</th></tr></thead>\n"
-                 "<tbody id=\"summary\">\n");
-    for (size_t k = 0; k < r->n; k++)
-        summary_row(s, r, v, ord[k]);
-    sbuf_adds(s, "</tbody></table>\n<h2>Per feature</h2>\n");
-    for (size_t k = 0; k < r->n; k++)
-        detail_block(s, r, v, ord[k], m->all_metrics);
+    sbuf_adds(s, "</style>\n</head>\n<body>\n<main>\n");
+    if (html_render_fragment(r, v, m, s) != 0)
+        return -1;
     sbuf_adds(s, "</main>\n<footer><p class=\"muted\">Written by driftd " DRIFTD_VERSION
                  ". The numbers are those of the JSON report (each cell's exact value is in "
                  "its data-v attribute); statistics and thresholds: docs/statistics.md.</p>"
                  "</footer>\n</body>\n</html>\n");
-    free(ord);
     return sbuf_failed(s) ? -1 : 0;
 }

@@ -49,6 +49,16 @@ struct html_meta {
 int html_render(const struct report *r, const struct html_view *v, const struct html_meta *m,
                 struct sbuf *out);
 
+/* The page's body alone, for a page of the caller's (the daemon's live
+ * page): <div class="report">, the header, the summary table and the
+ * detail blocks, styled by html_report_css() in the caller's <style>.
+ * Its ids (verdict, summary, f0, f1, ...) must not be the page's own.
+ * -1 as html_render. */
+int html_render_fragment(const struct report *r, const struct html_view *v,
+                         const struct html_meta *m, struct sbuf *out);
+/* The CSS of the report (a static string), screen and print. */
+const char *html_report_css(void);
+
 /* Append s (len bytes) with &, <, >, " and ' escaped, for text and for
  * attribute values; invalid UTF-8 bytes become U+FFFD. */
 void html_escape(struct sbuf *out, const char *s, size_t len);

@@ -109,6 +109,19 @@ static char *page_of(const char *ref, const char *cur, bool all, struct report *
     sbuf_init(&s);
     int rc = v != NULL ? html_render(rep, v, &m, &s) : -1;
     CHECK(rc == 0);
+    /* the fragment for another page is the page's body, exactly */
+    if (rc == 0) {
+        struct sbuf f;
+        sbuf_init(&f);
+        CHECK(html_render_fragment(rep, v, &m, &f) == 0);
+        sbuf_addc(&f, '\0');
+        CHECK(f.data != NULL && strncmp(f.data, "<div class=\"report\">", 20) == 0);
+        sbuf_addc(&s, '\0');
+        CHECK(f.data != NULL && strstr(s.data, f.data) != NULL);
+        s.len--; /* the NUL again below */
+        sbuf_free(&f);
+        CHECK(strstr(html_report_css(), "@media print") != NULL);
+    }
     /* a view is only good for its own report */
     if (v != NULL && rep->n > 0) {
         struct report other = *rep;
