@@ -10,6 +10,7 @@
 #include "agent/daemon.h"
 #include "agent/dataset.h"
 #include "agent/drift.h"
+#include "agent/html.h"
 #include "agent/memfile.h"
 #include "agent/prefetch.h"
 #include "agent/reader.h"
@@ -33,6 +34,7 @@ static const char usage_main[] =
     "  driftd check    --baseline BASELINE.json | --config FILE  --input FILE\n"
     "                  [--format csv|ndjson] [--delimiter C] [--json] [--all-metrics] [--output "
     "REPORT.json]\n"
+    "                  [--html REPORT.html]\n"
     "  driftd run      --config FILE     run the daemon (foreground; systemd Type=notify)\n"
     "  driftd validate --config FILE     check a configuration and its baseline\n"
     "  driftd version\n"
@@ -90,6 +92,9 @@ static const char usage_check[] =
     "  -j, --json            print the JSON report instead of a table\n"
     "  -a, --all-metrics     compute every applicable metric, not only the test\n"
     "  -o, --output FILE     also write the JSON report to FILE\n"
+    "      --html FILE       also write the report as one self-contained HTML page\n"
+    "                        (verdict, per-feature table and charts, details; inline\n"
+    "                        CSS and SVG, no external request; the JSON's numbers)\n"
     "  -h, --help            this help\n"
     "\n"
     "Exit status: 0 no dataset drift, 1 dataset drift, 2 error.\n";
@@ -535,7 +540,7 @@ struct stats_baseline *load_baseline(const char *path, char sha[SHA256_HEX_LEN +
 
 /* The command line of `driftd check`. */
 struct check_args {
-    const char *baseline, *input, *format, *config, *output;
+    const char *baseline, *input, *format, *config, *output, *html;
     bool json, all;
     enum reader_format fmt;
     char delimiter; /* 0: from the header */
@@ -545,12 +550,17 @@ struct check_args {
  * --help, 2 for a usage error, with the reason printed). */
 static int check_options(int argc, char **argv, struct check_args *a)
 {
-    static const struct option opts[] = {
-        {"baseline", required_argument, NULL, 'b'}, {"input", required_argument, NULL, 'i'},
-        {"format", required_argument, NULL, 'f'},   {"config", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},           {"all-metrics", no_argument, NULL, 'a'},
-        {"output", required_argument, NULL, 'o'},   {"delimiter", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"baseline", required_argument, NULL, 'b'},
+                                         {"input", required_argument, NULL, 'i'},
+                                         {"format", required_argument, NULL, 'f'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"all-metrics", no_argument, NULL, 'a'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"delimiter", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"html", required_argument, NULL, 'H'},
+                                         {NULL, 0, NULL, 0}};
     int c;
 
     *a = (struct check_args){0};
@@ -581,6 +591,13 @@ static int check_options(int argc, char **argv, struct check_args *a)
             break;
         case 'o':
             a->output = optarg;
+            break;
+        case 'H':
+            if (strcmp(optarg, "-") == 0 || *optarg == '\0') {
+                fprintf(stderr, "driftd check: --html: a file name, not \"%s\"\n", optarg);
+                return usage_error("check");
+            }
+            a->html = optarg;
             break;
         case 'h':
             fputs(usage_check, stdout);
@@ -844,6 +861,47 @@ static int check_evaluate(struct check_ctx *c)
     return 0;
 }
 
+/* The "model" of the --config file, for the HTML page's header (NULL
+ * without one); the file was read and checked before. */
+static char *config_model(const char *path)
+{
+    size_t len;
+    char *text = path != NULL ? file_read(path, &len) : NULL;
+    if (text == NULL)
+        return NULL;
+    struct config cfg;
+    struct errlist errs = {0};
+    char *model = NULL;
+    if (config_parse(text, len, path, &cfg, &errs) == 0 && cfg.model != NULL)
+        model = strdup(cfg.model);
+    config_free(&cfg);
+    errlist_free(&errs);
+    free(text);
+    return model;
+}
+
+/* --html: the page of the report, drawn from the data it was made from;
+ * -1 with the reason printed. */
+static int check_html(struct check_ctx *c)
+{
+    if (c->args->html == NULL)
+        return 0;
+    struct html_view *v = html_view_new(c->rep, c->b, c->ds);
+    char *model = config_model(c->args->config);
+    struct html_meta m = {.model = model, .all_metrics = c->args->all};
+    struct sbuf page;
+    sbuf_init(&page);
+    int rc = v != NULL ? html_render(c->rep, v, &m, &page) : -1;
+    if (rc != 0)
+        fprintf(stderr, "driftd: %s: out of memory\n", c->args->html);
+    else
+        rc = write_output(c->args->html, page.data, page.len);
+    sbuf_free(&page);
+    free(model);
+    html_view_free(v);
+    return rc;
+}
+
 /* Write the report to --output and print it (JSON or the table); returns
  * the exit status: 1 for dataset drift, 0 for none, 2 on a write error. */
 static int check_print(struct check_ctx *c)
@@ -893,7 +951,8 @@ int cmd_check(int argc, char **argv)
     sbuf_init(&c.json);
     drift_opts_init(&c.dopts);
     rc = 2;
-    if (check_open(&c) == 0 && check_read(&c) == 0 && check_evaluate(&c) == 0)
+    if (check_open(&c) == 0 && check_read(&c) == 0 && check_evaluate(&c) == 0 &&
+        check_html(&c) == 0)
         rc = check_print(&c);
     check_close(&c);
     return rc;
