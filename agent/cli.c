@@ -889,14 +889,23 @@ static int check_html(struct check_ctx *c)
     struct html_view *v = html_view_new(c->rep, c->b, c->ds);
     char *model = config_model(c->args->config);
     struct html_meta m = {.model = model, .all_metrics = c->args->all};
-    struct sbuf page;
+    struct sbuf page, labels;
     sbuf_init(&page);
+    sbuf_init(&labels);
+    const struct stats_provenance *p = c->b->provenance;
+    if (p != NULL) { /* where the baseline came from, in the page's header */
+        m.baseline_source = p->input_path;
+        for (size_t i = 0; i < p->nlabels; i++)
+            sbuf_printf(&labels, "%s%s=%s", i ? ", " : "", p->labels[i].key, p->labels[i].value);
+        m.baseline_labels = labels.data;
+    }
     int rc = v != NULL ? html_render(c->rep, v, &m, &page) : -1;
     if (rc != 0)
         fprintf(stderr, "driftd: %s: out of memory\n", c->args->html);
     else
         rc = write_output(c->args->html, page.data, page.len);
     sbuf_free(&page);
+    sbuf_free(&labels);
     free(model);
     html_view_free(v);
     return rc;
