@@ -38,6 +38,15 @@ struct adopt_entry {
 
 struct adopt;
 
+/* Records by model version (inputs[].version_field), counted by the
+ * daemon: the first ADOPT_VERSIONS - 1 versions seen by name, the rest as
+ * "other". */
+#define ADOPT_VERSIONS 16
+struct adopt_version {
+    char name[64];
+    uint64_t records;
+};
+
 /* The record kept under state_dir; NULL when out of memory. Nothing is
  * read until adopt_load. */
 struct adopt *adopt_new(const char *state_dir, double (*now)(void));

@@ -75,14 +75,6 @@ struct daemon_sink_stats {
 
 /* Everything /v1/status and /metrics show, read at one moment. Pointers
  * are the daemon's, valid until the loop turns. */
-/* Records by model version (inputs[].version_field): the first
- * DAEMON_VERSIONS - 1 versions seen by name, the rest as "other". */
-#define DAEMON_VERSIONS 16
-struct daemon_version {
-    char name[64];
-    uint64_t records;
-};
-
 struct daemon_snapshot {
     const char *model, *baseline_path;
     double uptime;
@@ -103,7 +95,7 @@ struct daemon_snapshot {
     size_t n_sinks;
     const struct retrain *retrain;
     const struct adopt *adopt; /* the closed loop's record */
-    const struct daemon_version *versions;
+    const struct adopt_version *versions;
     size_t n_versions;
     uint64_t alerts_lost;   /* decisions never handed to the alerts: out of memory */
     uint64_t client_errors; /* the HTTP client's errors from curl and libevent */

@@ -8,7 +8,6 @@
 
 #include "agent/adopt.h"
 #include "agent/config.h"
-#include "agent/daemon.h"
 #include "agent/state.h"
 #include "alerts/alert.h"
 #include "alerts/github.h"
@@ -102,7 +101,7 @@ struct daemon {
     char fetch_corr[64], fetch_run_url[512], fetch_artifact[256];
     uint64_t run_started;
     /* on_version: records by model version, and the version awaited */
-    struct daemon_version versions[DAEMON_VERSIONS];
+    struct adopt_version versions[ADOPT_VERSIONS];
     size_t n_versions;
     char ver_next[128], ver_sha[SHA256_HEX_LEN + 1];
     uint64_t ver_new, ver_old; /* this window's records of the awaited / other versions */

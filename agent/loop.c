@@ -624,7 +624,7 @@ static void count_version(struct daemon *d, const char *name, size_t len)
         if (strlen(d->versions[i].name) == len && memcmp(d->versions[i].name, name, len) == 0)
             break;
     if (i == d->n_versions) {
-        if (d->n_versions == DAEMON_VERSIONS - 1) { /* the last slot counts the rest */
+        if (d->n_versions == ADOPT_VERSIONS - 1) { /* the last slot counts the rest */
             name = "other", len = 5;
             for (i = 0; i < d->n_versions && strcmp(d->versions[i].name, "other") != 0; i++)
                 ;

@@ -48,7 +48,7 @@ config() {
                         "workflow": "retrain.yml", "ref": "main",
                         "token_file": "$T/gh-token"},
              "consecutive": 1, "cooldown_seconds": 86400, "dry_run": false,
-             "follow_seconds": 1}}
+             "follow_seconds": 1, "adopt": {"mode": "off"}}}
 J
 }
 

@@ -54,7 +54,7 @@ config() {
                         "workflow": "retrain.yml", "ref": "main",
                         "token_file": "$T/gh-token"$_inputs},
              "consecutive": $4, "cooldown_seconds": 86400, "dry_run": $3,
-             "follow_seconds": 1}}
+             "follow_seconds": 1, "adopt": {"mode": "off"}}}
 J
 }
 
