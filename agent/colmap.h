@@ -15,10 +15,10 @@
 
 /* Embedded by its owner; the fields are the functions' business. */
 struct colmap {
-    long *map;    /* cap entries; -1 where nothing is mapped */
-    size_t cap;   /* entries allocated */
-    size_t n;     /* columns announced: 1 + the highest index mapped */
-    bool failed;  /* a column could not be mapped for lack of memory */
+    long *map;      /* cap entries; -1 where nothing is mapped */
+    size_t cap;     /* entries allocated */
+    size_t n;       /* columns announced: 1 + the highest index mapped */
+    bool failed;    /* a column could not be mapped for lack of memory */
     size_t version; /* 1 + the column of inputs[].version_field (not a feature); 0: none,
                      * so a zeroed map has none */
 };
