@@ -24,7 +24,7 @@ struct input_conf {
     int format; /* enum reader_format, or -1: from the path */
     enum input_start start;
     enum input_validate validate;
-    int delimiter; /* index of config_delimiter, or -1: ',' (HTTP: from the header) */
+    int delimiter;       /* index of config_delimiter, or -1: ',' (HTTP: from the header) */
     char *version_field; /* the record's model version (on_version), or NULL */
 };
 
