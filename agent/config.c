@@ -1942,6 +1942,45 @@ static const char *type_name(enum ktype t)
     return names[t];
 }
 
+/* What retrain.adopt does, after the table: the keys alone do not tell
+ * the order of things (docs/loop.md has the whole story). */
+static const char loop_help[] =
+    "\n## The closed loop: `retrain.adopt`\n\n"
+    "```\n"
+    "  windows drift ──> alert fires ──> workflow_dispatch (retrain.github)\n"
+    "                                        │ run: queued, in_progress, completed\n"
+    "                                        v\n"
+    "  artifact ${model}-${correlation_id} (retrain.adopt.artifact) ──> zip member\n"
+    "  baseline.json (retrain.adopt.file), at most retrain.adopt.max_bytes\n"
+    "                                        │ validated like `driftd validate`\n"
+    "                                        v\n"
+    "  state_dir/baselines/<sha256>.json ──> staged ──> adopted ──> alert resolved\n"
+    "        (retrain.adopt.keep files)       mode: on_success | manual | on_version\n"
+    "```\n\n"
+    "A successful run's baseline is fetched (not with `mode: off`), checked and staged. "
+    "`on_success` adopts it at the next window boundary; `manual` waits for `POST "
+    "/v1/baseline/adopt`; `on_version` waits until `retrain.adopt.version_share` of a "
+    "window's records carry its `model_version` label in `inputs[].version_field`. Adoption "
+    "evaluates the open window against the old baseline first, then swaps, and resolves "
+    "the drift alert with `resolved_by`. A failure (the run failed, no artifact, a bad zip, "
+    "over the size limit, a digest mismatch, not a valid baseline, features changed without "
+    "`allow_feature_changes`) keeps the active baseline and alerts `adoption_failed`. "
+    "`POST /v1/baseline/rollback` goes back. A restart runs on the adopted baseline.\n\n"
+    "Example: adopt the retrained baseline as soon as the run succeeds.\n\n"
+    "```json\n"
+    "\"retrain\": {\n"
+    "  \"github\": {\"repository\": \"example-org/iris-model\", \"workflow\": "
+    "\"retrain.yml\",\n"
+    "             \"token_file\": \"github-token\"},\n"
+    "  \"consecutive\": 2, \"cooldown_seconds\": 86400,\n"
+    "  \"adopt\": {\"mode\": \"on_success\", \"keep\": 5}\n"
+    "}\n"
+    "```\n\n"
+    "Then `curl -s localhost:8080/v1/events` shows dispatched, run_started, run_completed, "
+    "baseline_staged and baseline_adopted, and `/v1/status` shows `baseline.source.kind: "
+    "\"run\"` with the run's URL. `make demo` runs this loop against a local stand-in "
+    "for GitHub.\n";
+
 void config_print_reference(FILE *out)
 {
     char rt[80];
@@ -1959,6 +1998,7 @@ void config_print_reference(FILE *out)
         fprintf(out, " | %s | %s | %s | %s |\n", k->def ? k->def : "",
                 range_text(k, rt, sizeof(rt)), k->reload ? "yes" : "no", k->help);
     }
+    fputs(loop_help, out);
 }
 
 /* Where a secret file lives: the path the configuration resolved, or for
