@@ -50,11 +50,11 @@ static inline bool is_space(char c)
  * array holds anything else, or on ENOMEM, which then leaves it to cJSON). */
 static void parse_span(const char *text, size_t len, struct bsamples_span *sp)
 {
-    size_t cap = 1024, n = 0, j = sp->start + 1;
-    /* a number takes at least two bytes with its comma: a bound on n */
-    size_t guess = (sp->end - sp->start) / 2 + 1;
-    if (guess < cap)
-        cap = guess;
+    size_t cap = 1, n = 0, j = sp->start + 1;
+    /* one value more than commas, when the array is one of numbers: no
+     * memory allocated (and faulted in) beyond what is used */
+    for (size_t k = sp->start + 1; k < sp->end; k++)
+        cap += text[k] == ',';
     double *v = malloc(cap * sizeof(*v));
     if (v == NULL)
         return;
