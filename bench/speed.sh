@@ -50,5 +50,6 @@ print("ratio, means: %.1fx; minimums: %.1fx (target >= 40x)" % (p["mean"] / a["m
 EOF
 $all >"$out/speed-driftd-report.json" || [ $? -eq 1 ]
 $ref >"$out/speed-reference-report.json" || [ $? -eq 1 ]
-"$PYTHON" scripts/compare_reports.py --ignore quality "$out/speed-driftd-report.json" \
+"$PYTHON" scripts/compare_reports.py --ignore quality --ignore baseline --ignore generated_at \
+	--ignore input "$out/speed-driftd-report.json" \
 	"$out/speed-reference-report.json"
