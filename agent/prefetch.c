@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BATCH_RECORDS 4096
 /* About 3 MiB a batch: enough to read a 100,000-row file ahead while the
@@ -52,7 +53,6 @@ struct prefetch {
     size_t queued;
     bool done, stop, oom;
 
-    struct batch *cur; /* being filled by the reader thread */
     struct prefetch_result res;
 };
 
@@ -66,11 +66,9 @@ static void batch_free(struct batch *b)
     free(b);
 }
 
-/* Hand the batch being filled to the consumer (waits while the queue is full). */
-static void push(struct prefetch *p)
+/* Hand batch b to the consumer (waits while the queue is full). */
+static void push_batch(struct prefetch *p, struct batch *b)
 {
-    struct batch *b = p->cur;
-    p->cur = NULL;
     if (b == NULL)
         return;
     pthread_mutex_lock(&p->mu);
@@ -91,29 +89,71 @@ static void push(struct prefetch *p)
     pthread_mutex_unlock(&p->mu);
 }
 
-static struct batch *current(struct prefetch *p)
+/* A record the reader skipped, held back with its message. */
+struct held_error {
+    uint64_t line, index;
+    char *msg;
+};
+
+/* Where one reader's records go: batches for the queue, or, for a segment
+ * of a file read in parallel, batches and messages held until the segments
+ * before it are handed over (in file order, with their line and record
+ * numbers shifted). */
+struct sink {
+    struct prefetch *p;
+    struct batch *cur;         /* being filled */
+    bool held;                 /* keep batches and messages here */
+    bool columns;              /* announce the header's columns */
+    struct batch *head, *tail; /* held batches */
+    struct held_error *errs;   /* held messages */
+    size_t nerrs, caperrs;
+    bool oom;
+};
+
+/* The batch being filled, made when there is none; NULL on ENOMEM. */
+static struct batch *current(struct sink *k)
 {
-    if (p->cur == NULL) {
-        p->cur = calloc(1, sizeof(*p->cur));
-        if (p->cur == NULL)
-            p->oom = true;
+    if (k->cur == NULL) {
+        k->cur = calloc(1, sizeof(*k->cur));
+        if (k->cur == NULL)
+            k->oom = true;
         else
-            sbuf_init(&p->cur->text);
+            sbuf_init(&k->cur->text);
     }
-    return p->cur;
+    return k->cur;
+}
+
+/* The batch being filled is complete: to the queue, or held. */
+static void flush(struct sink *k)
+{
+    struct batch *b = k->cur;
+    k->cur = NULL;
+    if (b == NULL)
+        return;
+    if (!k->held) {
+        push_batch(k->p, b);
+        return;
+    }
+    if (k->tail != NULL)
+        k->tail->next = b;
+    else
+        k->head = b;
+    k->tail = b;
 }
 
 static int on_column(void *arg, size_t index, const char *name, size_t len)
 {
-    struct prefetch *p = arg;
-    struct batch *b = current(p);
+    struct sink *k = arg;
+    if (!k->columns)
+        return 0;
+    struct batch *b = current(k);
     if (b == NULL)
         return 0;
     if (b->ncols == b->capcols) {
         size_t cap = b->capcols ? b->capcols * 2 : 32;
         struct colev *c = realloc(b->cols, cap * sizeof(*c));
         if (c == NULL) {
-            p->oom = true;
+            k->oom = true;
             return 0;
         }
         b->cols = c;
@@ -126,8 +166,9 @@ static int on_column(void *arg, size_t index, const char *name, size_t len)
 
 static void on_record(void *arg, const struct reader_record *rec)
 {
-    struct prefetch *p = arg;
-    struct batch *b = current(p);
+    struct sink *k = arg;
+    struct prefetch *p = k->p;
+    struct batch *b = current(k);
     if (b == NULL)
         return;
     if (b->ncells + rec->ncells > b->capcells) {
@@ -136,7 +177,7 @@ static void on_record(void *arg, const struct reader_record *rec)
             cap *= 2;
         struct packed *c = realloc(b->cells, cap * sizeof(*c));
         if (c == NULL) {
-            p->oom = true;
+            k->oom = true;
             return;
         }
         b->cells = c;
@@ -161,19 +202,210 @@ static void on_record(void *arg, const struct reader_record *rec)
         }
     }
     if (sbuf_failed(&b->text))
-        p->oom = true;
+        k->oom = true;
     b->nrec++;
     b->start[b->nrec] = b->ncells;
     if (b->nrec == BATCH_RECORDS)
-        push(p);
+        flush(k);
 }
 
 static void on_error(void *arg, uint64_t line, uint64_t index, enum reader_error code,
                      const char *msg)
 {
     (void)code;
-    struct prefetch *p = arg;
-    diag_record_error(p->diag, line, index, msg);
+    struct sink *k = arg;
+    if (!k->held) {
+        diag_record_error(k->p->diag, line, index, msg);
+        return;
+    }
+    if (k->nerrs == k->caperrs) {
+        size_t cap = k->caperrs ? 2 * k->caperrs : 64;
+        struct held_error *e = realloc(k->errs, cap * sizeof(*e));
+        if (e == NULL) {
+            k->oom = true;
+            return;
+        }
+        k->errs = e;
+        k->caperrs = cap;
+    }
+    char *copy = strdup(msg);
+    if (copy == NULL) {
+        k->oom = true;
+        return;
+    }
+    k->errs[k->nerrs++] = (struct held_error){line, index, copy};
+}
+
+/* Free what a sink still holds. */
+static void sink_clear(struct sink *k)
+{
+    batch_free(k->cur);
+    while (k->head != NULL) {
+        struct batch *b = k->head;
+        k->head = b->next;
+        batch_free(b);
+    }
+    for (size_t i = 0; i < k->nerrs; i++)
+        free(k->errs[i].msg);
+    free(k->errs);
+    memset(k, 0, sizeof(*k));
+}
+
+/* Files at least this large, of CSV without a double quote anywhere (so
+ * that no record spans lines), are read in segments of SEGMENT_BYTES on up
+ * to SEGMENT_THREADS threads at once. */
+#define PARALLEL_MIN_BYTES (4u << 20)
+#define SEGMENT_BYTES (4u << 20)
+#define SEGMENT_THREADS 4
+
+/* One segment of a file read in parallel: the header line, then whole
+ * lines [data, data + len), read by a reader of its own into a held sink. */
+struct segment {
+    struct prefetch *p;
+    const char *header, *data;
+    size_t hlen, len;
+    char delimiter;
+    struct sink sink;
+    uint64_t lines, index; /* the reader's counts at its end */
+    bool has_header;
+    size_t ncolumns;
+};
+
+/* Read one segment: the header as its first line (so that fields are
+ * counted against it), then its lines; numbered from line 2 and record 1. */
+static void *segment_run(void *arg)
+{
+    struct segment *g = arg;
+    struct reader_ops ops = {on_column, on_record, on_error};
+    struct reader_limits lim = {0, 0, g->delimiter};
+    struct reader *r = reader_new(READER_CSV, &lim, &ops, &g->sink);
+    if (r == NULL) {
+        g->sink.oom = true;
+        return NULL;
+    }
+    reader_feed(r, g->header, g->hlen);
+    reader_feed(r, g->data, g->len);
+    reader_finish(r);
+    g->lines = reader_lines(r);
+    g->index = reader_index(r);
+    g->has_header = reader_has_header(r);
+    g->ncolumns = reader_ncolumns(r);
+    reader_free(r);
+    flush(&g->sink);
+    return NULL;
+}
+
+/* Can in be read in parallel segments? Large CSV, no double quote (no
+ * record spans lines), and a first line that is the whole header: a reader
+ * fed only that line has its header (else blank lines or a BOM alone come
+ * first and the split would misplace it). *hlen is the header's length
+ * with its newline. */
+static bool parallel_ok(const struct prefetch *p, const struct memfile *in, char delimiter,
+                        size_t *hlen)
+{
+    if (p->fmt != READER_CSV || in->len < PARALLEL_MIN_BYTES || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+        return false;
+    if (memchr(in->data, '"', in->len) != NULL)
+        return false;
+    const char *nl = memchr(in->data, '\n', in->len);
+    if (nl == NULL)
+        return false;
+    *hlen = (size_t)(nl - in->data) + 1;
+    struct sink k = {.p = (struct prefetch *)p, .held = true};
+    struct reader_ops ops = {on_column, on_record, on_error};
+    struct reader_limits lim = {0, 0, delimiter};
+    struct reader *r = reader_new(READER_CSV, &lim, &ops, &k);
+    if (r == NULL)
+        return false;
+    reader_feed(r, in->data, *hlen);
+    bool ok = reader_has_header(r) && reader_index(r) == 0 && k.head == NULL && k.cur == NULL;
+    reader_free(r);
+    sink_clear(&k);
+    return ok;
+}
+
+/* Hand a read segment over: its messages to diag and its batches to the
+ * queue, lines shifted by the lines of the segments before it and records
+ * by their records. Only the first segment's header messages count (the
+ * others read the same header again). */
+static void segment_hand_over(struct prefetch *p, struct segment *g, bool first, uint64_t line_off,
+                              uint64_t index_off)
+{
+    for (size_t i = 0; i < g->sink.nerrs; i++) {
+        struct held_error *e = &g->sink.errs[i];
+        if (e->index == 0 && !first)
+            continue;
+        diag_record_error(p->diag, e->line + line_off, e->index ? e->index + index_off : 0, e->msg);
+    }
+    while (g->sink.head != NULL) {
+        struct batch *b = g->sink.head;
+        g->sink.head = b->next;
+        b->next = NULL;
+        for (size_t r = 0; r < b->nrec; r++) {
+            b->line[r] += line_off;
+            b->index[r] += index_off;
+        }
+        push_batch(p, b);
+    }
+    g->sink.tail = NULL;
+}
+
+/* Read in (see parallel_ok) in segments, SEGMENT_THREADS at a time, and
+ * hand them over in file order. */
+static void run_parallel(struct prefetch *p, const struct memfile *in, char delimiter, size_t hlen)
+{
+    struct segment g[SEGMENT_THREADS];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = cpus < SEGMENT_THREADS ? (size_t)cpus : SEGMENT_THREADS;
+    size_t off = hlen;
+    uint64_t line_off = 0, index_off = 0;
+    bool first = true;
+    while (off < in->len && !p->stop) {
+        /* up to nt segments, each ending just after a newline (or at the end) */
+        size_t n = 0;
+        for (; n < nt && off < in->len; n++) {
+            size_t end = off + SEGMENT_BYTES;
+            if (end >= in->len) {
+                end = in->len;
+            } else {
+                const char *nl = memchr(in->data + end, '\n', in->len - end);
+                end = nl != NULL ? (size_t)(nl - in->data) + 1 : in->len;
+            }
+            g[n] = (struct segment){.p = p,
+                                    .header = in->data,
+                                    .hlen = hlen,
+                                    .data = in->data + off,
+                                    .len = end - off,
+                                    .delimiter = delimiter,
+                                    .sink = {.p = p, .held = true, .columns = first && n == 0}};
+            off = end;
+        }
+        pthread_t tid[SEGMENT_THREADS];
+        bool started[SEGMENT_THREADS] = {false};
+        for (size_t i = 1; i < n; i++)
+            started[i] = pthread_create(&tid[i], NULL, segment_run, &g[i]) == 0;
+        segment_run(&g[0]);
+        for (size_t i = 1; i < n; i++) {
+            if (started[i])
+                pthread_join(tid[i], NULL);
+            else
+                segment_run(&g[i]);
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (g[i].sink.oom)
+                p->oom = true;
+            if (first && i == 0) {
+                p->res.has_header = g[i].has_header;
+                p->res.ncolumns = g[i].ncolumns;
+            }
+            segment_hand_over(p, &g[i], first && i == 0, line_off, index_off);
+            /* every segment counted the header's line once */
+            line_off += g[i].lines - 1;
+            index_off += g[i].index;
+            sink_clear(&g[i].sink);
+        }
+        first = false;
+    }
 }
 
 static void *run(void *arg)
@@ -184,27 +416,36 @@ static void *run(void *arg)
         p->res.opened = true;
         p->res.bytes = in.len;
         p->diag->file = p->path;
-        struct reader_ops ops = {on_column, on_record, on_error};
-        struct reader_limits lim = {0, 0, memfile_delimiter(&in, p->fmt, p->delimiter)};
-        struct reader *r = reader_new(p->fmt, &lim, &ops, p);
-        if (r == NULL) {
-            p->oom = true;
+        char delimiter = memfile_delimiter(&in, p->fmt, p->delimiter);
+        size_t hlen;
+        if (parallel_ok(p, &in, delimiter, &hlen)) {
+            run_parallel(p, &in, delimiter, hlen);
         } else {
-            /* Feed in slices so the first batches reach the consumer early. */
-            size_t off = 0, step = 1 << 20;
-            while (off < in.len && !p->stop) {
-                size_t n = in.len - off < step ? in.len - off : step;
-                reader_feed(r, in.data + off, n);
-                off += n;
+            struct sink k = {.p = p, .columns = true};
+            struct reader_ops ops = {on_column, on_record, on_error};
+            struct reader_limits lim = {0, 0, delimiter};
+            struct reader *r = reader_new(p->fmt, &lim, &ops, &k);
+            if (r == NULL) {
+                p->oom = true;
+            } else {
+                /* Feed in slices so the first batches reach the consumer early. */
+                size_t off = 0, step = 1 << 20;
+                while (off < in.len && !p->stop) {
+                    size_t n = in.len - off < step ? in.len - off : step;
+                    reader_feed(r, in.data + off, n);
+                    off += n;
+                }
+                reader_finish(r);
+                p->res.has_header = reader_has_header(r);
+                p->res.ncolumns = reader_ncolumns(r);
+                reader_free(r);
             }
-            reader_finish(r);
-            p->res.has_header = reader_has_header(r);
-            p->res.ncolumns = reader_ncolumns(r);
-            reader_free(r);
+            flush(&k);
+            if (k.oom)
+                p->oom = true;
         }
         memfile_close(&in);
     }
-    push(p);
     pthread_mutex_lock(&p->mu);
     p->done = true;
     pthread_cond_signal(&p->not_empty);
@@ -302,7 +543,6 @@ void prefetch_free(struct prefetch *p)
         p->head = b->next;
         batch_free(b);
     }
-    batch_free(p->cur);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->not_full);
     pthread_cond_destroy(&p->not_empty);

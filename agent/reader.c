@@ -193,6 +193,11 @@ uint64_t reader_lines(const struct reader *r)
     return r->line - 1;
 }
 
+uint64_t reader_index(const struct reader *r)
+{
+    return r->index;
+}
+
 int reader_format_from_name(const char *path)
 {
     const char *dot = strrchr(path, '.');

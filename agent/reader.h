@@ -123,6 +123,9 @@ bool reader_has_header(const struct reader *r);
 uint64_t reader_records(const struct reader *r);
 uint64_t reader_errors(const struct reader *r);
 uint64_t reader_lines(const struct reader *r);
+/* The number of the last record delivered or skipped (0 before the first):
+ * what a reader of the input that follows would count from. */
+uint64_t reader_index(const struct reader *r);
 
 /* Format from a file name (.csv, .ndjson, .jsonl, .json); -1 when unknown. */
 int reader_format_from_name(const char *path);

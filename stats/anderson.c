@@ -9,6 +9,8 @@
 
 #include <gsl/gsl_linalg.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 /* numpy's pairwise_sum (8 accumulators, blocks of 128), which np.sum uses on a
@@ -49,31 +51,17 @@ static double np_sum(const double *a, size_t n)
     return acc;
 }
 
-/* Number of distinct values in the pooled sorted samples (np.unique(Z).size). */
-static size_t count_distinct(const double *x, size_t n1, const double *y, size_t n2)
-{
-    size_t i = 0, j = 0, nd = 0;
-
-    while (i < n1 || j < n2) {
-        double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
-        while (i < n1 && x[i] <= v)
-            i++;
-        while (j < n2 && y[j] <= v)
-            j++;
-        nd++;
-    }
-    return nd;
-}
-
 /* A2akN, Scholz & Stephens (1987) eq. 7, as scipy's _anderson_ksamp_midrank:
  * one merge walk over the distinct pooled values fills each sample's terms
- * (buf holds 2 * nd doubles) in the order numpy sums them. */
-static double a2akn_midrank(const double *x, size_t n1, const double *y, size_t n2, size_t nd,
+ * (buf holds 2 (n1 + n2) doubles: x's terms, then y's from n1 + n2) in the
+ * order numpy sums them; *nd_out is the number of distinct values
+ * (np.unique(Z).size), the result meaningless below 2. */
+static double a2akn_midrank(const double *x, size_t n1, const double *y, size_t n2, size_t *nd_out,
                             double *buf)
 {
     size_t i = 0, j = 0, z = 0;
     double N = (double)(n1 + n2);
-    double *inner_x = buf, *inner_y = buf + nd;
+    double *inner_x = buf, *inner_y = buf + (n1 + n2);
 
     while (i < n1 || j < n2) {
         double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
@@ -95,6 +83,8 @@ static double a2akn_midrank(const double *x, size_t n1, const double *y, size_t 
         inner_y[z] = w * (dy * dy) / den;
         z++;
     }
+    size_t nd = z;
+    *nd_out = nd;
     double a2 = 0.0;
     a2 += np_sum(inner_x, nd) / (double)n1;
     a2 += np_sum(inner_y, nd) / (double)n2;
@@ -135,6 +125,38 @@ static int polyfit2(const double *x, const double *y, double coef[3])
     return 0;
 }
 
+/* The last computed harmonic sums: every feature of an evaluation has the
+ * same N, and they cost two divisions per pooled value. */
+static pthread_mutex_t hs_lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t hs_n;
+static double hs_h, hs_g;
+
+/* scipy's h and g sums for N = n >= 4: hs_cs = cumsum(1 / [N-1, ..., 2]),
+ * h = hs_cs[-1] + 1, g = sum(hs_cs / [2, ..., N-1]), using buf (n - 2
+ * doubles) unless the last call had the same n. */
+static void harmonic_sums(size_t n, double *buf, double *h, double *g)
+{
+    pthread_mutex_lock(&hs_lock);
+    bool hit = hs_n == n;
+    *h = hs_h;
+    *g = hs_g;
+    pthread_mutex_unlock(&hs_lock);
+    if (hit)
+        return;
+    double *hs = buf;
+    for (size_t i = 0; i < n - 2; i++)
+        hs[i] = (i > 0 ? hs[i - 1] : 0.0) + 1.0 / (double)(n - 1 - i);
+    *h = hs[n - 3] + 1;
+    for (size_t i = 0; i < n - 2; i++)
+        hs[i] /= (double)(i + 2);
+    *g = np_sum(hs, n - 2);
+    pthread_mutex_lock(&hs_lock);
+    hs_n = n;
+    hs_h = *h;
+    hs_g = *g;
+    pthread_mutex_unlock(&hs_lock);
+}
+
 /* Anderson-Darling k-sample test for k = 2, scipy's anderson_ksamp
  * (midrank=True) after Scholz & Stephens (1987) eq. 7 and Table 2. */
 int stats_anderson_2samp(const double *x, size_t n1, const double *y, size_t n2, double *a2,
@@ -151,30 +173,26 @@ int stats_anderson_2samp(const double *x, size_t n1, const double *y, size_t n2,
     *p = NAN;
     if (n1 == 0 || n2 == 0)
         return -1;
-    size_t n = n1 + n2;
-    size_t nd = count_distinct(x, n1, y, n2);
+    size_t n = n1 + n2, nd;
     /* scipy raises below 2 distinct values; with N = 2 its harmonic sums are
      * empty (IndexError) and with N = 3 sigma^2 divides by N - 3 (NaN). */
-    if (nd < 2 || n < 4)
+    if (n < 4)
         return -1;
-    double *buf = malloc((2 * nd > n - 2 ? 2 * nd : n - 2) * sizeof(*buf));
+    double *buf = malloc(2 * n * sizeof(*buf));
     if (buf == NULL)
         return -1;
-    double a2kn = a2akn_midrank(x, n1, y, n2, nd, buf);
+    double a2kn = a2akn_midrank(x, n1, y, n2, &nd, buf);
+    if (nd < 2) {
+        free(buf);
+        return -1;
+    }
 
-    /* Scholz & Stephens eq. 4 variance, with scipy's h and g sums:
-     * hs_cs = cumsum(1 / [N-1, ..., 2]), h = hs_cs[-1] + 1,
-     * g = sum(hs_cs / [2, ..., N-1]). */
+    /* Scholz & Stephens eq. 4 variance. */
     double H = 0.0;
     H += 1.0 / (double)n1;
     H += 1.0 / (double)n2;
-    double *hs = buf;
-    for (size_t i = 0; i < n - 2; i++)
-        hs[i] = (i > 0 ? hs[i - 1] : 0.0) + 1.0 / (double)(n - 1 - i);
-    double h = hs[n - 3] + 1;
-    for (size_t i = 0; i < n - 2; i++)
-        hs[i] /= (double)(i + 2);
-    double g = np_sum(hs, n - 2);
+    double h, g;
+    harmonic_sums(n, buf, &h, &g);
     free(buf);
 
     double a = (4 * g - 6) * (k - 1) + (10 - 6 * g) * H;

@@ -5,7 +5,7 @@
  */
 #include "stats/baseline.h"
 
-#include "stats/numparse.h"
+#include "stats/bsamples.h"
 #include "lib/sbuf.h"
 #include "stats/sort.h"
 
@@ -200,137 +200,8 @@ static bool get_real(struct pctx *c, const cJSON *obj, const char *key, const ch
     return true;
 }
 
-/* Reference samples are most of a baseline's bytes (25 x 50,000 numbers);
- * cJSON would allocate a node for each. So before cJSON sees the text, each
- * "sample": [numbers] array is parsed here straight into doubles, and its
- * text is overwritten in a private copy by SIDE_BASE + its index in `side`
- * (same length, newlines kept, so error positions do not move; an array
- * shorter than that number is left to cJSON). Anything unexpected
- * inside an array leaves it to cJSON, whose errors then apply. */
-/* Not the bare index: a hand-written "sample": 0 must stay an error, not
- * take over another key's pre-parsed array (found by fuzz_baseline).
- * 2^52 + index is exact in a double, and nobody writes it by accident. */
-#define SIDE_BASE ((uint64_t)1 << 52)
-
-struct side {
-    double **v;
-    size_t *n;
-    size_t count, cap;
-};
-
-static void side_free(struct side *sd)
-{
-    for (size_t i = 0; i < sd->count; i++)
-        free(sd->v[i]);
-    free(sd->v);
-    free(sd->n);
-}
-
-/* Parse the numbers of an array starting at text[i] == '['; on success
- * store them and return the index just past ']', else 0. */
-static size_t side_array(struct side *sd, char *text, size_t len, size_t i)
-{
-    size_t cap = 1024, n = 0, j = i + 1;
-    double *v = malloc(cap * sizeof(*v));
-    if (v == NULL)
-        return 0;
-    for (;;) {
-        while (j < len && (text[j] == ' ' || text[j] == '\n' || text[j] == '\r' || text[j] == '\t'))
-            j++;
-        if (j < len && text[j] == ']' && n == 0)
-            break;
-        if (j >= len || (text[j] != '-' && (text[j] < '0' || text[j] > '9')))
-            goto fail;
-        double x;
-        const char *end = stats_parse_number(text + j, text + len, &x);
-        if (end == NULL)
-            goto fail;
-        if (n == cap) {
-            double *p = realloc(v, 2 * cap * sizeof(*v));
-            if (p == NULL)
-                goto fail;
-            v = p;
-            cap *= 2;
-        }
-        v[n++] = x;
-        j = (size_t)(end - text);
-        while (j < len && (text[j] == ' ' || text[j] == '\n' || text[j] == '\r' || text[j] == '\t'))
-            j++;
-        if (j < len && text[j] == ',') {
-            j++;
-            continue;
-        }
-        if (j < len && text[j] == ']')
-            break;
-        goto fail;
-    }
-    /* index digits, then spaces; newlines stay where they were */
-    char digits[24];
-    int nd = snprintf(digits, sizeof(digits), "%llu",
-                      (unsigned long long)(SIDE_BASE + (uint64_t)sd->count));
-    if ((size_t)nd > j + 1 - i)
-        goto fail;
-    if (sd->count == sd->cap) {
-        size_t c = sd->cap ? sd->cap * 2 : 32;
-        double **pv = realloc(sd->v, c * sizeof(*pv));
-        if (pv != NULL)
-            sd->v = pv;
-        size_t *pn = realloc(sd->n, c * sizeof(*pn));
-        if (pn != NULL)
-            sd->n = pn;
-        if (pv == NULL || pn == NULL)
-            goto fail;
-        sd->cap = c;
-    }
-    sd->v[sd->count] = v;
-    sd->n[sd->count] = n;
-    sd->count++;
-    for (size_t k = i; k <= j; k++)
-        if (text[k] != '\n')
-            text[k] = ' ';
-    memcpy(text + i, digits, (size_t)nd);
-    return j + 1;
-fail:
-    free(v);
-    return 0;
-}
-
-/* Walk the JSON text (strings respected) and pull out the sample arrays. */
-static void extract_samples(char *text, size_t len, struct side *sd)
-{
-    size_t i = 0;
-    while (i < len) {
-        if (text[i] != '"') {
-            i++;
-            continue;
-        }
-        size_t start = ++i;
-        while (i < len && text[i] != '"')
-            i += text[i] == '\\' ? 2 : 1;
-        if (i >= len)
-            return;
-        size_t slen = i - start;
-        i++;
-        if (slen != 6 || memcmp(text + start, "sample", 6) != 0)
-            continue;
-        size_t j = i;
-        while (j < len && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r'))
-            j++;
-        if (j >= len || text[j] != ':')
-            continue;
-        j++;
-        while (j < len && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r'))
-            j++;
-        if (j < len && text[j] == '[') {
-            size_t k = side_array(sd, text, len, j);
-            if (k > 0)
-                i = k;
-        }
-    }
-}
-
 static bool parse_numerical(struct pctx *c, const cJSON *jf, const char *where,
-                            struct stats_bfeature *f, struct side *sd)
+                            struct stats_bfeature *f, struct bsamples *sd)
 {
     if (!get_real(c, jf, "min", where, f->count == 0, &f->min) ||
         !get_real(c, jf, "max", where, f->count == 0, &f->max) ||
@@ -342,23 +213,18 @@ static bool parse_numerical(struct pctx *c, const cJSON *jf, const char *where,
         return false;
     }
     const cJSON *js = cJSON_GetObjectItemCaseSensitive(jf, "sample");
-    double ks = cJSON_IsNumber(js) ? js->valuedouble - (double)SIDE_BASE : -1;
+    double ks = cJSON_IsNumber(js) ? js->valuedouble - (double)BSAMPLES_BASE : -1;
     if (ks >= 0 && ks < (double)sd->count && floor(ks) == ks && sd->v[(size_t)ks] != NULL) {
         /* pre-parsed by extract_samples: take the array over */
         size_t k = (size_t)ks, n = sd->n[k];
         f->sample = sd->v[k];
         sd->v[k] = NULL;
         f->n_sample = n;
-        bool sorted = true;
-        for (size_t i = 0; i < n; i++) {
-            if (!isfinite(f->sample[i])) {
-                perr(c, "%s.sample[%zu]: expected a finite number", where, i);
-                return false;
-            }
-            if (i > 0 && f->sample[i] < f->sample[i - 1])
-                sorted = false;
+        if (sd->nonfinite[k] < n) {
+            perr(c, "%s.sample[%zu]: expected a finite number", where, sd->nonfinite[k]);
+            return false;
         }
-        if (!sorted)
+        if (!sd->sorted[k])
             stats_sort(f->sample, n);
         if (n > f->count) {
             perr(c, "%s.sample: %zu values but count is %llu", where, n,
@@ -645,19 +511,15 @@ int stats_baseline_parse(const char *text, size_t len, const char *source,
     struct stats_baseline *b = NULL;
 
     *out = NULL;
-    struct side sd = {0};
-    char *copy = malloc(len + 1);
-    if (copy == NULL) {
+    /* the sample arrays first, then cJSON on the rest (bsamples.c) */
+    struct bsamples sd;
+    if (bsamples_extract(text, len, &sd) != 0) {
         perr(&c, "out of memory");
         return -1;
     }
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    extract_samples(copy, len, &sd);
-    cJSON *root = cJSON_ParseWithLengthOpts(copy, len, &end, 0);
-    /* positions in copy are positions in text */
+    cJSON *root = cJSON_ParseWithLengthOpts(sd.text, sd.len, &end, 0);
     if (end != NULL)
-        end = text + (end - copy);
+        end = text + bsamples_source_offset(&sd, (size_t)(end - sd.text));
     if (root == NULL) {
         size_t off = end != NULL && end >= text ? (size_t)(end - text) : 0, line, col;
         if (off > len)
@@ -666,8 +528,7 @@ int stats_baseline_parse(const char *text, size_t len, const char *source,
         snprintf(err, errlen,
                  "%s:%zu:%zu: invalid JSON (is this a baseline written by driftd baseline?)",
                  source, line, col);
-        free(copy);
-        side_free(&sd);
+        bsamples_free(&sd);
         return -1;
     }
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
@@ -765,14 +626,12 @@ int stats_baseline_parse(const char *text, size_t len, const char *source,
     if (!parse_provenance(&c, root, b, &b->provenance))
         goto fail;
     cJSON_Delete(root);
-    free(copy);
-    side_free(&sd);
+    bsamples_free(&sd);
     *out = b;
     return 0;
 fail:
     cJSON_Delete(root);
-    free(copy);
-    side_free(&sd);
+    bsamples_free(&sd);
     stats_baseline_free(b);
     return -1;
 }

@@ -3,7 +3,8 @@
  *
  * Numbers match scipy 1.10 (scipy.stats.ks_2samp with method='auto' and
  * scipy.stats.kstwo) to within 1e-9 absolute on the p-value; the statistic
- * is exactly scipy's. Pure computation: no I/O, no global state.
+ * is exactly scipy's. Pure computation: no I/O; the one global is which
+ * build of the Smirnov sum the CPU runs (stats_kolmogorov_fma).
  */
 #ifndef DRIFTD_STATS_KOLMOGOROV_H
 #define DRIFTD_STATS_KOLMOGOROV_H
@@ -30,5 +31,11 @@ int stats_ks2_exact(double *d, size_t n1, size_t n2, double *p);
  * max(n1, n2) <= 10000, else kstwo.sf(D, rint(n1*n2/(n1+n2)))).
  * Returns 0, or -1 when a sample is empty (outputs set to NAN). */
 int stats_ks_2samp(const double *x, size_t n1, const double *y, size_t n2, double *d, double *p);
+
+/* Which build of the finite-n Smirnov sum runs (smirnov.c; for tests and
+ * benchmarks): mode 0 forces Dekker's products, any other mode lets the CPU
+ * choose (FMA when it has it). Returns 1 when FMA is now used, else 0. The
+ * results are the same bits either way. */
+int stats_kolmogorov_fma(int mode);
 
 #endif

@@ -279,12 +279,11 @@ double stats_hellinger_numeric(const double *x, size_t n1, const double *y, size
 {
     if (n1 == 0 || n2 == 0)
         return NAN;
-    double *keys = malloc((n1 + n2) * sizeof(*keys));
-    if (keys == NULL)
-        return NAN;
-    size_t nk = union_distinct(x, n1, y, n2, keys);
-    double lo = keys[0], hi = keys[nk - 1];
-    free(keys);
+    /* The first and last distinct values as the union walk takes them: x's
+     * where the two are equal (-0 and +0 included). */
+    size_t nk = union_distinct(x, n1, y, n2, NULL);
+    double lo = x[0] <= y[0] ? x[0] : y[0];
+    double hi = x[n1 - 1] >= y[n2 - 1] ? x[n1 - 1] : y[n2 - 1];
 
     size_t nb = stats_sturges_nbins(lo, hi, nk);
     double *edges = malloc((nb + 1) * sizeof(*edges));

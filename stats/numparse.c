@@ -8,12 +8,79 @@ static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+static const uint64_t pow10_int[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+
+/* Eight bytes at p, the first in the lowest byte. */
+static inline uint64_t load8(const char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, sizeof(x));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    return x;
+}
+
+/* How many of the eight bytes of x (p's bytes minus '0' each) are digits,
+ * from the first: a byte is a digit when x's byte is at most 9; a carry out
+ * of a non-digit byte only reaches the bytes after it. */
+static inline int digit_run(uint64_t x)
+{
+    uint64_t nd = ((x + 0x7676767676767676ULL) | x) & 0x8080808080808080ULL;
+    return nd ? __builtin_ctzll(nd) / 8 : 8;
+}
+
+/* The value of the first n (1..7) digits of x (bytes 0..9), by three
+ * multiply-and-mask steps on all eight lanes (Lemire's SWAR conversion)
+ * after shifting the digits to the top so the lanes below read as zeros. */
+static inline uint64_t digits_value(uint64_t x, int n)
+{
+    x <<= 8 * (8 - n);
+    x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFULL;
+    x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFULL;
+    return (x * 10000 + (x >> 32)) & 0xFFFFFFFFULL;
+}
+
+/* The common short number, [+-]? d{1,7} (. d{1,7})? without exponent,
+ * eight digits at a time; the value is the slow path's (both are the
+ * exact integer mantissa divided by an exact power of ten, correctly
+ * rounded). Returns its end, or NULL to let the general parser decide
+ * (any other shape, or fewer than 16 bytes left to read from p). */
+static inline const char *parse_short(const char *p, const char *end, int neg, double *out)
+{
+    if (end - p < 16)
+        return NULL;
+    uint64_t x = load8(p) - 0x3030303030303030ULL;
+    int a = digit_run(x);
+    if (a == 0 || a == 8)
+        return NULL;
+    uint64_t mant = digits_value(x, a);
+    const char *q = p + a;
+    int b = 0;
+    if (*q == '.') {
+        uint64_t y = load8(q + 1) - 0x3030303030303030ULL;
+        b = digit_run(y);
+        if (b == 0 || b == 8)
+            return NULL;
+        mant = mant * pow10_int[b] + digits_value(y, b);
+        q += 1 + b;
+    }
+    if (*q == 'e' || *q == 'E' || *q == '.')
+        return NULL;
+    double v = (double)mant / pow10_exact[b];
+    *out = neg ? -v : v;
+    return q;
+}
+
 const char *stats_parse_number(const char *s, const char *end, double *out)
 {
     const char *p = s;
     int neg = 0;
     if (p < end && (*p == '+' || *p == '-'))
         neg = *p++ == '-';
+    const char *fast = parse_short(p, end, neg, out);
+    if (fast != NULL)
+        return fast;
     /* Up to 19 significant digits go into mant; frac counts the digits
      * taken after the point. More digits: strtod below. */
     uint64_t mant = 0;

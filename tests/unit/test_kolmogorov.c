@@ -202,11 +202,51 @@ static void test_edges(void)
     CHECK(stats_ks2_exact(&d, 5, 7, &p) == -1);
 }
 
+/* The two builds of the Smirnov sum, Dekker's products and FMA's, give the
+ * same bits on every region of the dispatch that reaches it (on a CPU
+ * without FMA both runs are Dekker's and this only checks determinism). */
+static void test_fma_same_bits(void)
+{
+    static const double ns[] = {7, 30, 140, 141, 999, 5000, 50000};
+    int have = stats_kolmogorov_fma(1);
+    size_t compared = 0;
+
+    for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+        double n = ns[i];
+        for (int k = 0; k <= 60; k++) {
+            /* log-spaced from 0.5/n to 1, and the lattice point k/n */
+            double ds[2] = {exp(log(0.5 / n) * (1 - k / 60.0)), fmin(k / n, 1.0)};
+            for (int j = 0; j < 2; j++) {
+                double fma_sf, fma_cdf, plain_sf, plain_cdf;
+                stats_kolmogorov_fma(1);
+                fma_sf = stats_kstwo_sf(ds[j], n);
+                fma_cdf = stats_kstwo_cdf(ds[j], n);
+                stats_kolmogorov_fma(0);
+                plain_sf = stats_kstwo_sf(ds[j], n);
+                plain_cdf = stats_kstwo_cdf(ds[j], n);
+                CHECKF(memcmp(&fma_sf, &plain_sf, sizeof(double)) == 0 &&
+                           memcmp(&fma_cdf, &plain_cdf, sizeof(double)) == 0,
+                       "kstwo(%a, %g): FMA sf %a cdf %a, Dekker sf %a cdf %a", ds[j], n, fma_sf,
+                       fma_cdf, plain_sf, plain_cdf);
+                compared++;
+            }
+        }
+    }
+    stats_kolmogorov_fma(1);
+    printf("FMA %s: %zu points compared with Dekker's products\n",
+           have ? "available" : "not available", compared);
+}
+
 int main(void)
 {
     cJSON *root = tl_load_json("golden/ks.json");
 
     test_kstwo(field(root, "kstwo"));
+    /* the fixture again with Dekker's products, as a CPU without FMA runs */
+    stats_kolmogorov_fma(0);
+    test_kstwo(field(root, "kstwo"));
+    stats_kolmogorov_fma(1);
+    test_fma_same_bits();
     test_ks2(field(root, "ks2"));
     test_ks2_gen(field(root, "ks2_gen"));
     test_ks2_exact(field(root, "ks2_exact"));

@@ -1,0 +1,302 @@
+/*
+ * Reference samples are most of a baseline's bytes (25 x 100,000 numbers
+ * make 15 MB); cJSON would allocate a node for each. So before cJSON sees
+ * the text, each "sample": [numbers] array is parsed here straight into
+ * doubles, in three steps:
+ *   1. one walk over the text finds the arrays (strings respected; an
+ *      array's end is its first ']', found by memchr);
+ *   2. the arrays are parsed, on up to BSAMPLES_THREADS threads when they
+ *      are large (each array is independent);
+ *   3. the text for cJSON is the original with each parsed array replaced
+ *      by BSAMPLES_BASE + its index, a few hundred kilobytes instead of
+ *      fifteen megabytes of blanks for cJSON to skip.
+ * Anything unexpected inside an array leaves it to cJSON, whose errors then
+ * apply, at positions mapped back to the original text.
+ */
+#include "stats/bsamples.h"
+
+#include "stats/numparse.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Threads for the arrays, and the bytes of arrays below which one does it. */
+#define BSAMPLES_THREADS 4
+#define BSAMPLES_PARALLEL_BYTES (1u << 20)
+
+/* One "sample" array of the original text, [start, end] from '[' to ']'. */
+struct bsamples_span {
+    size_t start, end;
+    double *v; /* parsed values; NULL when the array is left to cJSON */
+    size_t n;
+    size_t nonfinite; /* index of the first infinity, or n */
+    bool sorted;
+    size_t out; /* where the array begins in the text for cJSON */
+    size_t outlen;
+};
+
+/* JSON's whitespace. */
+static inline bool is_space(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Parse the numbers of span sp; on success sp->v holds them (NULL when the
+ * array holds anything else, or on ENOMEM, which then leaves it to cJSON). */
+static void parse_span(const char *text, size_t len, struct bsamples_span *sp)
+{
+    size_t cap = 1, n = 0, j = sp->start + 1;
+    /* one value more than commas, when the array is one of numbers: no
+     * memory allocated (and faulted in) beyond what is used */
+    for (size_t k = sp->start + 1; k < sp->end; k++)
+        cap += text[k] == ',';
+    double *v = malloc(cap * sizeof(*v));
+    if (v == NULL)
+        return;
+    for (;;) {
+        while (j < len && is_space(text[j]))
+            j++;
+        if (j < len && text[j] == ']' && n == 0)
+            break;
+        if (j >= len || (text[j] != '-' && (text[j] < '0' || text[j] > '9')))
+            goto fail;
+        double x;
+        const char *end = stats_parse_number(text + j, text + len, &x);
+        if (end == NULL)
+            goto fail;
+        if (n == cap) {
+            double *p = realloc(v, 2 * cap * sizeof(*v));
+            if (p == NULL)
+                goto fail;
+            v = p;
+            cap *= 2;
+        }
+        v[n++] = x;
+        j = (size_t)(end - text);
+        while (j < len && is_space(text[j]))
+            j++;
+        if (j < len && text[j] == ',') {
+            j++;
+            continue;
+        }
+        if (j < len && text[j] == ']')
+            break;
+        goto fail;
+    }
+    if (j != sp->end)
+        goto fail; /* cannot happen: no ']' before the first */
+    /* checked here while the values are in the cache */
+    sp->nonfinite = n;
+    sp->sorted = true;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i])) {
+            sp->nonfinite = i;
+            break;
+        }
+        if (i > 0 && v[i] < v[i - 1])
+            sp->sorted = false;
+    }
+    sp->v = v;
+    sp->n = n;
+    return;
+fail:
+    free(v);
+}
+
+/* Step 1: the spans of the "sample" arrays that hold no '"' (an array
+ * with a string in it is not one of numbers; the walk then goes on inside
+ * it, as cJSON will). -1 on ENOMEM. */
+static int find_spans(const char *text, size_t len, struct bsamples *s)
+{
+    size_t i = 0, cap = 0;
+    while (i < len) {
+        const char *q = memchr(text + i, '"', len - i);
+        if (q == NULL)
+            break;
+        size_t start = (size_t)(q - text) + 1;
+        i = start;
+        while (i < len && text[i] != '"')
+            i += text[i] == '\\' ? 2 : 1;
+        if (i >= len)
+            break;
+        size_t slen = i - start;
+        i++;
+        if (slen != 6 || memcmp(text + start, "sample", 6) != 0)
+            continue;
+        size_t j = i;
+        while (j < len && is_space(text[j]))
+            j++;
+        if (j >= len || text[j] != ':')
+            continue;
+        j++;
+        while (j < len && is_space(text[j]))
+            j++;
+        if (j >= len || text[j] != '[')
+            continue;
+        const char *close = memchr(text + j, ']', len - j);
+        if (close == NULL)
+            continue;
+        size_t k = (size_t)(close - text);
+        if (memchr(text + j, '"', k - j) != NULL)
+            continue;
+        if (s->nspans == cap) {
+            size_t c = cap ? 2 * cap : 32;
+            struct bsamples_span *p = realloc(s->spans, c * sizeof(*p));
+            if (p == NULL)
+                return -1;
+            s->spans = p;
+            cap = c;
+        }
+        s->spans[s->nspans++] = (struct bsamples_span){.start = j, .end = k};
+        i = k + 1;
+    }
+    return 0;
+}
+
+/* The arrays shared by the parsing threads; each takes the next. */
+struct parse_job {
+    const char *text;
+    size_t len;
+    struct bsamples_span *spans;
+    size_t nspans, next;
+};
+
+/* A parsing thread: arrays until none is left. */
+static void *parse_worker(void *arg)
+{
+    struct parse_job *job = arg;
+    for (;;) {
+        size_t k = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+        if (k >= job->nspans)
+            return NULL;
+        parse_span(job->text, job->len, &job->spans[k]);
+    }
+}
+
+/* Step 2: parse every span, with threads when the arrays are large. */
+static void parse_spans(const char *text, size_t len, struct bsamples *s)
+{
+    struct parse_job job = {text, len, s->spans, s->nspans, 0};
+    size_t bytes = 0;
+    for (size_t k = 0; k < s->nspans; k++)
+        bytes += s->spans[k].end - s->spans[k].start;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = cpus > 1 ? (size_t)cpus : 1;
+    if (nt > BSAMPLES_THREADS)
+        nt = BSAMPLES_THREADS;
+    if (nt > s->nspans)
+        nt = s->nspans;
+    if (bytes < BSAMPLES_PARALLEL_BYTES)
+        nt = 1;
+    pthread_t tid[BSAMPLES_THREADS];
+    size_t started = 0;
+    for (size_t t = 1; t < nt; t++)
+        if (pthread_create(&tid[started], NULL, parse_worker, &job) == 0)
+            started++;
+    parse_worker(&job); /* this thread works too; with no thread it does it all */
+    for (size_t t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+}
+
+/* Step 3: number the parsed arrays in order and write the text for cJSON
+ * with each replaced by its number. -1 on ENOMEM. */
+static int compact(const char *text, size_t len, struct bsamples *s)
+{
+    size_t parsed = 0;
+    for (size_t k = 0; k < s->nspans; k++)
+        parsed += s->spans[k].v != NULL;
+    if ((s->v = calloc(parsed ? parsed : 1, sizeof(*s->v))) == NULL ||
+        (s->n = calloc(parsed ? parsed : 1, sizeof(*s->n))) == NULL ||
+        (s->nonfinite = calloc(parsed ? parsed : 1, sizeof(*s->nonfinite))) == NULL ||
+        (s->sorted = calloc(parsed ? parsed : 1, sizeof(*s->sorted))) == NULL ||
+        (s->text = malloc(len + 1)) == NULL)
+        return -1;
+    size_t from = 0, o = 0;
+    for (size_t k = 0; k < s->nspans; k++) {
+        struct bsamples_span *sp = &s->spans[k];
+        if (sp->v == NULL)
+            continue;
+        char digits[24];
+        int nd = snprintf(digits, sizeof(digits), "%llu",
+                          (unsigned long long)(BSAMPLES_BASE + (uint64_t)s->count));
+        if ((size_t)nd > sp->end + 1 - sp->start) {
+            /* too short to hold its number: cJSON reads it */
+            free(sp->v);
+            sp->v = NULL;
+            continue;
+        }
+        memcpy(s->text + o, text + from, sp->start - from);
+        o += sp->start - from;
+        sp->out = o;
+        sp->outlen = (size_t)nd;
+        memcpy(s->text + o, digits, (size_t)nd);
+        o += (size_t)nd;
+        from = sp->end + 1;
+        s->v[s->count] = sp->v;
+        s->n[s->count] = sp->n;
+        s->nonfinite[s->count] = sp->nonfinite;
+        s->sorted[s->count] = sp->sorted;
+        sp->v = NULL;
+        s->count++;
+    }
+    memcpy(s->text + o, text + from, len - from);
+    o += len - from;
+    s->text[o] = '\0';
+    s->len = o;
+    /* keep only the spans that were replaced, for bsamples_source_offset */
+    size_t m = 0;
+    for (size_t k = 0; k < s->nspans; k++)
+        if (s->spans[k].outlen > 0)
+            s->spans[m++] = s->spans[k];
+    s->nspans = m;
+    return 0;
+}
+
+int bsamples_extract(const char *text, size_t len, struct bsamples *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (find_spans(text, len, out) != 0) {
+        bsamples_free(out);
+        return -1;
+    }
+    parse_spans(text, len, out);
+    if (compact(text, len, out) != 0) {
+        bsamples_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+size_t bsamples_source_offset(const struct bsamples *s, size_t off)
+{
+    size_t shift = 0; /* original bytes minus written bytes so far */
+    for (size_t k = 0; k < s->nspans; k++) {
+        const struct bsamples_span *sp = &s->spans[k];
+        if (off < sp->out)
+            break;
+        if (off < sp->out + sp->outlen)
+            return sp->start + (off - sp->out);
+        shift = sp->end + 1 - (sp->out + sp->outlen);
+    }
+    return off + shift;
+}
+
+void bsamples_free(struct bsamples *s)
+{
+    for (size_t i = 0; i < s->count; i++)
+        free(s->v[i]);
+    for (size_t k = 0; k < s->nspans; k++)
+        free(s->spans[k].v);
+    free(s->v);
+    free(s->n);
+    free(s->nonfinite);
+    free(s->sorted);
+    free(s->text);
+    free(s->spans);
+    memset(s, 0, sizeof(*s));
+}

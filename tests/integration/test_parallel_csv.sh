@@ -1,0 +1,59 @@
+#!/bin/sh
+# A large CSV without a double quote is read in segments on several threads
+# (agent/prefetch.c); the same data with one quoted field is read on one.
+# Both must give the same report and the same messages: line and record
+# numbers of skipped records and type errors in every segment, the header's
+# problems once, CRLF lines and a last line without newline.
+. "$(dirname "$0")/lib.sh"
+ex="$SRCDIR/examples/iris"
+"$DRIFTD" baseline -i "$ex/train.csv" -o "$T/base.json" 2>/dev/null
+
+# About 6 MB of iris rows (several 4 MiB segments, the parallel threshold
+# at 4 MiB), with problems placed in each segment: a short row, a long one,
+# a blank line, a value that is not a number. $1: line ending; $2: quote
+# one species (the file is then read on one thread).
+make_csv() {
+    awk -v eol="$1" -v quote="$2" 'NR == 1 { header = $0; next } { rows[n++] = $0 }
+    END {
+        printf "%s%s", header, eol
+        for (i = 0; i < 200000; i++) {
+            r = rows[i % n]
+            if (i == 3) r = "5.1,3.5"
+            else if (i == 90001) r = r ",extra"
+            else if (i == 120002) r = ""
+            else if (i == 150003) { sub(/^[^,]*/, "abc", r) }
+            else if (i == 199998) r = "4.9,oops,1.4,0.2,setosa"
+            else if (quote && i == 7) sub(/setosa/, "\"setosa\"", r)
+            printf "%s%s", r, (i < 199999 ? eol : "")
+        }
+    }' "$ex/train.csv"
+}
+
+for eol in lf crlf; do
+    e='\n'
+    [ "$eol" = crlf ] && e='\r\n'
+    make_csv "$e" 0 >"$T/par.csv"
+    make_csv "$e" 1 >"$T/seq.csv"
+    size=$(wc -c <"$T/par.csv")
+    if [ "$size" -lt 5000000 ]; then fail "$eol: the file is too small to be split ($size bytes)"; fi
+    for f in par seq; do
+        "$DRIFTD" check -b "$T/base.json" -i "$T/$f.csv" --json >"$T/$f.out" 2>"$T/$f.err"
+        echo "rc=$?" >>"$T/$f.out"
+        # the name of the input is the one difference
+        sed -i "s|$T/$f.csv|INPUT|g; /generated_at/d" "$T/$f.out" "$T/$f.err"
+    done
+    if cmp -s "$T/par.out" "$T/seq.out"; then ok; else
+        fail "$eol: reports differ"; diff "$T/par.out" "$T/seq.out" | head -20 >&2; fi
+    # messages, in any order between the reader's and the type errors'
+    sort "$T/par.err" >"$T/par.sorted"
+    sort "$T/seq.err" >"$T/seq.sorted"
+    if cmp -s "$T/par.sorted" "$T/seq.sorted"; then ok; else
+        fail "$eol: messages differ"; diff "$T/par.sorted" "$T/seq.sorted" >&2; fi
+    # the numbers are the file's: the long row is line 90003, record 90002
+    if grep -q "INPUT:90003: record 90002: expected 5 fields, found 6" "$T/par.err"; then ok; else
+        fail "$eol: the long row's line and record"; cat "$T/par.err" >&2; fi
+    # (the blank line is no record)
+    if grep -q "INPUT:200000: record 199998: feature \"sepal_width\"" "$T/par.err"; then ok; else
+        fail "$eol: the type error in the last line"; cat "$T/par.err" >&2; fi
+done
+finish
