@@ -53,6 +53,8 @@ static size_t read_reference(struct row *rows, size_t cap)
     for (char *l = strtok_r(text, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
         if (line++ < 2 || n == cap) /* the head and its rule */
             continue;
+        if (l[0] != '|') /* the table ended: the closed loop's prose follows */
+            break;
         /* cells end at a | that is not escaped (enum values are "a \| b") */
         const char *bars[8];
         size_t nb = 0;
