@@ -219,6 +219,10 @@ static const struct ckey keys[] = {
     UINT_KEY("window.sample", C(window_sample), "10000", 1, MAX_COUNT, RELOAD,
              "Records kept per window (uniform reservoir): memory does not grow with traffic; it "
              "is allocated at start, 9 bytes per record and feature."),
+    SECTION("history", RELOAD, "The windows' history (GET /v1/history, the live page at GET /)."),
+    UINT_KEY("history.keep", C(history_keep), "2000", 10, 100000, RELOAD,
+             "Windows kept, newest first, in memory and in state_dir/history.ndjson (which holds "
+             "at most twice as many lines before it is rewritten with these)."),
     SECTION("drift", RELOAD, "The drift decision."),
     TEST_KEY("drift.method", C(drift.method), "\"auto\"", RELOAD,
              "Test of every feature without an override (auto: Evidently's rule)."),
@@ -292,8 +296,8 @@ static const struct ckey keys[] = {
              "Log the exact request instead of sending it."),
     SECTION("retrain.adopt", RELOAD,
             "Closing the loop: fetch the baseline the retrain run built and compare against it."),
-    ENUM_KEY("retrain.adopt.mode", C(adopt.mode), "manual|on_success|on_version|off",
-             "\"manual\"", RELOAD,
+    ENUM_KEY("retrain.adopt.mode", C(adopt.mode), "manual|on_success|on_version|off", "\"manual\"",
+             RELOAD,
              "When a fetched baseline takes effect: manual (staged until POST "
              "/v1/baseline/adopt), on_success (at the next window boundary), on_version (once "
              "records carry its model_version in inputs[].version_field), off (nothing fetched)."),
@@ -301,12 +305,11 @@ static const struct ckey keys[] = {
             "Name of the run's artifact that holds the baseline (${model}, ${correlation_id})."),
     STR_KEY("retrain.adopt.file", C(adopt.file), "\"baseline.json\"", RELOAD,
             "The member of the artifact's zip that is the baseline."),
-    UINT_KEY("retrain.adopt.max_bytes", C(adopt.max_bytes), "67108864", 1024, 1073741824.0,
-             RELOAD, "Largest artifact zip, and largest baseline in it, in bytes."),
+    UINT_KEY("retrain.adopt.max_bytes", C(adopt.max_bytes), "67108864", 1024, 1073741824.0, RELOAD,
+             "Largest artifact zip, and largest baseline in it, in bytes."),
     UINT_KEY("retrain.adopt.keep", C(adopt.keep), "5", 1, 1000, RELOAD,
              "Baselines kept in state_dir/baselines/ (the active and staged ones always are)."),
-    BOOL_KEY("retrain.adopt.allow_feature_changes", C(adopt.allow_feature_changes), "false",
-             RELOAD,
+    BOOL_KEY("retrain.adopt.allow_feature_changes", C(adopt.allow_feature_changes), "false", RELOAD,
              "Adopt a baseline whose features differ from the configured ones (by name or "
              "kind)."),
     NUMBER_KEY("retrain.adopt.version_share", C(adopt.version_share), "0.5", 0.001, 1, RELOAD,

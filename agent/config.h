@@ -24,7 +24,7 @@ struct input_conf {
     int format; /* enum reader_format, or -1: from the path */
     enum input_start start;
     enum input_validate validate;
-    int delimiter; /* index of config_delimiter, or -1: ',' (HTTP: from the header) */
+    int delimiter;       /* index of config_delimiter, or -1: ',' (HTTP: from the header) */
     char *version_field; /* the record's model version (on_version), or NULL */
 };
 
@@ -88,6 +88,7 @@ struct config {
     size_t n_inputs;
     struct drift_opts drift;
     uint64_t window_records, window_min_records, window_sample;
+    uint64_t history_keep; /* windows in GET /v1/history */
     double window_seconds;
     uint64_t resolve_after;
     double repeat_seconds;
