@@ -31,6 +31,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,6 +501,14 @@ static void queue_done(struct daemon *d, const struct closed_window *cw)
     }
     *q = *cw;
     q->next = NULL;
+    if (d->eval.done != NULL) {
+        /* only the last window's pictures are ever shown: a burst of
+         * windows waiting for the loop holds one view, not one each */
+        struct closed_window *last = (struct closed_window *)((char *)d->eval.done_tail -
+                                                              offsetof(struct closed_window, next));
+        html_view_free(last->view);
+        last->view = NULL;
+    }
     *d->eval.done_tail = q;
     d->eval.done_tail = &q->next;
     event_active(d->eval.finish, EV_TIMEOUT, 0);
