@@ -352,9 +352,10 @@ static void history_window(struct daemon *d, const struct report *rep,
     alert_time(cw->start, ts, sizeof(ts));
     alert_time(cw->end, te, sizeof(te));
     sbuf_printf(&s,
-                "{\"id\": %llu, \"start\": \"%s\", \"end\": \"%s\", \"records\": %llu, "
-                "\"sampled\": %zu, \"share\": ",
-                (unsigned long long)cw->id, ts, te, (unsigned long long)cw->records, cw->sampled);
+                "{\"id\": %llu, \"start\": \"%s\", \"end\": \"%s\", \"at\": %.3f, "
+                "\"records\": %llu, \"sampled\": %zu, \"share\": ",
+                (unsigned long long)cw->id, ts, te, cw->end, (unsigned long long)cw->records,
+                cw->sampled);
     sbuf_add_double(&s, rep->dataset.share);
     sbuf_adds(&s, ", \"drift_share\": ");
     sbuf_add_double(&s, rep->dataset.drift_share);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The refresh: fetch "/" from the daemon every 5 s while the page is
  * visible and swap #live for the new one; a failure is shown, not thrown
@@ -109,6 +110,7 @@ static const char live_css[] =
 struct lw {
     unsigned long long id;
     char end[32];
+    double at; /* the end, in seconds since the epoch */
     double share, drift_share;
     bool drift;
     size_t nf;
@@ -219,6 +221,14 @@ static size_t row_of(const struct lhist *h, const char *name, size_t guess)
     return (size_t)-1;
 }
 
+/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ", or 0. */
+static double parse_time(const char *t)
+{
+    struct tm tm = {0};
+    const char *e = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
+    return e != NULL ? (double)timegm(&tm) : 0;
+}
+
 /* Read the newest LIVE_WINDOWS windows of the history; -1 out of memory. */
 static int lhist_load(struct lhist *h, const struct history *hist)
 {
@@ -247,6 +257,9 @@ static int lhist_load(struct lhist *h, const struct history *hist)
         w->id = (unsigned long long)num(j, "id");
         const cJSON *end = cJSON_GetObjectItemCaseSensitive(j, "end");
         snprintf(w->end, sizeof(w->end), "%s", cJSON_IsString(end) ? end->valuestring : "");
+        w->at = num(j, "at");
+        if (isnan(w->at))
+            w->at = parse_time(w->end);
         w->share = num(j, "share");
         w->drift_share = num(j, "drift_share");
         w->drift = flag(j, "drift");
@@ -505,14 +518,6 @@ static int entry_cmp(const void *pa, const void *pb)
     return a->at > b->at ? -1 : a->at < b->at;
 }
 
-/* Seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ", or 0. */
-static double parse_time(const char *t)
-{
-    struct tm tm = {0};
-    const char *e = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
-    return e != NULL ? (double)timegm(&tm) : 0;
-}
-
 #define TIMELINE_MAX 50
 
 /* The timeline, newest first: alerts fired and resolved (the windows'
@@ -530,7 +535,7 @@ static int timeline_section(struct sbuf *s, const struct daemon_snapshot *v, con
             continue;
         struct entry *x = &e[n++];
         snprintf(x->when, sizeof(x->when), "%s", h->w[i].end);
-        x->at = parse_time(h->w[i].end) + 0.0001 * (double)i;
+        x->at = h->w[i].at;
         x->kind = h->w[i].drift ? "fired" : "resolved";
         snprintf(x->text, sizeof(x->text), "window %llu: %s (share %.2f)", h->w[i].id,
                  h->w[i].drift ? "dataset drift" : "no dataset drift", h->w[i].share);
@@ -557,8 +562,14 @@ static int timeline_section(struct sbuf *s, const struct daemon_snapshot *v, con
         snprintf(x->when, sizeof(x->when), "%s", cJSON_IsString(t) ? t->valuestring : "");
         x->at = num(it, "at");
         x->kind = k->valuestring;
-        snprintf(x->text, sizeof(x->text), "%s%s%.12s", cJSON_IsString(m) ? m->valuestring : "",
-                 cJSON_IsString(b) ? " baseline " : "", cJSON_IsString(b) ? b->valuestring : "");
+        const char *msg = cJSON_IsString(m) ? m->valuestring : "";
+        char sha[13] = "";
+        if (cJSON_IsString(b))
+            snprintf(sha, sizeof(sha), "%s", b->valuestring);
+        /* the baseline's short sha, unless the message names it already */
+        bool named = sha[0] == '\0' || strstr(msg, sha) != NULL;
+        snprintf(x->text, sizeof(x->text), "%s%s%s", msg, named ? "" : " baseline ",
+                 named ? "" : sha);
         x->url =
             cJSON_IsString(u) && strncmp(u->valuestring, "http", 4) == 0 ? u->valuestring : NULL;
     }
