@@ -436,6 +436,24 @@ static const char *cell_class(double p)
     return p >= 0.5 ? "h0" : p >= 0.1 ? "h1" : p >= 0.05 ? "h2" : p >= 0.01 ? "h3" : "h4";
 }
 
+/* A row's name as its label: cut to fit the label column (at a UTF-8
+ * character's start, with an ellipsis), the whole name on hover. */
+static void label(struct sbuf *s, const char *name)
+{
+    size_t len = strlen(name), max = 22;
+    if (len <= max) {
+        esc(s, name);
+        return;
+    }
+    while (max > 0 && ((unsigned char)name[max] & 0xC0) == 0x80)
+        max--;
+    sbuf_adds(s, "<tspan>");
+    html_escape(s, name, max);
+    sbuf_adds(s, "\xE2\x80\xA6<title>");
+    esc(s, name);
+    sbuf_adds(s, "</title></tspan>");
+}
+
 /* Features x windows: a cell per p-value, drifted cells hatched and
  * crossed (not colour alone); a row per feature. */
 static void heatmap_section(struct sbuf *s, const struct lhist *h)
@@ -464,27 +482,41 @@ static void heatmap_section(struct sbuf *s, const struct lhist *h)
         esc(s, h->names[r]);
         sbuf_printf(s, "\" data-drift=\"%s\"><text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s",
                     now ? "true" : "false", L - 6, y + RH - 4, now ? "\xE2\x96\xB2 " : "");
-        esc(s, h->names[r]);
+        label(s, h->names[r]);
         sbuf_adds(s, "</text>");
-        for (size_t i = 0; i < h->n; i++) {
+        /* a run of windows of the same shade is one rect: a stable
+         * feature costs a few rects, not one per window */
+        for (size_t i = 0; i < h->n;) {
             const struct lw *w = &h->w[i];
-            if (w->fd[r] < 0)
+            if (w->fd[r] < 0) {
+                i++;
                 continue; /* absent from that window */
-            double x = L + cw * (double)i;
-            sbuf_printf(s,
-                        "<rect class=\"%s\" x=\"%.1f\" y=\"%.0f\" width=\"%.2f\" height=\"%.0f\"/>",
-                        w->fd[r] ? "hd" : cell_class(w->p[r]), x, y, cw, RH - 2);
-            if (w->fd[r]) {
-                sbuf_printf(s, "<path class=\"hx\" d=\"M%.1f %.0fL%.1f %.0f\"><title>", x,
-                            y + RH - 2, x + cw, y);
-                esc(s, h->names[r]);
-                sbuf_printf(s, ", window %llu: drift, p-value ", w->id);
-                if (isnan(w->p[r]))
-                    sbuf_adds(s, "none (score test)");
-                else
-                    sbuf_printf(s, "%.3g", w->p[r]);
-                sbuf_adds(s, "</title></path>");
             }
+            double x = L + cw * (double)i;
+            if (!w->fd[r]) {
+                const char *c = cell_class(w->p[r]);
+                size_t j = i + 1;
+                while (j < h->n && h->w[j].fd[r] == 0 && strcmp(cell_class(h->w[j].p[r]), c) == 0)
+                    j++;
+                sbuf_printf(
+                    s, "<rect class=\"%s\" x=\"%.1f\" y=\"%.0f\" width=\"%.2f\" height=\"%.0f\"/>",
+                    c, x, y, cw * (double)(j - i), RH - 2);
+                i = j;
+                continue;
+            }
+            sbuf_printf(s,
+                        "<rect class=\"hd\" x=\"%.1f\" y=\"%.0f\" width=\"%.2f\" height=\"%.0f\"/>",
+                        x, y, cw, RH - 2);
+            sbuf_printf(s, "<path class=\"hx\" d=\"M%.1f %.0fL%.1f %.0f\"><title>", x, y + RH - 2,
+                        x + cw, y);
+            esc(s, h->names[r]);
+            sbuf_printf(s, ", window %llu: drift, p-value ", w->id);
+            if (isnan(w->p[r]))
+                sbuf_adds(s, "none (score test)");
+            else
+                sbuf_printf(s, "%.3g", w->p[r]);
+            sbuf_adds(s, "</title></path>");
+            i++;
         }
         sbuf_adds(s, "</g>\n");
     }

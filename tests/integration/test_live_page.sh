@@ -139,4 +139,7 @@ if cmp -s "$T/dom.html" "$T/mdom.html"; then fail "no heatmap row to remove"
 elif "$PY" "$here/html_check.py" live "$T/report.json" "$T/mdom.html" "$KINDS" "$RUNS" \
     >/dev/null 2>&1; then fail "the heatmap check passed a missing row"; else ok; fi
 stop_daemon
+if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$T/daemon.log"; then
+    fail "sanitizer report"; grep -A20 -E 'AddressSanitizer|runtime error|LeakSanitizer' "$T/daemon.log" | head -40 >&2
+else ok; fi
 finish
