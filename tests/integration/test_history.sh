@@ -163,10 +163,16 @@ expect_body_json "error~since the daemon started"
 http GET /
 expect_code 200 "live page"
 expect_body 'driftd live'
+# a reload that lowers history.keep applies at once, newest kept
+sed 's/"keep": 2000/"keep": 10/' "$T/c.json" >"$T/c10.json" && mv "$T/c10.json" "$T/c.json"
+http POST /v1/reload
+expect_code 200 "reload with history.keep 10"
+http GET "/v1/history?limit=100"
+expect_body_json "count=10" "keep=10" "len(windows)=10" "windows[0].id>$last"
 stop_daemon
 
 # history.keep: range 10..100000
-sed 's/"keep": 2000/"keep": 9/' "$T/c.json" >"$T/bad.json"
+sed 's/"keep": 10/"keep": 9/' "$T/c.json" >"$T/bad.json"
 expect_rc 2 "$DRIFTD" validate --config "$T/bad.json"
 expect_err 'history.keep'
 if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$T/daemon.log"; then
