@@ -10,6 +10,7 @@
 
 #include "agent/http_conn.h"
 #include "agent/in_http.h"
+#include "agent/live.h"
 #include "alerts/retrain.h"
 #include "lib/file.h"
 #include "lib/log.h"
@@ -288,6 +289,85 @@ static void handle_events(struct api *a, struct evhttp_request *req)
     sbuf_init(&s);
     daemon_events_json(a->d, limit, &s);
     reply_json(req, 200, "OK", &s);
+    sbuf_free(&s);
+}
+
+/* The policy of the report page: as its own meta says, nothing loads and
+ * nothing runs. */
+#define REPORT_CSP "default-src 'none'; style-src 'unsafe-inline'"
+
+/* GET /v1/report/latest (JSON) and /v1/report/latest.html: the last
+ * window's report; 404 before the first. */
+static void handle_report(struct api *a, struct evhttp_request *req, bool html)
+{
+    const char *json = daemon_last_json(a->d);
+    if (!html) {
+        if (json == NULL) {
+            reply_error(req, 404, "Not Found", "no window evaluated yet");
+            return;
+        }
+        struct sbuf s;
+        sbuf_init(&s);
+        sbuf_adds(&s, json);
+        sbuf_addc(&s, '\n');
+        reply_json(req, 200, "OK", &s);
+        sbuf_free(&s);
+        return;
+    }
+    struct sbuf s;
+    sbuf_init(&s);
+    int rc = daemon_last_html(a->d, false, &s);
+    if (rc == 1)
+        reply_error(req, 404, "Not Found",
+                    json != NULL ? "no window evaluated since the daemon started (the last "
+                                   "report, restored from the state, is at /v1/report/latest)"
+                                 : "no window evaluated yet");
+    else if (rc != 0 || sbuf_failed(&s))
+        reply_error(req, 500, "Internal Server Error", "out of memory");
+    else {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Security-Policy",
+                          REPORT_CSP);
+        reply(req, 200, "OK", "text/html; charset=utf-8", s.data, s.len);
+    }
+    sbuf_free(&s);
+}
+
+/* GET /v1/history?limit=N: the windows, newest first. */
+static void handle_history(struct api *a, struct evhttp_request *req)
+{
+    char v[32] = "";
+    size_t limit = 100;
+    if (query_param(req, "limit", v, sizeof(v))) {
+        char *end;
+        unsigned long n = strtoul(v, &end, 10);
+        if (*v == '\0' || *end != '\0' || n == 0 || n > 100000) {
+            reply_error(req, 400, "Bad Request", "limit: a number from 1 to 100000");
+            return;
+        }
+        limit = n;
+    }
+    struct sbuf s;
+    sbuf_init(&s);
+    daemon_history_json(a->d, limit, &s);
+    reply_json(req, 200, "OK", &s);
+    sbuf_free(&s);
+}
+
+/* GET /: the live page (agent/live.c). */
+static void handle_live(struct api *a, struct evhttp_request *req)
+{
+    struct sbuf s;
+    sbuf_init(&s);
+    struct daemon_snapshot v;
+    daemon_snapshot(a->d, &v);
+    if (live_page(a->d, &v, &s) != 0 || sbuf_failed(&s)) {
+        reply_error(req, 500, "Internal Server Error", "out of memory");
+    } else {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Security-Policy",
+                          live_csp());
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-store");
+        reply(req, 200, "OK", "text/html; charset=utf-8", s.data, s.len);
+    }
     sbuf_free(&s);
 }
 
@@ -686,7 +766,11 @@ static const struct route {
               {"/v1/baseline", R_POST},
               {"/v1/baseline/adopt", R_POST},
               {"/v1/baseline/rollback", R_POST},
-              {"/v1/events", R_GET}};
+              {"/v1/events", R_GET},
+              {"/", R_GET},
+              {"/v1/report/latest", R_GET},
+              {"/v1/report/latest.html", R_GET},
+              {"/v1/history", R_GET}};
 
 /* The endpoint at path, or NULL. */
 static const struct route *route_of(const char *path)
@@ -821,6 +905,14 @@ static void on_request(struct evhttp_request *req, void *arg)
         handle_baseline(a, req, path);
     } else if (strcmp(path, "/v1/events") == 0) {
         handle_events(a, req);
+    } else if (strcmp(path, "/v1/report/latest") == 0) {
+        handle_report(a, req, false);
+    } else if (strcmp(path, "/v1/report/latest.html") == 0) {
+        handle_report(a, req, true);
+    } else if (strcmp(path, "/v1/history") == 0) {
+        handle_history(a, req);
+    } else if (strcmp(path, "/") == 0) {
+        handle_live(a, req);
     } else {
         handle_reload(a, req);
     }

@@ -219,6 +219,10 @@ static const struct ckey keys[] = {
     UINT_KEY("window.sample", C(window_sample), "10000", 1, MAX_COUNT, RELOAD,
              "Records kept per window (uniform reservoir): memory does not grow with traffic; it "
              "is allocated at start, 9 bytes per record and feature."),
+    SECTION("history", RELOAD, "The windows' history (GET /v1/history, the live page at GET /)."),
+    UINT_KEY("history.keep", C(history_keep), "2000", 10, 100000, RELOAD,
+             "Windows kept, newest first, in memory and in state_dir/history.ndjson (which holds "
+             "at most twice as many lines before it is rewritten with these)."),
     SECTION("drift", RELOAD, "The drift decision."),
     TEST_KEY("drift.method", C(drift.method), "\"auto\"", RELOAD,
              "Test of every feature without an override (auto: Evidently's rule)."),

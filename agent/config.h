@@ -88,6 +88,7 @@ struct config {
     size_t n_inputs;
     struct drift_opts drift;
     uint64_t window_records, window_min_records, window_sample;
+    uint64_t history_keep; /* windows in GET /v1/history */
     double window_seconds;
     uint64_t resolve_after;
     double repeat_seconds;

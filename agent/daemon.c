@@ -10,6 +10,8 @@
 #include "agent/daemon_priv.h"
 
 #include "agent/dataset.h"
+#include "agent/history.h"
+#include "agent/html.h"
 #include "agent/notify.h"
 #include "agent/source_table.h"
 #include "agent/state.h"
@@ -29,6 +31,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,17 +338,66 @@ static void sources_window(struct daemon *d, uint64_t id, bool closed)
     }
 }
 
+/* Add window cw's line to the history: what /v1/history and the live
+ * page's charts show of it. A file that cannot be written is logged (at
+ * most once a minute); the window is kept in memory all the same. */
+static void history_window(struct daemon *d, const struct report *rep,
+                           const struct closed_window *cw)
+{
+    if (d->history == NULL)
+        return;
+    struct sbuf s;
+    char ts[32], te[32];
+    sbuf_init(&s);
+    alert_time(cw->start, ts, sizeof(ts));
+    alert_time(cw->end, te, sizeof(te));
+    sbuf_printf(&s,
+                "{\"id\": %llu, \"start\": \"%s\", \"end\": \"%s\", \"at\": %.3f, "
+                "\"records\": %llu, \"sampled\": %zu, \"share\": ",
+                (unsigned long long)cw->id, ts, te, cw->end, (unsigned long long)cw->records,
+                cw->sampled);
+    sbuf_add_double(&s, rep->dataset.share);
+    sbuf_adds(&s, ", \"drift_share\": ");
+    sbuf_add_double(&s, rep->dataset.drift_share);
+    sbuf_printf(&s, ", \"drift\": %s, \"drifted\": %zu, \"features\": [",
+                rep->dataset.drift ? "true" : "false", rep->dataset.drifted);
+    for (size_t i = 0; i < rep->n; i++) {
+        const struct report_feature *f = &rep->features[i];
+        const struct stats_test_info *ti = stats_test_info(f->r.test);
+        sbuf_adds(&s, i ? ", {\"name\": " : "{\"name\": ");
+        sbuf_add_json_string(&s, f->name, strlen(f->name));
+        sbuf_printf(&s, ", \"test\": \"%s\", \"statistic\": ", ti->name);
+        sbuf_add_double(&s, f->r.statistic);
+        sbuf_adds(&s, ", \"p_value\": ");
+        sbuf_add_double(&s, ti->has_p ? f->r.p_value : NAN);
+        sbuf_adds(&s, ", \"threshold\": ");
+        sbuf_add_double(&s, f->r.threshold);
+        sbuf_printf(&s, ", \"drift\": %s}", f->r.drift ? "true" : "false");
+    }
+    sbuf_adds(&s, "]}");
+    if (sbuf_failed(&s))
+        log_limited(&d->history_log, LOG_ERR, "window %llu: out of memory adding it to the history",
+                    (unsigned long long)cw->id);
+    else if (history_add(d->history, s.data) != 0)
+        log_limited(&d->history_log, LOG_ERR, "window %llu: %s/history.ndjson: %s",
+                    (unsigned long long)cw->id, d->cfg.state_dir, strerror(errno));
+    sbuf_free(&s);
+}
+
 /* The loop's half of a window's evaluation: publish the report, count it,
  * log it, decide retraining and alerts. */
 static void finish_window(struct daemon *d, struct closed_window *cw)
 {
     struct report *rep = cw->rep;
+    struct html_view *view = cw->view;
     double start = cw->start, end = cw->end;
     uint64_t id = cw->id, records = cw->records;
     size_t sampled = cw->sampled;
     cw->rep = NULL;
+    cw->view = NULL;
     if (rep == NULL) {
         log_err("window %llu: out of memory evaluating it", (unsigned long long)id);
+        html_view_free(view);
         return;
     }
     struct sbuf s;
@@ -374,12 +426,18 @@ static void finish_window(struct daemon *d, struct closed_window *cw)
         log_err("window %llu: out of memory reporting it", (unsigned long long)id);
         sbuf_free(&s);
         report_free(rep);
+        html_view_free(view);
         return;
     }
     free(d->last_json);
     d->last_json = sbuf_steal(&s, NULL);
     report_free(d->last);
     d->last = rep;
+    d->last_id = id;
+    d->last_records = records;
+    html_view_free(d->last_view);
+    d->last_view = view;
+    history_window(d, rep, cw);
     d->counts.windows_evaluated++;
     d->counts.last_eval_at = end;
     d->counts.sampled_total += sampled;
@@ -424,6 +482,8 @@ static void *eval_main(void *arg)
 {
     struct daemon *d = arg;
     d->eval.cur.rep = drift_evaluate(d->ds, &d->cfg.drift);
+    /* the pictures need the sample, which the next window overwrites */
+    d->eval.cur.view = d->eval.cur.rep != NULL ? html_view_new(d->eval.cur.rep, d->b, d->ds) : NULL;
     uint64_t one = 1;
     ssize_t w = write(d->eval.fd, &one, sizeof(one));
     (void)w; /* an eventfd write fails only when its counter is full */
@@ -442,6 +502,14 @@ static void queue_done(struct daemon *d, const struct closed_window *cw)
     }
     *q = *cw;
     q->next = NULL;
+    if (d->eval.done != NULL) {
+        /* only the last window's pictures are ever shown: a burst of
+         * windows waiting for the loop holds one view, not one each */
+        struct closed_window *last = (struct closed_window *)((char *)d->eval.done_tail -
+                                                              offsetof(struct closed_window, next));
+        html_view_free(last->view);
+        last->view = NULL;
+    }
     *d->eval.done_tail = q;
     d->eval.done_tail = &q->next;
     event_active(d->eval.finish, EV_TIMEOUT, 0);
@@ -457,6 +525,7 @@ static void eval_join(struct daemon *d)
     d->eval.running = false;
     queue_done(d, &d->eval.cur);
     d->eval.cur.rep = NULL;
+    d->eval.cur.view = NULL;
 }
 
 /* Finish the queued windows in order: report, counters, alerts, retraining. */
@@ -549,6 +618,7 @@ static int close_window(struct daemon *d, bool forced, bool final)
         }
     }
     cw.rep = copied ? drift_evaluate(d->ds, &d->cfg.drift) : NULL; /* NULL: logged */
+    cw.view = cw.rep != NULL ? html_view_new(cw.rep, d->b, d->ds) : NULL;
     queue_done(d, &cw);
     if (forced)
         finish_done(d);
@@ -868,6 +938,9 @@ int daemon_reload(struct daemon *d, struct errlist *errs)
     swap_in(d, b, sha, path, sample_same, true);
     struct alerts_conf ac = {d->cfg.model, d->cfg.resolve_after, d->cfg.repeat_seconds};
     alerts_configure(d->alerts, &ac);
+    if (history_set_keep(d->history, (size_t)d->cfg.history_keep) != 0)
+        log_err("reload: history.keep: out of memory; keeping %zu windows",
+                history_count(d->history));
     struct errlist late = {0};
     if (setup_sinks(d, &late) != 0 || setup_retrain(d, &late) != 0) {
         for (size_t i = 0; i < late.n; i++)
@@ -1034,6 +1107,7 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
     d->started = daemon_now();
     d->config_path = strdup(config_path);
     d->alerts_lost_log.every = 60;
+    d->history_log.every = 60;
     if (d->config_path == NULL ||
         load_all(config_path, &d->cfg, &d->b, &d->token, d->baseline_sha256, &errs) != 0) {
         errlist_print(&errs, stderr);
@@ -1072,6 +1146,16 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
         daemon_free(d);
         return NULL;
     }
+    char *hpath = state_file(d->state, "history.ndjson");
+    char herr[512];
+    if (hpath == NULL || (d->history = history_open(hpath, (size_t)d->cfg.history_keep, herr,
+                                                    sizeof(herr))) == NULL) {
+        log_err("history: %s", hpath != NULL ? herr : "out of memory");
+        free(hpath);
+        daemon_free(d);
+        return NULL;
+    }
+    free(hpath);
     window_reset(d->win, d->counts.next_window_id, d->started);
     window_resume(d);
 
@@ -1171,10 +1255,12 @@ void daemon_free(struct daemon *d)
         pthread_join(d->eval.thread, NULL);
         d->eval.running = false;
         report_free(d->eval.cur.rep);
+        html_view_free(d->eval.cur.view);
     }
     for (struct closed_window *q = d->eval.done, *n; q != NULL; q = n) {
         n = q->next;
         report_free(q->rep);
+        html_view_free(q->view);
         free(q);
     }
     if (d->eval.ev != NULL)
@@ -1206,6 +1292,8 @@ void daemon_free(struct daemon *d)
     free(d->last_status);
     notify_free(d->notify);
     report_free(d->last);
+    html_view_free(d->last_view);
+    history_free(d->history);
     free(d->last_json);
     secret_free(d->token);
     free(d->config_path);
@@ -1243,6 +1331,39 @@ bool daemon_stopping(const struct daemon *d)
 uint64_t daemon_window_records(const struct daemon *d)
 {
     return window_records(d->win);
+}
+
+void daemon_history_json(const struct daemon *d, size_t limit, struct sbuf *out)
+{
+    history_json(d->history, limit, out);
+}
+
+const struct history *daemon_history(const struct daemon *d)
+{
+    return d->history;
+}
+
+int daemon_last_html(const struct daemon *d, bool fragment, struct sbuf *out)
+{
+    if (d->last == NULL || d->last_view == NULL)
+        return 1;
+    char window[96];
+    snprintf(window, sizeof(window), "window %llu (%llu record%s)", (unsigned long long)d->last_id,
+             (unsigned long long)d->last_records, d->last_records == 1 ? "" : "s");
+    struct html_meta m = {.model = d->cfg.model, .window = window};
+    struct sbuf labels;
+    sbuf_init(&labels);
+    const struct stats_provenance *p = d->b->provenance;
+    if (p != NULL) { /* where the baseline came from, as check --html says it */
+        m.baseline_source = p->input_path;
+        for (size_t i = 0; i < p->nlabels; i++)
+            sbuf_printf(&labels, "%s%s=%s", i ? ", " : "", p->labels[i].key, p->labels[i].value);
+        m.baseline_labels = labels.data;
+    }
+    int rc = fragment ? html_render_fragment(d->last, d->last_view, &m, out)
+                      : html_render(d->last, d->last_view, &m, out);
+    sbuf_free(&labels);
+    return rc;
 }
 
 const char *daemon_last_json(const struct daemon *d)

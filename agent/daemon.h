@@ -61,6 +61,15 @@ const char *daemon_token(const struct daemon *d); /* ingest bearer token, or NUL
 bool daemon_stopping(const struct daemon *d);
 uint64_t daemon_window_records(const struct daemon *d);
 const char *daemon_last_json(const struct daemon *d); /* the last report, or NULL */
+/* GET /v1/history: {"windows": [...]} newest first, at most limit. */
+void daemon_history_json(const struct daemon *d, size_t limit, struct sbuf *out);
+/* The windows' history, for the live page (agent/history.h). */
+struct history;
+const struct history *daemon_history(const struct daemon *d);
+/* The last window's HTML report (fragment: its body alone, for the live
+ * page) appended to out: 0, 1 when no window was evaluated since the start
+ * (a report restored from the state has no pictures), -1 out of memory. */
+int daemon_last_html(const struct daemon *d, bool fragment, struct sbuf *out);
 /* Why the daemon cannot do its whole job now (starting, spool or state
  * not writable), or NULL when it can. */
 const char *daemon_not_ready(const struct daemon *d);

@@ -20,6 +20,8 @@
 #include <stdint.h>
 
 struct report;
+struct html_view;
+struct history;
 struct cell;
 struct stats_baseline;
 
@@ -29,8 +31,9 @@ struct closed_window {
     double start, end;
     uint64_t id, records;
     size_t sampled;
-    bool below_min;     /* the last window of ended inputs, under window.min_records */
-    struct report *rep; /* NULL: out of memory evaluating it */
+    bool below_min;         /* the last window of ended inputs, under window.min_records */
+    struct report *rep;     /* NULL: out of memory evaluating it */
+    struct html_view *view; /* its pictures' numbers (agent/html.h); NULL: out of memory */
 };
 
 struct daemon {
@@ -76,6 +79,10 @@ struct daemon {
     struct state_parts parts;
     char *last_json; /* report + window, as JSON object text */
     struct report *last;
+    struct html_view *last_view; /* d->last's pictures, for GET /v1/report/latest.html */
+    struct history *history;     /* GET /v1/history: state_dir/history.ndjson */
+    struct log_limit history_log;
+    uint64_t last_id, last_records; /* d->last's window */
     bool window_extended;
     bool state_dirty;
 

@@ -11,10 +11,21 @@
       distance marked where KS is the test and equal to the ECDFs' gap
       there, the verdict sentence, no script element and nothing that
       loads (src, or an href that leaves the page).
-  html_check.py net NETLOG.json
+  html_check.py live REPORT.json DOM.html KINDS [ALLOWED-PREFIX]
+      The daemon's live page (GET /) after its script ran, against the
+      daemon's last report (GET /v1/report/latest): the checks of dom on
+      its report part, except that exactly one script (the page's own) is
+      allowed and links may go to the daemon (paths from /) or start with
+      ALLOWED-PREFIX (the runs' URLs); then one heatmap row per feature,
+      drifted ones first, the drift-share chart with its threshold line,
+      the status tiles, the timeline holding every event kind of KINDS
+      (comma-separated), and the body's data-refreshes (the script
+      replaced the content from the daemon at least once).
+  html_check.py net NETLOG.json [ORIGIN]
       Chromium's network log (--log-net-log): every request the page made
       (Chromium's own background requests carry the initiator "not an
-      origin" and are left out). Prints them; exit 1 when there is one.
+      origin" and are left out). Prints them; exit 1 when there is one,
+      or, with ORIGIN (http://host:port), one to anywhere else.
   html_check.py pdf FILE.pdf
       The page printed: A4 pages (595 x 842 points), more than one.
 
@@ -38,10 +49,23 @@ class Dom(HTMLParser):
         self.in_summary = self.in_verdict = False
         self.row = self.detail = None
         self.stack = []
+        # the live page's parts
+        self.hrows, self.kinds, self.tiles, self.svgs = [], [], [], []
+        self.refreshes = None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         cls = (a.get("class") or "").split()
+        if tag == "body":
+            self.refreshes = a.get("data-refreshes")
+        if tag == "g" and "hrow" in cls:
+            self.hrows.append((a.get("data-name"), a.get("data-drift")))
+        if tag == "li" and a.get("data-kind"):
+            self.kinds.append(a["data-kind"])
+        if tag == "div" and "tile" in cls:
+            self.tiles.append(a.get("id"))
+        if tag in ("svg", "path") and cls:
+            self.svgs.append(cls[0])
         if tag == "script":
             self.scripts += 1
         for k in ("src", "srcset", "data", "poster"):
@@ -111,14 +135,22 @@ def same(text, value):
         return False
 
 
-def dom(report_path, dom_path):
+def dom(report_path, dom_path, live=None):
     rep = json.load(open(report_path, encoding="utf-8"))
     d = Dom()
     d.feed(open(dom_path, encoding="utf-8").read())
     feats = {f["name"]: f for f in rep["features"]}
     n = len(rep["features"])
-    check(d.scripts == 0, f"{d.scripts} script element(s) in the DOM: a name was not escaped")
-    check(not d.loads, f"the page loads something: {d.loads[:5]}")
+    if live is None:
+        check(d.scripts == 0, f"{d.scripts} script element(s) in the DOM: a name was not escaped")
+        check(not d.loads, f"the page loads something: {d.loads[:5]}")
+    else:
+        check(d.scripts == 1, f"{d.scripts} script elements in the DOM, want the page's own")
+        prefix = live.get("prefix")
+        away = [x for x in d.loads
+                if not re.search(r"href='/(?!/)", x)
+                and not (prefix and f"href={prefix!r}"[:-1] in x)]
+        check(not away, f"links leaving the daemon: {away[:5]}")
     # one row and one chart per feature, each name once
     check(len(d.rows) == n, f"{len(d.rows)} summary rows, {n} features")
     names = [r["name"] for r in d.rows]
@@ -167,14 +199,37 @@ def dom(report_path, dom_path):
                 f"(share {ds['share']:.2f}, threshold {ds['drift_share']:.2f})")
     check(sentence in d.verdict, f"verdict {d.verdict.strip()!r} lacks {sentence!r}")
     word = "NO DRIFT" if not ds["drift"] else "DRIFT"
-    check(d.verdict.strip().split(" ", 1)[1].startswith(word), f"verdict word, want {word}")
+    check((d.verdict.strip().split(" ", 1) + [""])[1].startswith(word), f"verdict word, want {word}")
     check(d.verdict_attrs.get("data-drift") == ("true" if ds["drift"] else "false"),
           "verdict data-drift")
     print(f"dom: {len(d.rows)} rows, {len(d.details)} detail blocks, "
           f"{flags.count('true')} drifted first; verdict: {d.verdict.strip()}")
+    if live is not None:
+        live_parts(d, feats, live)
 
 
-def net(path):
+def live_parts(d, feats, live):
+    """The live page's own parts: heatmap, share chart, status, timeline, refresh."""
+    names = [r[0] for r in d.hrows]
+    check(sorted(names) == sorted(feats), f"heatmap rows {names}, features {sorted(feats)}")
+    flags = [r[1] for r in d.hrows]
+    check(flags == sorted(flags, key=lambda x: x != "true"), f"heatmap: drifted not first: {flags}")
+    for r in d.hrows:
+        f = feats.get(r[0])
+        if f is not None:
+            check(r[1] == ("true" if f["drift"] else "false"), f"heatmap row {r[0]!r}: drift flag")
+    check("sharechart" in d.svgs and "thr" in d.svgs, "no drift-share chart with a threshold line")
+    check("heatmap" in d.svgs, "no heatmap")
+    for t in ("records-in", "rejected", "sampled", "queue"):
+        check(t in d.tiles, f"status tile {t} missing (tiles: {d.tiles})")
+    for k in live["kinds"]:
+        check(k in d.kinds, f"timeline lacks {k} (has {d.kinds})")
+    check(d.refreshes is not None and int(d.refreshes) >= 1,
+          f"the script did not refresh the page (data-refreshes={d.refreshes!r})")
+    print(f"live: {len(d.hrows)} heatmap rows, timeline {d.kinds}, refreshed {d.refreshes} time(s)")
+
+
+def net(path, origin=None):
     log = json.load(open(path, encoding="utf-8"))
     types = {v: k for k, v in log["constants"]["logEventTypes"].items()}
     page = []
@@ -184,6 +239,11 @@ def net(path):
         p = e.get("params", {})
         if "url" in p and p.get("initiator") != "not an origin":
             page.append(p.get("url"))
+    if origin is not None:
+        mine = [u for u in page if u == origin or u.startswith(origin + "/")]
+        page = [u for u in page if u not in mine]
+        check(mine, f"no request to {origin}: the page was not loaded from the daemon")
+        print(f"net: {len(mine)} request(s) to the daemon ({origin})")
     for u in page:
         print(f"net: the page requested {u}")
     check(not page, f"{len(page)} request(s) from the page")
@@ -205,8 +265,11 @@ def pdf(path):
 def main(argv):
     if len(argv) >= 2 and argv[1] == "dom" and len(argv) == 4:
         dom(argv[2], argv[3])
-    elif len(argv) == 3 and argv[1] == "net":
-        net(argv[2])
+    elif len(argv) in (5, 6) and argv[1] == "live":
+        dom(argv[2], argv[3], {"kinds": [k for k in argv[4].split(",") if k],
+                               "prefix": argv[5] if len(argv) == 6 else None})
+    elif len(argv) in (3, 4) and argv[1] == "net":
+        net(argv[2], argv[3] if len(argv) == 4 else None)
     elif len(argv) == 3 and argv[1] == "pdf":
         pdf(argv[2])
     else:

@@ -20,7 +20,8 @@ for key in model baseline state_dir listen auth.token_file inputs features.inclu
     alerts.repeat_seconds alerts.sinks alerts.sinks\[\].url_file alerts.sinks\[\].headers \
     alerts.sinks\[\].resend_seconds retrain.github.api_url retrain.github.repository \
     retrain.github.workflow retrain.github.ref retrain.github.token_file retrain.github.inputs \
-    retrain.github.api_version retrain.consecutive retrain.cooldown_seconds retrain.dry_run; do
+    retrain.github.api_version retrain.consecutive retrain.cooldown_seconds retrain.dry_run \
+    history.keep; do
     grep -qF "| \`$key\` |" "$T/ref.md" && ok || fail "key $key missing from the table"
 done
 "$DRIFTD" help >"$T/help" && grep -q "driftd baseline" "$T/help" && ok || fail "driftd help"
