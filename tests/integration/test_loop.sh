@@ -143,7 +143,7 @@ grep -q "driftd_baseline_info{model=\"iris\",sha256=\"$NEW12\",source=\"run\",mo
 # a restart keeps the adopted baseline and says so
 stop_daemon
 start_daemon "$T/succ.json" || { finish; exit 1; }
-grep -q "ready: .*baseline $T/succ/baselines/$NEW.json (the adopted baseline $NEW12, model_version run-7, from http" \
+wait_until 10 grep -q "ready: .*baseline $T/succ/baselines/$NEW.json (the adopted baseline $NEW12, model_version run-7, from http" \
     "$T/daemon.log" && ok || fail "ready line: $(grep ready "$T/daemon.log" | tail -1)"
 status_is "baseline.sha256=$NEW" baseline.source.kind=run && ok || fail "restart lost the adopted baseline"
 post "$ex/production_drift.csv"
