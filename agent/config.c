@@ -1980,7 +1980,7 @@ static const char loop_help[] =
     "  \"adopt\": {\"mode\": \"on_success\", \"keep\": 5}\n"
     "}\n"
     "```\n\n"
-    "Then `curl -s localhost:8080/v1/events` shows dispatched, run_started, run_completed, "
+    "Then `curl -s 127.0.0.1:9107/v1/events` shows dispatched, run_started, run_completed, "
     "baseline_staged and baseline_adopted, and `/v1/status` shows `baseline.source.kind: "
     "\"run\"` with the run's URL. `make demo` runs this loop against a local stand-in "
     "for GitHub.\n";

@@ -213,15 +213,24 @@ static void on_adopt_ev(evutil_socket_t fd, short what, void *arg)
     entry_free(&copy);
 }
 
-/* on_version after a restart: the newest staged run baseline with a
- * model_version is awaited again. */
+/* After a restart, what was waiting still waits: on_version awaits the
+ * newest staged run baseline's model_version again; on_success adopts the
+ * newest staged run baseline at the next window boundary. */
 static void await_staged_version(struct daemon *d)
 {
-    if (d->cfg.adopt.mode != ADOPT_ON_VERSION)
+    enum adopt_mode mode = d->cfg.adopt.mode;
+    if (mode != ADOPT_ON_VERSION && mode != ADOPT_ON_SUCCESS)
         return;
     for (size_t i = adopt_n_staged(d->adopt); i > 0; i--) {
         const struct adopt_entry *e = adopt_staged(d->adopt, i - 1);
-        if (e->source == ADOPT_FROM_RUN && e->model_version[0]) {
+        if (e->source != ADOPT_FROM_RUN)
+            continue;
+        if (mode == ADOPT_ON_SUCCESS) { /* the newest only: an older one was passed over */
+            if (i == adopt_n_staged(d->adopt))
+                snprintf(d->adopt_next, sizeof(d->adopt_next), "%s", e->sha256);
+            return;
+        }
+        if (e->model_version[0]) {
             await_version(d, e);
             return;
         }

@@ -159,6 +159,20 @@ expect_code 200 "rollback of the rollback"
 status_is "baseline.sha256=$NEW" && ok || fail "rollback twice"
 stop_daemon
 
+# on_success across a restart: a staged baseline still waits for the next boundary
+config succ2 on_success
+start_daemon "$T/succ2.json" || { finish; exit 1; }
+post "$ex/production_drift.csv"
+evaluate true "on_success, restart: drift"
+wait_until 15 adoption_is staged && ok || fail "on_success, restart: not staged"
+stop_daemon
+start_daemon "$T/succ2.json" || { finish; exit 1; }
+status_is "baseline.sha256=$OLD" "baseline.staged[0].sha256=$NEW" && ok || fail "on_success, restart: lost the staged one"
+post "$ex/production_drift.csv"
+evaluate true "on_success, restart: the boundary window"
+wait_until 10 status_is "baseline.sha256=$NEW" && ok || fail "on_success, restart: not adopted at the boundary"
+stop_daemon
+
 # --- 2. manual -----------------------------------------------------------------
 config man manual
 start_daemon "$T/man.json" || { finish; exit 1; }
