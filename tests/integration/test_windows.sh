@@ -54,7 +54,9 @@ wait_until 10 status_is 'inputs[type=stdin].records=300' 'inputs[type=stdin].rej
 wait_until 10 status_is windows_evaluated=1 && ok || fail "stdin window not evaluated"
 exec 3>&-   # end of input: the last line without newline still counts
 
-grep -q 'stdin: end of input (301 records, 1 rejected)' "$T/daemon.log" && ok || fail "no end-of-input line"
+# the daemon reads the end of input when it next runs its loop: wait for it
+wait_until 10 grep -q 'stdin: end of input (301 records, 1 rejected)' "$T/daemon.log" && ok ||
+    fail "no end-of-input line"
 # its only input ended: the last window (1 record, under min_records) is
 # evaluated and marked so, the state saved, and the daemon exits 0 by itself
 i=0; while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
