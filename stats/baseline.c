@@ -419,7 +419,15 @@ static bool parse_prov_sample(struct pctx *c, const cJSON *jp, const struct stat
     return true;
 }
 
-/* provenance.labels: an object of strings, keys of [A-Za-z0-9_.-]. */
+/* Order of labels by key, for qsort. */
+static int cmp_label(const void *x, const void *y)
+{
+    return strcmp(((const struct stats_label *)x)->key, ((const struct stats_label *)y)->key);
+}
+
+/* provenance.labels: an object of strings, keys of [A-Za-z0-9_.-], each
+ * once. Sorted once at the end: a file may hold very many labels, and
+ * keeping them sorted one insertion at a time would be quadratic. */
 static bool parse_prov_labels(struct pctx *c, const cJSON *jp, struct stats_provenance *p)
 {
     const cJSON *jl = cJSON_GetObjectItemCaseSensitive(jp, "labels");
@@ -429,30 +437,54 @@ static bool parse_prov_labels(struct pctx *c, const cJSON *jp, struct stats_prov
         perr(c, "provenance.labels: expected an object of strings");
         return false;
     }
+    size_t n = (size_t)cJSON_GetArraySize(jl);
+    if ((p->labels = calloc(n ? n : 1, sizeof(*p->labels))) == NULL) {
+        perr(c, "provenance.labels: out of memory");
+        return false;
+    }
     const cJSON *l;
     cJSON_ArrayForEach(l, jl)
     {
         /* a key with a NUL inside ("\u0000") reads shorter in C */
         if (!stats_label_key_valid(l->string, strlen(l->string))) {
+            /* the key is shown only as far as it is printable: it comes
+             * from a file that may be anybody's, and goes to a log */
+            char shown[33];
+            size_t k = 0;
+            for (; k < sizeof(shown) - 1 && l->string[k] != '\0'; k++) {
+                unsigned char ch = (unsigned char)l->string[k];
+                shown[k] = ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\' ? (char)ch : '?';
+            }
+            shown[k] = '\0';
             perr(c,
-                 "provenance.labels: key \"%.64s\" is not a label key (non-empty, of "
+                 "provenance.labels: key \"%s\"%s is not a label key (non-empty, of "
                  "A-Z a-z 0-9 _ . -)",
-                 l->string);
+                 shown, l->string[k] != '\0' ? "..." : "");
             return false;
         }
         if (!cJSON_IsString(l)) {
             perr(c, "provenance.labels.%s: expected a string", l->string);
             return false;
         }
-        int rc = stats_provenance_add_label(p, l->string, l->valuestring);
-        if (rc != 0) {
-            perr(c,
-                 rc > 0 ? "provenance.labels.%s: the key appears twice"
-                        : "provenance.labels.%s: out of memory",
-                 l->string);
+        struct stats_label *lb = &p->labels[p->nlabels];
+        lb->key = strdup(l->string);
+        lb->value = strdup(l->valuestring);
+        if (lb->key != NULL && lb->value != NULL) {
+            p->nlabels++;
+            continue;
+        }
+        free(lb->key);
+        free(lb->value);
+        lb->key = lb->value = NULL;
+        perr(c, "provenance.labels: out of memory");
+        return false;
+    }
+    qsort(p->labels, p->nlabels, sizeof(*p->labels), cmp_label);
+    for (size_t i = 1; i < p->nlabels; i++)
+        if (strcmp(p->labels[i - 1].key, p->labels[i].key) == 0) {
+            perr(c, "provenance.labels.%s: the key appears twice", p->labels[i].key);
             return false;
         }
-    }
     return true;
 }
 

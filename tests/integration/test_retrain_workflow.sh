@@ -68,6 +68,15 @@ expect_rc 0 "$DRIFTD" check -b "$B" -i "$SRCDIR/examples/iris/production_clean.c
 expect_rc 1 "$DRIFTD" check -b "$B" -i "$SRCDIR/examples/iris/production_drift.csv"
 grep -q 'baseline sha256' "$T/art/step-summary.md" && ok || fail "no step summary"
 
+# the data already where the workflow puts it: used in place
+ws
+mkdir -p "$T/ws/data"
+cp "$SRCDIR/examples/iris/train.csv" "$T/ws/data/train.csv"
+if run_wf --input training_data=data/train.csv; then ok; else
+    fail "training_data=data/train.csv failed"; sed 's/^/  | /' "$T/log" >&2; fi
+unpack
+expect_json "$B" "provenance.input.sha256=$train_sha" provenance.labels.training_data=data/train.csv
+
 # --- an https URL (loopback, a CA of the test's own): the drifted data -----------
 mkdir -p "$T/www"
 cp "$SRCDIR/examples/iris/production_drift.csv" "$T/www/drifted.csv"

@@ -256,6 +256,12 @@ static void test_parse_errors(void)
                  "provenance.labels: key \"\" is not a label key");
     expect_error("\"0.1.0\"", "\"0.1.0\", \"labels\": {\"a\": \"x\", \"a\": \"y\"}",
                  "provenance.labels.a: the key appears twice");
+    /* a key from a file reaches a log only as printable text */
+    expect_error("\"0.1.0\"", "\"0.1.0\", \"labels\": {\"a\\u001b[31m\\\"\": \"x\"}",
+                 "provenance.labels: key \"a\\?\\[31m\\?\" is not a label key");
+    expect_error("\"0.1.0\"",
+                 "\"0.1.0\", \"labels\": {\"0123456789012345678901234567890123456789 \": \"x\"}",
+                 "key \"01234567890123456789012345678901\"\\.\\.\\. is not a label key");
 
     /* the input object missing altogether */
     text = baseline_text(",\n\"provenance\": {\"sample\": " SAMPLE_OK
@@ -263,6 +269,45 @@ static void test_parse_errors(void)
     b = parse(text, err, sizeof(err));
     CHECKF(b == NULL && tl_matches(err, "provenance: missing key \"input\""), "%s", err);
     free(text);
+}
+
+/* Many labels in any order: sorted, each found, a repeat among them
+ * refused. */
+static void test_many_labels(void)
+{
+    struct sbuf prov;
+    sbuf_init(&prov);
+    sbuf_adds(&prov, ",\n\"provenance\": {\"input\": {\"path\": \"t\", \"sha256\": \"" SHA
+                     "\", \"bytes\": 1, \"rows\": 3, \"format\": \"csv\"}, \"sample\": " SAMPLE_OK
+                     ", \"driftd_version\": \"x\", \"labels\": {");
+    for (int i = 2000; i > 0; i--)
+        sbuf_printf(&prov, "%s\"k%05d\": \"v%d\"", i < 2000 ? ", " : "", i, i);
+    size_t before_close = prov.len;
+    sbuf_adds(&prov, "}}");
+    char *text = baseline_text(prov.data), err[512];
+    struct stats_baseline *b = parse(text, err, sizeof(err));
+    if (CHECKF(b != NULL, "%s", err)) {
+        CHECK(b->provenance->nlabels == 2000);
+        bool sorted = true;
+        for (size_t i = 1; i < b->provenance->nlabels; i++)
+            sorted = sorted &&
+                     strcmp(b->provenance->labels[i - 1].key, b->provenance->labels[i].key) < 0;
+        CHECK(sorted);
+        const char *v = stats_baseline_label(b, "k01234");
+        CHECK(v != NULL && strcmp(v, "v1234") == 0);
+    }
+    stats_baseline_free(b);
+    free(text);
+    /* the same with one repeated */
+    prov.len = before_close;
+    sbuf_adds(&prov, ", \"k00777\": \"again\"}}");
+    text = baseline_text(prov.data);
+    b = parse(text, err, sizeof(err));
+    CHECKF(b == NULL && tl_matches(err, "provenance.labels.k00777: the key appears twice"), "%s",
+           err);
+    stats_baseline_free(b);
+    free(text);
+    sbuf_free(&prov);
 }
 
 /* A baseline written before driftd recorded provenance (the iris example
@@ -299,6 +344,7 @@ int main(void)
     test_labels();
     test_parse_round_trip();
     test_parse_errors();
+    test_many_labels();
     test_old_baseline();
     return tl_done();
 }
