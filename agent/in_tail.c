@@ -57,7 +57,10 @@ struct tail {
     struct tail_commit wstart, wpend;
     bool have_wstart, have_wpend;
     uint64_t wpend_id;
-    /* The chunk being fed (a window closing in it ends at a line in it). */
+    /* The rest of the chunk being fed that no window close has passed over
+     * yet (a window closing in it ends at a line in it): each close scans
+     * on from the last one, so a chunk is scanned once however many
+     * windows close in it. feed_lines: the reader's lines before feed_p. */
     const char *feed_p;
     size_t feed_n;
     uint64_t feed_off, feed_lines;
@@ -583,6 +586,10 @@ static void tail_window_closed(struct source *s, uint64_t id)
         c.dev = (uint64_t)t->dev;
         c.ino = (uint64_t)t->ino;
         c.off = t->feed_off + (uint64_t)(p - t->feed_p);
+        t->feed_off = c.off;
+        t->feed_n = (size_t)(end - p);
+        t->feed_p = p;
+        t->feed_lines = reader_lines(s->reader) + 1;
         c.fp_len = fingerprint(t->fd, c.off, &c.fp);
         c.n.records = s->records;
         c.n.rejected = s->rejected;
