@@ -107,14 +107,14 @@ static struct stats_baseline *candidate(struct daemon *d, const char *text, size
     return b;
 }
 
-/* The configuration's file becomes the active baseline of the record
- * (d->b was parsed from it). */
-static void note_file_active(struct daemon *d)
+/* The configuration's file, parsed into b from bytes hashing to sha,
+ * becomes the active baseline of the record. */
+static void note_file_active(struct daemon *d, const struct stats_baseline *b, const char *sha)
 {
     struct adopt_entry e;
-    entry_fill(&e, d->b, d->baseline_sha256, ADOPT_FROM_FILE, d->cfg.baseline);
+    entry_fill(&e, b, sha, ADOPT_FROM_FILE, d->cfg.baseline);
     adopt_set_active(d->adopt, &e);
-    adopt_set_config_sha(d->adopt, d->baseline_sha256);
+    adopt_set_config_sha(d->adopt, sha);
     entry_free(&e);
 }
 
@@ -266,7 +266,7 @@ int loop_start(struct daemon *d)
     }
     if (act == NULL || strcmp(act->sha256, d->baseline_sha256) != 0 ||
         act->source != ADOPT_FROM_FILE)
-        note_file_active(d);
+        note_file_active(d, d->b, d->baseline_sha256);
     adopt_save(d->adopt);
     await_staged_version(d);
     return 0;
@@ -280,13 +280,8 @@ const char *loop_reload(struct daemon *d, struct stats_baseline **b, char sha[SH
         if (act != NULL && act->source != ADOPT_FROM_FILE)
             log_notice("reload: %s changed since the baseline %.12s was adopted: running on it",
                        d->cfg.baseline, act->sha256);
-        bool changed = act == NULL || strcmp(act->sha256, sha) != 0;
-        memcpy(d->baseline_sha256, sha, SHA256_HEX_LEN + 1); /* note_file_active reads it */
-        struct stats_baseline *old = d->b;
-        d->b = *b;
-        if (changed || act->source != ADOPT_FROM_FILE)
-            note_file_active(d);
-        d->b = old;
+        if (act == NULL || strcmp(act->sha256, sha) != 0 || act->source != ADOPT_FROM_FILE)
+            note_file_active(d, *b, sha);
         adopt_save(d->adopt);
         return d->cfg.baseline;
     }
