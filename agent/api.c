@@ -489,7 +489,14 @@ void api_status_json(const struct api *a, const struct daemon_snapshot *v, struc
         }
         sbuf_adds(s, "}}");
     }
-    sbuf_adds(s, "],\n\"connections\": ");
+    sbuf_adds(s, "],\n\"role\": ");
+    sbuf_adds(s, v->leader < 0 ? "null" : v->leader ? "\"leader\"" : "\"standby\"");
+    sbuf_adds(s, ", \"cluster\": ");
+    if (a != NULL)
+        daemon_cluster_json(a->d, s);
+    else
+        sbuf_adds(s, "null");
+    sbuf_adds(s, ",\n\"connections\": ");
     if (a != NULL && a->conns != NULL) {
         struct http_conns_stats cs = http_conns_stats(a->conns);
         sbuf_printf(s,
@@ -568,6 +575,19 @@ static void metric(struct sbuf *s, const char *model, const char *name, const ch
     sbuf_addc(s, '\n');
 }
 
+/* One input's failures by reason, as source_ops.errors hands them. */
+struct input_errors {
+    struct sbuf *s;
+    const char *model, *input;
+};
+
+static void input_error(void *arg, const char *reason, uint64_t n)
+{
+    struct input_errors *ie = arg;
+    metric(ie->s, ie->model, "driftd_input_errors_total", "input", ie->input, "reason", reason,
+           (double)n);
+}
+
 /* The closed loop's metrics: the active baseline, adoptions, finished runs. */
 static void loop_metrics(const struct daemon_snapshot *v, struct sbuf *s)
 {
@@ -621,6 +641,25 @@ void api_metrics_text(const struct api *a, const struct daemon_snapshot *v, stru
         for (int r = 0; r < READER_ERR_COUNT; r++)
             metric(s, v->model, "driftd_records_rejected_total", "input", v->sources[i]->name,
                    "reason", reader_error_name(r), (double)v->sources[i]->reasons[r]);
+    metric_head(s, "driftd_input_errors_total", "counter",
+                "Failures of an input by reason (nats: connect, disconnect, reconnect, auth, "
+                "consumer, fetch, ack, body, async).");
+    for (size_t i = 0; i < v->n_sources; i++)
+        if (v->sources[i]->ops->errors != NULL) {
+            struct input_errors ie = {s, v->model, v->sources[i]->name};
+            v->sources[i]->ops->errors(v->sources[i], input_error, &ie);
+        }
+    if (v->leader >= 0) {
+        metric_head(s, "driftd_leader", "gauge",
+                    "1 while this replica leads the model (holds the lease and acts), else 0.");
+        metric(s, v->model, "driftd_leader", NULL, NULL, NULL, NULL, v->leader);
+        metric_head(s, "driftd_lease_changes_total", "counter",
+                    "Times this replica took the model's lease (acquired) or lost it (lost).");
+        metric(s, v->model, "driftd_lease_changes_total", "event", "acquired", NULL, NULL,
+               (double)v->lease_acquired);
+        metric(s, v->model, "driftd_lease_changes_total", "event", "lost", NULL, NULL,
+               (double)v->lease_lost);
+    }
     metric_head(s, "driftd_unknown_columns_total", "counter",
                 "Columns met per input that are not baseline features (values ignored).");
     for (size_t i = 0; i < v->n_sources; i++)

@@ -82,6 +82,7 @@ struct ckey {
 #define O(f) .base = B_OVERRIDE, .offset = offsetof(struct feature_override, f)
 /* A list or array of struct config and its count. */
 #define CN(f, n) C(f), .offset2 = offsetof(struct config, n)
+#define IN(f, n) I(f), .offset2 = offsetof(struct input_conf, n)
 
 /* One macro per type, so that a row says what it is and names only the
  * fields its type uses (Redis' createStringConfig and friends). */
@@ -172,7 +173,9 @@ static const struct ckey keys[] = {
                "File holding the bearer token POSTs must carry." REL_SECRET),
     ARRAY_KEY("inputs", CN(inputs, n_inputs), B_INPUT, "[{\"type\": \"http\"}]", RESTART,
               "Where records come from."),
-    ENUM_KEY("inputs[].type", I(type), "http|tail|stdin", NULL, RESTART, "Input kind (required)."),
+    ENUM_KEY("inputs[].type", I(type), "http|tail|stdin|nats", NULL, RESTART,
+             "Input kind (required). nats: a durable JetStream consumer; replicas of one model "
+             "then share a lease and their state (docs/scale-out.md)."),
     PATH_KEY("inputs[].path", I(path), RESTART, "File to follow (tail; required)." REL_FILE),
     ENUM_KEY("inputs[].format", I(format), "csv|ndjson", NULL, RESTART,
              "Record format of a tail or stdin input (default: from the file name, else ndjson)."),
@@ -190,6 +193,24 @@ static const struct ckey keys[] = {
     STR_KEY("inputs[].version_field", I(version_field), NULL, RESTART,
             "Name of the field that carries the model version of each record (for "
             "retrain.adopt.mode on_version); not a feature."),
+    STRLIST_KEY("inputs[].servers", IN(servers, n_servers), "[\"nats://127.0.0.1:4222\"]", RESTART,
+                "nats: URLs of the NATS servers (any of the cluster's)."),
+    STR_KEY("inputs[].stream", I(stream), "\"PREDICTIONS\"", RESTART,
+            "nats: the JetStream stream holding the records."),
+    STR_KEY("inputs[].subject", I(subject), "\"predictions.${model}\"", RESTART,
+            "nats: the subject consumed (${model}: the model's name)."),
+    STR_KEY("inputs[].durable", I(durable), "\"driftd-${model}\"", RESTART,
+            "nats: the durable consumer's name, shared by the model's replicas (${model})."),
+    SECRET_KEY("inputs[].token_file", I(token_file), RESTART,
+               "nats: file holding the token to connect with." REL_SECRET),
+    PATH_KEY("inputs[].creds_file", I(creds_file), RESTART,
+             "nats: user credentials file (JWT and NKey seed)." REL_FILE),
+    UINT_KEY("inputs[].max_ack_pending", I(max_ack_pending), "100000", 1, 1e9, RESTART,
+             "nats: messages delivered and not yet acknowledged, at most (a message is "
+             "acknowledged once the window holding it is evaluated and its outcome kept)."),
+    DURATION_KEY("inputs[].ack_wait_seconds", I(ack_wait_seconds), "0", 0, TEN_YEARS, RESTART,
+                 "nats: how long the server waits for an acknowledgement before it delivers a "
+                 "message again (0: window.seconds plus a margin of max(30, window.seconds/2))."),
     SECTION("features", RELOAD, "Which features, which tests."),
     STRLIST_KEY("features.include", CN(drift.include, drift.n_include), "[]", RELOAD,
                 "Features to evaluate (empty: all of the baseline)."),
@@ -315,7 +336,14 @@ static const struct ckey keys[] = {
     NUMBER_KEY("retrain.adopt.version_share", C(adopt.version_share), "0.5", 0.001, 1, RELOAD,
                "on_version: adopt at the first window boundary after this share of a window's "
                "records carry the new model_version."),
-
+    DURATION_KEY("lease_seconds", C(lease_seconds), "10", 1, 3600, RESTART,
+                 "nats: the leader lease of a model's replicas: renewed every third of it; a "
+                 "standby takes over when it expires."),
+    SECTION("kv", RESTART, "nats: the JetStream key-value buckets the replicas coordinate in."),
+    STR_KEY("kv.lease_bucket", C(kv_lease_bucket), "\"driftd-leases\"", RESTART,
+            "Bucket of the leases (key leader.<model>); its TTL is lease_seconds."),
+    STR_KEY("kv.state_bucket", C(kv_state_bucket), "\"driftd-state\"", RESTART,
+            "Bucket of the shared state (key state.<model>), without TTL."),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -1533,6 +1561,33 @@ static void validate(struct loader *L, struct config *c)
         cerr(L, "inputs: at most one http input (it serves on `listen`)");
     if (n_stdin > 1)
         cerr(L, "inputs: at most one stdin input");
+    size_t n_nats = 0;
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        const struct input_conf *in = &c->inputs[i];
+        if (in->type != INPUT_NATS) {
+            if (in->token_file != NULL || in->creds_file != NULL)
+                cerr(L, "inputs[%zu]: token_file and creds_file are a nats input's", i);
+            continue;
+        }
+        n_nats++;
+        if (in->n_servers == 0)
+            cerr(L, "inputs[%zu].servers: a nats input needs at least one server", i);
+        for (size_t k = 0; k < in->n_servers; k++)
+            if (strncmp(in->servers[k], "nats://", 7) != 0 &&
+                strncmp(in->servers[k], "tls://", 6) != 0)
+                cerr(L, "inputs[%zu].servers[%zu]: expected a nats:// or tls:// URL, got \"%s\"", i,
+                     k, in->servers[k]);
+        if (in->token_file != NULL && in->creds_file != NULL)
+            cerr(L, "inputs[%zu]: give at most one of token_file and creds_file", i);
+        if (in->format < 0)
+            ((struct input_conf *)in)->format = READER_NDJSON;
+    }
+    if (n_nats > 0 && n_nats < c->n_inputs)
+        cerr(L, "inputs: a nats input cannot be combined with other kinds: the replicas of a "
+                "model share its consumer and a lease, which records from another input would "
+                "bypass");
+    if (n_nats > 1)
+        cerr(L, "inputs: at most one nats input (the replicas lead it as one)");
     for (size_t i = 0; i < c->n_sinks; i++) {
         struct sink_conf *s = &c->sinks[i];
         bool needs_url = s->type != SINK_LOG;
@@ -1737,9 +1792,15 @@ void config_free(struct config *c)
     free(c->path), free(c->dir), free(c->baseline_text);
     free(c->model), free(c->baseline), free(c->state_dir), free(c->listen);
     free(c->token_file);
-    for (size_t i = 0; i < c->n_inputs; i++)
-        free(c->inputs[i].path), free(c->inputs[i].version_field);
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        struct input_conf *in = &c->inputs[i];
+        free(in->path), free(in->version_field);
+        free_strlist(in->servers, in->n_servers);
+        free(in->stream), free(in->subject), free(in->durable);
+        free(in->token_file), free(in->creds_file);
+    }
     free(c->inputs);
+    free(c->kv_lease_bucket), free(c->kv_state_bucket);
     free(c->adopt.artifact), free(c->adopt.file);
     for (size_t i = 0; i < c->n_sinks; i++) {
         struct sink_conf *s = &c->sinks[i];
@@ -2086,6 +2147,13 @@ void config_check_secrets(const struct config *c, struct errlist *errs)
         (v = config_read_secret(c->github.token_file, "retrain.github.token_file", errs,
                                 c->path)) != NULL)
         secret_free(v);
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        char what[64];
+        snprintf(what, sizeof(what), "inputs[%zu].token_file", i);
+        if (c->inputs[i].token_file != NULL &&
+            (v = config_read_secret(c->inputs[i].token_file, what, errs, c->path)) != NULL)
+            secret_free(v);
+    }
     for (size_t i = 0; i < c->n_sinks; i++) {
         char what[64];
         snprintf(what, sizeof(what), "alerts.sinks[%zu].url_file", i);
@@ -2144,6 +2212,12 @@ void config_check_risks(const struct config *c, struct errlist *warns)
         check_secret_mode(&L, c->token_file, "auth.token_file");
     if (c->github.enabled && c->github.token_file != NULL)
         check_secret_mode(&L, c->github.token_file, "retrain.github.token_file");
+    for (size_t i = 0; i < c->n_inputs; i++) {
+        char what[64];
+        snprintf(what, sizeof(what), "inputs[%zu].token_file", i);
+        if (c->inputs[i].token_file != NULL)
+            check_secret_mode(&L, c->inputs[i].token_file, what);
+    }
     for (size_t i = 0; i < c->n_sinks; i++) {
         char what[64];
         snprintf(what, sizeof(what), "alerts.sinks[%zu].url_file", i);

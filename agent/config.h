@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum input_type { INPUT_HTTP, INPUT_TAIL, INPUT_STDIN };
+enum input_type { INPUT_HTTP, INPUT_TAIL, INPUT_STDIN, INPUT_NATS };
 enum input_start { START_END, START_BEGINNING };
 enum input_validate { VALIDATE_FULL, VALIDATE_SAMPLED };
 
@@ -26,6 +26,13 @@ struct input_conf {
     enum input_validate validate;
     int delimiter;       /* index of config_delimiter, or -1: ',' (HTTP: from the header) */
     char *version_field; /* the record's model version (on_version), or NULL */
+    /* nats: the servers, the JetStream stream, subject and durable consumer
+     * (${model} expanded at start), credentials, the consumer's limits */
+    char **servers;
+    size_t n_servers;
+    char *stream, *subject, *durable, *token_file, *creds_file;
+    uint64_t max_ack_pending;
+    double ack_wait_seconds; /* 0: the window's length plus a margin */
 };
 
 enum adopt_mode { ADOPT_MANUAL, ADOPT_ON_SUCCESS, ADOPT_ON_VERSION, ADOPT_OFF };
@@ -99,6 +106,9 @@ struct config {
     double retrain_cooldown, retrain_follow;
     bool retrain_dry_run;
     struct adopt_conf adopt;
+    /* replicas of one model on NATS JetStream: the lease and the shared state */
+    double lease_seconds;
+    char *kv_lease_bucket, *kv_state_bucket;
 };
 
 /* Error list: every problem found, each naming the file and key path. */

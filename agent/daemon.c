@@ -8,6 +8,7 @@
  */
 #include "agent/daemon.h"
 #include "agent/daemon_priv.h"
+#include "agent/cluster.h"
 
 #include "agent/dataset.h"
 #include "agent/history.h"
@@ -395,6 +396,12 @@ static void finish_window(struct daemon *d, struct closed_window *cw)
     size_t sampled = cw->sampled;
     cw->rep = NULL;
     cw->view = NULL;
+    if (!replica_may_act(d)) { /* its records go to the next leader */
+        log_warn("window %llu: not finished: this replica no longer leads", (unsigned long long)id);
+        report_free(rep);
+        html_view_free(view);
+        return;
+    }
     if (rep == NULL) {
         log_err("window %llu: out of memory evaluating it", (unsigned long long)id);
         html_view_free(view);
@@ -466,12 +473,18 @@ static void finish_window(struct daemon *d, struct closed_window *cw)
      * after this window: saved now, or a kill -9 in the next second would
      * read the window again. */
     d->state_dirty = true;
-    sources_window(d, id, false);
-    for (size_t i = 0; i < d->n_sources; i++)
-        if (d->sources[i]->ops->window_finished != NULL) {
-            save(d);
-            break;
-        }
+    /* A model's replicas: the shared state is written before the window's
+     * messages are acknowledged and before its notifications leave (the
+     * outbox sends on a later turn of the loop), so a successor neither
+     * fires nor dispatches again for it. */
+    if (replica_commit(d, id) == 0) {
+        sources_window(d, id, false);
+        for (size_t i = 0; i < d->n_sources; i++)
+            if (d->sources[i]->ops->window_finished != NULL) {
+                save(d);
+                break;
+            }
+    }
     notify_progress(d);
     /* Request bodies and evaluation scratch are freed by now; give the
      * pages back so RSS stays where the window's fixed size puts it. */
@@ -708,6 +721,21 @@ int source_map_column(struct source *in, struct colmap *colmap, size_t index, co
     return rc;
 }
 
+const char *source_model(const struct source *in)
+{
+    return in->core->cfg.model;
+}
+
+const char *source_config_path(const struct source *in)
+{
+    return in->core->config_path;
+}
+
+double source_window_seconds(const struct source *in)
+{
+    return in->core->cfg.window_seconds;
+}
+
 const struct stats_baseline *source_baseline(const struct source *in)
 {
     return in->core->b;
@@ -757,15 +785,20 @@ static void on_window_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
     (void)fd, (void)what;
-    if (close_window(d, false, false) != 0)
-        arm_window_timer(d); /* extended: look again after another window.seconds */
+    if ((d->cluster != NULL && !d->leading) || close_window(d, false, false) != 0)
+        arm_window_timer(d); /* extended (or a standby): look again after window.seconds */
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
     (void)fd, (void)what;
-    alerts_tick(d->alerts, daemon_now());
+    replica_check(d);
+    if (replica_may_act(d))
+        alerts_tick(d->alerts, daemon_now());
+    uint64_t pending = d->commit_pending;
+    if (pending != 0 && d->leading && replica_commit(d, pending) == 0)
+        sources_window(d, pending, false);
     if (d->state_dirty)
         save(d);
     notify_progress(d);
@@ -1063,6 +1096,18 @@ void daemon_stop(struct daemon *d)
         return;
     d->stopping = true;
     notify_send(d->notify, "STOPPING=1");
+    if (d->cluster != NULL) {
+        /* the windows closed are finished (their messages acknowledged),
+         * then the rest is given back for the next leader */
+        eval_wait(d);
+        sources_stop(d);
+        daemon_drop_windows(d);
+        d->state_dirty = true;
+        save(d);
+        struct timeval tv = {0, 100000};
+        event_base_loopexit(d->base, &tv);
+        return;
+    }
     sources_stop(d);
     eval_wait(d); /* its alerts are queued before the state is saved */
     if (window_records(d->win) == 0) {
@@ -1077,6 +1122,50 @@ void daemon_stop(struct daemon *d)
     /* A short grace period lets answers in flight leave. */
     struct timeval tv = {0, 100000};
     event_base_loopexit(d->base, &tv);
+}
+
+int daemon_sources_start(struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_sources; i++) {
+        struct source *in = d->sources[i];
+        if (in->ops->start != NULL && in->ops->start(in) != 0) {
+            log_err("%s: cannot start the input", in->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void daemon_sources_stop(struct daemon *d)
+{
+    sources_stop(d);
+}
+
+void daemon_drop_windows(struct daemon *d)
+{
+    if (d->eval.running) {
+        pthread_join(d->eval.thread, NULL);
+        d->eval.running = false;
+        report_free(d->eval.cur.rep);
+        html_view_free(d->eval.cur.view);
+        d->eval.cur.rep = NULL;
+        d->eval.cur.view = NULL;
+    }
+    for (struct closed_window *q = d->eval.done, *n; q != NULL; q = n) {
+        n = q->next;
+        report_free(q->rep);
+        html_view_free(q->view);
+        free(q);
+    }
+    d->eval.done = NULL;
+    d->eval.done_tail = &d->eval.done;
+    if (window_records(d->win) > 0)
+        log_info("window %llu dropped (%llu records)", (unsigned long long)window_id(d->win),
+                 (unsigned long long)window_records(d->win));
+    d->window_extended = false;
+    window_reset(d->win, state_next_window_id(d->state, &d->parts), daemon_now());
+    if (d->ready)
+        arm_window_timer(d);
 }
 
 /* One source per configured input, named before the state is loaded. */
@@ -1157,7 +1246,12 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
     }
     free(hpath);
     window_reset(d->win, d->counts.next_window_id, d->started);
-    window_resume(d);
+    if (replica_new(d) != 0) {
+        daemon_free(d);
+        return NULL;
+    }
+    if (d->cluster == NULL) /* replicas: the next leader reads an open window's records again */
+        window_resume(d);
 
     signal(SIGPIPE, SIG_IGN);
     d->sig_hup = evsignal_new(base, SIGHUP, on_signal, d);
@@ -1202,7 +1296,8 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
         return NULL;
     }
     retrain_restore_consecutive(d->retrain, d->counts.consecutive_drift);
-    state_load_retrain(d->state, d->retrain);
+    if (d->cluster == NULL) /* replicas: from the shared state, once leading */
+        state_load_retrain(d->state, d->retrain);
     d->parts.retrain = d->retrain;
     return d;
 }
@@ -1217,13 +1312,8 @@ int daemon_start(struct daemon *d, const char *listen_addr)
         return -1;
     }
     outbox_replay(d->outbox);
-    for (size_t i = 0; i < d->n_sources; i++) {
-        struct source *in = d->sources[i];
-        if (in->ops->start != NULL && in->ops->start(in) != 0) {
-            log_err("%s: cannot start the input", in->name);
-            return -1;
-        }
-    }
+    if (replica_start(d) != 0)
+        return -1;
     arm_window_timer(d);
     struct timeval one = {1, 0};
     event_add(d->tick, &one);
@@ -1301,6 +1391,7 @@ void daemon_free(struct daemon *d)
     for (size_t i = 0; i < d->n_sources; i++)
         source_free(d->sources[i]);
     free(d->sources);
+    replica_free(d); /* after the sources: the lease goes last */
     stats_baseline_free(d->b);
     config_free(&d->cfg);
     state_free(d->state);
@@ -1383,8 +1474,23 @@ const char *daemon_not_ready(const struct daemon *d)
     const char *e = spool_error(d);
     if (e != NULL)
         return e;
-    return state_error(d->state);
+    if ((e = state_error(d->state)) != NULL)
+        return e;
+    /* the buffer is the daemon's, written on the loop that reads it */
+    char *buf = ((struct daemon *)d)->not_ready_buf;
+    size_t len = sizeof(d->not_ready_buf);
+    if (d->cluster != NULL && (e = cluster_not_ready(d->cluster, buf, len)) != NULL)
+        return e;
+    for (size_t i = 0; i < d->n_sources; i++)
+        if (d->sources[i]->ops->not_ready != NULL &&
+            (e = d->sources[i]->ops->not_ready(d->sources[i], buf, len)) != NULL)
+            return e;
     return NULL;
+}
+
+void daemon_cluster_json(const struct daemon *d, struct sbuf *out)
+{
+    replica_status_json(d, out);
 }
 
 struct source *daemon_source_of(const struct daemon *d, const struct source_ops *ops)
@@ -1450,4 +1556,10 @@ void daemon_snapshot(struct daemon *d, struct daemon_snapshot *v)
     v->spool_error = spool_error(d);
     v->state_error = state_error(d->state);
     v->not_ready = daemon_not_ready(d);
+    v->leader = d->cluster == NULL ? -1 : d->leading && cluster_acting(d->cluster);
+    if (d->cluster != NULL) {
+        struct cluster_counts cc = cluster_counts(d->cluster);
+        v->lease_acquired = cc.acquired;
+        v->lease_lost = cc.lost;
+    }
 }

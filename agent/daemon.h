@@ -111,7 +111,11 @@ struct daemon_snapshot {
     struct source *const *sources;
     size_t n_sources;
     const char *spool_error, *state_error, *not_ready; /* or NULL */
+    int leader; /* replicas on NATS: 1 leading, 0 standby; -1 without a nats input */
+    uint64_t lease_acquired, lease_lost;
 };
+/* The "cluster" object of /v1/status (agent/cluster.c), or null. */
+void daemon_cluster_json(const struct daemon *d, struct sbuf *out);
 void daemon_snapshot(struct daemon *d, struct daemon_snapshot *v);
 
 /* The closed loop's endpoints (agent/loop.c). Each returns the HTTP status

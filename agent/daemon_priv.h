@@ -12,6 +12,7 @@
 #include "alerts/alert.h"
 #include "alerts/github.h"
 #include "lib/log.h"
+#include "lib/sbuf.h"
 #include "lib/sha256.h"
 
 #include <event2/event.h>
@@ -112,6 +113,13 @@ struct daemon {
     size_t n_versions;
     char ver_next[128], ver_sha[SHA256_HEX_LEN + 1];
     uint64_t ver_new, ver_old; /* this window's records of the awaited / other versions */
+
+    /* replicas on NATS JetStream (agent/cluster.c): NULL without a nats input */
+    struct cluster *cluster;
+    bool leading;            /* sources started, acting as the leader */
+    uint64_t commit_pending; /* a finished window whose shared state is not written yet */
+    struct log_limit cluster_log;
+    char not_ready_buf[512]; /* daemon_not_ready's answer from a source or the cluster */
 };
 
 /* daemon.c: wait for the window on the worker and finish every closed one */
@@ -126,6 +134,31 @@ int daemon_save(struct daemon *d);
  * then, else dropped). The old baseline is freed. */
 void daemon_swap_baseline(struct daemon *d, struct stats_baseline *b, const char *sha,
                           const char *path);
+
+/* daemon.c: start or stop every source */
+int daemon_sources_start(struct daemon *d);
+void daemon_sources_stop(struct daemon *d);
+/* daemon.c: forget the windows closed and not finished, and the open one
+ * (a replica that stops leading: the next leader reads their records) */
+void daemon_drop_windows(struct daemon *d);
+
+/* replica.c: replicas on NATS JetStream (docs/scale-out.md). With a nats
+ * input the daemon contends for the model's lease (replica_new, after the
+ * state is loaded; replica_start, where the sources would start) and
+ * starts its sources only while it leads: replica_check, on a change of
+ * role and every tick, takes over (the shared state resumed, the sources
+ * started) or steps down (sources stopped, windows dropped). Without one
+ * these do nothing and replica_may_act is always true. */
+int replica_new(struct daemon *d);
+int replica_start(struct daemon *d);
+void replica_check(struct daemon *d);
+bool replica_may_act(struct daemon *d);
+/* Share the state after window id was finished: 0 when written (or no
+ * cluster), -1 when not (tried again by the tick; the window's messages
+ * wait for it). */
+int replica_commit(struct daemon *d, uint64_t id);
+void replica_status_json(const struct daemon *d, struct sbuf *out);
+void replica_free(struct daemon *d);
 
 /* loop.c: choose the baseline to start on (the adopted one, unless the
  * configuration's file changed since); after the state lock, before the

@@ -53,6 +53,13 @@ struct source_ops {
     void (*window_finished)(struct source *s, uint64_t id);
     /* Extra members of the source's /v1/status entry (a tail's path). */
     void (*status)(const struct source *s, struct sbuf *members);
+    /* Why the source cannot read now (a nats input without a server), for
+     * /readyz and /v1/status; NULL while it can. */
+    const char *(*not_ready)(const struct source *s, char *buf, size_t len);
+    /* Its failures by reason (driftd_input_errors_total{input,reason}): fn
+     * once for each reason it has. */
+    void (*errors)(const struct source *s, void (*fn)(void *arg, const char *reason, uint64_t n),
+                   void *arg);
     /* Free what the kind holds (s->ctx). */
     void (*destroy)(struct source *s);
 };
@@ -132,6 +139,11 @@ uint64_t source_skip(const struct source *s);
  * answer (0 keep, -1 ignore). */
 int source_map_column(struct source *s, struct colmap *colmap, size_t index, const char *name,
                       size_t len);
+/* The model's name (config `model`) and the windows' length in seconds. */
+const char *source_model(const struct source *s);
+/* The configuration file (relative secret names start from its directory). */
+const char *source_config_path(const struct source *s);
+double source_window_seconds(const struct source *s);
 /* The running baseline (its features name what a source expects). */
 const struct stats_baseline *source_baseline(const struct source *s);
 /* The source has read all it ever will (stdin at its end). When every

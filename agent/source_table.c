@@ -6,6 +6,7 @@
 #include "agent/source_table.h"
 
 #include "agent/in_http.h"
+#include "agent/in_nats.h"
 #include "agent/in_stdin.h"
 #include "agent/in_tail.h"
 
@@ -21,6 +22,8 @@ static const struct source_ops *ops_of(enum input_type t)
         return &in_tail_ops;
     case INPUT_STDIN:
         return &in_stdin_ops;
+    case INPUT_NATS:
+        return &in_nats_ops;
     }
     return NULL;
 }

@@ -436,3 +436,66 @@ void state_load_retrain(struct state *st, struct retrain *rt)
     retrain_state_load(rt, cJSON_IsObject(r) ? r : NULL);
     cJSON_Delete(root);
 }
+
+void state_shared_json(const struct state_parts *p, const char *baseline_sha256, struct sbuf *out)
+{
+    const struct state_counts *c = p->counts;
+    sbuf_printf(out,
+                "{\"version\": 1, \"window_id\": %llu, \"windows_evaluated\": %llu, "
+                "\"sampled_total\": %llu, \"consecutive_drift\": %llu, \"last_eval_at\": %.3f, "
+                "\"baseline\": {\"sha256\": \"%s\"}",
+                (unsigned long long)c->next_window_id, (unsigned long long)c->windows_evaluated,
+                (unsigned long long)c->sampled_total,
+                (unsigned long long)(p->retrain != NULL ? retrain_consecutive(p->retrain)
+                                                        : c->consecutive_drift),
+                c->last_eval_at, baseline_sha256);
+    char *al = alerts_state_json(p->alerts);
+    sbuf_printf(out, ", \"alerts\": %s, \"retrain\": ", al ? al : "null");
+    free(al);
+    if (p->retrain != NULL)
+        retrain_state_json(p->retrain, out);
+    else
+        sbuf_adds(out, "null");
+    sbuf_adds(out, "}");
+}
+
+int state_shared_load(const struct state_parts *p, const char *text, size_t len,
+                      char sha[SHA256_HEX_LEN + 1])
+{
+    struct state_counts *c = p->counts;
+    sha[0] = '\0';
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    if (!cJSON_IsObject(root) || u64(root, "version") != 1) {
+        cJSON_Delete(root);
+        return -1;
+    }
+    uint64_t v;
+    if ((v = u64(root, "window_id")) > c->next_window_id)
+        c->next_window_id = v;
+    if ((v = u64(root, "windows_evaluated")) > c->windows_evaluated)
+        c->windows_evaluated = v;
+    if ((v = u64(root, "sampled_total")) > c->sampled_total)
+        c->sampled_total = v;
+    c->consecutive_drift = u64(root, "consecutive_drift");
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "last_eval_at");
+    if (cJSON_IsNumber(e) && e->valuedouble > c->last_eval_at)
+        c->last_eval_at = e->valuedouble;
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(root, "baseline");
+    const cJSON *bs = cJSON_GetObjectItemCaseSensitive(b, "sha256");
+    if (cJSON_IsString(bs) && strlen(bs->valuestring) == SHA256_HEX_LEN)
+        memcpy(sha, bs->valuestring, SHA256_HEX_LEN + 1);
+    const cJSON *al = cJSON_GetObjectItemCaseSensitive(root, "alerts");
+    if (cJSON_IsObject(al)) {
+        char *t = cJSON_PrintUnformatted(al);
+        if (t != NULL)
+            alerts_state_load(p->alerts, t, strlen(t));
+        free(t);
+    }
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "retrain");
+    if (p->retrain != NULL && cJSON_IsObject(r)) {
+        retrain_state_load(p->retrain, r);
+        retrain_restore_consecutive(p->retrain, c->consecutive_drift);
+    }
+    cJSON_Delete(root);
+    return 0;
+}

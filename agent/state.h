@@ -13,6 +13,7 @@
 #include "agent/source.h"
 #include "alerts/alert.h"
 #include "alerts/retrain.h"
+#include "lib/sha256.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -52,6 +53,15 @@ int state_load(struct state *st, const struct state_parts *p);
 /* Resume the retraining's state (the file's "retrain" member, then
  * retrain.json). */
 void state_load_retrain(struct state *st, struct retrain *rt);
+/* The state a model's replicas share (agent/cluster.c): the window
+ * numbering and counters, the alerts', the retraining's, and the sha256 of
+ * the baseline in use, as one JSON object. */
+void state_shared_json(const struct state_parts *p, const char *baseline_sha256, struct sbuf *out);
+/* Resume from a shared state: the counters (never backwards), the alerts'
+ * and the retraining's state. The baseline's sha256 it names is copied to
+ * sha (empty when none). -1 when text is not one. */
+int state_shared_load(const struct state_parts *p, const char *text, size_t len,
+                      char sha[SHA256_HEX_LEN + 1]);
 /* Write state.json (exact marks when stopping). 0, or -1 with the error
  * kept for state_error. */
 int state_save(struct state *st, const struct state_parts *p, bool stopping);

@@ -147,16 +147,14 @@ static void test_table_rows(void)
     /* What daemon_reload kept before the table drove it: the table must
      * say exactly that, or a reload would start keeping (or dropping) a
      * value it applied (or kept). */
-    static const char *const restart[] = {"state_dir",
-                                          "listen",
-                                          "inputs",
-                                          "inputs[].type",
-                                          "inputs[].path",
-                                          "inputs[].format",
-                                          "inputs[].start",
-                                          "inputs[].validate",
-                                          "inputs[].delimiter",
-                                          "inputs[].version_field"};
+    static const char *const restart[] = {
+        "state_dir", "listen", "inputs", "inputs[].type", "inputs[].path", "inputs[].format",
+        "inputs[].start", "inputs[].validate", "inputs[].delimiter", "inputs[].version_field",
+        "inputs[].servers", "inputs[].stream", "inputs[].subject", "inputs[].durable",
+        "inputs[].token_file", "inputs[].creds_file", "inputs[].max_ack_pending",
+        "inputs[].ack_wait_seconds",
+        /* the lease and buckets the replicas agree on */
+        "lease_seconds", "kv", "kv.lease_bucket", "kv.state_bucket"};
     size_t nr = sizeof(restart) / sizeof(restart[0]), found = 0;
     for (size_t i = 0; i < n; i++) {
         bool want_no = false;
@@ -955,9 +953,14 @@ static void test_relative_paths(void)
     /* each path key's help says how it resolves, and its type is path */
     static struct row rows[200];
     size_t n = read_reference(rows, 200);
-    static const char *const file_keys[] = {"baseline", "state_dir", "inputs[].path",
-                                            "alerts.sinks[].ca_file", "retrain.github.ca_file"};
-    static const char *const secret_keys[] = {"auth.token_file", "alerts.sinks[].url_file",
+    static const char *const file_keys[] = {"baseline",
+                                            "state_dir",
+                                            "inputs[].path",
+                                            "inputs[].creds_file",
+                                            "alerts.sinks[].ca_file",
+                                            "retrain.github.ca_file"};
+    static const char *const secret_keys[] = {"auth.token_file", "inputs[].token_file",
+                                              "alerts.sinks[].url_file",
                                               "retrain.github.token_file"};
     size_t n_path = 0;
     for (size_t i = 0; i < n; i++) {
@@ -977,7 +980,7 @@ static void test_relative_paths(void)
                        strstr(rows[i].help, "else this file's directory") != NULL,
                    "%s: help does not say how it resolves: %s", rows[i].path, rows[i].help);
     }
-    CHECKF(n_path == 8, "%zu rows of type path", n_path);
+    CHECKF(n_path == 10, "%zu rows of type path", n_path);
     free(p);
     free(b);
     tl_tmpdir_remove(dir);
