@@ -1184,6 +1184,15 @@ static void free_strlist(char **v, size_t n)
     free(v);
 }
 
+/* What one inputs[] element holds. */
+static void input_free(struct input_conf *in)
+{
+    free(in->path), free(in->version_field);
+    free_strlist(in->servers, in->n_servers);
+    free(in->stream), free(in->subject), free(in->durable);
+    free(in->token_file), free(in->creds_file);
+}
+
 /* "auto, ks, wasserstein, ...": every name a test key takes, in the order
  * of stats_test_info, so that a new test is listed without an edit here. */
 static const char *test_names(char *buf, size_t len)
@@ -1366,7 +1375,7 @@ static void walk_array(struct loader *L, const struct ckey *k, const cJSON *v, c
     }
     if (is_input) {
         for (size_t j = 0; j < c->n_inputs; j++)
-            free(c->inputs[j].path), free(c->inputs[j].version_field);
+            input_free(&c->inputs[j]);
         free(c->inputs);
         c->inputs = (struct input_conf *)arr;
         c->n_inputs = n;
@@ -1792,13 +1801,8 @@ void config_free(struct config *c)
     free(c->path), free(c->dir), free(c->baseline_text);
     free(c->model), free(c->baseline), free(c->state_dir), free(c->listen);
     free(c->token_file);
-    for (size_t i = 0; i < c->n_inputs; i++) {
-        struct input_conf *in = &c->inputs[i];
-        free(in->path), free(in->version_field);
-        free_strlist(in->servers, in->n_servers);
-        free(in->stream), free(in->subject), free(in->durable);
-        free(in->token_file), free(in->creds_file);
-    }
+    for (size_t i = 0; i < c->n_inputs; i++)
+        input_free(&c->inputs[i]);
     free(c->inputs);
     free(c->kv_lease_bucket), free(c->kv_state_bucket);
     free(c->adopt.artifact), free(c->adopt.file);

@@ -232,7 +232,10 @@ expect_rc 0 "$NATSCTL" pub $S --subject predictions.iris --file "$T/clean.ndjson
 wait_until 30 all_acked && ok || fail "after the standby's restart: not all acknowledged"
 sleep 2
 [ "$(counted)" -ge $((13000 + extra)) ] && ok || fail "at the end: counted $(counted), want >= $((13000 + extra))"
-grep -E 'AddressSanitizer|runtime error|LeakSanitizer' "$T"/r[123].log >&2 && fail "sanitizer reports" || ok
+if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$T"/r[123].log; then
+    fail "sanitizer reports"
+    grep -hE -A40 'AddressSanitizer|runtime error|LeakSanitizer' "$T"/r[123].log | head -120 >&2
+else ok; fi
 
 printf 'test_nats_replicas: %ss in all\n' "$(nats_since "$t_start")"
 finish
