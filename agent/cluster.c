@@ -46,6 +46,7 @@ struct cluster {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool quit, connected, leader, resigned;
+    bool closed;             /* the library's last callback on a connection came */
     double renewed;          /* when the last renewal that worked was sent (monotonic) */
     uint64_t lease_rev;      /* of our lease, while leader; else the holder's */
     char holder[128];        /* as last read */
@@ -102,6 +103,34 @@ static void on_disconnected(natsConnection *nc, void *arg)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* A connection's last callback: nothing of it runs after this. */
+static void on_closed(natsConnection *nc, void *arg)
+{
+    struct cluster *c = arg;
+    (void)nc;
+    pthread_mutex_lock(&c->mu);
+    c->closed = true;
+    c->connected = false;
+    pthread_mutex_unlock(&c->mu);
+    pthread_cond_broadcast(&c->cv);
+}
+
+static void wait_s(struct cluster *c, double s);
+
+/* Close and free a connection once the library is done calling back on it. */
+static void close_conn(struct cluster *c, natsConnection *nc)
+{
+    if (nc == NULL)
+        return;
+    natsConnection_Close(nc);
+    pthread_mutex_lock(&c->mu);
+    for (int i = 0; i < 50 && !c->closed; i++)
+        wait_s(c, 0.1);
+    c->closed = false;
+    pthread_mutex_unlock(&c->mu);
+    natsConnection_Destroy(nc);
+}
+
 static void on_connected(natsConnection *nc, void *arg)
 {
     struct cluster *c = arg;
@@ -154,6 +183,7 @@ struct cluster *cluster_new(struct event_base *base, const struct config *cfg,
         return NULL;
     }
     natsOptions_SetDisconnectedCB(c->opts, on_disconnected, c);
+    natsOptions_SetClosedCB(c->opts, on_closed, c);
     natsOptions_SetReconnectedCB(c->opts, on_connected, c);
     natsOptions_SetRetryOnFailedConnect(c->opts, true, on_connected, c);
     return c;
@@ -215,6 +245,8 @@ static void lose_locked(struct cluster *c, const char *why)
     poke(c);
 }
 
+static int connect_once(struct cluster *c);
+
 /* The lease thread. */
 static void *lease_main(void *arg)
 {
@@ -224,18 +256,29 @@ static void *lease_main(void *arg)
     while (!c->quit) {
         if (c->leader && mono_now() >= c->renewed + c->lease * 2 / 3)
             lose_locked(c, "the lease could not be renewed in time");
+        if (c->nc == NULL) {
+            pthread_mutex_unlock(&c->mu);
+            int rc = connect_once(c);
+            pthread_mutex_lock(&c->mu);
+            if (rc != 0)
+                wait_s(c, 2);
+            continue;
+        }
         if (!c->connected) {
             wait_s(c, poll);
             continue;
         }
         if (c->lkv == NULL || c->skv == NULL) {
+            kvStore *lkv = c->lkv, *skv = c->skv;
             pthread_mutex_unlock(&c->mu);
             natsStatus st = NATS_OK;
-            if (c->lkv == NULL)
-                st = open_bucket(c, &c->lkv, c->lease_bucket, c->lease);
-            if (st == NATS_OK && c->skv == NULL)
-                st = open_bucket(c, &c->skv, c->state_bucket, 0);
+            if (lkv == NULL)
+                st = open_bucket(c, &lkv, c->lease_bucket, c->lease);
+            if (st == NATS_OK && skv == NULL)
+                st = open_bucket(c, &skv, c->state_bucket, 0);
             pthread_mutex_lock(&c->mu);
+            c->lkv = lkv;
+            c->skv = skv;
             if (st != NATS_OK) {
                 snprintf(c->why, sizeof(c->why), "buckets %s, %s: %s", c->lease_bucket,
                          c->state_bucket, natsStatus_GetText(st));
@@ -305,12 +348,15 @@ static void *lease_main(void *arg)
     return NULL;
 }
 
-int cluster_start(struct cluster *c)
+/* Connect and make the JetStream context (on the lease thread, which
+ * tries again while it fails); 0 or -1. */
+static int connect_once(struct cluster *c)
 {
-    natsStatus st = natsConnection_Connect(&c->nc, c->opts);
-    if (st == NATS_OK)
-        on_connected(c->nc, c);
-    else if (st == NATS_NOT_YET_CONNECTED)
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    natsStatus st = natsConnection_Connect(&nc, c->opts);
+    bool up = st == NATS_OK;
+    if (st == NATS_NOT_YET_CONNECTED)
         st = NATS_OK;
     jsOptions jo;
     jsOptions_Init(&jo);
@@ -318,11 +364,27 @@ int cluster_start(struct cluster *c)
      * is tried again before the fence */
     jo.Wait = (int64_t)fmax(250, c->lease * 1000 / 6);
     if (st == NATS_OK)
-        st = natsConnection_JetStream(&c->js, c->nc, &jo);
+        st = natsConnection_JetStream(&js, nc, &jo);
     if (st != NATS_OK) {
-        log_err("cluster: cannot connect: %s", natsStatus_GetText(st));
+        pthread_mutex_lock(&c->mu);
+        snprintf(c->why, sizeof(c->why), "connect: %s", natsStatus_GetText(st));
+        log_limited(&c->log, LOG_WARNING, "cluster: %s", c->why);
+        pthread_mutex_unlock(&c->mu);
+        jsCtx_Destroy(js);
+        close_conn(c, nc);
         return -1;
     }
+    pthread_mutex_lock(&c->mu);
+    c->nc = nc;
+    c->js = js;
+    if (up)
+        c->connected = true;
+    pthread_mutex_unlock(&c->mu);
+    return 0;
+}
+
+int cluster_start(struct cluster *c)
+{
     if (pthread_create(&c->thread, NULL, lease_main, c) != 0) {
         log_err("cluster: cannot start the lease thread: %s", strerror(errno));
         return -1;
@@ -355,7 +417,7 @@ void cluster_free(struct cluster *c)
     kvStore_Destroy(c->lkv);
     kvStore_Destroy(c->skv);
     jsCtx_Destroy(c->js);
-    natsConnection_Destroy(c->nc);
+    close_conn(c, c->nc);
     natsOptions_Destroy(c->opts);
     if (c->ev != NULL)
         event_free(c->ev);

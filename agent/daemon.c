@@ -726,6 +726,11 @@ const char *source_model(const struct source *in)
     return in->core->cfg.model;
 }
 
+bool source_leading(const struct source *in)
+{
+    return in->core->cluster == NULL || in->core->leading;
+}
+
 const char *source_config_path(const struct source *in)
 {
     return in->core->config_path;

@@ -83,6 +83,7 @@ struct nats_in {
     natsMsg **q;
     size_t qhead, qn, qbytes;
     bool fetching, quit, connected, ever_connected;
+    bool conn_closed; /* the library's last callback on a connection came */
     uint64_t errors[NR_COUNT];
     char last_error[256];
     char url[256];
@@ -163,6 +164,35 @@ static void on_disconnected(natsConnection *nc, void *arg)
         log_limited(&ni->err_log, LOG_WARNING, "%s: %s", ni->s->name, ni->last_error);
     }
     pthread_mutex_unlock(&ni->mu);
+}
+
+/* A connection's last callback: nothing of it runs after this. */
+static void on_closed(natsConnection *nc, void *arg)
+{
+    struct nats_in *ni = arg;
+    (void)nc;
+    pthread_mutex_lock(&ni->mu);
+    ni->conn_closed = true;
+    ni->connected = false;
+    pthread_mutex_unlock(&ni->mu);
+    pthread_cond_broadcast(&ni->cv);
+}
+
+static void wait_ms(struct nats_in *ni, int ms);
+
+/* Close and free a connection once the library is done calling back on
+ * it (its threads would otherwise write into a freed input). */
+static void close_conn(struct nats_in *ni, natsConnection *nc)
+{
+    if (nc == NULL)
+        return;
+    natsConnection_Close(nc);
+    pthread_mutex_lock(&ni->mu);
+    for (int i = 0; i < 50 && !ni->conn_closed; i++)
+        wait_ms(ni, 100);
+    ni->conn_closed = false;
+    pthread_mutex_unlock(&ni->mu);
+    natsConnection_Destroy(nc);
 }
 
 static void on_connected(natsConnection *nc, void *arg)
@@ -278,6 +308,48 @@ static void wait_ms(struct nats_in *ni, int ms)
     pthread_cond_timedwait(&ni->cv, &ni->mu, &ts);
 }
 
+/* Connect and make the JetStream context; on failure counted (auth or
+ * connect), and the thread tries again. The library reconnects a
+ * connection once made by itself. */
+static void connect_once(struct nats_in *ni)
+{
+    natsConnection *nc = NULL;
+    jsCtx *js = NULL;
+    natsStatus st = natsConnection_Connect(&nc, ni->opts);
+    if (st == NATS_NOT_YET_CONNECTED) {
+        fail(ni, NR_CONNECT, st, "connect (trying again)");
+        st = NATS_OK;
+    }
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = 2000;
+    if (st == NATS_OK)
+        st = natsConnection_JetStream(&js, nc, &jo);
+    if (st != NATS_OK) {
+        fail(ni,
+             st == NATS_CONNECTION_AUTH_FAILED || st == NATS_NOT_PERMITTED ? NR_AUTH : NR_CONNECT,
+             st, "connect");
+        jsCtx_Destroy(js);
+        close_conn(ni, nc);
+        return;
+    }
+    pthread_mutex_lock(&ni->mu);
+    ni->nc = nc;
+    ni->js = js;
+    pthread_mutex_unlock(&ni->mu);
+    if (natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED)
+        on_connected(nc, ni);
+}
+
+/* The connection, or NULL before one was made (the loop's side). */
+static natsConnection *conn(struct nats_in *ni)
+{
+    pthread_mutex_lock(&ni->mu);
+    natsConnection *nc = ni->nc;
+    pthread_mutex_unlock(&ni->mu);
+    return nc;
+}
+
 /* The fetching thread: while fetching and the queue has room, fetch a
  * batch and queue it; else wait. */
 static void *fetch_main(void *arg)
@@ -285,6 +357,14 @@ static void *fetch_main(void *arg)
     struct nats_in *ni = arg;
     pthread_mutex_lock(&ni->mu);
     while (!ni->quit) {
+        if (ni->nc == NULL) {
+            pthread_mutex_unlock(&ni->mu);
+            connect_once(ni);
+            pthread_mutex_lock(&ni->mu);
+            if (ni->nc == NULL)
+                wait_ms(ni, 2000);
+            continue;
+        }
         size_t room = ni->qn < QUEUE_MSGS && ni->qbytes < QUEUE_BYTES ? QUEUE_MSGS - ni->qn : 0;
         if (!ni->fetching || room == 0 || !ni->connected) {
             wait_ms(ni, 1000);
@@ -396,14 +476,14 @@ static void read_message(struct nats_in *ni, natsMsg *m)
     enum body_kind kind = BODY_UNKNOWN;
     if (natsMsgHeader_Get(m, "Content-Type", &ct) == NATS_OK)
         kind = in_http_body_kind(ct);
-    if (kind == BODY_UNKNOWN) {
-        kind = ni->s->conf->format == READER_CSV ? BODY_CSV : BODY_NDJSON;
+    if (kind == BODY_UNKNOWN) { /* by its first character: '{' NDJSON, '[' JSON, else CSV */
         size_t i = 0;
         while (i < (size_t)len &&
                (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t'))
             i++;
-        if (kind == BODY_NDJSON && i < (size_t)len && data[i] == '[')
-            kind = BODY_JSON;
+        kind = i < (size_t)len && data[i] == '['   ? BODY_JSON
+               : i < (size_t)len && data[i] != '{' ? BODY_CSV
+                                                   : BODY_NDJSON;
     }
     struct evbuffer_iovec seg = {(void *)data, (size_t)(len > 0 ? len : 0)};
     sbuf_reset(&ni->answer);
@@ -446,9 +526,14 @@ static void on_messages(evutil_socket_t fd, short what, void *arg)
         pthread_cond_broadcast(&ni->cv); /* room again */
         for (size_t i = 0; i < k; i++) {
             ni->just_closed = NULL;
+            uint64_t before = ni->s->records;
             read_message(ni, batch[i]);
             const char *reply = natsMsg_GetReply(batch[i]);
-            if (reply != NULL && *reply)
+            if (reply == NULL || *reply == '\0')
+                ;
+            else if (ni->s->records == before) /* no record for any window: done with */
+                natsConnection_PublishString(ni->nc, reply, "+ACK");
+            else
                 hold(ni, reply,
                      ni->just_closed != NULL && ni->s->records == ni->records_at_close
                          ? ni->just_closed
@@ -482,7 +567,9 @@ static void on_ack(evutil_socket_t fd, short what, void *arg)
         }
         acks_free(a);
     }
-    natsConnection_Flush(ni->nc);
+    natsConnection *nc = conn(ni);
+    if (nc != NULL)
+        natsConnection_Flush(nc);
 }
 
 /* Windows held longer than half the ack wait: "in progress", so the server
@@ -560,8 +647,9 @@ static void give_back(struct nats_in *ni)
     }
     ni->qbytes = 0;
     pthread_mutex_unlock(&ni->mu);
-    if (ni->nc != NULL)
-        natsConnection_FlushTimeout(ni->nc, 1000);
+    natsConnection *nc = conn(ni);
+    if (nc != NULL)
+        natsConnection_FlushTimeout(nc, 1000);
 }
 
 static void nats_destroy(struct source *s);
@@ -569,9 +657,9 @@ static void nats_destroy(struct source *s);
 static int nats_start(struct source *s)
 {
     struct nats_in *ni = s->ctx;
-    if (ni != NULL) { /* started again (a lease taken again) */
+    if (ni != NULL) { /* started again: this replica leads now */
         pthread_mutex_lock(&ni->mu);
-        ni->fetching = true;
+        ni->fetching = source_leading(s);
         pthread_mutex_unlock(&ni->mu);
         pthread_cond_broadcast(&ni->cv);
         return 0;
@@ -611,35 +699,21 @@ static int nats_start(struct source *s)
         return -1;
     }
     natsOptions_SetDisconnectedCB(ni->opts, on_disconnected, ni);
+    natsOptions_SetClosedCB(ni->opts, on_closed, ni);
     natsOptions_SetReconnectedCB(ni->opts, on_connected, ni);
     natsOptions_SetErrorHandler(ni->opts, on_async_error, ni);
     /* a cluster not up yet is not fatal: the library goes on trying */
     natsOptions_SetRetryOnFailedConnect(ni->opts, true, on_connected, ni);
-    natsStatus st = natsConnection_Connect(&ni->nc, ni->opts);
-    if (st == NATS_NOT_YET_CONNECTED) {
-        fail(ni, NR_CONNECT, st, "connect (trying again)");
-        st = NATS_OK;
-    } else if (st == NATS_OK) {
-        on_connected(ni->nc, ni);
-    }
-    jsOptions jo;
-    jsOptions_Init(&jo);
-    jo.Wait = 2000;
-    if (st == NATS_OK)
-        st = natsConnection_JetStream(&ni->js, ni->nc, &jo);
-    if (st != NATS_OK) {
-        fail(ni, st == NATS_CONNECTION_AUTH_FAILED ? NR_AUTH : NR_CONNECT, st, "connect");
-        log_err("%s: cannot connect: %s", s->name, ni->last_error);
-        return -1;
-    }
-    ni->fetching = true;
+    connect_once(ni); /* else the thread tries again */
+    ni->fetching = source_leading(s);
     if (pthread_create(&ni->thread, NULL, fetch_main, ni) != 0) {
         log_err("%s: cannot start its thread: %s", s->name, strerror(errno));
         return -1;
     }
     ni->thread_started = true;
-    log_info("%s: consuming %s (stream %s, durable %s, ack wait %.0f s)", s->name, ni->subject,
-             c->stream, ni->durable, ni->ack_wait);
+    log_info("%s: %s %s (stream %s, durable %s, ack wait %.0f s)", s->name,
+             ni->fetching ? "consuming" : "ready to consume, once leading,", ni->subject, c->stream,
+             ni->durable, ni->ack_wait);
     return 0;
 }
 
@@ -675,7 +749,7 @@ static void nats_destroy(struct source *s)
     if (ni->sub != NULL)
         natsSubscription_Destroy(ni->sub);
     jsCtx_Destroy(ni->js);
-    natsConnection_Destroy(ni->nc);
+    close_conn(ni, ni->nc);
     natsOptions_Destroy(ni->opts);
     if (ni->ev != NULL)
         event_free(ni->ev);

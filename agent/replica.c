@@ -40,9 +40,11 @@ int replica_new(struct daemon *d)
 
 int replica_start(struct daemon *d)
 {
-    if (d->cluster == NULL)
-        return daemon_sources_start(d);
-    return cluster_start(d->cluster);
+    /* a standby's sources connect and show their state; they read once
+     * it leads (source_leading) */
+    if (d->cluster != NULL && cluster_start(d->cluster) != 0)
+        return -1;
+    return daemon_sources_start(d);
 }
 
 bool replica_may_act(struct daemon *d)

@@ -149,6 +149,10 @@ const struct stats_baseline *source_baseline(const struct source *s);
 /* The source has read all it ever will (stdin at its end). When every
  * source has, the daemon evaluates the last window and stops. */
 void source_ended(struct source *s);
+/* Whether the source may read now: false on a standby replica (with a
+ * nats input, agent/replica.c), which starts its sources to connect and
+ * show their state but reads once it leads (start is called again then). */
+bool source_leading(const struct source *s);
 /* The daemon is stopping: read no more. */
 bool source_stopping(const struct source *s);
 /* A position moved: save soon (source_reserve: now, unless a save failed
