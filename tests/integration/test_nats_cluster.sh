@@ -140,6 +140,41 @@ else
     fail "n$m not current in PREDICTIONS 30 s after its restart"; cat "$T/si.json" >&2
 fi
 
+# --- SIGSTOP the stream's leader: another leads, nothing lost ------------------
+# A paused node keeps its sockets open but answers nothing: what a hung
+# machine looks like to its peers (and to clients connected to it).
+l=$(nats_stream_leader PREDICTIONS)
+if [ -n "$l" ]; then ok; else fail "stream-info names no leader of PREDICTIONS"; l=1; fi
+t0=$(nats_now)
+nats_node_pause "$l"
+other_leader() {
+    _x=$(nats_stream_leader PREDICTIONS 2>/dev/null) && [ "$_x" != "$l" ]
+}
+if wait_until 30 other_leader; then
+    ok
+    printf 'stream leader n%s paused (SIGSTOP): n%s leads PREDICTIONS after %ss\n' \
+        "$l" "$(nats_stream_leader PREDICTIONS)" "$(nats_since "$t0")"
+else
+    fail "PREDICTIONS still led by paused n$l after 30 s"
+fi
+head -n 1000 "$T/records.ndjson" >"$T/thousand.ndjson"
+expect_rc 0 "$NATSCTL" pub $S --subject predictions.iris --file "$T/thousand.ndjson" --per-msg 10 --timeout 30
+expect_json "$T/out" records=1000 messages=100
+expect_rc 0 "$NATSCTL" bench-consume $S --stream PREDICTIONS --subject predictions.iris \
+    --durable smoke --count 1000 --ack --timeout 30
+expect_json "$T/out" records=1000 messages=100 distinct_seqs=100 first_seq=2016 last_seq=2115
+if wait_until 10 all_acked 2115; then ok; else
+    fail "durable smoke with n$l paused: not all acked"; cat "$T/ci.json" >&2; fi
+t0=$(nats_now)
+nats_node_resume "$l"
+m=$l
+if wait_until 30 caught_up; then
+    ok
+    printf 'n%s resumed: current in the stream again after %ss\n' "$l" "$(nats_since "$t0")"
+else
+    fail "n$l not current in PREDICTIONS 30 s after SIGCONT"; cat "$T/si.json" >&2
+fi
+
 # --- shutdown: no nats-server left --------------------------------------------
 pids="$NATS_PID_1 $NATS_PID_2 $NATS_PID_3"
 nats_cluster_stop

@@ -194,8 +194,10 @@ static natsStatus connect_servers(const struct opts *o, natsConnection **nc)
         urls[n++] = u;
     if (s == NATS_OK)
         s = natsOptions_SetServers(no, urls, n);
+    /* A paused node accepts the TCP connection but never greets: give up on
+     * it soon and try the next server (loopback answers in milliseconds). */
     if (s == NATS_OK)
-        s = natsOptions_SetTimeout(no, 2000);
+        s = natsOptions_SetTimeout(no, 1000);
     if (s == NATS_OK)
         s = natsOptions_SetMaxReconnect(no, 1000);
     if (s == NATS_OK)
@@ -1079,7 +1081,12 @@ static int cmd_bench_consume(const struct opts *o)
     so.Stream = o->stream;
     so.Consumer = o->durable;
     natsSubscription *sub = NULL;
-    s = js_PullSubscribe(&sub, js, o->subject, o->durable, NULL, &so, &jerr);
+    /* binding reads the consumer's info: its leader may be moving */
+    while ((s = js_PullSubscribe(&sub, js, o->subject, o->durable, NULL, &so, &jerr)) != NATS_OK &&
+           transient(s, jerr) && now_s() < deadline) {
+        jerr = 0;
+        nats_Sleep(200);
+    }
     if (s != NATS_OK) {
         char what[300];
         snprintf(what, sizeof(what), "pull subscription to durable %s on stream %s", o->durable,
