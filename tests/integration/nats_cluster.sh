@@ -20,7 +20,7 @@
 #
 # The functions hold under set -eu (bench/nats.sh sources this file too).
 #
-# Node control: nats_node_stop I (SIGTERM, a clean shutdown), nats_node_kill
+# Node control: nats_node_stop I (SIGINT, a clean shutdown), nats_node_kill
 # I (SIGKILL), nats_node_start I (the same ports and store: it rejoins and
 # catches up), nats_node_pause I / nats_node_resume I (SIGSTOP / SIGCONT:
 # alive to the kernel, silent to its peers). nats_meta_leader prints the
@@ -139,12 +139,13 @@ _nats_reap() {
     eval "NATS_PID_$1="
 }
 
-# nats_node_stop I: a clean shutdown of node I (SIGTERM), SIGKILL after 10 s.
+# nats_node_stop I: a clean shutdown of node I (SIGINT, as
+# nats-server-driftd.service stops it), SIGKILL after 10 s.
 nats_node_stop() {
     _p=$(_nats_get NATS_PID "$1")
     [ -n "$_p" ] || return 0
     kill -CONT "$_p" 2>/dev/null || :
-    kill -TERM "$_p" 2>/dev/null || :
+    kill -INT "$_p" 2>/dev/null || :
     _nats_reap "$1" 10
 }
 
@@ -161,13 +162,13 @@ nats_node_pause() { kill -STOP "$(_nats_get NATS_PID "$1")"; }
 nats_node_resume() { kill -CONT "$(_nats_get NATS_PID "$1")"; }
 
 # nats_cluster_stop: stop every node still running (resumed first, so a
-# paused one can take its SIGTERM). Safe to call twice.
+# paused one can take its SIGINT). Safe to call twice.
 nats_cluster_stop() {
     for _i in $(_nats_ids); do
         _p=$(_nats_get NATS_PID "$_i")
         [ -n "$_p" ] || continue
         kill -CONT "$_p" 2>/dev/null || :
-        kill -TERM "$_p" 2>/dev/null || :
+        kill -INT "$_p" 2>/dev/null || :
     done
     for _i in $(_nats_ids); do _nats_reap "$_i" 10; done
 }
