@@ -90,12 +90,11 @@ bench_raw() {
 # beforehand with the stream's replicas.
 # ---------------------------------------------------------------------------
 bench_driftd() {
-    _urls=$(echo "$NATS_URLS" | sed 's/\([^,]*\)/"\1"/g')
     for i in $(seq 1 "$2"); do
         rm -rf "$T/d-$1-$2-$i"
         cat >"$T/d-$1-$2-$i.json" <<J
 {"model": "m$i", "baseline": "$T/base.json", "state_dir": "$T/d-$1-$2-$i", "listen": "127.0.0.1:0",
- "inputs": [{"type": "nats", "servers": [$_urls], "stream": "BENCH", "subject": "bench.m$i",
+ "inputs": [{"type": "nats", "servers": $(nats_servers_json), "stream": "BENCH", "subject": "bench.m$i",
              "durable": "driftd-$1-$2-$i", "format": "ndjson", "max_ack_pending": 100000,
              "validate": "sampled"}],
  "window": {"records": $WINDOW, "seconds": 3600, "min_records": 1, "sample": 10000}}

@@ -26,7 +26,7 @@
 # alive to the kernel, silent to its peers). nats_meta_leader prints the
 # index of the JetStream meta leader, nats_stream_leader STREAM the index of
 # the stream's leader, nats_wait_meta_leader_not I SECONDS waits until
-# another node leads.
+# another node leads, nats_servers_json prints NATS_URLS as a JSON array.
 #
 # Times measured on the development machine (2 CPUs, nats-server 2.9.10,
 # test_nats_cluster.sh, 8 runs): start to an R3-placeable cluster 0.4-2.2 s;
@@ -267,6 +267,9 @@ nats_wait_meta_leader_not() {
     done
     return 1
 }
+
+# nats_servers_json: NATS_URLS as a JSON array, for a driftd input's "servers".
+nats_servers_json() { printf '["%s"]' "$(printf '%s' "$NATS_URLS" | sed 's/,/", "/g')"; }
 
 # nats_stream_leader STREAM: the index of the node leading STREAM.
 nats_stream_leader() {

@@ -14,6 +14,8 @@ t_start=$(nats_now)
 
 nats_cluster_start "$T/nats"
 printf 'cluster formed (R3 placeable) in %ss\n' "$NATS_FORM_SECONDS"
+printf '{"servers": %s}\n' "$(nats_servers_json)" >"$T/servers.json"
+expect_json "$T/servers.json" 'len(servers)=3' "servers[0]=$NATS_URL_1" "servers[2]=$NATS_URL_3"
 S="--servers $NATS_URLS"
 
 # --- stream and buckets, R3 --------------------------------------------------
@@ -43,10 +45,17 @@ if wait_until 10 kv_absent; then ok; else fail "leader.iris still there 10 s aft
 printf 'lease key expired %ss after its last write (TTL 2 s)\n' "$(nats_since "$t0")"
 expect_rc 1 "$NATSCTL" kv-get $S $K
 expect_err 'not found'
-# The state bucket has no TTL: a key stays until deleted.
-expect_rc 0 "$NATSCTL" kv-put $S --bucket driftd-state --key state.iris --value '{"episode":1}'
+# The state bucket has no TTL: a key stays until deleted; its history
+# (5 kept) shows each write in order.
+for e in 1 2 3; do
+    expect_rc 0 "$NATSCTL" kv-put $S --bucket driftd-state --key state.iris --value "{\"episode\":$e}"
+done
 expect_rc 0 "$NATSCTL" kv-del $S --bucket driftd-state --key state.iris
 expect_rc 1 "$NATSCTL" kv-get $S --bucket driftd-state --key state.iris
+expect_rc 0 "$NATSCTL" kv-history $S --bucket driftd-state --key state.iris
+expect_json "$T/out" 'len(history)=4' 'history[0].value={"episode":1}' 'history[2].value={"episode":3}' \
+    'history[2].operation=PUT' 'history[3].operation=DEL' 'history[0].revision=1' 'history[3].revision=4'
+expect_rc 1 "$NATSCTL" kv-history $S --bucket driftd-state --key state.never
 
 # --- 10,000 NDJSON records in 1,000 messages, consumed with acks --------------
 "$PY" -c '

@@ -84,6 +84,8 @@ static void usage(FILE *f)
           "  kv-get         --bucket B --key K [--raw]: value and revision; exit 1 when absent\n"
           "  kv-put         --bucket B --key K --value V [--last REV] (--last 0: only if absent)\n"
           "  kv-del         --bucket B --key K\n"
+          "  kv-history     --bucket B --key K: every revision kept (value, operation),\n"
+          "                 oldest first; exit 1 when the key never existed\n"
           "  bench-consume  --stream S --subject SUBJ --durable D --count RECORDS [--ack]\n"
           "                 [--format ndjson|csv|json] [--batch N] [--max-ack-pending N]\n"
           "                 pull-consume until RECORDS records arrived, acking each message\n"
@@ -116,7 +118,10 @@ static void nats_fail(const char *what, natsStatus s, jsErrCode jerr)
     fprintf(stderr, "natsctl: %s: %s", what, natsStatus_GetText(s));
     if (jerr != 0)
         fprintf(stderr, " (JetStream error %d)", (int)jerr);
-    if (last != NULL && last[0] != '\0' && strcmp(last, natsStatus_GetText(s)) != 0)
+    /* the last error often is "(file.c:N): " and the status text again */
+    const char *text = natsStatus_GetText(s);
+    size_t ll = last != NULL ? strlen(last) : 0, tl = strlen(text);
+    if (ll > 0 && !(ll >= tl && strcmp(last + ll - tl, text) == 0))
         fprintf(stderr, ": %s", last);
     fputc('\n', stderr);
 }
@@ -612,6 +617,73 @@ static int cmd_kv_del(const struct opts *o)
         cJSON_AddStringToObject(out, "key", o->key);
         cJSON_AddBoolToObject(out, "deleted", true);
         print_json(out);
+    }
+    kvStore_Destroy(kv);
+    close_js(nc, js);
+    return rc;
+}
+
+/* The name of a KV operation, as the JSON says it. */
+static const char *kv_op_name(kvOperation op)
+{
+    switch (op) {
+    case kvOp_Put:
+        return "PUT";
+    case kvOp_Delete:
+        return "DEL";
+    case kvOp_Purge:
+        return "PURGE";
+    default:
+        return "UNKNOWN";
+    }
+}
+
+/* kv-history: every revision of a key the bucket keeps (its history
+ * setting), oldest first, so that a test can check who wrote a lease when. */
+static int cmd_kv_history(const struct opts *o)
+{
+    natsConnection *nc;
+    jsCtx *js;
+    if (open_js(o, 2000, &nc, &js) != 0)
+        return 2;
+    kvStore *kv = open_kv(o, js);
+    if (kv == NULL) {
+        close_js(nc, js);
+        return 2;
+    }
+    double deadline = now_s() + o->timeout;
+    kvEntryList list = {0};
+    natsStatus s;
+    while ((s = kvStore_History(&list, kv, o->key, NULL)) != NATS_OK && transient(s, 0) &&
+           now_s() < deadline)
+        nats_Sleep(200);
+    int rc = 0;
+    if (s == NATS_NOT_FOUND) {
+        fprintf(stderr, "natsctl: key %s has no history in bucket %s\n", o->key, o->bucket);
+        rc = 1;
+    } else if (s != NATS_OK) {
+        char what[300];
+        snprintf(what, sizeof(what), "history of key %s in bucket %s", o->key, o->bucket);
+        nats_fail(what, s, 0);
+        rc = 2;
+    } else {
+        cJSON *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, "key", o->key);
+        cJSON *h = cJSON_AddArrayToObject(out, "history");
+        for (int i = 0; i < list.Count; i++) {
+            kvEntry *e = list.Entries[i];
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddNumberToObject(x, "revision", (double)kvEntry_Revision(e));
+            cJSON_AddStringToObject(x, "operation", kv_op_name(kvEntry_Operation(e)));
+            char *v = strndup(kvEntry_Value(e) != NULL ? kvEntry_Value(e) : "",
+                              (size_t)kvEntry_ValueLen(e));
+            cJSON_AddStringToObject(x, "value", v != NULL ? v : "");
+            free(v);
+            cJSON_AddNumberToObject(x, "created_ns", (double)kvEntry_Created(e));
+            cJSON_AddItemToArray(h, x);
+        }
+        print_json(out);
+        kvEntryList_Destroy(&list);
     }
     kvStore_Destroy(kv);
     close_js(nc, js);
@@ -1440,6 +1512,10 @@ int main(int argc, char **argv)
         need(&o, o.stream, "stream");
         need(&o, o.durable, "durable");
         rc = cmd_consumer_info(&o);
+    } else if (strcmp(cmd, "kv-history") == 0) {
+        need(&o, o.bucket, "bucket");
+        need(&o, o.key, "key");
+        rc = cmd_kv_history(&o);
     } else if (strcmp(cmd, "kv-get") == 0 || strcmp(cmd, "kv-put") == 0 ||
                strcmp(cmd, "kv-del") == 0) {
         need(&o, o.bucket, "bucket");
