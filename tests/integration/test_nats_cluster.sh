@@ -79,6 +79,16 @@ all_acked() {
 if wait_until 10 all_acked 1000; then ok; else
     fail "durable smoke: not all 1000 messages acked"; cat "$T/ci.json" >&2; fi
 expect_json "$T/ci.json" num_redelivered=0 delivered.stream_seq=1000
+# consumer-wait (the benchmark's clock): done at once here; a durable left
+# with 99 messages pending is never done.
+expect_rc 0 "$NATSCTL" consumer-wait $S --stream PREDICTIONS --durable smoke --last 1000 --timeout 10
+expect_json "$T/out" 'durables[0].durable=smoke' 'durables[0].done_s>=0' 'first_delivery_s>=0'
+expect_rc 0 "$NATSCTL" bench-consume $S --stream PREDICTIONS --subject predictions.iris \
+    --durable partial --count 10 --batch 1 --ack --timeout 10
+expect_json "$T/out" records=10 messages=1
+expect_rc 1 "$NATSCTL" consumer-wait $S --stream PREDICTIONS --durable smoke,partial --timeout 2
+expect_err '1 of 2 durables not done'
+expect_json "$T/out" 'durables[1].durable=partial' 'durables[1].done_s=-1' 'durables[0].done_s>=0'
 
 # --- CSV (header in every message) and JSON-array bodies -----------------------
 "$PY" -c '

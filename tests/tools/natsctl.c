@@ -56,6 +56,7 @@ struct opts {
     bool raw;
     int window;
     int retries;
+    int interval_ms;
     const char *msg_id_prefix;
     const char *token_file;
     const char *creds;
@@ -81,6 +82,10 @@ static void usage(FILE *f)
           "                 with JetStream acks; --count repeats the file to that many records\n"
           "  consumer-info  --stream S --durable D: num_pending, num_ack_pending,\n"
           "                 num_redelivered, delivered, ack_floor\n"
+          "  consumer-wait  --stream S --durable D[,D...] [--last SEQ] [--interval-ms N]\n"
+          "                 poll until each durable (another's: driftd's) had a delivery and\n"
+          "                 has nothing pending or unacked (with --last: ack floor >= SEQ);\n"
+          "                 first_delivery_s and done_s since the start, for benchmarks\n"
           "  kv-get         --bucket B --key K [--raw]: value and revision; exit 1 when absent\n"
           "  kv-put         --bucket B --key K --value V [--last REV] (--last 0: only if absent)\n"
           "  kv-del         --bucket B --key K\n"
@@ -738,6 +743,82 @@ static int cmd_consumer_info(const struct opts *o)
     return rc;
 }
 
+/* consumer-wait: poll durables (made by someone else, e.g. driftd) until
+ * each has had a delivery and has nothing pending or unacked; the times are
+ * seconds since this command started, so that a benchmark started with its
+ * consumers can time them to the poll interval. */
+static int cmd_consumer_wait(const struct opts *o)
+{
+    natsConnection *nc;
+    jsCtx *js;
+    double t0 = now_s(), deadline = t0 + o->timeout;
+    if (open_js(o, 2000, &nc, &js) != 0)
+        return 1;
+    char *names = strdup(o->durable);
+    const char *dur[64];
+    int n = split_list(names, dur, 64);
+    double first[64], done[64];
+    for (int i = 0; i < n; i++)
+        first[i] = done[i] = -1;
+    int left = n;
+    while (left > 0 && now_s() < deadline) {
+        for (int i = 0; i < n; i++) {
+            if (done[i] >= 0)
+                continue;
+            jsConsumerInfo *ci = NULL;
+            jsErrCode jerr = 0;
+            natsStatus s = js_GetConsumerInfo(&ci, js, o->stream, dur[i], NULL, &jerr);
+            double t = now_s() - t0;
+            if (s == NATS_OK) {
+                if (first[i] < 0 && ci->Delivered.Stream > 0)
+                    first[i] = t;
+                if (first[i] >= 0 && ci->NumPending == 0 && ci->NumAckPending == 0 &&
+                    (o->last < 0 || ci->AckFloor.Stream >= (uint64_t)o->last)) {
+                    done[i] = t;
+                    left--;
+                }
+            } else if (s != NATS_NOT_FOUND && jerr != JSConsumerNotFoundErr &&
+                       !transient(s, jerr)) {
+                char what[300];
+                snprintf(what, sizeof(what), "info of consumer %s on stream %s", dur[i], o->stream);
+                nats_fail(what, s, jerr);
+                left = -1;
+                break;
+            }
+            jsConsumerInfo_Destroy(ci);
+        }
+        if (left > 0)
+            nats_Sleep(o->interval_ms);
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(out, "durables");
+    double lo = -1, hi = -1;
+    for (int i = 0; i < n; i++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "durable", dur[i]);
+        cJSON_AddNumberToObject(x, "first_delivery_s", first[i]);
+        cJSON_AddNumberToObject(x, "done_s", done[i]);
+        cJSON_AddItemToArray(arr, x);
+        if (first[i] >= 0 && (lo < 0 || first[i] < lo))
+            lo = first[i];
+        if (done[i] > hi)
+            hi = done[i];
+    }
+    cJSON_AddNumberToObject(out, "first_delivery_s", lo);
+    cJSON_AddNumberToObject(out, "done_s", hi);
+    print_json(out);
+    int rc = 0;
+    if (left != 0) {
+        if (left > 0)
+            fprintf(stderr, "natsctl: consumer-wait: %d of %d durables not done after %.0f s\n",
+                    left, n, o->timeout);
+        rc = 1;
+    }
+    free(names);
+    close_js(nc, js);
+    return rc;
+}
+
 /* One record of the input file: where it starts and how long it is. */
 struct span {
     size_t off, len;
@@ -1302,7 +1383,8 @@ int main(int argc, char **argv)
                      .max_ack_pending = 100000,
                      .last = -1,
                      .window = 4096,
-                     .retries = 10};
+                     .retries = 10,
+                     .interval_ms = 20};
     enum {
         O_SERVERS = 256,
         O_TIMEOUT,
@@ -1332,6 +1414,7 @@ int main(int argc, char **argv)
         O_PREFIX,
         O_TOKEN,
         O_CREDS,
+        O_INTERVAL,
         O_HELP
     };
     static const struct option longopts[] = {{"servers", required_argument, NULL, O_SERVERS},
@@ -1362,6 +1445,7 @@ int main(int argc, char **argv)
                                              {"msg-id-prefix", required_argument, NULL, O_PREFIX},
                                              {"token-file", required_argument, NULL, O_TOKEN},
                                              {"creds", required_argument, NULL, O_CREDS},
+                                             {"interval-ms", required_argument, NULL, O_INTERVAL},
                                              {"help", no_argument, NULL, O_HELP},
                                              {NULL, 0, NULL, 0}};
     int c;
@@ -1451,6 +1535,9 @@ int main(int argc, char **argv)
         case O_CREDS:
             o.creds = optarg;
             break;
+        case O_INTERVAL:
+            o.interval_ms = (int)num_arg("interval-ms", optarg, 1);
+            break;
         case O_HELP:
         case 'h':
             usage(stdout);
@@ -1512,6 +1599,10 @@ int main(int argc, char **argv)
         need(&o, o.stream, "stream");
         need(&o, o.durable, "durable");
         rc = cmd_consumer_info(&o);
+    } else if (strcmp(cmd, "consumer-wait") == 0) {
+        need(&o, o.stream, "stream");
+        need(&o, o.durable, "durable");
+        rc = cmd_consumer_wait(&o);
     } else if (strcmp(cmd, "kv-history") == 0) {
         need(&o, o.bucket, "bucket");
         need(&o, o.key, "key");
