@@ -14,6 +14,8 @@ t_start=$(nats_now)
 
 nats_cluster_start "$T/nats"
 printf 'cluster formed (R3 placeable) in %ss\n' "$NATS_FORM_SECONDS"
+printf '{"servers": %s}\n' "$(nats_servers_json)" >"$T/servers.json"
+expect_json "$T/servers.json" 'len(servers)=3' "servers[0]=$NATS_URL_1" "servers[2]=$NATS_URL_3"
 S="--servers $NATS_URLS"
 
 # --- stream and buckets, R3 --------------------------------------------------
@@ -43,10 +45,17 @@ if wait_until 10 kv_absent; then ok; else fail "leader.iris still there 10 s aft
 printf 'lease key expired %ss after its last write (TTL 2 s)\n' "$(nats_since "$t0")"
 expect_rc 1 "$NATSCTL" kv-get $S $K
 expect_err 'not found'
-# The state bucket has no TTL: a key stays until deleted.
-expect_rc 0 "$NATSCTL" kv-put $S --bucket driftd-state --key state.iris --value '{"episode":1}'
+# The state bucket has no TTL: a key stays until deleted; its history
+# (5 kept) shows each write in order.
+for e in 1 2 3; do
+    expect_rc 0 "$NATSCTL" kv-put $S --bucket driftd-state --key state.iris --value "{\"episode\":$e}"
+done
 expect_rc 0 "$NATSCTL" kv-del $S --bucket driftd-state --key state.iris
 expect_rc 1 "$NATSCTL" kv-get $S --bucket driftd-state --key state.iris
+expect_rc 0 "$NATSCTL" kv-history $S --bucket driftd-state --key state.iris
+expect_json "$T/out" 'len(history)=4' 'history[0].value={"episode":1}' 'history[2].value={"episode":3}' \
+    'history[2].operation=PUT' 'history[3].operation=DEL' 'history[0].revision=1' 'history[3].revision=4'
+expect_rc 1 "$NATSCTL" kv-history $S --bucket driftd-state --key state.never
 
 # --- 10,000 NDJSON records in 1,000 messages, consumed with acks --------------
 "$PY" -c '
@@ -70,6 +79,16 @@ all_acked() {
 if wait_until 10 all_acked 1000; then ok; else
     fail "durable smoke: not all 1000 messages acked"; cat "$T/ci.json" >&2; fi
 expect_json "$T/ci.json" num_redelivered=0 delivered.stream_seq=1000
+# consumer-wait (the benchmark's clock): done at once here; a durable left
+# with 99 messages pending is never done.
+expect_rc 0 "$NATSCTL" consumer-wait $S --stream PREDICTIONS --durable smoke --last 1000 --timeout 10
+expect_json "$T/out" 'durables[0].durable=smoke' 'durables[0].done_s>=0' 'first_delivery_s>=0'
+expect_rc 0 "$NATSCTL" bench-consume $S --stream PREDICTIONS --subject predictions.iris \
+    --durable partial --count 10 --batch 1 --ack --timeout 10
+expect_json "$T/out" records=10 messages=1
+expect_rc 1 "$NATSCTL" consumer-wait $S --stream PREDICTIONS --durable smoke,partial --timeout 2
+expect_err '1 of 2 durables not done'
+expect_json "$T/out" 'durables[1].durable=partial' 'durables[1].done_s=-1' 'durables[0].done_s>=0'
 
 # --- CSV (header in every message) and JSON-array bodies -----------------------
 "$PY" -c '
@@ -138,6 +157,41 @@ if wait_until 30 caught_up; then
     printf 'n%s restarted: current in the stream again after %ss\n' "$m" "$(nats_since "$t0")"
 else
     fail "n$m not current in PREDICTIONS 30 s after its restart"; cat "$T/si.json" >&2
+fi
+
+# --- SIGSTOP the stream's leader: another leads, nothing lost ------------------
+# A paused node keeps its sockets open but answers nothing: what a hung
+# machine looks like to its peers (and to clients connected to it).
+l=$(nats_stream_leader PREDICTIONS)
+if [ -n "$l" ]; then ok; else fail "stream-info names no leader of PREDICTIONS"; l=1; fi
+t0=$(nats_now)
+nats_node_pause "$l"
+other_leader() {
+    _x=$(nats_stream_leader PREDICTIONS 2>/dev/null) && [ "$_x" != "$l" ]
+}
+if wait_until 30 other_leader; then
+    ok
+    printf 'stream leader n%s paused (SIGSTOP): n%s leads PREDICTIONS after %ss\n' \
+        "$l" "$(nats_stream_leader PREDICTIONS)" "$(nats_since "$t0")"
+else
+    fail "PREDICTIONS still led by paused n$l after 30 s"
+fi
+head -n 1000 "$T/records.ndjson" >"$T/thousand.ndjson"
+expect_rc 0 "$NATSCTL" pub $S --subject predictions.iris --file "$T/thousand.ndjson" --per-msg 10 --timeout 30
+expect_json "$T/out" records=1000 messages=100
+expect_rc 0 "$NATSCTL" bench-consume $S --stream PREDICTIONS --subject predictions.iris \
+    --durable smoke --count 1000 --ack --timeout 30
+expect_json "$T/out" records=1000 messages=100 distinct_seqs=100 first_seq=2016 last_seq=2115
+if wait_until 10 all_acked 2115; then ok; else
+    fail "durable smoke with n$l paused: not all acked"; cat "$T/ci.json" >&2; fi
+t0=$(nats_now)
+nats_node_resume "$l"
+m=$l
+if wait_until 30 caught_up; then
+    ok
+    printf 'n%s resumed: current in the stream again after %ss\n' "$l" "$(nats_since "$t0")"
+else
+    fail "n$l not current in PREDICTIONS 30 s after SIGCONT"; cat "$T/si.json" >&2
 fi
 
 # --- shutdown: no nats-server left --------------------------------------------

@@ -16,7 +16,10 @@ deb=$(ls "$T"/pkg/driftd_*.deb 2>/dev/null | head -1)
 dpkg-deb -x "$deb" "$T/root" && ok || fail "dpkg-deb -x"
 for f in usr/bin/driftd usr/lib/systemd/system/driftd.service usr/lib/systemd/system/driftd@.service \
          etc/driftd/driftd.json usr/share/man/man8/driftd.8 usr/share/man/man5/driftd.json.5 \
-         usr/share/doc/driftd/README.md usr/share/doc/driftd/examples/driftd.json; do
+         usr/share/doc/driftd/README.md usr/share/doc/driftd/examples/driftd.json \
+         usr/share/doc/driftd/examples/nats/nats-a.conf usr/share/doc/driftd/examples/nats/nats-b.conf \
+         usr/share/doc/driftd/examples/nats/nats-c.conf usr/share/doc/driftd/examples/nats/driftd.env.example \
+         usr/share/doc/driftd/examples/nats/nats-server-driftd.service; do
     [ -e "$T/root/$f" ] && ok || fail "missing /$f in the package"
 done
 [ -x "$T/root/usr/bin/driftd" ] && ok || fail "driftd is not executable"

@@ -25,6 +25,9 @@
 #     answers on the shipped listen address; an instance (driftd@iris)
 #     fails with 243/CREDENTIALS until its credentials directory exists,
 #     then starts;
+#   - the NATS node's unit (systemd/nats-server-driftd.service), sandbox
+#     as shipped, runs nats-server with JetStream as a dynamic user, its
+#     store in its StateDirectory, token auth from its EnvironmentFile;
 #   - `systemctl poweroff` ends the namespace's systemd.
 # Exit 77 (skip) when not root, without unshare/nsenter, or when systemd does
 # not reach a running state within 20 s. The package's checks are left out
@@ -673,6 +676,80 @@ EOF
 }
 healthz_200() { http GET /healthz && [ "$(cat "$T/code")" = 200 ]; }
 pkg_checks
+
+# --- the NATS node's unit (systemd/nats-server-driftd.service) ---------------
+# Its sandbox (DynamicUser, StateDirectory for the JetStream store,
+# SystemCallFilter, MemoryDenyWriteExecute) must let nats-server run: the
+# shipped unit with its paths pointed into $W, one node made from
+# examples/nats/nats-a.conf without its cluster block, on a free loopback
+# port (the namespace shares the machine's network), the secrets through
+# EnvironmentFile=. natsctl, outside, must reach JetStream with the token,
+# store and read back records, and the server must not run as root.
+nats_unit_checks() {
+    NU=nats-server-driftd.service
+    ns_nats=$(command -v nats-server || true)
+    if [ -z "$ns_nats" ] || [ -z "${NATSCTL:-}" ]; then
+        echo "NOT TESTED: $NU (no nats-server or no NATSCTL)"
+        return 0
+    fi
+    need_python "a free port for nats-server"
+    nport=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    sed -n '/^cluster {/q; p' "$SRCDIR/examples/nats/nats-a.conf" |
+        sed -e "s|^listen: 0.0.0.0:4222\$|listen: 127.0.0.1:$nport|" -e '/^http: /d' >"$W/nats.conf"
+    grep -q "^listen: 127.0.0.1:$nport\$" "$W/nats.conf" && grep -q '^    store_dir: /var/lib/nats-driftd$' "$W/nats.conf" ||
+        { fail "examples/nats/nats-a.conf: no listen 0.0.0.0:4222 or store_dir /var/lib/nats-driftd line"; return 1; }
+    printf 'NATS_TOKEN=systemd-test-nats-token\n' >"$W/nats.env"
+    printf 'systemd-test-nats-token\n' >"$W/nats-token"
+    chmod 0644 "$W/nats.conf"
+    chmod 0600 "$W/nats.env"
+    # The unit as shipped but for: its config and environment files in $W,
+    # nats-server where it is, no network-online.target (see the driftd unit).
+    sed -e "s|/etc/nats/driftd.conf|$W/nats.conf|g" -e "s|^EnvironmentFile=/etc/nats/driftd.env\$|EnvironmentFile=$W/nats.env|" \
+        -e "s|/usr/sbin/nats-server|$ns_nats|g" \
+        -e '/^After=network-online.target$/d' -e '/^Wants=network-online.target$/d' \
+        -e 's|^\[Unit\]$|[Unit]\nDefaultDependencies=no\nConflicts=shutdown.target\nBefore=shutdown.target|' \
+        "$SRCDIR/systemd/$NU" >"$W/$NU"
+    for want in "ExecStart=$ns_nats -c $W/nats.conf" "EnvironmentFile=$W/nats.env" "DynamicUser=yes" \
+        "StateDirectory=nats-driftd" "MemoryDenyWriteExecute=yes"; do
+        grep -q "^$want" "$W/$NU" || fail "$NU: no line $want (has systemd/$NU changed?)"
+    done
+    expect_ns "installing $NU" sh -c "cp '$W/$NU' /run/systemd/system/ && systemctl daemon-reload"
+    if ! ns systemctl start "$NU" >"$T/out" 2>"$T/err"; then
+        fail "systemctl start $NU"
+        ns journalctl --no-pager -o cat -u "$NU" | tail -20 >&2
+        return 1
+    fi
+    ok
+    nurls=nats://127.0.0.1:$nport
+    if "$NATSCTL" wait-js --servers "$nurls" --token-file "$W/nats-token" --timeout 15 >"$T/out" 2>"$T/err"; then
+        ok
+    else
+        fail "$NU: JetStream does not answer on $nurls"; cat "$T/err" >&2
+        ns journalctl --no-pager -o cat -u "$NU" | tail -20 >&2
+        ns systemctl stop "$NU" >/dev/null 2>&1
+        return 1
+    fi
+    S="--servers $nurls --token-file $W/nats-token"
+    head -n 20 "$EX/production_clean.csv" >"$T/nats.csv"
+    if "$NATSCTL" stream-add $S --stream PREDICTIONS --subjects 'predictions.>' >"$T/out" 2>"$T/err" &&
+        "$NATSCTL" pub $S --subject predictions.iris --file "$T/nats.csv" --format csv --per-msg 5 >"$T/out" 2>"$T/err" &&
+        "$NATSCTL" bench-consume $S --stream PREDICTIONS --subject predictions.iris --durable t \
+            --count 19 --format csv --ack --timeout 10 >"$T/out" 2>"$T/err"; then
+        expect_json "$T/out" records=19 messages=4
+    else
+        fail "$NU: stream, publish or consume"; cat "$T/err" >&2
+    fi
+    pid=$(ns systemctl show -P MainPID "$NU")
+    uid=$(ns awk '/^Uid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+    if [ -n "$uid" ] && [ "$uid" != 0 ]; then ok; else fail "$NU: nats-server runs as uid '$uid'"; fi
+    if ns sh -c '[ -d /var/lib/private/nats-driftd/jetstream ]'; then ok; else
+        fail "$NU: no JetStream store in its StateDirectory (/var/lib/private/nats-driftd/jetstream)"; fi
+    expect_ns "systemctl stop $NU" systemctl stop "$NU"
+    if ns journalctl --no-pager -o cat -u "$NU" | grep -q 'Failed with result'; then
+        fail "$NU: failed on stop"; ns journalctl --no-pager -o cat -u "$NU" | tail -5 >&2; else ok; fi
+    return 0
+}
+nats_unit_checks
 
 # --- poweroff: the namespace's systemd goes away -------------------------------
 NS_TIMEOUT=10 ns systemctl poweroff >/dev/null 2>&1

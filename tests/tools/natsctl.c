@@ -56,6 +56,7 @@ struct opts {
     bool raw;
     int window;
     int retries;
+    int interval_ms;
     const char *msg_id_prefix;
     const char *token_file;
     const char *creds;
@@ -81,9 +82,15 @@ static void usage(FILE *f)
           "                 with JetStream acks; --count repeats the file to that many records\n"
           "  consumer-info  --stream S --durable D: num_pending, num_ack_pending,\n"
           "                 num_redelivered, delivered, ack_floor\n"
+          "  consumer-wait  --stream S --durable D[,D...] [--last SEQ] [--interval-ms N]\n"
+          "                 poll until each durable (another's: driftd's) had a delivery and\n"
+          "                 has nothing pending or unacked (with --last: ack floor >= SEQ);\n"
+          "                 first_delivery_s and done_s since the start, for benchmarks\n"
           "  kv-get         --bucket B --key K [--raw]: value and revision; exit 1 when absent\n"
           "  kv-put         --bucket B --key K --value V [--last REV] (--last 0: only if absent)\n"
           "  kv-del         --bucket B --key K\n"
+          "  kv-history     --bucket B --key K: every revision kept (value, operation),\n"
+          "                 oldest first; exit 1 when the key never existed\n"
           "  bench-consume  --stream S --subject SUBJ --durable D --count RECORDS [--ack]\n"
           "                 [--format ndjson|csv|json] [--batch N] [--max-ack-pending N]\n"
           "                 pull-consume until RECORDS records arrived, acking each message\n"
@@ -116,7 +123,10 @@ static void nats_fail(const char *what, natsStatus s, jsErrCode jerr)
     fprintf(stderr, "natsctl: %s: %s", what, natsStatus_GetText(s));
     if (jerr != 0)
         fprintf(stderr, " (JetStream error %d)", (int)jerr);
-    if (last != NULL && last[0] != '\0' && strcmp(last, natsStatus_GetText(s)) != 0)
+    /* the last error often is "(file.c:N): " and the status text again */
+    const char *text = natsStatus_GetText(s);
+    size_t ll = last != NULL ? strlen(last) : 0, tl = strlen(text);
+    if (ll > 0 && !(ll >= tl && strcmp(last + ll - tl, text) == 0))
         fprintf(stderr, ": %s", last);
     fputc('\n', stderr);
 }
@@ -194,8 +204,10 @@ static natsStatus connect_servers(const struct opts *o, natsConnection **nc)
         urls[n++] = u;
     if (s == NATS_OK)
         s = natsOptions_SetServers(no, urls, n);
+    /* A paused node accepts the TCP connection but never greets: give up on
+     * it soon and try the next server (loopback answers in milliseconds). */
     if (s == NATS_OK)
-        s = natsOptions_SetTimeout(no, 2000);
+        s = natsOptions_SetTimeout(no, 1000);
     if (s == NATS_OK)
         s = natsOptions_SetMaxReconnect(no, 1000);
     if (s == NATS_OK)
@@ -616,6 +628,73 @@ static int cmd_kv_del(const struct opts *o)
     return rc;
 }
 
+/* The name of a KV operation, as the JSON says it. */
+static const char *kv_op_name(kvOperation op)
+{
+    switch (op) {
+    case kvOp_Put:
+        return "PUT";
+    case kvOp_Delete:
+        return "DEL";
+    case kvOp_Purge:
+        return "PURGE";
+    default:
+        return "UNKNOWN";
+    }
+}
+
+/* kv-history: every revision of a key the bucket keeps (its history
+ * setting), oldest first, so that a test can check who wrote a lease when. */
+static int cmd_kv_history(const struct opts *o)
+{
+    natsConnection *nc;
+    jsCtx *js;
+    if (open_js(o, 2000, &nc, &js) != 0)
+        return 2;
+    kvStore *kv = open_kv(o, js);
+    if (kv == NULL) {
+        close_js(nc, js);
+        return 2;
+    }
+    double deadline = now_s() + o->timeout;
+    kvEntryList list = {0};
+    natsStatus s;
+    while ((s = kvStore_History(&list, kv, o->key, NULL)) != NATS_OK && transient(s, 0) &&
+           now_s() < deadline)
+        nats_Sleep(200);
+    int rc = 0;
+    if (s == NATS_NOT_FOUND) {
+        fprintf(stderr, "natsctl: key %s has no history in bucket %s\n", o->key, o->bucket);
+        rc = 1;
+    } else if (s != NATS_OK) {
+        char what[300];
+        snprintf(what, sizeof(what), "history of key %s in bucket %s", o->key, o->bucket);
+        nats_fail(what, s, 0);
+        rc = 2;
+    } else {
+        cJSON *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, "key", o->key);
+        cJSON *h = cJSON_AddArrayToObject(out, "history");
+        for (int i = 0; i < list.Count; i++) {
+            kvEntry *e = list.Entries[i];
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddNumberToObject(x, "revision", (double)kvEntry_Revision(e));
+            cJSON_AddStringToObject(x, "operation", kv_op_name(kvEntry_Operation(e)));
+            char *v = strndup(kvEntry_Value(e) != NULL ? kvEntry_Value(e) : "",
+                              (size_t)kvEntry_ValueLen(e));
+            cJSON_AddStringToObject(x, "value", v != NULL ? v : "");
+            free(v);
+            cJSON_AddNumberToObject(x, "created_ns", (double)kvEntry_Created(e));
+            cJSON_AddItemToArray(h, x);
+        }
+        print_json(out);
+        kvEntryList_Destroy(&list);
+    }
+    kvStore_Destroy(kv);
+    close_js(nc, js);
+    return rc;
+}
+
 /* consumer-info: the counters a test waits on ("all acked"). */
 static int cmd_consumer_info(const struct opts *o)
 {
@@ -660,6 +739,82 @@ static int cmd_consumer_info(const struct opts *o)
         print_json(out);
     }
     jsConsumerInfo_Destroy(ci);
+    close_js(nc, js);
+    return rc;
+}
+
+/* consumer-wait: poll durables (made by someone else, e.g. driftd) until
+ * each has had a delivery and has nothing pending or unacked; the times are
+ * seconds since this command started, so that a benchmark started with its
+ * consumers can time them to the poll interval. */
+static int cmd_consumer_wait(const struct opts *o)
+{
+    natsConnection *nc;
+    jsCtx *js;
+    double t0 = now_s(), deadline = t0 + o->timeout;
+    if (open_js(o, 2000, &nc, &js) != 0)
+        return 1;
+    char *names = strdup(o->durable);
+    const char *dur[64];
+    int n = split_list(names, dur, 64);
+    double first[64], done[64];
+    for (int i = 0; i < n; i++)
+        first[i] = done[i] = -1;
+    int left = n;
+    while (left > 0 && now_s() < deadline) {
+        for (int i = 0; i < n; i++) {
+            if (done[i] >= 0)
+                continue;
+            jsConsumerInfo *ci = NULL;
+            jsErrCode jerr = 0;
+            natsStatus s = js_GetConsumerInfo(&ci, js, o->stream, dur[i], NULL, &jerr);
+            double t = now_s() - t0;
+            if (s == NATS_OK) {
+                if (first[i] < 0 && ci->Delivered.Stream > 0)
+                    first[i] = t;
+                if (first[i] >= 0 && ci->NumPending == 0 && ci->NumAckPending == 0 &&
+                    (o->last < 0 || ci->AckFloor.Stream >= (uint64_t)o->last)) {
+                    done[i] = t;
+                    left--;
+                }
+            } else if (s != NATS_NOT_FOUND && jerr != JSConsumerNotFoundErr &&
+                       !transient(s, jerr)) {
+                char what[300];
+                snprintf(what, sizeof(what), "info of consumer %s on stream %s", dur[i], o->stream);
+                nats_fail(what, s, jerr);
+                left = -1;
+                break;
+            }
+            jsConsumerInfo_Destroy(ci);
+        }
+        if (left > 0)
+            nats_Sleep(o->interval_ms);
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(out, "durables");
+    double lo = -1, hi = -1;
+    for (int i = 0; i < n; i++) {
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "durable", dur[i]);
+        cJSON_AddNumberToObject(x, "first_delivery_s", first[i]);
+        cJSON_AddNumberToObject(x, "done_s", done[i]);
+        cJSON_AddItemToArray(arr, x);
+        if (first[i] >= 0 && (lo < 0 || first[i] < lo))
+            lo = first[i];
+        if (done[i] > hi)
+            hi = done[i];
+    }
+    cJSON_AddNumberToObject(out, "first_delivery_s", lo);
+    cJSON_AddNumberToObject(out, "done_s", hi);
+    print_json(out);
+    int rc = 0;
+    if (left != 0) {
+        if (left > 0)
+            fprintf(stderr, "natsctl: consumer-wait: %d of %d durables not done after %.0f s\n",
+                    left, n, o->timeout);
+        rc = 1;
+    }
+    free(names);
     close_js(nc, js);
     return rc;
 }
@@ -1079,7 +1234,12 @@ static int cmd_bench_consume(const struct opts *o)
     so.Stream = o->stream;
     so.Consumer = o->durable;
     natsSubscription *sub = NULL;
-    s = js_PullSubscribe(&sub, js, o->subject, o->durable, NULL, &so, &jerr);
+    /* binding reads the consumer's info: its leader may be moving */
+    while ((s = js_PullSubscribe(&sub, js, o->subject, o->durable, NULL, &so, &jerr)) != NATS_OK &&
+           transient(s, jerr) && now_s() < deadline) {
+        jerr = 0;
+        nats_Sleep(200);
+    }
     if (s != NATS_OK) {
         char what[300];
         snprintf(what, sizeof(what), "pull subscription to durable %s on stream %s", o->durable,
@@ -1223,7 +1383,8 @@ int main(int argc, char **argv)
                      .max_ack_pending = 100000,
                      .last = -1,
                      .window = 4096,
-                     .retries = 10};
+                     .retries = 10,
+                     .interval_ms = 20};
     enum {
         O_SERVERS = 256,
         O_TIMEOUT,
@@ -1253,6 +1414,7 @@ int main(int argc, char **argv)
         O_PREFIX,
         O_TOKEN,
         O_CREDS,
+        O_INTERVAL,
         O_HELP
     };
     static const struct option longopts[] = {{"servers", required_argument, NULL, O_SERVERS},
@@ -1283,6 +1445,7 @@ int main(int argc, char **argv)
                                              {"msg-id-prefix", required_argument, NULL, O_PREFIX},
                                              {"token-file", required_argument, NULL, O_TOKEN},
                                              {"creds", required_argument, NULL, O_CREDS},
+                                             {"interval-ms", required_argument, NULL, O_INTERVAL},
                                              {"help", no_argument, NULL, O_HELP},
                                              {NULL, 0, NULL, 0}};
     int c;
@@ -1372,6 +1535,9 @@ int main(int argc, char **argv)
         case O_CREDS:
             o.creds = optarg;
             break;
+        case O_INTERVAL:
+            o.interval_ms = (int)num_arg("interval-ms", optarg, 1);
+            break;
         case O_HELP:
         case 'h':
             usage(stdout);
@@ -1433,6 +1599,14 @@ int main(int argc, char **argv)
         need(&o, o.stream, "stream");
         need(&o, o.durable, "durable");
         rc = cmd_consumer_info(&o);
+    } else if (strcmp(cmd, "consumer-wait") == 0) {
+        need(&o, o.stream, "stream");
+        need(&o, o.durable, "durable");
+        rc = cmd_consumer_wait(&o);
+    } else if (strcmp(cmd, "kv-history") == 0) {
+        need(&o, o.bucket, "bucket");
+        need(&o, o.key, "key");
+        rc = cmd_kv_history(&o);
     } else if (strcmp(cmd, "kv-get") == 0 || strcmp(cmd, "kv-put") == 0 ||
                strcmp(cmd, "kv-del") == 0) {
         need(&o, o.bucket, "bucket");
