@@ -120,6 +120,10 @@ struct daemon {
     uint64_t commit_pending; /* a finished window whose shared state is not written yet */
     struct log_limit cluster_log;
     char not_ready_buf[512]; /* daemon_not_ready's answer from a source or the cluster */
+    /* a standby getting the leader's baseline from its run's artifact */
+    char follow_sha[SHA256_HEX_LEN + 1];
+    bool follow_fetching;
+    double follow_checked;
 };
 
 /* daemon.c: wait for the window on the worker and finish every closed one */
@@ -175,6 +179,9 @@ void loop_describe(const struct daemon *d, char *buf, size_t len);
  * from the loop, after the window is evaluated against the old one. */
 void loop_window_closed(struct daemon *d);
 void loop_free(struct daemon *d);
+/* loop.c: the artifact name of the run with correlation id corr
+ * (retrain.adopt.artifact expanded); -1 when it names an unknown variable. */
+int loop_artifact_name(struct daemon *d, const char *corr, char *out, size_t len);
 /* loop.c: a record carrying a model version in inputs[].version_field:
  * counted, and false when it must be kept out of the active baseline's
  * window (on_version: a record of the version awaited, or after the

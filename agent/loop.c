@@ -556,7 +556,7 @@ static void on_fetched(void *arg, const struct artifact_result *r)
 }
 
 /* The artifact's name for this run: retrain.adopt.artifact expanded. */
-static int artifact_name(struct daemon *d, const char *corr, char *out, size_t len)
+int loop_artifact_name(struct daemon *d, const char *corr, char *out, size_t len)
 {
     struct github_vars v = {.model = d->cfg.model, .correlation_id = corr};
     struct sbuf s;
@@ -593,7 +593,7 @@ void loop_news(void *arg, enum alert_kind kind, const struct github_state *st)
     }
     snprintf(d->fetch_corr, sizeof(d->fetch_corr), "%s", corr);
     snprintf(d->fetch_run_url, sizeof(d->fetch_run_url), "%s", url);
-    artifact_name(d, corr, d->fetch_artifact, sizeof(d->fetch_artifact));
+    loop_artifact_name(d, corr, d->fetch_artifact, sizeof(d->fetch_artifact));
     char err[300];
     struct github *g = retrain_github(d->retrain);
     snprintf(msg, sizeof(msg), "fetching %s from artifact %s", d->cfg.adopt.file,

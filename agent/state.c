@@ -437,18 +437,18 @@ void state_load_retrain(struct state *st, struct retrain *rt)
     cJSON_Delete(root);
 }
 
-void state_shared_json(const struct state_parts *p, const char *baseline_sha256, struct sbuf *out)
+void state_shared_json(const struct state_parts *p, const char *baseline_json, struct sbuf *out)
 {
     const struct state_counts *c = p->counts;
     sbuf_printf(out,
                 "{\"version\": 1, \"window_id\": %llu, \"windows_evaluated\": %llu, "
                 "\"sampled_total\": %llu, \"consecutive_drift\": %llu, \"last_eval_at\": %.3f, "
-                "\"baseline\": {\"sha256\": \"%s\"}",
+                "\"baseline\": %s",
                 (unsigned long long)c->next_window_id, (unsigned long long)c->windows_evaluated,
                 (unsigned long long)c->sampled_total,
                 (unsigned long long)(p->retrain != NULL ? retrain_consecutive(p->retrain)
                                                         : c->consecutive_drift),
-                c->last_eval_at, baseline_sha256);
+                c->last_eval_at, baseline_json);
     char *al = alerts_state_json(p->alerts);
     sbuf_printf(out, ", \"alerts\": %s, \"retrain\": ", al ? al : "null");
     free(al);
@@ -496,6 +496,27 @@ int state_shared_load(const struct state_parts *p, const char *text, size_t len,
         retrain_state_load(p->retrain, r);
         retrain_restore_consecutive(p->retrain, c->consecutive_drift);
     }
+    cJSON_Delete(root);
+    return 0;
+}
+
+int state_shared_baseline(const char *text, size_t len, char sha[SHA256_HEX_LEN + 1], char *run_url,
+                          size_t url_len, char *corr, size_t corr_len)
+{
+    sha[0] = run_url[0] = corr[0] = '\0';
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    if (!cJSON_IsObject(root) || u64(root, "version") != 1) {
+        cJSON_Delete(root);
+        return -1;
+    }
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(root, "baseline");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(b, "sha256");
+    if (cJSON_IsString(v) && strlen(v->valuestring) == SHA256_HEX_LEN)
+        memcpy(sha, v->valuestring, SHA256_HEX_LEN + 1);
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(b, "run_url")))
+        snprintf(run_url, url_len, "%s", v->valuestring);
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(b, "correlation_id")))
+        snprintf(corr, corr_len, "%s", v->valuestring);
     cJSON_Delete(root);
     return 0;
 }

@@ -55,11 +55,17 @@ int state_load(struct state *st, const struct state_parts *p);
 void state_load_retrain(struct state *st, struct retrain *rt);
 /* The state a model's replicas share (agent/cluster.c): the window
  * numbering and counters, the alerts', the retraining's, and the sha256 of
- * the baseline in use, as one JSON object. */
-void state_shared_json(const struct state_parts *p, const char *baseline_sha256, struct sbuf *out);
+ * the baseline in use (baseline_json: its object, {"sha256": ...} and where
+ * it came from), as one JSON object. */
+void state_shared_json(const struct state_parts *p, const char *baseline_json, struct sbuf *out);
 /* Resume from a shared state: the counters (never backwards), the alerts'
  * and the retraining's state. The baseline's sha256 it names is copied to
  * sha (empty when none). -1 when text is not one. */
+/* The baseline a shared state names: sha256, and the run that built it
+ * (run_url, correlation_id; empty when it came from elsewhere). -1 when
+ * text is not a shared state. */
+int state_shared_baseline(const char *text, size_t len, char sha[SHA256_HEX_LEN + 1], char *run_url,
+                          size_t url_len, char *corr, size_t corr_len);
 int state_shared_load(const struct state_parts *p, const char *text, size_t len,
                       char sha[SHA256_HEX_LEN + 1]);
 /* Write state.json (exact marks when stopping). 0, or -1 with the error

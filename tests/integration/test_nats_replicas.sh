@@ -13,18 +13,25 @@
 #     the paused one, resumed, finishes no window and dispatches nothing.
 #  5. a standby reloaded (SIGHUP) and restarted stays a standby; the leader
 #     goes on.
+#  6. a second model, iris2, with retrain.adopt.mode on_success: the
+#     leader adopts the baseline its retraining run built; the standby
+#     fetches it from the same run's artifact; after kill -9 of the leader
+#     the standby leads on the adopted baseline. A baseline posted to the
+#     leader's API, which the other replica cannot fetch, keeps that one
+#     from contending, and its status says why.
 # Exit 77 (skip) only when nats-server is missing or cannot start here.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nats_cluster.sh"
+. "$(dirname "$0")/daemon.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 ex="$SRCDIR/examples/iris"
 need_python "the mocks and reading JSON"
 t_start=$(nats_now)
 GH_PID=
 RCV_PID=
-P1= P2= P3=
+P1= P2= P3= P4= P5=
 cleanup() {
-    for p in $P1 $P2 $P3 $GH_PID $RCV_PID; do kill -CONT "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
+    for p in $P1 $P2 $P3 $P4 $P5 $GH_PID $RCV_PID; do kill -CONT "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
     nats_cluster_stop
 }
 nats_cluster_start "$T/nats"
@@ -38,11 +45,23 @@ expect_rc 0 "$NATSCTL" kv-add $S --bucket driftd-leases --replicas 3 --ttl-secon
 expect_rc 0 "$NATSCTL" kv-add $S --bucket driftd-state --replicas 3
 
 "$DRIFTD" baseline -i "$ex/train.csv" -o "$T/base.json" 2>/dev/null || fail "baseline"
+# what the retraining run of part 6 builds, zipped as the workflow uploads it
+"$DRIFTD" baseline -i "$ex/production_drift.csv" -o "$T/new.json" --label model_version=run-1 \
+    2>/dev/null || fail "new baseline"
+"$DRIFTD" baseline -i "$ex/production_clean.csv" -o "$T/posted.json" 2>/dev/null || fail "posted baseline"
+NEW=$(sha256sum "$T/new.json" | cut -c1-64)
+POSTED=$(sha256sum "$T/posted.json" | cut -c1-64)
+"$PY" - "$T/good.zip" "$T/new.json" <<'P'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    z.write(sys.argv[2], "baseline.json")
+    z.writestr("metrics.json", '{"accuracy": 0.97}')
+P
 printf 'TOKEN-nats-test\n' >"$T/gh-token"
 "$PY" "$here/mock_receiver.py" --port-file "$T/rcv.port" --log "$T/rcv.log" &
 RCV_PID=$!
-"$PY" "$here/mock_github.py" --port-file "$T/gh.port" --log "$T/gh.log" \
-    --token-file "$T/gh-token" --ref main &
+"$PY" "$here/mock_github.py" --port-file "$T/gh.port" --storage-port-file "$T/st.port" \
+    --log "$T/gh.log" --token-file "$T/gh-token" --ref main --artifact-zip "$T/good.zip" &
 GH_PID=$!
 wait_until 10 test -s "$T/gh.port" || { fail "mock GitHub did not start"; finish; exit 1; }
 wait_until 10 test -s "$T/rcv.port" || { fail "mock receiver did not start"; finish; exit 1; }
@@ -50,10 +69,12 @@ GH_URL="http://127.0.0.1:$(cat "$T/gh.port")"
 RCV_URL="http://127.0.0.1:$(cat "$T/rcv.port")/hook"
 servers=$(printf '%s' "$NATS_URLS" | sed 's/[^,]*/"&"/g')
 
-# one replica's configuration: the same but for state_dir
-for i in 1 2 3; do
+# one replica's configuration: the same but for state_dir (4 and 5: iris2)
+for i in 1 2 3 4 5; do
+    model=iris mode=off
+    [ $i -ge 4 ] && model=iris2 mode=on_success
     cat >"$T/r$i.json" <<J
-{"model": "iris", "baseline": "$T/base.json", "state_dir": "$T/r$i", "listen": "127.0.0.1:0",
+{"model": "$model", "baseline": "$T/base.json", "state_dir": "$T/r$i", "listen": "127.0.0.1:0",
  "inputs": [{"type": "nats", "servers": [$servers], "ack_wait_seconds": 4}],
  "lease_seconds": $LEASE,
  "window": {"records": 200, "seconds": 1.5, "min_records": 1, "sample": 1000},
@@ -61,7 +82,7 @@ for i in 1 2 3; do
  "retrain": {"github": {"api_url": "$GH_URL", "repository": "owner/repo",
                         "workflow": "retrain.yml", "ref": "main", "token_file": "$T/gh-token"},
              "consecutive": 2, "cooldown_seconds": 86400, "follow_seconds": 1,
-             "adopt": {"mode": "off"}}}
+             "adopt": {"mode": "$mode"}}}
 J
 done
 
@@ -81,7 +102,7 @@ role() {
 # leader: the index of the one replica that says leader ("" unless exactly one)
 leader() {
     _l= _n=0
-    for _i in 1 2 3; do
+    for _i in ${REPLICAS:-1 2 3}; do
         eval "_p=\$P$_i"
         [ -n "$_p" ] || continue
         [ "$(role $_i)" = leader ] && { _l=$_i; _n=$((_n + 1)); }
@@ -232,9 +253,43 @@ expect_rc 0 "$NATSCTL" pub $S --subject predictions.iris --file "$T/clean.ndjson
 wait_until 30 all_acked && ok || fail "after the standby's restart: not all acknowledged"
 sleep 2
 [ "$(counted)" -ge $((13000 + extra)) ] && ok || fail "at the end: counted $(counted), want >= $((13000 + extra))"
-if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$T"/r[123].log; then
+# --- 6. iris2: the adopted baseline stays adopted across a failover ----------------
+REPLICAS="4 5"
+start_replica 4 || { finish; exit 1; }
+lead4() { [ "$(role 4)" = leader ]; }
+wait_until 15 lead4 || fail "iris2: replica 4 does not lead"
+start_replica 5 || { finish; exit 1; }
+"$NATSCTL" pub $S --subject predictions.iris2 --file "$T/drift.ndjson" --per-msg 10 \
+    --count 12000 --rate 800 >"$T/pub6.out" 2>&1 &
+PUB=$!
+adopted4() { curl -s "$URL4/v1/status" >"$T/st4" && json_is "$T/st4" "baseline.sha256=$NEW"; }
+wait_until 30 adopted4 && ok || fail "iris2: the leader did not adopt the run's baseline: $(json "$T/st4" retrain.run.adoption 2>&1)"
+fetched5() { test -s "$T/r5/baselines/$NEW.json"; }
+wait_until 15 fetched5 && ok || fail "iris2: the standby did not fetch the leader's baseline"
+st5() { curl -s "$URL5/v1/status" >"$T/st5" && json_is "$T/st5" role=standby cluster.resigned=false; }
+wait_until 10 st5 && ok || fail "iris2: the standby does not contend: $(json "$T/st5" cluster 2>&1)"
+[ "$(jsonl_count "$T/gh.log" kind=zip)" -ge 2 ] && ok || fail "iris2: the standby fetched no zip"
+kill -KILL "$P4"
+wait "$P4" 2>/dev/null
+P4=
+lead5() { [ "$(role 5)" = leader ]; }
+wait_until 30 lead5 && ok || fail "iris2: the standby did not take over"
+curl -s "$URL5/v1/status" >"$T/st5"
+expect_json "$T/st5" "baseline.sha256=$NEW"
+wait "$PUB" || fail "iris2: publishing: $(cat "$T/pub6.out")"
+# a baseline posted to the leader's API: the other replica cannot fetch it
+start_replica 4 || { finish; exit 1; }
+URL=$URL5
+http POST "/v1/baseline?adopt=true" --data-binary @"$T/posted.json"
+expect_code 200 "iris2: POST /v1/baseline?adopt=true to the leader"
+"$NATSCTL" pub $S --subject predictions.iris2 --file "$T/clean.ndjson" --per-msg 10 --count 400 \
+    >/dev/null 2>&1 || fail "iris2: publishing after the post"
+kept_out() { curl -s "$URL4/v1/status" >"$T/st4" && json_is "$T/st4" role=standby cluster.resigned=true 'cluster.message~lacks the leader.s baseline'; }
+wait_until 20 kept_out && ok || fail "iris2: the replica without the posted baseline: $(json "$T/st4" cluster 2>&1)"
+
+if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$T"/r[12345].log; then
     fail "sanitizer reports"
-    grep -hE -A40 'AddressSanitizer|runtime error|LeakSanitizer' "$T"/r[123].log | head -120 >&2
+    grep -hE -A40 'AddressSanitizer|runtime error|LeakSanitizer' "$T"/r[12345].log | head -120 >&2
 else ok; fi
 
 printf 'test_nats_replicas: %ss in all\n' "$(nats_since "$t_start")"

@@ -42,7 +42,12 @@ static void test_roundtrip(void)
     struct state_parts pa = {.counts = &ca, .alerts = a, .now = tl_now};
     struct sbuf s;
     sbuf_init(&s);
-    state_shared_json(&pa, SHA, &s);
+    char bj[300];
+    snprintf(bj, sizeof(bj),
+             "{\"sha256\": \"%s\", \"run_url\": \"http://gh/runs/7\", \"correlation_id\": "
+             "\"driftd-7-abc\"}",
+             SHA);
+    state_shared_json(&pa, bj, &s);
     CHECK(!sbuf_failed(&s));
 
     struct state_counts cb = {.next_window_id = 2};
@@ -56,6 +61,11 @@ static void test_roundtrip(void)
     CHECK(cb.last_eval_at == 1010);
     CHECK(strcmp(sha, SHA) == 0);
     CHECK(alerts_firing(b)); /* the successor does not fire the episode again */
+    char url[100], corr[64];
+    CHECK(state_shared_baseline(s.data, s.len, sha, url, sizeof(url), corr, sizeof(corr)) == 0);
+    CHECK(strcmp(sha, SHA) == 0 && strcmp(url, "http://gh/runs/7") == 0 &&
+          strcmp(corr, "driftd-7-abc") == 0);
+    CHECK(state_shared_baseline("{}", 2, sha, url, sizeof(url), corr, sizeof(corr)) == -1);
 
     /* counters never go back: a replica further on keeps its own */
     struct state_counts cc = {.next_window_id = 20, .windows_evaluated = 19};
