@@ -36,6 +36,7 @@ struct batch {
     struct colev *cols;
     size_t ncols, capcols;
     struct sbuf text;
+    const char *cell_text; /* what cells' off count from: the input itself, or NULL for text */
     struct batch *next;
 };
 
@@ -46,6 +47,8 @@ struct prefetch {
     enum reader_format fmt;
     char delimiter; /* CSV: 0 = ',' unless the header says otherwise */
     struct diag *diag;
+    struct memfile in; /* open until prefetch_free: cells may point into it */
+    bool in_open;
 
     pthread_mutex_t mu;
     pthread_cond_t not_full, not_empty;
@@ -257,6 +260,9 @@ static void sink_clear(struct sink *k)
 #define PARALLEL_MIN_BYTES (4u << 20)
 #define SEGMENT_BYTES (4u << 20)
 #define SEGMENT_THREADS 4
+/* The reader's default limit of a record's bytes (reader_limits): a longer
+ * line is left to the reader, which skips it with its message. */
+#define PLAIN_MAX_RECORD (1u << 20)
 
 /* One segment of a file read in parallel: the header line, then whole
  * lines [data, data + len), read by a reader of its own into a held sink. */
@@ -271,8 +277,87 @@ struct segment {
     size_t ncolumns;
 };
 
+/* The segment's lines read without the reader, when every one is a plain
+ * record: not blank, no carriage return, as many fields as the header,
+ * shorter than a record may be. Cells point into the input (no copy).
+ * Returns false at the first line that is not plain, leaving what it made
+ * in the sink for the caller to throw away. */
+static bool segment_plain(struct segment *g, size_t ncol)
+{
+    struct sink *k = &g->sink;
+    const struct prefetch *p = g->p;
+    char delim = g->delimiter;
+    const char *s = g->data, *end = g->data + g->len;
+    const char *base = p->in.data;
+    uint64_t line = 2, index = 0;
+    if (delim == '\0' || delim == '"' || delim == '\n' || delim == '\r')
+        delim = ','; /* as reader_new decides */
+    if (ncol == 0 || memchr(s, '\r', g->len) != NULL)
+        return false;
+    while (s < end) {
+        if (*s == '\n')
+            return false; /* a blank line */
+        struct batch *b = current(k);
+        if (b == NULL)
+            return false;
+        if (b->cell_text == NULL && b->ncells > 0)
+            return false; /* a batch begun by the header's reader */
+        b->cell_text = base;
+        if (b->ncells + ncol > b->capcells) {
+            size_t cap = b->capcells ? b->capcells : BATCH_RECORDS * 8;
+            while (cap < b->ncells + ncol)
+                cap *= 2;
+            struct packed *c = realloc(b->cells, cap * sizeof(*c));
+            if (c == NULL)
+                return false;
+            b->cells = c;
+            b->capcells = cap;
+        }
+        const char *start = s;
+        struct packed *pk = &b->cells[b->ncells];
+        size_t nf = 0;
+        for (;;) {
+            const char *f = s;
+            while (s < end && *s != delim && *s != '\n')
+                s++;
+            if (nf == ncol)
+                return false; /* too many fields */
+            size_t len = (size_t)(s - f);
+            pk[nf] = (struct packed){.type = len ? CELL_TEXT : CELL_MISSING,
+                                     .cls = VALUE_TEXT,
+                                     .len = (uint32_t)len,
+                                     .off = (size_t)(f - base)};
+            if (len > 0)
+                pk[nf].cls = (uint8_t)value_parse(f, len, true, &pk[nf].num);
+            nf++;
+            if (s == end || *s == '\n')
+                break;
+            s++;
+        }
+        if (nf != ncol || (size_t)(s - start) > PLAIN_MAX_RECORD)
+            return false;
+        b->line[b->nrec] = line;
+        b->index[b->nrec] = ++index;
+        b->start[b->nrec] = b->ncells;
+        b->ncells += ncol;
+        b->nrec++;
+        b->start[b->nrec] = b->ncells;
+        if (b->nrec == BATCH_RECORDS)
+            flush(k);
+        if (s < end) { /* past the newline */
+            s++;
+            line++;
+        }
+    }
+    g->lines = line - 1;
+    g->index = index;
+    return true;
+}
+
 /* Read one segment: the header as its first line (so that fields are
- * counted against it), then its lines; numbered from line 2 and record 1. */
+ * counted against it), then its lines; numbered from line 2 and record 1.
+ * Plain lines (segment_plain) skip the reader; a segment with any other
+ * line is read again, whole, by the reader. */
 static void *segment_run(void *arg)
 {
     struct segment *g = arg;
@@ -280,6 +365,22 @@ static void *segment_run(void *arg)
     struct reader_limits lim = {0, 0, g->delimiter};
     struct reader *r = reader_new(READER_CSV, &lim, &ops, &g->sink);
     if (r == NULL) {
+        g->sink.oom = true;
+        return NULL;
+    }
+    reader_feed(r, g->header, g->hlen);
+    g->has_header = reader_has_header(r);
+    g->ncolumns = reader_ncolumns(r);
+    if (g->has_header && reader_index(r) == 0 && segment_plain(g, g->ncolumns)) {
+        reader_free(r);
+        flush(&g->sink);
+        return NULL;
+    }
+    reader_free(r);
+    struct sink again = {.p = g->sink.p, .held = g->sink.held, .columns = g->sink.columns};
+    sink_clear(&g->sink);
+    g->sink = again;
+    if ((r = reader_new(READER_CSV, &lim, &ops, &g->sink)) == NULL) {
         g->sink.oom = true;
         return NULL;
     }
@@ -413,6 +514,8 @@ static void *run(void *arg)
     struct prefetch *p = arg;
     struct memfile in;
     if (memfile_open(&in, p->path) == 0) {
+        p->in = in;
+        p->in_open = true;
         p->res.opened = true;
         p->res.bytes = in.len;
         p->diag->file = p->path;
@@ -444,7 +547,6 @@ static void *run(void *arg)
             if (k.oom)
                 p->oom = true;
         }
-        memfile_close(&in);
     }
     pthread_mutex_lock(&p->mu);
     p->done = true;
@@ -496,6 +598,7 @@ void prefetch_drain(struct prefetch *p, const struct prefetch_ops *ops, void *ar
         if (b == NULL)
             break;
         size_t ce = 0;
+        const char *text = b->cell_text != NULL ? b->cell_text : b->text.data;
         struct cell cells[4096];
         struct precell pre[4096];
         for (size_t r = 0; r <= b->nrec; r++) {
@@ -510,7 +613,7 @@ void prefetch_drain(struct prefetch *p, const struct prefetch_ops *ops, void *ar
             for (size_t i = 0; i < n; i++) {
                 const struct packed *pk = &b->cells[b->start[r] + i];
                 cells[i] = (struct cell){(enum cell_type)pk->type, pk->num,
-                                         b->text.data ? b->text.data + pk->off : "", pk->len};
+                                         text ? text + pk->off : "", pk->len};
                 pre[i] = (struct precell){(enum value_class)pk->cls, pk->num};
             }
             struct reader_record rec = {b->line[r], b->index[r], n, cells, n, n};
@@ -543,6 +646,8 @@ void prefetch_free(struct prefetch *p)
         p->head = b->next;
         batch_free(b);
     }
+    if (p->in_open)
+        memfile_close(&p->in);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->not_full);
     pthread_cond_destroy(&p->not_empty);
