@@ -50,11 +50,10 @@ static inline bool is_space(char c)
  * array holds anything else, or on ENOMEM, which then leaves it to cJSON). */
 static void parse_span(const char *text, size_t len, struct bsamples_span *sp)
 {
-    size_t cap = 1, n = 0, j = sp->start + 1;
-    /* one value more than commas, when the array is one of numbers: no
-     * memory allocated (and faulted in) beyond what is used */
-    for (size_t k = sp->start + 1; k < sp->end; k++)
-        cap += text[k] == ',';
+    /* at most one value per two bytes (a digit and a comma) between the
+     * brackets: no realloc, and no pass to count them first; a large
+     * block is mapped, so only the pages the values fill are faulted in */
+    size_t cap = (sp->end - sp->start) / 2 + 1, n = 0, j = sp->start + 1;
     double *v = malloc(cap * sizeof(*v));
     if (v == NULL)
         return;
@@ -89,7 +88,12 @@ static void parse_span(const char *text, size_t len, struct bsamples_span *sp)
         goto fail;
     }
     if (j != sp->end)
-        goto fail; /* cannot happen: no ']' before the first */
+        goto fail;     /* cannot happen: no ']' before the first */
+    if (n + 1 < cap) { /* give back the part never used (in place) */
+        double *p = realloc(v, (n ? n : 1) * sizeof(*v));
+        if (p != NULL)
+            v = p;
+    }
     /* checked here while the values are in the cache */
     sp->nonfinite = n;
     sp->sorted = true;
