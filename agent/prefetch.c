@@ -461,11 +461,17 @@ static void run_parallel(struct prefetch *p, const struct memfile *in, char deli
     size_t off = hlen;
     uint64_t line_off = 0, index_off = 0;
     bool first = true;
+    /* Segments of one size, at most SEGMENT_BYTES, so that every round
+     * has work for every thread (20 MB on two: three rounds of two 3.3 MB
+     * segments, not two of 4 MiB and a last one with one thread idle). */
+    size_t data = in->len - hlen, per_round = nt * SEGMENT_BYTES;
+    size_t rounds = data > per_round ? (data + per_round - 1) / per_round : 1;
+    size_t seg = (data + rounds * nt - 1) / (rounds * nt);
     while (off < in->len && !p->stop) {
         /* up to nt segments, each ending just after a newline (or at the end) */
         size_t n = 0;
         for (; n < nt && off < in->len; n++) {
-            size_t end = off + SEGMENT_BYTES;
+            size_t end = off + seg;
             if (end >= in->len) {
                 end = in->len;
             } else {
