@@ -19,21 +19,47 @@ int stats_pooled_init(struct stats_pooled *p, const double *x, size_t n1, const 
     }
     p->n1 = n1;
     p->n2 = n2;
-    /* The walk of every test it replaces: the next value is the smaller
-     * head (x's on a tie), then both samples advance past it. */
+    /* The walk of every test it replaces takes the smaller head (x's on a
+     * tie) and steps both samples past it. Here one value a step: a new
+     * entry where the value grows (so all of a tie, -0 and +0 included,
+     * is one entry, holding the value met first), and no branch on which
+     * sample the value comes from, which mispredicts half the time. */
     size_t i = 0, j = 0, k = 0;
-    while (i < n1 || j < n2) {
-        double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
-        size_t i0 = i, j0 = j;
-        while (i < n1 && x[i] <= v)
-            i++;
-        while (j < n2 && y[j] <= v)
-            j++;
-        p->v[k] = v;
-        p->cx[k] = (uint32_t)(i - i0);
-        p->cy[k] = (uint32_t)(j - j0);
-        k++;
+    double last = x[0] <= y[0] ? x[0] : y[0];
+    p->v[0] = last;
+    p->cx[0] = p->cy[0] = 0;
+    while (i < n1 && j < n2) {
+        double a = x[i], b = y[j];
+        size_t from_x = a <= b;
+        double v = from_x ? a : b;
+        if (v > last) {
+            k++;
+            p->v[k] = v;
+            p->cx[k] = p->cy[k] = 0;
+            last = v;
+        }
+        p->cx[k] += (uint32_t)from_x;
+        p->cy[k] += (uint32_t)(1 - from_x);
+        i += from_x;
+        j += 1 - from_x;
     }
+    for (; i < n1; i++) { /* what is left of one sample */
+        if (x[i] > last) {
+            k++;
+            p->v[k] = last = x[i];
+            p->cx[k] = p->cy[k] = 0;
+        }
+        p->cx[k]++;
+    }
+    for (; j < n2; j++) {
+        if (y[j] > last) {
+            k++;
+            p->v[k] = last = y[j];
+            p->cx[k] = p->cy[k] = 0;
+        }
+        p->cy[k]++;
+    }
+    k++;
     p->nd = k;
     return 0;
 }
