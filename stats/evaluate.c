@@ -211,6 +211,8 @@ static void numeric_metrics(const struct stats_feature_data *d, const bool *want
                 want[STATS_HELLINGER];
     struct stats_pooled pl;
     bool pooled = walks >= 2 && stats_pooled_init(&pl, x, n1, y, n2) == 0;
+    if (pooled && want[STATS_KS] && cdf)
+        stats_pooled_diffs(&pl);
 
     if (want[STATS_KS]) {
         if (pooled)

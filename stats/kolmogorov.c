@@ -1027,7 +1027,7 @@ static double ks_statistic_pooled(const struct stats_pooled *pl)
     for (size_t k = 0; k < pl->nd; k++) {
         i += pl->cx[k];
         j += pl->cy[k];
-        double diff = (double)i / dn1 - (double)j / dn2;
+        double diff = pl->diff != NULL ? pl->diff[k] : (double)i / dn1 - (double)j / dn2;
         if (diff > maxs)
             maxs = diff;
         if (diff < mins)

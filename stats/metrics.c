@@ -60,7 +60,9 @@ void stats_cdf_distances_pooled(const struct stats_pooled *pl, double *w1, doubl
     for (size_t k = 0; k + 1 < pl->nd; k++) {
         i += pl->cx[k];
         j += pl->cy[k];
-        double diff = fabs((double)i / (double)pl->n1 - (double)j / (double)pl->n2);
+        double diff =
+            fabs(pl->diff != NULL ? pl->diff[k]
+                                  : (double)i / (double)pl->n1 - (double)j / (double)pl->n2);
         double delta = pl->v[k + 1] - pl->v[k];
         s1 += diff * delta;
         s2 += diff * diff * delta;

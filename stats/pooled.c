@@ -64,8 +64,22 @@ int stats_pooled_init(struct stats_pooled *p, const double *x, size_t n1, const 
     return 0;
 }
 
+void stats_pooled_diffs(struct stats_pooled *p)
+{
+    if (p->diff != NULL || (p->diff = malloc((p->nd ? p->nd : 1) * sizeof(*p->diff))) == NULL)
+        return;
+    double dn1 = (double)p->n1, dn2 = (double)p->n2;
+    size_t i = 0, j = 0;
+    for (size_t k = 0; k < p->nd; k++) {
+        i += p->cx[k];
+        j += p->cy[k];
+        p->diff[k] = (double)i / dn1 - (double)j / dn2;
+    }
+}
+
 void stats_pooled_free(struct stats_pooled *p)
 {
+    free(p->diff);
     free(p->v);
     free(p->cx);
     free(p->cy);

@@ -81,6 +81,15 @@ static void compare(const double *x, size_t n1, const double *y, size_t n2, cons
     r2 = stats_anderson_2samp_pooled(&pl, &c, &d);
     CHECKF(r1 == r2 && same(a, c) && same(b, d), "%s: anderson %.17g %.17g / %.17g %.17g", what, a,
            b, c, d);
+    /* KS and the CDF distances again, reading the shared quotients */
+    stats_pooled_diffs(&pl);
+    CHECKF(pl.diff != NULL, "%s: no diffs", what);
+    stats_ks_2samp(x, n1, y, n2, &a, &b);
+    stats_ks_2samp_pooled(&pl, &c, &d);
+    CHECKF(same(a, c) && same(b, d), "%s: ks (diffs) %.17g %.17g / %.17g %.17g", what, a, b, c, d);
+    stats_cdf_distances(x, n1, y, n2, &a, &b);
+    stats_cdf_distances_pooled(&pl, &c, &d);
+    CHECKF(same(a, c) && same(b, d), "%s: cdf (diffs) %.17g %.17g / %.17g %.17g", what, a, b, c, d);
     a = stats_hellinger_numeric(x, n1, y, n2);
     c = stats_hellinger_numeric_pooled(&pl, x, y);
     CHECKF(same(a, c), "%s: hellinger %.17g / %.17g", what, a, c);
