@@ -13,6 +13,8 @@
 /* About 3 MiB a batch: enough to read a 100,000-row file ahead while the
  * baseline loads, still bounded for any input. */
 #define QUEUE_BATCHES 32
+/* Drained batches kept for reuse: those of one round of parallel segments. */
+#define SPARE_BATCHES 16
 
 struct packed {
     uint8_t type;
@@ -54,6 +56,8 @@ struct prefetch {
     pthread_cond_t not_full, not_empty;
     struct batch *head, *tail;
     size_t queued;
+    struct batch *spare; /* drained batches, kept for their memory */
+    size_t nspare;
     bool done, stop, oom;
 
     struct prefetch_result res;
@@ -113,15 +117,51 @@ struct sink {
     bool oom;
 };
 
+/* A batch to fill: a drained one when there is one (its arrays already
+ * allocated and faulted in: fresh ones cost the kernel a zeroed page
+ * every 4 KiB), else a new one; NULL on ENOMEM. */
+static struct batch *batch_get(struct prefetch *p)
+{
+    pthread_mutex_lock(&p->mu);
+    struct batch *b = p->spare;
+    if (b != NULL) {
+        p->spare = b->next;
+        p->nspare--;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (b == NULL) {
+        if ((b = calloc(1, sizeof(*b))) != NULL)
+            sbuf_init(&b->text);
+        return b;
+    }
+    b->next = NULL;
+    return b;
+}
+
+/* A drained batch back to the spares (at most SPARE_BATCHES are kept). */
+static void batch_put(struct prefetch *p, struct batch *b)
+{
+    b->nrec = b->ncells = b->ncols = 0;
+    b->cell_text = NULL;
+    sbuf_reset(&b->text);
+    pthread_mutex_lock(&p->mu);
+    if (p->nspare < SPARE_BATCHES) {
+        b->next = p->spare;
+        p->spare = b;
+        p->nspare++;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
+    batch_free(b);
+}
+
 /* The batch being filled, made when there is none; NULL on ENOMEM. */
 static struct batch *current(struct sink *k)
 {
     if (k->cur == NULL) {
-        k->cur = calloc(1, sizeof(*k->cur));
+        k->cur = batch_get(k->p);
         if (k->cur == NULL)
             k->oom = true;
-        else
-            sbuf_init(&k->cur->text);
     }
     return k->cur;
 }
@@ -625,7 +665,7 @@ void prefetch_drain(struct prefetch *p, const struct prefetch_ops *ops, void *ar
             struct reader_record rec = {b->line[r], b->index[r], n, cells, n, n};
             ops->record(arg, &rec, pre);
         }
-        batch_free(b);
+        batch_put(p, b);
     }
     if (p->started) {
         pthread_join(p->tid, NULL);
@@ -650,6 +690,11 @@ void prefetch_free(struct prefetch *p)
     while (p->head != NULL) {
         struct batch *b = p->head;
         p->head = b->next;
+        batch_free(b);
+    }
+    while (p->spare != NULL) {
+        struct batch *b = p->spare;
+        p->spare = b->next;
         batch_free(b);
     }
     if (p->in_open)
