@@ -271,6 +271,7 @@ int stats_anderson_2samp(const double *x, size_t n1, const double *y, size_t n2,
     return rc;
 }
 
+/* stats_anderson_2samp from the pooled table: the same terms in the same order. */
 int stats_anderson_2samp_pooled(const struct stats_pooled *pl, double *a2, double *p)
 {
     *a2 = NAN;

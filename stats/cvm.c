@@ -306,6 +306,7 @@ int stats_cvm_2samp(const double *x, size_t n1, const double *y, size_t n2, doub
     return cvm_finish(sx, sy, n1, n2, t, p);
 }
 
+/* stats_cvm_2samp from the pooled table: the same integer rank sums. */
 int stats_cvm_2samp_pooled(const struct stats_pooled *pl, double *t, double *p)
 {
     size_t n1 = pl->n1, n2 = pl->n2, i = 0, j = 0;

@@ -1066,6 +1066,7 @@ int stats_ks_2samp(const double *x, size_t n1, const double *y, size_t n2, doubl
     return ks_finish(ks_statistic(x, n1, y, n2), n1, n2, d, p);
 }
 
+/* stats_ks_2samp from the pooled table instead of a walk of its own. */
 int stats_ks_2samp_pooled(const struct stats_pooled *pl, double *d, double *p)
 {
     if (pl->n1 == 0 || pl->n2 == 0) {

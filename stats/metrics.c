@@ -49,6 +49,7 @@ void stats_cdf_distances(const double *x, size_t n1, const double *y, size_t n2,
     *e2 = sqrt(2.0) * sqrt(s2);
 }
 
+/* stats_cdf_distances from the pooled table: the same terms in the same order. */
 void stats_cdf_distances_pooled(const struct stats_pooled *pl, double *w1, double *e2)
 {
     double s1 = 0.0, s2 = 0.0;
@@ -343,6 +344,7 @@ static double hellinger_numeric(const double *x, size_t n1, const double *y, siz
     return sqrt(1.0 - bc);
 }
 
+/* Evidently's numerical Hellinger distance, counting the distinct values itself. */
 double stats_hellinger_numeric(const double *x, size_t n1, const double *y, size_t n2)
 {
     if (n1 == 0 || n2 == 0)
@@ -350,6 +352,7 @@ double stats_hellinger_numeric(const double *x, size_t n1, const double *y, size
     return hellinger_numeric(x, n1, y, n2, union_distinct(x, n1, y, n2, NULL));
 }
 
+/* The same with the distinct values counted by the pooled table. */
 double stats_hellinger_numeric_pooled(const struct stats_pooled *pl, const double *x,
                                       const double *y)
 {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One merge walk of x and y into p's table of distinct values and counts. */
 int stats_pooled_init(struct stats_pooled *p, const double *x, size_t n1, const double *y,
                       size_t n2)
 {
@@ -64,6 +65,7 @@ int stats_pooled_init(struct stats_pooled *p, const double *x, size_t n1, const 
     return 0;
 }
 
+/* cdf1 - cdf2 at each distinct value, divided once for KS and the CDF distances. */
 void stats_pooled_diffs(struct stats_pooled *p)
 {
     if (p->diff != NULL || (p->diff = malloc((p->nd ? p->nd : 1) * sizeof(*p->diff))) == NULL)
@@ -77,6 +79,7 @@ void stats_pooled_diffs(struct stats_pooled *p)
     }
 }
 
+/* Free p's arrays and zero it. */
 void stats_pooled_free(struct stats_pooled *p)
 {
     free(p->diff);
