@@ -49,7 +49,7 @@ struct prefetch {
     enum reader_format fmt;
     char delimiter; /* CSV: 0 = ',' unless the header says otherwise */
     struct diag *diag;
-    struct memfile in; /* open until prefetch_free: cells may point into it */
+    struct memfile in; /* open until drained: cells may point into it */
     bool in_open;
 
     pthread_mutex_t mu;
@@ -670,6 +670,12 @@ void prefetch_drain(struct prefetch *p, const struct prefetch_ops *ops, void *ar
     if (p->started) {
         pthread_join(p->tid, NULL);
         p->started = false;
+    }
+    /* every cell is handed over: the input need not stay mapped during
+     * the evaluation (its pages would count in the peak RSS) */
+    if (p->in_open) {
+        memfile_close(&p->in);
+        p->in_open = false;
     }
     *res = p->res;
     if (p->oom)
