@@ -13,8 +13,15 @@
 /* About 3 MiB a batch: enough to read a 100,000-row file ahead while the
  * baseline loads, still bounded for any input. */
 #define QUEUE_BATCHES 32
-/* Drained batches kept for reuse: those of one round of parallel segments. */
+/* ... and at most this many bytes of cells queued (a batch of wide rows
+ * is tens of megabytes; a reader faster than the consumer would otherwise
+ * queue 32 of them), unless the queue is empty. */
+#define QUEUE_BYTES (64u << 20)
+/* Drained batches kept for reuse: those of one round of parallel
+ * segments, as long as their arrays stay within SPARE_BYTES (a batch of
+ * 4096 records of 500 cells is 49 MB: more would only raise the peak). */
 #define SPARE_BATCHES 16
+#define SPARE_BYTES (64u << 20)
 
 struct packed {
     uint8_t type;
@@ -39,6 +46,7 @@ struct batch {
     size_t ncols, capcols;
     struct sbuf text;
     const char *cell_text; /* what cells' off count from: the input itself, or NULL for text */
+    size_t queued_bytes;   /* its cells and text, counted while it is queued */
     struct batch *next;
 };
 
@@ -55,9 +63,9 @@ struct prefetch {
     pthread_mutex_t mu;
     pthread_cond_t not_full, not_empty;
     struct batch *head, *tail;
-    size_t queued;
+    size_t queued, queued_bytes;
     struct batch *spare; /* drained batches, kept for their memory */
-    size_t nspare;
+    size_t nspare, spare_bytes;
     bool done, stop, oom;
 
     struct prefetch_result res;
@@ -78,8 +86,11 @@ static void push_batch(struct prefetch *p, struct batch *b)
 {
     if (b == NULL)
         return;
+    b->queued_bytes = b->ncells * sizeof(*b->cells) + b->text.len;
     pthread_mutex_lock(&p->mu);
-    while (p->queued >= QUEUE_BATCHES && !p->stop)
+    while ((p->queued >= QUEUE_BATCHES ||
+            (p->queued > 0 && p->queued_bytes + b->queued_bytes > QUEUE_BYTES)) &&
+           !p->stop)
         pthread_cond_wait(&p->not_full, &p->mu);
     if (p->stop) {
         pthread_mutex_unlock(&p->mu);
@@ -92,6 +103,7 @@ static void push_batch(struct prefetch *p, struct batch *b)
         p->head = b;
     p->tail = b;
     p->queued++;
+    p->queued_bytes += b->queued_bytes;
     pthread_cond_signal(&p->not_empty);
     pthread_mutex_unlock(&p->mu);
 }
@@ -117,6 +129,12 @@ struct sink {
     bool oom;
 };
 
+/* The bytes of b's arrays. */
+static size_t batch_bytes(const struct batch *b)
+{
+    return b->capcells * sizeof(*b->cells) + b->capcols * sizeof(*b->cols) + b->text.cap;
+}
+
 /* A batch to fill: a drained one when there is one (its arrays already
  * allocated and faulted in: fresh ones cost the kernel a zeroed page
  * every 4 KiB), else a new one; NULL on ENOMEM. */
@@ -127,6 +145,7 @@ static struct batch *batch_get(struct prefetch *p)
     if (b != NULL) {
         p->spare = b->next;
         p->nspare--;
+        p->spare_bytes -= batch_bytes(b);
     }
     pthread_mutex_unlock(&p->mu);
     if (b == NULL) {
@@ -138,17 +157,19 @@ static struct batch *batch_get(struct prefetch *p)
     return b;
 }
 
-/* A drained batch back to the spares (at most SPARE_BATCHES are kept). */
+/* A drained batch back to the spares (see SPARE_BATCHES), else freed. */
 static void batch_put(struct prefetch *p, struct batch *b)
 {
     b->nrec = b->ncells = b->ncols = 0;
     b->cell_text = NULL;
     sbuf_reset(&b->text);
+    size_t bytes = batch_bytes(b);
     pthread_mutex_lock(&p->mu);
-    if (p->nspare < SPARE_BATCHES) {
+    if (p->nspare < SPARE_BATCHES && p->spare_bytes + bytes <= SPARE_BYTES) {
         b->next = p->spare;
         p->spare = b;
         p->nspare++;
+        p->spare_bytes += bytes;
         b = NULL;
     }
     pthread_mutex_unlock(&p->mu);
@@ -638,6 +659,7 @@ void prefetch_drain(struct prefetch *p, const struct prefetch_ops *ops, void *ar
             if (p->head == NULL)
                 p->tail = NULL;
             p->queued--;
+            p->queued_bytes -= b->queued_bytes;
             pthread_cond_signal(&p->not_full);
         }
         pthread_mutex_unlock(&p->mu);
