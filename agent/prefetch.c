@@ -13,6 +13,15 @@
 /* About 3 MiB a batch: enough to read a 100,000-row file ahead while the
  * baseline loads, still bounded for any input. */
 #define QUEUE_BATCHES 32
+/* ... and at most this many bytes of cells queued (a batch of wide rows
+ * is tens of megabytes; a reader faster than the consumer would otherwise
+ * queue 32 of them), unless the queue is empty. */
+#define QUEUE_BYTES (64u << 20)
+/* Drained batches kept for reuse: those of one round of parallel
+ * segments, as long as their arrays stay within SPARE_BYTES (a batch of
+ * 4096 records of 500 cells is 49 MB: more would only raise the peak). */
+#define SPARE_BATCHES 16
+#define SPARE_BYTES (64u << 20)
 
 struct packed {
     uint8_t type;
@@ -36,6 +45,8 @@ struct batch {
     struct colev *cols;
     size_t ncols, capcols;
     struct sbuf text;
+    const char *cell_text; /* what cells' off count from: the input itself, or NULL for text */
+    size_t queued_bytes;   /* its cells and text, counted while it is queued */
     struct batch *next;
 };
 
@@ -46,11 +57,15 @@ struct prefetch {
     enum reader_format fmt;
     char delimiter; /* CSV: 0 = ',' unless the header says otherwise */
     struct diag *diag;
+    struct memfile in; /* open until drained: cells may point into it */
+    bool in_open;
 
     pthread_mutex_t mu;
     pthread_cond_t not_full, not_empty;
     struct batch *head, *tail;
-    size_t queued;
+    size_t queued, queued_bytes;
+    struct batch *spare; /* drained batches, kept for their memory */
+    size_t nspare, spare_bytes;
     bool done, stop, oom;
 
     struct prefetch_result res;
@@ -71,8 +86,11 @@ static void push_batch(struct prefetch *p, struct batch *b)
 {
     if (b == NULL)
         return;
+    b->queued_bytes = b->ncells * sizeof(*b->cells) + b->text.len;
     pthread_mutex_lock(&p->mu);
-    while (p->queued >= QUEUE_BATCHES && !p->stop)
+    while ((p->queued >= QUEUE_BATCHES ||
+            (p->queued > 0 && p->queued_bytes + b->queued_bytes > QUEUE_BYTES)) &&
+           !p->stop)
         pthread_cond_wait(&p->not_full, &p->mu);
     if (p->stop) {
         pthread_mutex_unlock(&p->mu);
@@ -85,6 +103,7 @@ static void push_batch(struct prefetch *p, struct batch *b)
         p->head = b;
     p->tail = b;
     p->queued++;
+    p->queued_bytes += b->queued_bytes;
     pthread_cond_signal(&p->not_empty);
     pthread_mutex_unlock(&p->mu);
 }
@@ -110,15 +129,60 @@ struct sink {
     bool oom;
 };
 
+/* The bytes of b's arrays. */
+static size_t batch_bytes(const struct batch *b)
+{
+    return b->capcells * sizeof(*b->cells) + b->capcols * sizeof(*b->cols) + b->text.cap;
+}
+
+/* A batch to fill: a drained one when there is one (its arrays already
+ * allocated and faulted in: fresh ones cost the kernel a zeroed page
+ * every 4 KiB), else a new one; NULL on ENOMEM. */
+static struct batch *batch_get(struct prefetch *p)
+{
+    pthread_mutex_lock(&p->mu);
+    struct batch *b = p->spare;
+    if (b != NULL) {
+        p->spare = b->next;
+        p->nspare--;
+        p->spare_bytes -= batch_bytes(b);
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (b == NULL) {
+        if ((b = calloc(1, sizeof(*b))) != NULL)
+            sbuf_init(&b->text);
+        return b;
+    }
+    b->next = NULL;
+    return b;
+}
+
+/* A drained batch back to the spares (see SPARE_BATCHES), else freed. */
+static void batch_put(struct prefetch *p, struct batch *b)
+{
+    b->nrec = b->ncells = b->ncols = 0;
+    b->cell_text = NULL;
+    sbuf_reset(&b->text);
+    size_t bytes = batch_bytes(b);
+    pthread_mutex_lock(&p->mu);
+    if (p->nspare < SPARE_BATCHES && p->spare_bytes + bytes <= SPARE_BYTES) {
+        b->next = p->spare;
+        p->spare = b;
+        p->nspare++;
+        p->spare_bytes += bytes;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
+    batch_free(b);
+}
+
 /* The batch being filled, made when there is none; NULL on ENOMEM. */
 static struct batch *current(struct sink *k)
 {
     if (k->cur == NULL) {
-        k->cur = calloc(1, sizeof(*k->cur));
+        k->cur = batch_get(k->p);
         if (k->cur == NULL)
             k->oom = true;
-        else
-            sbuf_init(&k->cur->text);
     }
     return k->cur;
 }
@@ -257,6 +321,9 @@ static void sink_clear(struct sink *k)
 #define PARALLEL_MIN_BYTES (4u << 20)
 #define SEGMENT_BYTES (4u << 20)
 #define SEGMENT_THREADS 4
+/* The reader's default limit of a record's bytes (reader_limits): a longer
+ * line is left to the reader, which skips it with its message. */
+#define PLAIN_MAX_RECORD (1u << 20)
 
 /* One segment of a file read in parallel: the header line, then whole
  * lines [data, data + len), read by a reader of its own into a held sink. */
@@ -271,8 +338,87 @@ struct segment {
     size_t ncolumns;
 };
 
+/* The segment's lines read without the reader, when every one is a plain
+ * record: not blank, no carriage return, as many fields as the header,
+ * shorter than a record may be. Cells point into the input (no copy).
+ * Returns false at the first line that is not plain, leaving what it made
+ * in the sink for the caller to throw away. */
+static bool segment_plain(struct segment *g, size_t ncol)
+{
+    struct sink *k = &g->sink;
+    const struct prefetch *p = g->p;
+    char delim = g->delimiter;
+    const char *s = g->data, *end = g->data + g->len;
+    const char *base = p->in.data;
+    uint64_t line = 2, index = 0;
+    if (delim == '\0' || delim == '"' || delim == '\n' || delim == '\r')
+        delim = ','; /* as reader_new decides */
+    if (ncol == 0 || memchr(s, '\r', g->len) != NULL)
+        return false;
+    while (s < end) {
+        if (*s == '\n')
+            return false; /* a blank line */
+        struct batch *b = current(k);
+        if (b == NULL)
+            return false;
+        if (b->cell_text == NULL && b->ncells > 0)
+            return false; /* a batch begun by the header's reader */
+        b->cell_text = base;
+        if (b->ncells + ncol > b->capcells) {
+            size_t cap = b->capcells ? b->capcells : BATCH_RECORDS * 8;
+            while (cap < b->ncells + ncol)
+                cap *= 2;
+            struct packed *c = realloc(b->cells, cap * sizeof(*c));
+            if (c == NULL)
+                return false;
+            b->cells = c;
+            b->capcells = cap;
+        }
+        const char *start = s;
+        struct packed *pk = &b->cells[b->ncells];
+        size_t nf = 0;
+        for (;;) {
+            const char *f = s;
+            while (s < end && *s != delim && *s != '\n')
+                s++;
+            if (nf == ncol)
+                return false; /* too many fields */
+            size_t len = (size_t)(s - f);
+            pk[nf] = (struct packed){.type = len ? CELL_TEXT : CELL_MISSING,
+                                     .cls = VALUE_TEXT,
+                                     .len = (uint32_t)len,
+                                     .off = (size_t)(f - base)};
+            if (len > 0)
+                pk[nf].cls = (uint8_t)value_parse(f, len, true, &pk[nf].num);
+            nf++;
+            if (s == end || *s == '\n')
+                break;
+            s++;
+        }
+        if (nf != ncol || (size_t)(s - start) > PLAIN_MAX_RECORD)
+            return false;
+        b->line[b->nrec] = line;
+        b->index[b->nrec] = ++index;
+        b->start[b->nrec] = b->ncells;
+        b->ncells += ncol;
+        b->nrec++;
+        b->start[b->nrec] = b->ncells;
+        if (b->nrec == BATCH_RECORDS)
+            flush(k);
+        if (s < end) { /* past the newline */
+            s++;
+            line++;
+        }
+    }
+    g->lines = line - 1;
+    g->index = index;
+    return true;
+}
+
 /* Read one segment: the header as its first line (so that fields are
- * counted against it), then its lines; numbered from line 2 and record 1. */
+ * counted against it), then its lines; numbered from line 2 and record 1.
+ * Plain lines (segment_plain) skip the reader; a segment with any other
+ * line is read again, whole, by the reader. */
 static void *segment_run(void *arg)
 {
     struct segment *g = arg;
@@ -280,6 +426,22 @@ static void *segment_run(void *arg)
     struct reader_limits lim = {0, 0, g->delimiter};
     struct reader *r = reader_new(READER_CSV, &lim, &ops, &g->sink);
     if (r == NULL) {
+        g->sink.oom = true;
+        return NULL;
+    }
+    reader_feed(r, g->header, g->hlen);
+    g->has_header = reader_has_header(r);
+    g->ncolumns = reader_ncolumns(r);
+    if (g->has_header && reader_index(r) == 0 && segment_plain(g, g->ncolumns)) {
+        reader_free(r);
+        flush(&g->sink);
+        return NULL;
+    }
+    reader_free(r);
+    struct sink again = {.p = g->sink.p, .held = g->sink.held, .columns = g->sink.columns};
+    sink_clear(&g->sink);
+    g->sink = again;
+    if ((r = reader_new(READER_CSV, &lim, &ops, &g->sink)) == NULL) {
         g->sink.oom = true;
         return NULL;
     }
@@ -360,11 +522,17 @@ static void run_parallel(struct prefetch *p, const struct memfile *in, char deli
     size_t off = hlen;
     uint64_t line_off = 0, index_off = 0;
     bool first = true;
+    /* Segments of one size, at most SEGMENT_BYTES, so that every round
+     * has work for every thread (20 MB on two: three rounds of two 3.3 MB
+     * segments, not two of 4 MiB and a last one with one thread idle). */
+    size_t data = in->len - hlen, per_round = nt * SEGMENT_BYTES;
+    size_t rounds = data > per_round ? (data + per_round - 1) / per_round : 1;
+    size_t seg = (data + rounds * nt - 1) / (rounds * nt);
     while (off < in->len && !p->stop) {
         /* up to nt segments, each ending just after a newline (or at the end) */
         size_t n = 0;
         for (; n < nt && off < in->len; n++) {
-            size_t end = off + SEGMENT_BYTES;
+            size_t end = off + seg;
             if (end >= in->len) {
                 end = in->len;
             } else {
@@ -413,6 +581,8 @@ static void *run(void *arg)
     struct prefetch *p = arg;
     struct memfile in;
     if (memfile_open(&in, p->path) == 0) {
+        p->in = in;
+        p->in_open = true;
         p->res.opened = true;
         p->res.bytes = in.len;
         p->diag->file = p->path;
@@ -444,7 +614,6 @@ static void *run(void *arg)
             if (k.oom)
                 p->oom = true;
         }
-        memfile_close(&in);
     }
     pthread_mutex_lock(&p->mu);
     p->done = true;
@@ -490,12 +659,14 @@ void prefetch_drain(struct prefetch *p, const struct prefetch_ops *ops, void *ar
             if (p->head == NULL)
                 p->tail = NULL;
             p->queued--;
+            p->queued_bytes -= b->queued_bytes;
             pthread_cond_signal(&p->not_full);
         }
         pthread_mutex_unlock(&p->mu);
         if (b == NULL)
             break;
         size_t ce = 0;
+        const char *text = b->cell_text != NULL ? b->cell_text : b->text.data;
         struct cell cells[4096];
         struct precell pre[4096];
         for (size_t r = 0; r <= b->nrec; r++) {
@@ -510,17 +681,23 @@ void prefetch_drain(struct prefetch *p, const struct prefetch_ops *ops, void *ar
             for (size_t i = 0; i < n; i++) {
                 const struct packed *pk = &b->cells[b->start[r] + i];
                 cells[i] = (struct cell){(enum cell_type)pk->type, pk->num,
-                                         b->text.data ? b->text.data + pk->off : "", pk->len};
+                                         text ? text + pk->off : "", pk->len};
                 pre[i] = (struct precell){(enum value_class)pk->cls, pk->num};
             }
             struct reader_record rec = {b->line[r], b->index[r], n, cells, n, n};
             ops->record(arg, &rec, pre);
         }
-        batch_free(b);
+        batch_put(p, b);
     }
     if (p->started) {
         pthread_join(p->tid, NULL);
         p->started = false;
+    }
+    /* every cell is handed over: the input need not stay mapped during
+     * the evaluation (its pages would count in the peak RSS) */
+    if (p->in_open) {
+        memfile_close(&p->in);
+        p->in_open = false;
     }
     *res = p->res;
     if (p->oom)
@@ -543,6 +720,13 @@ void prefetch_free(struct prefetch *p)
         p->head = b->next;
         batch_free(b);
     }
+    while (p->spare != NULL) {
+        struct batch *b = p->spare;
+        p->spare = b->next;
+        batch_free(b);
+    }
+    if (p->in_open)
+        memfile_close(&p->in);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->not_full);
     pthread_cond_destroy(&p->not_empty);

@@ -8,6 +8,7 @@
 # env:   DRIFTD=build/agent/driftd  PYTHON=/usr/bin/python3
 #        FEATURES="5 25 100 500"   LIMIT=300   MAXCELLS=100000000
 #        (cells = rows x features; larger tables are skipped and said so)
+#        REFERENCE=0 times driftd only (the reference columns say "-")
 #
 # The baseline of each table is built once (default --max-sample, 50,000)
 # and not timed. Data goes to bench/data/scaling/ (bench/gen_wide.py, fixed
@@ -20,6 +21,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 FEATURES=${FEATURES:-"5 25 100 500"}
 LIMIT=${LIMIT:-300}
 MAXCELLS=${MAXCELLS:-100000000}
+REFERENCE=${REFERENCE:-1}
 ROWS=${*:-"1000 10000 100000 1000000"}
 data=bench/data/scaling
 out=bench/out
@@ -54,7 +56,9 @@ for r in $ROWS; do
 		base=$data/base_${r}_$f.json
 		[ -f "$base" ] || "$DRIFTD" baseline --input "$ref" --output "$base" 2>/dev/null
 		d=$(measure "$DRIFTD" check --baseline "$base" --input "$cur" --all-metrics --json)
-		p=$(measure "$PYTHON" scripts/reference_report.py --reference "$ref" --current "$cur" --all-metrics)
+		p="- -"
+		[ "$REFERENCE" = 0 ] ||
+			p=$(measure "$PYTHON" scripts/reference_report.py --reference "$ref" --current "$cur" --all-metrics)
 		echo "$r $f $d $p" | tee -a "$table"
 	done
 done

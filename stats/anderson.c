@@ -7,6 +7,8 @@
  */
 #include "stats/cvm.h"
 
+#include "stats/pooled.h"
+
 #include <gsl/gsl_linalg.h>
 #include <math.h>
 #include <pthread.h>
@@ -92,6 +94,36 @@ static double a2akn_midrank(const double *x, size_t n1, const double *y, size_t 
     return a2;
 }
 
+/* a2akn_midrank from the pooled table: the same terms in the same order. */
+static double a2akn_pooled(const struct stats_pooled *pl, double *buf)
+{
+    size_t n1 = pl->n1, n2 = pl->n2, i = 0, j = 0;
+    double N = (double)(n1 + n2);
+    double *inner_x = buf, *inner_y = buf + (n1 + n2);
+
+    for (size_t z = 0; z < pl->nd; z++) {
+        size_t i0 = i, j0 = j;
+        i += pl->cx[z];
+        j += pl->cy[z];
+        size_t cx = i - i0, cy = j - j0, lj = cx + cy;
+        double bj = (double)(i0 + j0) + (double)lj / 2.0;
+        double w = (double)lj / N;
+        double den = bj * (N - bj) - (double)((n1 + n2) * lj) / 4.0;
+        double mx = (double)i - (double)cx / 2.0;
+        double my = (double)j - (double)cy / 2.0;
+        double dx = N * mx - bj * (double)n1;
+        double dy = N * my - bj * (double)n2;
+        inner_x[z] = w * (dx * dx) / den;
+        inner_y[z] = w * (dy * dy) / den;
+    }
+    size_t nd = pl->nd;
+    double a2 = 0.0;
+    a2 += np_sum(inner_x, nd) / (double)n1;
+    a2 += np_sum(inner_y, nd) / (double)n2;
+    a2 *= (N - 1.0) / N;
+    return a2;
+}
+
 /* np.polyfit(x, y, 2) for 7 points: numpy scales the Vandermonde columns to
  * unit norm before its least-squares solve, and so do we (Householder QR
  * instead of LAPACK's SVD; the two agree to a few ulps on this 7x3 system). */
@@ -157,10 +189,9 @@ static void harmonic_sums(size_t n, double *buf, double *h, double *g)
     pthread_mutex_unlock(&hs_lock);
 }
 
-/* Anderson-Darling k-sample test for k = 2, scipy's anderson_ksamp
- * (midrank=True) after Scholz & Stephens (1987) eq. 7 and Table 2. */
-int stats_anderson_2samp(const double *x, size_t n1, const double *y, size_t n2, double *a2,
-                         double *p)
+/* The standardised statistic and its p-value from A2akN of samples of
+ * sizes n1 and n2 (n1 + n2 >= 4); buf holds n1 + n2 doubles to spare. */
+static int anderson_finish(double a2kn, size_t n1, size_t n2, double *buf, double *a2, double *p)
 {
     /* Scholz & Stephens, Table 2: critical values are b0 + b1/sqrt(m) + b2/m. */
     static const double b0[7] = {0.675, 1.281, 1.645, 1.96, 2.326, 2.573, 3.085};
@@ -168,24 +199,7 @@ int stats_anderson_2samp(const double *x, size_t n1, const double *y, size_t n2,
     static const double b2[7] = {-0.105, -0.305, -0.362, -0.391, -0.396, -0.345, -0.154};
     static const double sig[7] = {0.25, 0.1, 0.05, 0.025, 0.01, 0.005, 0.001};
     const double k = 2.0, m = 1.0;
-
-    *a2 = NAN;
-    *p = NAN;
-    if (n1 == 0 || n2 == 0)
-        return -1;
-    size_t n = n1 + n2, nd;
-    /* scipy raises below 2 distinct values; with N = 2 its harmonic sums are
-     * empty (IndexError) and with N = 3 sigma^2 divides by N - 3 (NaN). */
-    if (n < 4)
-        return -1;
-    double *buf = malloc(2 * n * sizeof(*buf));
-    if (buf == NULL)
-        return -1;
-    double a2kn = a2akn_midrank(x, n1, y, n2, &nd, buf);
-    if (nd < 2) {
-        free(buf);
-        return -1;
-    }
+    size_t n = n1 + n2;
 
     /* Scholz & Stephens eq. 4 variance. */
     double H = 0.0;
@@ -193,7 +207,6 @@ int stats_anderson_2samp(const double *x, size_t n1, const double *y, size_t n2,
     H += 1.0 / (double)n2;
     double h, g;
     harmonic_sums(n, buf, &h, &g);
-    free(buf);
 
     double a = (4 * g - 6) * (k - 1) + (10 - 6 * g) * H;
     double b = (2 * g - 4) * (k * k) + 8 * h * k + (2 * g - 14 * h - 4) * H - 8 * h + 4 * g - 6;
@@ -233,4 +246,44 @@ int stats_anderson_2samp(const double *x, size_t n1, const double *y, size_t n2,
         *p = exp(v);
     }
     return 0;
+}
+
+/* Anderson-Darling k-sample test for k = 2, scipy's anderson_ksamp
+ * (midrank=True) after Scholz & Stephens (1987) eq. 7 and Table 2. */
+int stats_anderson_2samp(const double *x, size_t n1, const double *y, size_t n2, double *a2,
+                         double *p)
+{
+    *a2 = NAN;
+    *p = NAN;
+    if (n1 == 0 || n2 == 0)
+        return -1;
+    size_t n = n1 + n2, nd;
+    /* scipy raises below 2 distinct values; with N = 2 its harmonic sums are
+     * empty (IndexError) and with N = 3 sigma^2 divides by N - 3 (NaN). */
+    if (n < 4)
+        return -1;
+    double *buf = malloc(2 * n * sizeof(*buf));
+    if (buf == NULL)
+        return -1;
+    double a2kn = a2akn_midrank(x, n1, y, n2, &nd, buf);
+    int rc = nd < 2 ? -1 : anderson_finish(a2kn, n1, n2, buf, a2, p);
+    free(buf);
+    return rc;
+}
+
+/* stats_anderson_2samp from the pooled table: the same terms in the same order. */
+int stats_anderson_2samp_pooled(const struct stats_pooled *pl, double *a2, double *p)
+{
+    *a2 = NAN;
+    *p = NAN;
+    size_t n = pl->n1 + pl->n2;
+    if (pl->n1 == 0 || pl->n2 == 0 || n < 4)
+        return -1;
+    double *buf = malloc(2 * n * sizeof(*buf));
+    if (buf == NULL)
+        return -1;
+    double a2kn = a2akn_pooled(pl, buf);
+    int rc = pl->nd < 2 ? -1 : anderson_finish(a2kn, pl->n1, pl->n2, buf, a2, p);
+    free(buf);
+    return rc;
 }

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,18 +47,78 @@ static inline bool is_space(char c)
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
+/* Where the commas are in [p, e), as offsets from p, eight bytes at a
+ * time (whole words only; the rest is left to the caller), at most max -
+ * 8 of them and then up to 7 more; returns how many. */
+static size_t find_commas(const char *p, const char *e, uint32_t *pos, size_t max)
+{
+    const char *b = p;
+    size_t n = 0;
+    while (e - p >= 8 && n + 8 <= max) {
+        uint64_t w;
+        memcpy(&w, p, sizeof(w));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        uint64_t x = w ^ 0x2c2c2c2c2c2c2c2cULL; /* a comma's byte is now 0 */
+        /* the high bit of each zero byte, exactly (no borrow between bytes) */
+        uint64_t m =
+            ~(((x & 0x7f7f7f7f7f7f7f7fULL) + 0x7f7f7f7f7f7f7f7fULL) | x | 0x7f7f7f7f7f7f7f7fULL);
+        while (m != 0) {
+            pos[n++] = (uint32_t)(p - b) + (uint32_t)(__builtin_ctzll(m) >> 3);
+            m &= m - 1;
+        }
+        p += 8;
+    }
+    return n;
+}
+
+/* Numbers per block of commas found before they are parsed. */
+#define COMMA_BLOCK 256
+
+/* The numbers of a compact array ("n,n,...,", as driftd writes it) from
+ * text[*j], each ended by a comma, into v[*n...]: the commas are found
+ * first, so each parse starts where a comma says instead of where the
+ * previous parse ended, and the parses do not wait on each other. The
+ * same parse as parse_span's loop, checked to end at its comma; stops at
+ * the first number that does not (spaces, the last number), leaving it to
+ * that loop. */
+static void parse_compact(const char *text, size_t len, size_t end, size_t *j, double *v, size_t *n)
+{
+    uint32_t pos[COMMA_BLOCK];
+    while (*j < end) {
+        size_t k = find_commas(text + *j, text + end, pos, COMMA_BLOCK);
+        if (k == 0)
+            return;
+        size_t s = *j;
+        for (size_t t = 0; t < k; t++) {
+            size_t comma = *j + pos[t];
+            char c = text[s];
+            double x;
+            if ((c != '-' && (c < '0' || c > '9')) ||
+                stats_parse_number(text + s, text + len, &x) != text + comma) {
+                *j = s;
+                return;
+            }
+            v[(*n)++] = x;
+            s = comma + 1;
+        }
+        *j = s;
+    }
+}
+
 /* Parse the numbers of span sp; on success sp->v holds them (NULL when the
  * array holds anything else, or on ENOMEM, which then leaves it to cJSON). */
 static void parse_span(const char *text, size_t len, struct bsamples_span *sp)
 {
-    size_t cap = 1, n = 0, j = sp->start + 1;
-    /* one value more than commas, when the array is one of numbers: no
-     * memory allocated (and faulted in) beyond what is used */
-    for (size_t k = sp->start + 1; k < sp->end; k++)
-        cap += text[k] == ',';
+    /* at most one value per two bytes (a digit and a comma) between the
+     * brackets: no realloc, and no pass to count them first; a large
+     * block is mapped, so only the pages the values fill are faulted in */
+    size_t cap = (sp->end - sp->start) / 2 + 1, n = 0, j = sp->start + 1;
     double *v = malloc(cap * sizeof(*v));
     if (v == NULL)
         return;
+    parse_compact(text, len, sp->end, &j, v, &n);
     for (;;) {
         while (j < len && is_space(text[j]))
             j++;
@@ -89,7 +150,12 @@ static void parse_span(const char *text, size_t len, struct bsamples_span *sp)
         goto fail;
     }
     if (j != sp->end)
-        goto fail; /* cannot happen: no ']' before the first */
+        goto fail;     /* cannot happen: no ']' before the first */
+    if (n + 1 < cap) { /* give back the part never used (in place) */
+        double *p = realloc(v, (n ? n : 1) * sizeof(*v));
+        if (p != NULL)
+            v = p;
+    }
     /* checked here while the values are in the cache */
     sp->nonfinite = n;
     sp->sorted = true;

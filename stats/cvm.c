@@ -7,6 +7,8 @@
  */
 #include "stats/cvm.h"
 
+#include "stats/pooled.h"
+
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_sf_bessel.h>
 #include <gsl/gsl_sf_gamma.h>
@@ -235,36 +237,9 @@ static double cdf_cvm_inf(double x)
     return tot;
 }
 
-/* Cramer-von Mises two-sample test, scipy's cramervonmises_2samp (method='auto')
- * after Anderson (1962) eqs. 9-15. */
-int stats_cvm_2samp(const double *x, size_t n1, const double *y, size_t n2, double *t, double *p)
+/* T and p from the rank sums sx and sy (in quarter units). */
+static int cvm_finish(u128 sx, u128 sy, size_t n1, size_t n2, double *t, double *p)
 {
-    size_t i = 0, j = 0;
-    u128 sx = 0, sy = 0;
-
-    *t = NAN;
-    *p = NAN;
-    if (n1 < 2 || n2 < 2)
-        return -1;
-    /* Sums of (2 * (midrank - position))^2: integers, so exact in any order. */
-    while (i < n1 || j < n2) {
-        double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
-        size_t i0 = i, j0 = j;
-        while (i < n1 && x[i] <= v)
-            i++;
-        while (j < n2 && y[j] <= v)
-            j++;
-        int64_t tworank = (int64_t)(2 * (i0 + j0) + (i - i0) + (j - j0) + 1);
-        for (size_t r = i0; r < i; r++) {
-            uint64_t d = (uint64_t)llabs(tworank - 2 * (int64_t)(r + 1));
-            sx += (u128)d * d;
-        }
-        for (size_t r = j0; r < j; r++) {
-            uint64_t d = (uint64_t)llabs(tworank - 2 * (int64_t)(r + 1));
-            sy += (u128)d * d;
-        }
-    }
-
     u128 nx = n1, ny = n2, k = nx * ny, N = nx + ny;
     double u = (double)nx * ((double)sx / 4.0);
     u += (double)ny * ((double)sy / 4.0);
@@ -296,4 +271,64 @@ int stats_cvm_2samp(const double *x, size_t n1, const double *y, size_t n2, doub
         *p = 0 > q ? 0.0 : q;
     }
     return 0;
+}
+
+/* Cramer-von Mises two-sample test, scipy's cramervonmises_2samp (method='auto')
+ * after Anderson (1962) eqs. 9-15. */
+int stats_cvm_2samp(const double *x, size_t n1, const double *y, size_t n2, double *t, double *p)
+{
+    size_t i = 0, j = 0;
+    u128 sx = 0, sy = 0;
+
+    *t = NAN;
+    *p = NAN;
+    if (n1 < 2 || n2 < 2)
+        return -1;
+    /* Sums of (2 * (midrank - position))^2: integers, so exact in any order. */
+    while (i < n1 || j < n2) {
+        double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
+        size_t i0 = i, j0 = j;
+        while (i < n1 && x[i] <= v)
+            i++;
+        while (j < n2 && y[j] <= v)
+            j++;
+        int64_t tworank = (int64_t)(2 * (i0 + j0) + (i - i0) + (j - j0) + 1);
+        for (size_t r = i0; r < i; r++) {
+            uint64_t d = (uint64_t)llabs(tworank - 2 * (int64_t)(r + 1));
+            sx += (u128)d * d;
+        }
+        for (size_t r = j0; r < j; r++) {
+            uint64_t d = (uint64_t)llabs(tworank - 2 * (int64_t)(r + 1));
+            sy += (u128)d * d;
+        }
+    }
+
+    return cvm_finish(sx, sy, n1, n2, t, p);
+}
+
+/* stats_cvm_2samp from the pooled table: the same integer rank sums. */
+int stats_cvm_2samp_pooled(const struct stats_pooled *pl, double *t, double *p)
+{
+    size_t n1 = pl->n1, n2 = pl->n2, i = 0, j = 0;
+    u128 sx = 0, sy = 0;
+
+    *t = NAN;
+    *p = NAN;
+    if (n1 < 2 || n2 < 2)
+        return -1;
+    for (size_t z = 0; z < pl->nd; z++) {
+        size_t i0 = i, j0 = j;
+        i += pl->cx[z];
+        j += pl->cy[z];
+        int64_t tworank = (int64_t)(2 * (i0 + j0) + (i - i0) + (j - j0) + 1);
+        for (size_t r = i0; r < i; r++) {
+            uint64_t d = (uint64_t)llabs(tworank - 2 * (int64_t)(r + 1));
+            sx += (u128)d * d;
+        }
+        for (size_t r = j0; r < j; r++) {
+            uint64_t d = (uint64_t)llabs(tworank - 2 * (int64_t)(r + 1));
+            sy += (u128)d * d;
+        }
+    }
+    return cvm_finish(sx, sy, n1, n2, t, p);
 }

@@ -15,6 +15,11 @@
  * than 2 values (scipy's requirement; outputs set to NAN). */
 int stats_cvm_2samp(const double *x, size_t n1, const double *y, size_t n2, double *t, double *p);
 
+/* The same tests from the samples pooled (stats/pooled.h): the same bits. */
+struct stats_pooled;
+int stats_cvm_2samp_pooled(const struct stats_pooled *pl, double *t, double *p);
+int stats_anderson_2samp_pooled(const struct stats_pooled *pl, double *a2, double *p);
+
 /* Anderson-Darling k-sample test for k = 2, sorted samples without NAN:
  * standardised statistic and p-value capped to [0.001, 0.25] as scipy does.
  * Returns 0, or -1 when it cannot be computed (an empty sample, or fewer

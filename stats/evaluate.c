@@ -7,6 +7,7 @@
 #include "stats/cvm.h"
 #include "stats/kolmogorov.h"
 #include "stats/metrics.h"
+#include "stats/pooled.h"
 
 #include <gsl/gsl_sort.h>
 #include <math.h>
@@ -203,14 +204,29 @@ static void numeric_metrics(const struct stats_feature_data *d, const bool *want
     const double *x = d->ref, *y = d->cur;
     size_t n1 = d->n_ref, n2 = d->n_cur;
     double s, p;
+    bool cdf =
+        want[STATS_WASSERSTEIN] || want[STATS_WASSERSTEIN_NORMED] || want[STATS_ENERGY_DISTANCE];
+    /* Two tests or more that walk the pooled values share one walk. */
+    int walks = want[STATS_KS] + cdf + want[STATS_CRAMER_VON_MISES] + want[STATS_ANDERSON] +
+                want[STATS_HELLINGER];
+    struct stats_pooled pl;
+    bool pooled = walks >= 2 && stats_pooled_init(&pl, x, n1, y, n2) == 0;
+    if (pooled && want[STATS_KS] && cdf)
+        stats_pooled_diffs(&pl);
 
     if (want[STATS_KS]) {
-        stats_ks_2samp(x, n1, y, n2, &s, &p);
+        if (pooled)
+            stats_ks_2samp_pooled(&pl, &s, &p);
+        else
+            stats_ks_2samp(x, n1, y, n2, &s, &p);
         set_metric(r, STATS_KS, s, p);
     }
-    if (want[STATS_WASSERSTEIN] || want[STATS_WASSERSTEIN_NORMED] || want[STATS_ENERGY_DISTANCE]) {
+    if (cdf) {
         double w, e;
-        stats_cdf_distances(x, n1, y, n2, &w, &e);
+        if (pooled)
+            stats_cdf_distances_pooled(&pl, &w, &e);
+        else
+            stats_cdf_distances(x, n1, y, n2, &w, &e);
         if (want[STATS_WASSERSTEIN])
             set_metric(r, STATS_WASSERSTEIN, w, NAN);
         if (want[STATS_WASSERSTEIN_NORMED])
@@ -219,15 +235,26 @@ static void numeric_metrics(const struct stats_feature_data *d, const bool *want
             set_metric(r, STATS_ENERGY_DISTANCE, e, NAN);
     }
     if (want[STATS_CRAMER_VON_MISES]) {
-        stats_cvm_2samp(x, n1, y, n2, &s, &p);
+        if (pooled)
+            stats_cvm_2samp_pooled(&pl, &s, &p);
+        else
+            stats_cvm_2samp(x, n1, y, n2, &s, &p);
         set_metric(r, STATS_CRAMER_VON_MISES, s, p);
     }
     if (want[STATS_ANDERSON]) {
-        stats_anderson_2samp(x, n1, y, n2, &s, &p);
+        if (pooled)
+            stats_anderson_2samp_pooled(&pl, &s, &p);
+        else
+            stats_anderson_2samp(x, n1, y, n2, &s, &p);
         set_metric(r, STATS_ANDERSON, s, p);
     }
     if (want[STATS_HELLINGER])
-        set_metric(r, STATS_HELLINGER, stats_hellinger_numeric(x, n1, y, n2), NAN);
+        set_metric(r, STATS_HELLINGER,
+                   pooled ? stats_hellinger_numeric_pooled(&pl, x, y)
+                          : stats_hellinger_numeric(x, n1, y, n2),
+                   NAN);
+    if (pooled)
+        stats_pooled_free(&pl);
     if (want[STATS_PSI] || want[STATS_KL_DIV] || want[STATS_JENSEN_SHANNON] || want[STATS_TVD]) {
         double *rp, *cp;
         size_t k = numeric_bins(d, &rp, &cp);

@@ -17,6 +17,7 @@
  * in smirnov.c.
  */
 #include "stats/kolmogorov.h"
+#include "stats/pooled.h"
 #include "stats/smirnov.h"
 
 #include <float.h>
@@ -978,6 +979,15 @@ int stats_ks2_exact(double *d, size_t n1, size_t n2, double *p)
     return 0;
 }
 
+/* The statistic from the largest and smallest cdf1 - cdf2. */
+static double ks_pick(double maxs, double mins)
+{
+    mins = -mins;
+    if (mins < 0)
+        mins = 0; /* np.clip(-cddiffs[argminS], 0, 1) */
+    return (mins > maxs) ? mins : maxs;
+}
+
 /* The two-sample statistic on sorted samples by one merge walk: at every
  * distinct pooled value both ECDFs step past all tied values at once, as
  * scipy's searchsorted(side='right') does; max(cdf1 - cdf2) and
@@ -1004,25 +1014,33 @@ static double ks_statistic(const double *x, size_t n1, const double *y, size_t n
         if (diff < mins)
             mins = diff;
     }
-    mins = -mins;
-    if (mins < 0)
-        mins = 0; /* np.clip(-cddiffs[argminS], 0, 1) */
-    return (mins > maxs) ? mins : maxs;
+    return ks_pick(maxs, mins);
 }
 
-/* scipy ks_2samp(x, y, alternative='two-sided', method='auto'). */
-int stats_ks_2samp(const double *x, size_t n1, const double *y, size_t n2, double *d, double *p)
+/* ks_statistic from the pooled table: the same quotients in the same order. */
+static double ks_statistic_pooled(const struct stats_pooled *pl)
 {
-    double stat, prob = NAN;
-    int exact;
+    size_t i = 0, j = 0;
+    double dn1 = (double)pl->n1, dn2 = (double)pl->n2;
+    double maxs = -INFINITY, mins = INFINITY;
 
-    if (n1 == 0 || n2 == 0) {
-        *d = NAN;
-        *p = NAN;
-        return -1;
+    for (size_t k = 0; k < pl->nd; k++) {
+        i += pl->cx[k];
+        j += pl->cy[k];
+        double diff = pl->diff != NULL ? pl->diff[k] : (double)i / dn1 - (double)j / dn2;
+        if (diff > maxs)
+            maxs = diff;
+        if (diff < mins)
+            mins = diff;
     }
-    stat = ks_statistic(x, n1, y, n2);
-    exact = (n1 > n2 ? n1 : n2) <= KS_MAX_AUTO_N;
+    return ks_pick(maxs, mins);
+}
+
+/* The p-value of statistic stat for sizes n1 and n2, scipy's method='auto'. */
+static int ks_finish(double stat, size_t n1, size_t n2, double *d, double *p)
+{
+    double prob = NAN;
+    int exact = (n1 > n2 ? n1 : n2) <= KS_MAX_AUTO_N;
     if (exact && stats_ks2_exact(&stat, n1, n2, &prob) != 0)
         exact = 0; /* stat keeps scipy's lattice rounding */
     if (!exact) {
@@ -1035,4 +1053,26 @@ int stats_ks_2samp(const double *x, size_t n1, const double *y, size_t n2, doubl
     *d = stat;
     *p = clip01(prob);
     return 0;
+}
+
+/* scipy ks_2samp(x, y, alternative='two-sided', method='auto'). */
+int stats_ks_2samp(const double *x, size_t n1, const double *y, size_t n2, double *d, double *p)
+{
+    if (n1 == 0 || n2 == 0) {
+        *d = NAN;
+        *p = NAN;
+        return -1;
+    }
+    return ks_finish(ks_statistic(x, n1, y, n2), n1, n2, d, p);
+}
+
+/* stats_ks_2samp from the pooled table instead of a walk of its own. */
+int stats_ks_2samp_pooled(const struct stats_pooled *pl, double *d, double *p)
+{
+    if (pl->n1 == 0 || pl->n2 == 0) {
+        *d = NAN;
+        *p = NAN;
+        return -1;
+    }
+    return ks_finish(ks_statistic_pooled(pl), pl->n1, pl->n2, d, p);
 }

@@ -32,6 +32,10 @@ int stats_ks2_exact(double *d, size_t n1, size_t n2, double *p);
  * Returns 0, or -1 when a sample is empty (outputs set to NAN). */
 int stats_ks_2samp(const double *x, size_t n1, const double *y, size_t n2, double *d, double *p);
 
+/* The same test from the samples pooled (stats/pooled.h): the same bits. */
+struct stats_pooled;
+int stats_ks_2samp_pooled(const struct stats_pooled *pl, double *d, double *p);
+
 /* Which build of the finite-n Smirnov sum runs (smirnov.c; for tests and
  * benchmarks): mode 0 forces Dekker's products, any other mode lets the CPU
  * choose (FMA when it has it). Returns 1 when FMA is now used, else 0. The

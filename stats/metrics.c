@@ -6,6 +6,8 @@
  */
 #include "stats/metrics.h"
 
+#include "stats/pooled.h"
+
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_sort.h>
 #include <math.h>
@@ -42,6 +44,29 @@ void stats_cdf_distances(const double *x, size_t n1, const double *y, size_t n2,
         s1 += diff * delta;
         s2 += diff * diff * delta;
         v = next;
+    }
+    *w1 = s1;
+    *e2 = sqrt(2.0) * sqrt(s2);
+}
+
+/* stats_cdf_distances from the pooled table: the same terms in the same order. */
+void stats_cdf_distances_pooled(const struct stats_pooled *pl, double *w1, double *e2)
+{
+    double s1 = 0.0, s2 = 0.0;
+    size_t i = 0, j = 0;
+
+    *w1 = *e2 = NAN;
+    if (pl->n1 == 0 || pl->n2 == 0)
+        return;
+    for (size_t k = 0; k + 1 < pl->nd; k++) {
+        i += pl->cx[k];
+        j += pl->cy[k];
+        double diff =
+            fabs(pl->diff != NULL ? pl->diff[k]
+                                  : (double)i / (double)pl->n1 - (double)j / (double)pl->n2);
+        double delta = pl->v[k + 1] - pl->v[k];
+        s1 += diff * delta;
+        s2 += diff * diff * delta;
     }
     *w1 = s1;
     *e2 = sqrt(2.0) * sqrt(s2);
@@ -275,13 +300,11 @@ static double bc_term(double h1, double n1, double h2, double n2, double width, 
     return sqrt(h1 / n1 * (h2 / n2)) * ratio;
 }
 
-double stats_hellinger_numeric(const double *x, size_t n1, const double *y, size_t n2)
+/* stats_hellinger_numeric with nk distinct pooled values (n1, n2 > 0). */
+static double hellinger_numeric(const double *x, size_t n1, const double *y, size_t n2, size_t nk)
 {
-    if (n1 == 0 || n2 == 0)
-        return NAN;
     /* The first and last distinct values as the union walk takes them: x's
      * where the two are equal (-0 and +0 included). */
-    size_t nk = union_distinct(x, n1, y, n2, NULL);
     double lo = x[0] <= y[0] ? x[0] : y[0];
     double hi = x[n1 - 1] >= y[n2 - 1] ? x[n1 - 1] : y[n2 - 1];
 
@@ -319,6 +342,23 @@ double stats_hellinger_numeric(const double *x, size_t n1, const double *y, size
     free(edges), free(h1), free(h2);
     bc = bc < 0 ? 0 : bc > 1 ? 1 : bc;
     return sqrt(1.0 - bc);
+}
+
+/* Evidently's numerical Hellinger distance, counting the distinct values itself. */
+double stats_hellinger_numeric(const double *x, size_t n1, const double *y, size_t n2)
+{
+    if (n1 == 0 || n2 == 0)
+        return NAN;
+    return hellinger_numeric(x, n1, y, n2, union_distinct(x, n1, y, n2, NULL));
+}
+
+/* The same with the distinct values counted by the pooled table. */
+double stats_hellinger_numeric_pooled(const struct stats_pooled *pl, const double *x,
+                                      const double *y)
+{
+    if (pl->n1 == 0 || pl->n2 == 0)
+        return NAN;
+    return hellinger_numeric(x, pl->n1, y, pl->n2, pl->nd);
 }
 
 int stats_chisquare(const double *ref_counts, const double *cur_counts, size_t k, double *stat,

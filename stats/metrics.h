@@ -15,6 +15,10 @@ double stats_wasserstein(const double *x, size_t n1, const double *y, size_t n2)
 void stats_cdf_distances(const double *x, size_t n1, const double *y, size_t n2, double *w1,
                          double *e2);
 
+/* The same from the samples pooled (stats/pooled.h): the same bits. */
+struct stats_pooled;
+void stats_cdf_distances_pooled(const struct stats_pooled *pl, double *w1, double *e2);
+
 /* Energy distance between sorted samples (scipy.stats.energy_distance). */
 double stats_energy_distance(const double *x, size_t n1, const double *y, size_t n2);
 
@@ -63,6 +67,10 @@ double stats_hellinger_props(const double *r, const double *c, size_t k);
  * both samples gives 0 (one bin [v - 0.5, v + 0.5] of width 1); NAN only
  * for an empty sample or when out of memory. */
 double stats_hellinger_numeric(const double *x, size_t n1, const double *y, size_t n2);
+
+/* The same with the distinct values counted in pl, the pooling of x and y. */
+double stats_hellinger_numeric_pooled(const struct stats_pooled *pl, const double *x,
+                                      const double *y);
 
 /* Chi-square goodness of fit of current counts o against reference counts
  * scaled to the current total (Evidently). *stat is INFINITY and *p 0 when

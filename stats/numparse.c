@@ -72,13 +72,44 @@ static inline const char *parse_short(const char *p, const char *end, int neg, d
     return q;
 }
 
+/* The same short numbers when fewer than 16 bytes are left (a CSV cell):
+ * at most 15 digits with an optional fraction, no exponent, one digit at
+ * a time; the value is again the exact mantissa over an exact power of
+ * ten. NULL: let the general parser decide. */
+static inline const char *short_cell(const char *p, const char *end, int neg, double *out)
+{
+    const char *q = p;
+    uint64_t mant = 0;
+    unsigned d;
+    while (q < end && (d = (unsigned)(unsigned char)*q - '0') <= 9) {
+        mant = mant * 10 + d;
+        q++;
+    }
+    size_t a = (size_t)(q - p), b = 0;
+    if (a == 0)
+        return NULL;
+    if (q < end && *q == '.') {
+        const char *f = ++q;
+        while (q < end && (d = (unsigned)(unsigned char)*q - '0') <= 9) {
+            mant = mant * 10 + d;
+            q++;
+        }
+        b = (size_t)(q - f);
+    }
+    if (a + b > 15 || (q < end && (*q == 'e' || *q == 'E' || *q == '.')))
+        return NULL;
+    double v = (double)mant / pow10_exact[b];
+    *out = neg ? -v : v;
+    return q;
+}
+
 const char *stats_parse_number(const char *s, const char *end, double *out)
 {
     const char *p = s;
     int neg = 0;
     if (p < end && (*p == '+' || *p == '-'))
         neg = *p++ == '-';
-    const char *fast = parse_short(p, end, neg, out);
+    const char *fast = end - p >= 16 ? parse_short(p, end, neg, out) : short_cell(p, end, neg, out);
     if (fast != NULL)
         return fast;
     /* Up to 19 significant digits go into mant; frac counts the digits

@@ -20,7 +20,9 @@
 #include <float.h>
 #include <stdbool.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__FAST_MATH__)
@@ -505,6 +507,99 @@ static bool term_negligible(int n, double x, int v, int cexpt)
     return isfinite(l2) && l2 < -1100.0;
 }
 
+/* Stop once the remaining terms cannot change the sum (cephes' test after
+ * adding term j), or at the first zero term past the middle. */
+static inline bool sum_done(dd_t aj, dd_t aj_sum, int j, int n_terms, int vmid)
+{
+    if (aj.hi != 0.0)
+        return (4 * (n_terms - j) * fabs(aj.hi) < DBL_EPSILON * aj_sum.hi) && (j != n_terms - 1);
+    return j > vmid;
+}
+
+/* Sums of more terms than this compute them ahead in blocks of SM_BLOCK,
+ * half of each block on a second thread: at n = 50,000 a sum takes some
+ * 40,000 terms of about six libm pow calls each, and the last feature of
+ * an evaluation left to one thread kept the other core idle. */
+#define SM_PARALLEL_TERMS 8192
+#define SM_BLOCK 2048
+
+/* Terms j0 .. j0 + count - 1 of the sum, with the binomial of each. */
+struct term_block {
+    int n, start, step, j0, count;
+    double x;
+    dd_t cman[SM_BLOCK];
+    int cexpt[SM_BLOCK];
+    dd_t aj[SM_BLOCK];
+};
+
+/* Terms [from, to) of block t, each as the one-thread loop computes it. */
+static void block_terms(struct term_block *t, int from, int to)
+{
+    for (int k = from; k < to; k++) {
+        int v = t->start + (t->j0 + k) * t->step;
+        t->aj[k] = term_negligible(t->n, t->x, v, t->cexpt[k])
+                       ? DD_ZERO
+                       : smirnov_term(t->n, t->x, v, t->cman[k], t->cexpt[k]);
+    }
+}
+
+/* The second half of a block, on its own thread. */
+static void *block_half(void *arg)
+{
+    struct term_block *t = arg;
+    block_terms(t, t->count / 2, t->count);
+    return NULL;
+}
+
+/* The loop over terms 1 .. n_terms - 1 in blocks: the binomials in order,
+ * the terms of a block on two threads (each a function of its j and
+ * binomial only, so the same bits), then added in order with the same
+ * stopping test; terms past the stop are computed and thrown away. cman,
+ * cexpt: the binomial for term 1. Returns the sum. */
+static dd_t sum_in_blocks(int n, double x, int start, int step, int n_terms, int vmid, dd_t cman,
+                          int cexpt, dd_t aj_sum)
+{
+    struct term_block *t = malloc(sizeof(*t));
+    int j = 1;
+    bool done = false;
+    while (!done && j < n_terms) {
+        int count = n_terms - j < SM_BLOCK ? n_terms - j : SM_BLOCK;
+        if (t != NULL) {
+            *t = (struct term_block){
+                .n = n, .start = start, .step = step, .j0 = j, .count = count, .x = x};
+            for (int k = 0; k < count; k++) {
+                t->cman[k] = cman;
+                t->cexpt[k] = cexpt;
+                update_binomial(&cman, &cexpt, n, j + k);
+            }
+            pthread_t tid;
+            bool half = pthread_create(&tid, NULL, block_half, t) == 0;
+            block_terms(t, 0, half ? count / 2 : count);
+            if (half)
+                pthread_join(tid, NULL);
+        }
+        for (int k = 0; k < count; k++) {
+            dd_t aj;
+            if (t != NULL) {
+                aj = t->aj[k];
+            } else { /* no memory for a block: one term at a time */
+                int v = start + (j + k) * step;
+                aj = term_negligible(n, x, v, cexpt) ? DD_ZERO : smirnov_term(n, x, v, cman, cexpt);
+                update_binomial(&cman, &cexpt, n, j + k);
+            }
+            if (isfinite(aj.hi) && aj.hi != 0.0)
+                aj_sum = dd_add(aj_sum, aj);
+            if (sum_done(aj, aj_sum, j + k, n_terms, vmid)) {
+                done = true;
+                break;
+            }
+        }
+        j += count;
+    }
+    free(t);
+    return aj_sum;
+}
+
 /* Survival function of Smirnov's one-sided D_n^+: scipy.special.smirnov(n, x),
  * the Smirnov (1944) / Birnbaum-Tingey (1951) sum as evaluated by
  * van Mulbregt (2018, arXiv:1802.06966) in cephes kolmogorov.c _smirnov. */
@@ -580,25 +675,22 @@ double stats_smirnov_sf_plain(int n, double x)
         aj_sum = dd_add(aj_sum, aj);
         update_binomial(&cman, &cexpt, n, 0);
 
-        for (int j = 1; j < n_terms; j++) {
-            int v = start + j * step;
+        if (n_terms > SM_PARALLEL_TERMS)
+            aj_sum = sum_in_blocks(n, x, start, step, n_terms, vmid, cman, cexpt, aj_sum);
+        else
+            for (int j = 1; j < n_terms; j++) {
+                int v = start + j * step;
 
-            if (term_negligible(n, x, v, cexpt))
-                aj = DD_ZERO;
-            else
-                aj = smirnov_term(n, x, v, cman, cexpt);
-            if (isfinite(aj.hi) && aj.hi != 0.0)
-                aj_sum = dd_add(aj_sum, aj);
-            /* Stop once the remaining terms cannot change the sum. */
-            if (aj.hi != 0.0) {
-                if ((4 * (n_terms - j) * fabs(aj.hi) < DBL_EPSILON * aj_sum.hi) &&
-                    (j != n_terms - 1))
+                if (term_negligible(n, x, v, cexpt))
+                    aj = DD_ZERO;
+                else
+                    aj = smirnov_term(n, x, v, cman, cexpt);
+                if (isfinite(aj.hi) && aj.hi != 0.0)
+                    aj_sum = dd_add(aj_sum, aj);
+                if (sum_done(aj, aj_sum, j, n_terms, vmid))
                     break;
-            } else if (j > vmid) {
-                break;
+                update_binomial(&cman, &cexpt, n, j);
             }
-            update_binomial(&cman, &cexpt, n, j);
-        }
         prob = dd_mul_dd_d(aj_sum, x).hi;
         sf = (step < 0) ? 1 - prob : prob;
     }

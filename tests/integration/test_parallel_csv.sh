@@ -11,14 +11,22 @@ ex="$SRCDIR/examples/iris"
 # About 6 MB of iris rows (several 4 MiB segments, the parallel threshold
 # at 4 MiB), with problems placed in each segment: a short row, a long one,
 # a blank line, a value that is not a number. $1: line ending; $2: quote
-# one species (the file is then read on one thread).
+# one species (the file is then read on one thread); $3: clean, no problem
+# but empty and NA cells and a last field left empty (every segment is then
+# read without the reader, agent/prefetch.c's segment_plain).
 make_csv() {
-    awk -v eol="$1" -v quote="$2" 'NR == 1 { header = $0; next } { rows[n++] = $0 }
+    awk -v eol="$1" -v quote="$2" -v clean="$3" 'NR == 1 { header = $0; next } { rows[n++] = $0 }
     END {
         printf "%s%s", header, eol
         for (i = 0; i < 200000; i++) {
             r = rows[i % n]
-            if (i == 3) r = "5.1,3.5"
+            if (clean) {
+                if (i % 997 == 5) sub(/^[^,]*/, "", r)
+                else if (i % 1009 == 7) sub(/,[^,]*,/, ",NA,", r)
+                else if (i % 2003 == 9) sub(/[^,]*$/, "", r)
+                else if (quote && i == 7) sub(/setosa/, "\"setosa\"", r)
+            }
+            else if (i == 3) r = "5.1,3.5"
             else if (i == 90001) r = r ",extra"
             else if (i == 120002) r = ""
             else if (i == 150003) { sub(/^[^,]*/, "abc", r) }
@@ -29,11 +37,13 @@ make_csv() {
     }' "$ex/train.csv"
 }
 
-for eol in lf crlf; do
+for eol in lf crlf clean; do
     e='\n'
     [ "$eol" = crlf ] && e='\r\n'
-    make_csv "$e" 0 >"$T/par.csv"
-    make_csv "$e" 1 >"$T/seq.csv"
+    c=0
+    [ "$eol" = clean ] && c=1
+    make_csv "$e" 0 $c >"$T/par.csv"
+    make_csv "$e" 1 $c >"$T/seq.csv"
     size=$(wc -c <"$T/par.csv")
     if [ "$size" -lt 5000000 ]; then fail "$eol: the file is too small to be split ($size bytes)"; fi
     for f in par seq; do
@@ -49,6 +59,12 @@ for eol in lf crlf; do
     sort "$T/seq.err" >"$T/seq.sorted"
     if cmp -s "$T/par.sorted" "$T/seq.sorted"; then ok; else
         fail "$eol: messages differ"; diff "$T/par.sorted" "$T/seq.sorted" >&2; fi
+    if [ "$eol" = clean ]; then
+        # no message, and the empty and NA cells counted missing
+        if [ ! -s "$T/par.err" ] && grep -q '"missing_rate": 0.00' "$T/par.out"; then ok; else
+            fail "clean: messages or missing counts"; cat "$T/par.err" >&2; fi
+        continue
+    fi
     # the numbers are the file's: the long row is line 90003, record 90002
     if grep -q "INPUT:90003: record 90002: expected 5 fields, found 6" "$T/par.err"; then ok; else
         fail "$eol: the long row's line and record"; cat "$T/par.err" >&2; fi
