@@ -189,8 +189,8 @@ struct cluster *cluster_new(struct event_base *base, const struct config *cfg,
     return c;
 }
 
-/* Open a bucket; one that does not exist is made (with as many replicas
- * as servers are configured, at most 3), the lease bucket with its TTL. */
+/* Open a bucket; one that does not exist is made with one replica (the
+ * lease bucket with its TTL) and a notice that a cluster wants three. */
 static natsStatus open_bucket(struct cluster *c, kvStore **kv, const char *bucket, double ttl)
 {
     natsStatus st = js_KeyValue(kv, c->js, bucket);

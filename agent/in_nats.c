@@ -88,6 +88,7 @@ struct nats_in {
     char last_error[256];
     char url[256];
     uint64_t fetched;
+    double q_pinged; /* when the queued messages were last told "in progress" */
 
     int efd;
     struct event *ev, *ack_ev, *ping_timer;
@@ -365,6 +366,12 @@ static void *fetch_main(void *arg)
                 wait_ms(ni, 2000);
             continue;
         }
+        /* messages waiting for a slow loop must not be delivered again */
+        if (ni->qn > 0 && mono_now() - ni->q_pinged >= ni->ack_wait / 2) {
+            for (size_t i = 0; i < ni->qn; i++)
+                natsMsg_InProgress(ni->q[(ni->qhead + i) % QUEUE_MSGS], NULL);
+            ni->q_pinged = mono_now();
+        }
         size_t room = ni->qn < QUEUE_MSGS && ni->qbytes < QUEUE_BYTES ? QUEUE_MSGS - ni->qn : 0;
         if (!ni->fetching || room == 0 || !ni->connected) {
             wait_ms(ni, 1000);
@@ -394,6 +401,8 @@ static void *fetch_main(void *arg)
             continue;
         }
         bool was_empty = ni->qn == 0;
+        if (was_empty)
+            ni->q_pinged = mono_now();
         for (int i = 0; i < list.Count; i++) {
             natsMsg *m = list.Msgs[i];
             list.Msgs[i] = NULL;

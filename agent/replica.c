@@ -10,6 +10,7 @@
 #include "agent/cluster.h"
 #include "agent/daemon.h"
 #include "agent/daemon_priv.h"
+#include "agent/in_nats.h"
 #include "agent/state.h"
 #include "alerts/artifact.h"
 #include "alerts/github.h"
@@ -305,6 +306,11 @@ void replica_status_json(const struct daemon *d, struct sbuf *out)
 
 void replica_free(struct daemon *d)
 {
+    if (d->cluster == NULL)
+        return;
     cluster_free(d->cluster);
     d->cluster = NULL;
+    /* the client library's own threads, once every connection is gone
+     * (the sources are freed before this) */
+    nats_CloseAndWait(2000);
 }
