@@ -46,6 +46,7 @@ struct cluster {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool quit, connected, leader, resigned;
+    bool unsafe_ttl;         /* the lease bucket's TTL is shorter than the lease: never contend */
     bool closed;             /* the library's last callback on a connection came */
     double renewed;          /* when the last renewal that worked was sent (monotonic) */
     uint64_t lease_rev;      /* of our lease, while leader; else the holder's */
@@ -234,6 +235,30 @@ static void wait_s(struct cluster *c, double s)
     pthread_cond_timedwait(&c->cv, &c->mu, &ts);
 }
 
+/* The lease bucket's TTL (seconds; -1 unknown) against lease_seconds
+ * (under mu): shorter, a leader's key could expire while it still acts,
+ * so this replica does not contend; none or longer, a dead leader is
+ * replaced only that much later (said, not refused). */
+static void check_ttl(struct cluster *c, double ttl)
+{
+    if (ttl < 0 || fabs(ttl - c->lease) <= c->lease * 0.01)
+        return;
+    if (ttl > 0 && ttl < c->lease) {
+        snprintf(c->why, sizeof(c->why),
+                 "the bucket %s has a TTL of %.3g s, shorter than lease_seconds (%.3g s): two "
+                 "replicas could lead at once; not contending (make its TTL lease_seconds)",
+                 c->lease_bucket, ttl, c->lease);
+        c->unsafe_ttl = true;
+        log_err("cluster: %s", c->why);
+        return;
+    }
+    snprintf(c->why, sizeof(c->why),
+             "the bucket %s has %s TTL, not lease_seconds (%.3g s): a dead leader is replaced "
+             "only when its key expires",
+             c->lease_bucket, ttl == 0 ? "no" : "a longer", c->lease);
+    log_warn("cluster: %s", c->why);
+}
+
 /* Leadership ends (under mu). */
 static void lose_locked(struct cluster *c, const char *why)
 {
@@ -276,9 +301,15 @@ static void *lease_main(void *arg)
                 st = open_bucket(c, &lkv, c->lease_bucket, c->lease);
             if (st == NATS_OK && skv == NULL)
                 st = open_bucket(c, &skv, c->state_bucket, 0);
+            double ttl = -1;
+            kvStatus *ks = NULL;
+            if (st == NATS_OK && c->lkv == NULL && kvStore_Status(&ks, lkv) == NATS_OK)
+                ttl = (double)kvStatus_TTL(ks) / 1e9;
+            kvStatus_Destroy(ks);
             pthread_mutex_lock(&c->mu);
             c->lkv = lkv;
             c->skv = skv;
+            check_ttl(c, ttl);
             if (st != NATS_OK) {
                 snprintf(c->why, sizeof(c->why), "buckets %s, %s: %s", c->lease_bucket,
                          c->state_bucket, natsStatus_GetText(st));
@@ -287,7 +318,7 @@ static void *lease_main(void *arg)
             }
             continue;
         }
-        if (c->resigned) {
+        if (c->resigned || c->unsafe_ttl) {
             if (c->leader)
                 lose_locked(c, c->why);
             wait_s(c, poll);
@@ -433,7 +464,8 @@ bool cluster_acting(const struct cluster *c)
 {
     struct cluster *m = (struct cluster *)c;
     pthread_mutex_lock(&m->mu);
-    bool acting = c->leader && !c->resigned && mono_now() < c->renewed + c->lease * 2 / 3;
+    bool acting =
+        c->leader && !c->resigned && !c->unsafe_ttl && mono_now() < c->renewed + c->lease * 2 / 3;
     pthread_mutex_unlock(&m->mu);
     return acting;
 }
@@ -450,6 +482,8 @@ void cluster_resign(struct cluster *c, const char *why)
 void cluster_contend(struct cluster *c)
 {
     pthread_mutex_lock(&c->mu);
+    if (c->resigned && !c->unsafe_ttl)
+        c->why[0] = '\0'; /* the reason is gone */
     c->resigned = false;
     pthread_mutex_unlock(&c->mu);
     pthread_cond_broadcast(&c->cv);
@@ -537,8 +571,8 @@ void cluster_status_json(const struct cluster *c, struct sbuf *out)
                 ", \"lost\": %" PRIu64 ", \"renew_failed\": %" PRIu64 ", \"commits\": %" PRIu64
                 ", \"commit_failed\": %" PRIu64 ", \"message\": ",
                 c->lease_rev, c->lease, c->state_rev, c->connected ? "true" : "false",
-                c->resigned ? "true" : "false", c->n.acquired, c->n.lost, c->n.renew_failed,
-                c->n.commits, c->n.commit_failed);
+                c->resigned || c->unsafe_ttl ? "true" : "false", c->n.acquired, c->n.lost,
+                c->n.renew_failed, c->n.commits, c->n.commit_failed);
     if (c->why[0])
         sbuf_add_json_string(out, c->why, strlen(c->why));
     else

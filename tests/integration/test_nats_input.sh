@@ -13,7 +13,9 @@
 #  5. kill -9 of the daemon mid-window: the next start reads the open
 #     window's records again (redelivered), none lost;
 #  6. a token-protected server: a wrong token is counted as auth errors and
-#     keeps /readyz at 503; the right one reads.
+#     keeps /readyz at 503; the right one reads;
+#  7. a lease bucket whose TTL is shorter than lease_seconds: the replica
+#     does not contend, and says why.
 # Exit 77 (skip) only when nats-server is missing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nats_cluster.sh"
@@ -51,13 +53,13 @@ P
 # windows still being evaluated (a redelivery counts them twice).
 ACKW=3
 [ -n "${VALGRIND_LOGDIR:-}" ] && ACKW=15
-# config NAME [INPUT_EXTRA] [WINDOW]
+# config NAME [INPUT_EXTRA] [WINDOW] [TOP_LEVEL_EXTRA]
 config() {
     _w=${3:-'{"records": 100, "seconds": 1, "min_records": 1}'}
     cat >"$T/$1.json" <<J
 {"model": "iris", "baseline": "$T/base.json", "state_dir": "$T/$1", "listen": "127.0.0.1:0",
  "inputs": [{"type": "nats", "servers": ["$URLN"], "ack_wait_seconds": $ACKW${2:-}}],
- "lease_seconds": 3,
+ "lease_seconds": 3${4:-},
  "window": $_w}
 J
 }
@@ -181,6 +183,16 @@ start_daemon "$T/e.json" || { finish; exit 1; }
 wait_until 10 status_is role=leader 'inputs[type=nats].connected=true' && ok ||
     fail "the right token: not leading: $(head -c 400 "$T/body")"
 stop_daemon
+# --- 7. a lease bucket whose TTL is shorter than lease_seconds -----------------------
+expect_rc 0 "$NATSCTL" kv-add $S --token-file "$T/nats-token" --bucket short-leases --ttl-seconds 1
+config f ', "token_file": "nats-token"' '' ', "kv": {"lease_bucket": "short-leases"}'
+start_daemon "$T/f.json" || { finish; exit 1; }
+wait_until 10 status_is role=standby cluster.resigned=true 'cluster.message~shorter than lease_seconds' &&
+    ok || fail "a lease bucket with a short TTL: $(json "$T/body" cluster 2>&1)"
+sleep 1
+status_is role=standby && ok || fail "a lease bucket with a short TTL: it leads"
+stop_daemon
+
 if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$T"/*.log; then
     fail "sanitizer reports"
     grep -hE -A40 'AddressSanitizer|runtime error|LeakSanitizer' "$T"/*.log | head -120 >&2
