@@ -15,7 +15,9 @@
 #  6. a token-protected server: a wrong token is counted as auth errors and
 #     keeps /readyz at 503; the right one reads;
 #  7. a lease bucket whose TTL is shorter than lease_seconds: the replica
-#     does not contend, and says why.
+#     does not contend, and says why;
+#  8. validate: sampled: records the window does not keep are counted by
+#     their line, unparsed, and every one is in a window's count.
 # Exit 77 (skip) only when nats-server is missing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/nats_cluster.sh"
@@ -191,6 +193,20 @@ wait_until 10 status_is role=standby cluster.resigned=true 'cluster.message~shor
     ok || fail "a lease bucket with a short TTL: $(json "$T/body" cluster 2>&1)"
 sleep 1
 status_is role=standby && ok || fail "a lease bucket with a short TTL: it leads"
+stop_daemon
+
+# --- 8. validate: sampled: the records a window does not keep are counted unread -----
+: >"$T/daemon.log"
+config g ', "token_file": "nats-token", "validate": "sampled", "durable": "sampled-${model}"' \
+    '{"records": 100, "seconds": 1, "min_records": 1, "sample": 10}'
+start_daemon "$T/g.json" || { finish; exit 1; }
+# the whole stream: 1,850 records and the bad line of part 2
+wait_until 20 status_is 'inputs[type=nats].records>=1850' && ok ||
+    fail "sampled: $(json "$T/body" 'inputs[type=nats].records') records read, want 1850 or more"
+n=$(json "$T/body" 'inputs[type=nats].records')
+c=$(json "$T/body" 'inputs[type=nats].checked')
+[ "$c" -lt "$n" ] && ok || fail "sampled: $c of $n records checked: not sampled"
+wait_until 10 counted_is "$n" && ok || fail "sampled: windows counted $(counted) of $n records"
 stop_daemon
 
 if grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$T"/*.log; then
