@@ -46,14 +46,14 @@ struct cluster {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool quit, connected, leader, resigned;
-    bool unsafe_ttl;         /* the lease bucket's TTL is shorter than the lease: never contend */
-    bool closed;             /* the library's last callback on a connection came */
-    double renewed;          /* when the last renewal that worked was sent (monotonic) */
-    uint64_t lease_rev;      /* of our lease, while leader; else the holder's */
-    char holder[128];        /* as last read */
-    char why[300];           /* resigned: why; or the last error */
-    uint64_t state_rev;      /* of the shared state, last read or written */
-    struct cluster_counts n; /* leader is kept in `leader` */
+    bool unsafe_ttl; /* the lease bucket's TTL is shorter than the lease: never contend */
+    struct nats_closing closing; /* the connection's closed callback */
+    double renewed;              /* when the last renewal that worked was sent (monotonic) */
+    uint64_t lease_rev;          /* of our lease, while leader; else the holder's */
+    char holder[128];            /* as last read */
+    char why[300];               /* resigned: why; or the last error */
+    uint64_t state_rev;          /* of the shared state, last read or written */
+    struct cluster_counts n;     /* leader is kept in `leader` */
     struct log_limit log;
 };
 
@@ -104,34 +104,6 @@ static void on_disconnected(natsConnection *nc, void *arg)
     pthread_mutex_unlock(&c->mu);
 }
 
-/* A connection's last callback: nothing of it runs after this. */
-static void on_closed(natsConnection *nc, void *arg)
-{
-    struct cluster *c = arg;
-    (void)nc;
-    pthread_mutex_lock(&c->mu);
-    c->closed = true;
-    c->connected = false;
-    pthread_mutex_unlock(&c->mu);
-    pthread_cond_broadcast(&c->cv);
-}
-
-static void wait_s(struct cluster *c, double s);
-
-/* Close and free a connection once the library is done calling back on it. */
-static void close_conn(struct cluster *c, natsConnection *nc)
-{
-    if (nc == NULL)
-        return;
-    natsConnection_Close(nc);
-    pthread_mutex_lock(&c->mu);
-    for (int i = 0; i < 50 && !c->closed; i++)
-        wait_s(c, 0.1);
-    c->closed = false;
-    pthread_mutex_unlock(&c->mu);
-    natsConnection_Destroy(nc);
-}
-
 static void on_connected(natsConnection *nc, void *arg)
 {
     struct cluster *c = arg;
@@ -156,6 +128,7 @@ struct cluster *cluster_new(struct event_base *base, const struct config *cfg,
     c->log.every = 10;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
+    c->closing = (struct nats_closing){&c->mu, &c->cv, false};
     c->model = strdup(cfg->model);
     c->lease_bucket = strdup(cfg->kv_lease_bucket);
     c->state_bucket = strdup(cfg->kv_state_bucket);
@@ -184,7 +157,7 @@ struct cluster *cluster_new(struct event_base *base, const struct config *cfg,
         return NULL;
     }
     natsOptions_SetDisconnectedCB(c->opts, on_disconnected, c);
-    natsOptions_SetClosedCB(c->opts, on_closed, c);
+    natsOptions_SetClosedCB(c->opts, in_nats_on_closed, &c->closing);
     natsOptions_SetReconnectedCB(c->opts, on_connected, c);
     natsOptions_SetRetryOnFailedConnect(c->opts, true, on_connected, c);
     return c;
@@ -402,7 +375,7 @@ static int connect_once(struct cluster *c)
         log_limited(&c->log, LOG_WARNING, "cluster: %s", c->why);
         pthread_mutex_unlock(&c->mu);
         jsCtx_Destroy(js);
-        close_conn(c, nc);
+        in_nats_close(&c->closing, nc);
         return -1;
     }
     pthread_mutex_lock(&c->mu);
@@ -448,7 +421,7 @@ void cluster_free(struct cluster *c)
     kvStore_Destroy(c->lkv);
     kvStore_Destroy(c->skv);
     jsCtx_Destroy(c->js);
-    close_conn(c, c->nc);
+    in_nats_close(&c->closing, c->nc);
     natsOptions_Destroy(c->opts);
     if (c->ev != NULL)
         event_free(c->ev);

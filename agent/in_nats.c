@@ -83,7 +83,7 @@ struct nats_in {
     natsMsg **q;
     size_t qhead, qn, qbytes;
     bool fetching, quit, connected, ever_connected;
-    bool conn_closed; /* the library's last callback on a connection came */
+    struct nats_closing closing;
     uint64_t errors[NR_COUNT];
     char last_error[256];
     char url[256];
@@ -167,32 +167,29 @@ static void on_disconnected(natsConnection *nc, void *arg)
     pthread_mutex_unlock(&ni->mu);
 }
 
-/* A connection's last callback: nothing of it runs after this. */
-static void on_closed(natsConnection *nc, void *arg)
+void in_nats_on_closed(natsConnection *nc, void *closing)
 {
-    struct nats_in *ni = arg;
+    struct nats_closing *w = closing;
     (void)nc;
-    pthread_mutex_lock(&ni->mu);
-    ni->conn_closed = true;
-    ni->connected = false;
-    pthread_mutex_unlock(&ni->mu);
-    pthread_cond_broadcast(&ni->cv);
+    pthread_mutex_lock(w->mu);
+    w->closed = true;
+    pthread_mutex_unlock(w->mu);
+    pthread_cond_broadcast(w->cv);
 }
 
-static void wait_ms(struct nats_in *ni, int ms);
-
-/* Close and free a connection once the library is done calling back on
- * it (its threads would otherwise write into a freed input). */
-static void close_conn(struct nats_in *ni, natsConnection *nc)
+void in_nats_close(struct nats_closing *w, natsConnection *nc)
 {
     if (nc == NULL)
         return;
     natsConnection_Close(nc);
-    pthread_mutex_lock(&ni->mu);
-    for (int i = 0; i < 50 && !ni->conn_closed; i++)
-        wait_ms(ni, 100);
-    ni->conn_closed = false;
-    pthread_mutex_unlock(&ni->mu);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(w->mu);
+    while (!w->closed && pthread_cond_timedwait(w->cv, w->mu, &until) == 0)
+        ;
+    w->closed = false;
+    pthread_mutex_unlock(w->mu);
     natsConnection_Destroy(nc);
 }
 
@@ -331,7 +328,7 @@ static void connect_once(struct nats_in *ni)
              st == NATS_CONNECTION_AUTH_FAILED || st == NATS_NOT_PERMITTED ? NR_AUTH : NR_CONNECT,
              st, "connect");
         jsCtx_Destroy(js);
-        close_conn(ni, nc);
+        in_nats_close(&ni->closing, nc);
         return;
     }
     pthread_mutex_lock(&ni->mu);
@@ -685,6 +682,7 @@ static int nats_start(struct source *s)
     sbuf_init(&ni->answer);
     pthread_mutex_init(&ni->mu, NULL);
     pthread_cond_init(&ni->cv, NULL);
+    ni->closing = (struct nats_closing){&ni->mu, &ni->cv, false};
     double ws = source_window_seconds(s);
     ni->ack_wait = c->ack_wait_seconds > 0 ? c->ack_wait_seconds : ws + fmax(30, ws / 2);
     ni->subject = in_nats_expand(c->subject, model);
@@ -708,7 +706,7 @@ static int nats_start(struct source *s)
         return -1;
     }
     natsOptions_SetDisconnectedCB(ni->opts, on_disconnected, ni);
-    natsOptions_SetClosedCB(ni->opts, on_closed, ni);
+    natsOptions_SetClosedCB(ni->opts, in_nats_on_closed, &ni->closing);
     natsOptions_SetReconnectedCB(ni->opts, on_connected, ni);
     natsOptions_SetErrorHandler(ni->opts, on_async_error, ni);
     /* a cluster not up yet is not fatal: the library goes on trying */
@@ -758,7 +756,7 @@ static void nats_destroy(struct source *s)
     if (ni->sub != NULL)
         natsSubscription_Destroy(ni->sub);
     jsCtx_Destroy(ni->js);
-    close_conn(ni, ni->nc);
+    in_nats_close(&ni->closing, ni->nc);
     natsOptions_Destroy(ni->opts);
     if (ni->ev != NULL)
         event_free(ni->ev);

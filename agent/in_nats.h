@@ -10,6 +10,8 @@
 #include "agent/source.h"
 
 #include <nats/nats.h>
+#include <pthread.h>
+#include <stdbool.h>
 
 extern const struct source_ops in_nats_ops;
 
@@ -23,5 +25,18 @@ char *in_nats_expand(const char *tmpl, const char *model);
  * (agent/cluster.c), which connects to the same servers. */
 int in_nats_options(const struct input_conf *conf, const char *cfgpath, const char *name,
                     natsOptions **out, char *err, size_t errlen);
+
+/* A connection is freed only after the library's last callback on it (its
+ * closed callback), or its threads could write into freed memory. The
+ * owner sets mu and cv (its own, which its other callbacks use) and
+ * passes &closing as the closed callback's closure. */
+struct nats_closing {
+    pthread_mutex_t *mu;
+    pthread_cond_t *cv;
+    bool closed;
+};
+void in_nats_on_closed(natsConnection *nc, void *closing);
+/* Close nc, wait (at most 5 s) for its closed callback, free it. */
+void in_nats_close(struct nats_closing *w, natsConnection *nc);
 
 #endif

@@ -358,6 +358,18 @@ static void load_input(struct source *in, const cJSON *e)
     }
 }
 
+/* The alerts' state from a state's "alerts" member, if it has one. */
+static void load_alerts(const struct state_parts *p, const cJSON *root)
+{
+    const cJSON *al = cJSON_GetObjectItemCaseSensitive(root, "alerts");
+    if (!cJSON_IsObject(al))
+        return;
+    char *t = cJSON_PrintUnformatted(al);
+    if (t != NULL)
+        alerts_state_load(p->alerts, t, strlen(t));
+    free(t);
+}
+
 int state_load(struct state *st, const struct state_parts *p)
 {
     struct state_counts *c = p->counts;
@@ -390,13 +402,7 @@ int state_load(struct state *st, const struct state_parts *p)
     c->consecutive_drift = u64(root, "consecutive_drift");
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "last_eval_at");
     c->last_eval_at = cJSON_IsNumber(v) ? v->valuedouble : 0;
-    const cJSON *al = cJSON_GetObjectItemCaseSensitive(root, "alerts");
-    if (cJSON_IsObject(al)) {
-        char *t = cJSON_PrintUnformatted(al);
-        if (t != NULL)
-            alerts_state_load(p->alerts, t, strlen(t));
-        free(t);
-    }
+    load_alerts(p, root);
     const cJSON *le = cJSON_GetObjectItemCaseSensitive(root, "last_evaluation");
     if (cJSON_IsObject(le) && p->last_json != NULL) {
         free(*p->last_json);
@@ -435,6 +441,22 @@ void state_load_retrain(struct state *st, struct retrain *rt)
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "retrain");
     retrain_state_load(rt, cJSON_IsObject(r) ? r : NULL);
     cJSON_Delete(root);
+}
+
+/* A shared state's "baseline" member: its sha256 (empty when none) and
+ * the run that built it (empty strings when none). */
+static void shared_baseline(const cJSON *root, char sha[SHA256_HEX_LEN + 1], char *run_url,
+                            size_t url_len, char *corr, size_t corr_len)
+{
+    sha[0] = run_url[0] = corr[0] = '\0';
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(root, "baseline");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(b, "sha256");
+    if (cJSON_IsString(v) && strlen(v->valuestring) == SHA256_HEX_LEN)
+        memcpy(sha, v->valuestring, SHA256_HEX_LEN + 1);
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(b, "run_url")))
+        snprintf(run_url, url_len, "%s", v->valuestring);
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(b, "correlation_id")))
+        snprintf(corr, corr_len, "%s", v->valuestring);
 }
 
 void state_shared_json(const struct state_parts *p, const char *baseline_json, struct sbuf *out)
@@ -480,17 +502,9 @@ int state_shared_load(const struct state_parts *p, const char *text, size_t len,
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "last_eval_at");
     if (cJSON_IsNumber(e) && e->valuedouble > c->last_eval_at)
         c->last_eval_at = e->valuedouble;
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(root, "baseline");
-    const cJSON *bs = cJSON_GetObjectItemCaseSensitive(b, "sha256");
-    if (cJSON_IsString(bs) && strlen(bs->valuestring) == SHA256_HEX_LEN)
-        memcpy(sha, bs->valuestring, SHA256_HEX_LEN + 1);
-    const cJSON *al = cJSON_GetObjectItemCaseSensitive(root, "alerts");
-    if (cJSON_IsObject(al)) {
-        char *t = cJSON_PrintUnformatted(al);
-        if (t != NULL)
-            alerts_state_load(p->alerts, t, strlen(t));
-        free(t);
-    }
+    char url[8], corr[8];
+    shared_baseline(root, sha, url, sizeof(url), corr, sizeof(corr));
+    load_alerts(p, root);
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "retrain");
     if (p->retrain != NULL && cJSON_IsObject(r)) {
         retrain_state_load(p->retrain, r);
@@ -509,14 +523,7 @@ int state_shared_baseline(const char *text, size_t len, char sha[SHA256_HEX_LEN 
         cJSON_Delete(root);
         return -1;
     }
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(root, "baseline");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(b, "sha256");
-    if (cJSON_IsString(v) && strlen(v->valuestring) == SHA256_HEX_LEN)
-        memcpy(sha, v->valuestring, SHA256_HEX_LEN + 1);
-    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(b, "run_url")))
-        snprintf(run_url, url_len, "%s", v->valuestring);
-    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(b, "correlation_id")))
-        snprintf(corr, corr_len, "%s", v->valuestring);
+    shared_baseline(root, sha, run_url, url_len, corr, corr_len);
     cJSON_Delete(root);
     return 0;
 }
