@@ -512,13 +512,21 @@ static void on_messages(evutil_socket_t fd, short what, void *arg)
     (void)what;
     ssize_t r = read(fd, &n, sizeof(n));
     (void)r;
-    for (;;) {
+    /* a few batches a turn: the fetching thread may refill the queue as
+     * fast as it empties, and the loop has timers, windows and the API */
+    for (int turn = 0;; turn++) {
         pthread_mutex_lock(&ni->mu);
         if (ni->qn == 0 || !ni->fetching || source_stopping(ni->s)) {
             pthread_mutex_unlock(&ni->mu);
             break;
         }
-        /* up to a batch at a time, so the loop serves others between */
+        if (turn == 8) { /* more next turn */
+            pthread_mutex_unlock(&ni->mu);
+            uint64_t one = 1;
+            ssize_t w = write(ni->efd, &one, sizeof(one));
+            (void)w;
+            break;
+        }
         natsMsg *batch[FETCH_BATCH];
         size_t k = 0;
         while (ni->qn > 0 && k < FETCH_BATCH) {
