@@ -253,13 +253,19 @@ void alerts_state_load(struct alerts *a, const char *json, size_t len)
     const cJSON *v;
     if ((v = cJSON_GetObjectItem(j, "firing")) != NULL)
         a->firing = a->restored = cJSON_IsTrue(v);
-    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "clean")))
+    /* a state file or a shared bucket is input: counts a uint64_t holds,
+     * times before the year 5000 (printed back with %.3f into a short
+     * buffer; an infinity is not JSON) */
+    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "clean")) && v->valuedouble >= 0 &&
+        v->valuedouble < 1e15)
         a->clean = (uint64_t)v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "starts_at")))
+    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "starts_at")) && v->valuedouble < 1e11)
         a->starts_at = v->valuedouble > 0 ? v->valuedouble : NAN;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "last_sent")))
+    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "last_sent")) && v->valuedouble >= 0 &&
+        v->valuedouble < 1e11)
         a->last_sent = v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "sent")))
+    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "sent")) && v->valuedouble >= 0 &&
+        v->valuedouble < 1e15)
         a->sent = (uint64_t)v->valuedouble;
     cJSON_Delete(j);
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -229,7 +230,16 @@ void retrain_state_json(const struct retrain *rt, struct sbuf *s)
 static uint64_t u64(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (uint64_t)v->valuedouble : 0;
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 18446744073709551616.0
+               ? (uint64_t)v->valuedouble
+               : 0;
+}
+
+/* A time member (seconds since the epoch), or 0 when it is none before the
+ * year 5000: it is printed back with %.3f, where an infinity is not JSON. */
+static double time_of(const cJSON *v)
+{
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e11 ? v->valuedouble : 0;
 }
 
 /* Copy a string member into a fixed buffer; absent: unchanged. */
@@ -251,10 +261,10 @@ static void load_file(struct retrain *rt)
     free(text);
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "last_dispatch_at");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "cooldown_until");
-    if (cJSON_IsNumber(a) && a->valuedouble > rt->last_dispatch_at)
-        rt->last_dispatch_at = a->valuedouble;
-    if (cJSON_IsNumber(c) && c->valuedouble > rt->cooldown_until)
-        rt->cooldown_until = c->valuedouble;
+    if (time_of(a) > rt->last_dispatch_at)
+        rt->last_dispatch_at = time_of(a);
+    if (time_of(c) > rt->cooldown_until)
+        rt->cooldown_until = time_of(c);
     cJSON_Delete(j);
 }
 
@@ -262,9 +272,9 @@ void retrain_state_load(struct retrain *rt, const cJSON *r)
 {
     if (cJSON_IsObject(r)) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "last_dispatch_at");
-        rt->last_dispatch_at = cJSON_IsNumber(v) ? v->valuedouble : 0;
+        rt->last_dispatch_at = time_of(v);
         v = cJSON_GetObjectItemCaseSensitive(r, "cooldown_until");
-        rt->cooldown_until = cJSON_IsNumber(v) ? v->valuedouble : 0;
+        rt->cooldown_until = time_of(v);
         if (rt->github != NULL) {
             struct github_state g = *github_state(rt->github);
             take_str(r, "result", g.result, sizeof(g.result));
