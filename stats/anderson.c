@@ -53,6 +53,38 @@ static double np_sum(const double *a, size_t n)
     return acc;
 }
 
+/* One distinct value's terms of eq. 7, from the values of x and y below it
+ * (i0, j0) and up to it (i, j): both walks call this so that they compute
+ * the same bits in the same order. */
+static inline void a2akn_term(size_t i0, size_t j0, size_t i, size_t j, size_t n1, size_t n2,
+                              double *tx, double *ty)
+{
+    double N = (double)(n1 + n2);
+    size_t cx = i - i0, cy = j - j0, lj = cx + cy;
+    double bj = (double)(i0 + j0) + (double)lj / 2.0;
+    /* scipy's lj / float(N) and N*lj/4. */
+    double w = (double)lj / N;
+    double den = bj * (N - bj) - (double)((n1 + n2) * lj) / 4.0;
+    double mx = (double)i - (double)cx / 2.0;
+    double my = (double)j - (double)cy / 2.0;
+    double dx = N * mx - bj * (double)n1;
+    double dy = N * my - bj * (double)n2;
+    *tx = w * (dx * dx) / den;
+    *ty = w * (dy * dy) / den;
+}
+
+/* A2akN from the nd terms of each sample, summed as numpy sums them. */
+static double a2akn_total(const double *inner_x, const double *inner_y, size_t nd, size_t n1,
+                          size_t n2)
+{
+    double N = (double)(n1 + n2);
+    double a2 = 0.0;
+    a2 += np_sum(inner_x, nd) / (double)n1;
+    a2 += np_sum(inner_y, nd) / (double)n2;
+    a2 *= (N - 1.0) / N;
+    return a2;
+}
+
 /* A2akN, Scholz & Stephens (1987) eq. 7, as scipy's _anderson_ksamp_midrank:
  * one merge walk over the distinct pooled values fills each sample's terms
  * (buf holds 2 (n1 + n2) doubles: x's terms, then y's from n1 + n2) in the
@@ -62,7 +94,6 @@ static double a2akn_midrank(const double *x, size_t n1, const double *y, size_t 
                             double *buf)
 {
     size_t i = 0, j = 0, z = 0;
-    double N = (double)(n1 + n2);
     double *inner_x = buf, *inner_y = buf + (n1 + n2);
 
     while (i < n1 || j < n2) {
@@ -72,56 +103,28 @@ static double a2akn_midrank(const double *x, size_t n1, const double *y, size_t 
             i++;
         while (j < n2 && y[j] <= v)
             j++;
-        size_t cx = i - i0, cy = j - j0, lj = cx + cy;
-        double bj = (double)(i0 + j0) + (double)lj / 2.0;
-        /* scipy's lj / float(N) and N*lj/4. */
-        double w = (double)lj / N;
-        double den = bj * (N - bj) - (double)((n1 + n2) * lj) / 4.0;
-        double mx = (double)i - (double)cx / 2.0;
-        double my = (double)j - (double)cy / 2.0;
-        double dx = N * mx - bj * (double)n1;
-        double dy = N * my - bj * (double)n2;
-        inner_x[z] = w * (dx * dx) / den;
-        inner_y[z] = w * (dy * dy) / den;
+        a2akn_term(i0, j0, i, j, n1, n2, &inner_x[z], &inner_y[z]);
         z++;
     }
     size_t nd = z;
     *nd_out = nd;
-    double a2 = 0.0;
-    a2 += np_sum(inner_x, nd) / (double)n1;
-    a2 += np_sum(inner_y, nd) / (double)n2;
-    a2 *= (N - 1.0) / N;
-    return a2;
+    return a2akn_total(inner_x, inner_y, nd, n1, n2);
 }
 
 /* a2akn_midrank from the pooled table: the same terms in the same order. */
 static double a2akn_pooled(const struct stats_pooled *pl, double *buf)
 {
     size_t n1 = pl->n1, n2 = pl->n2, i = 0, j = 0;
-    double N = (double)(n1 + n2);
     double *inner_x = buf, *inner_y = buf + (n1 + n2);
 
     for (size_t z = 0; z < pl->nd; z++) {
         size_t i0 = i, j0 = j;
         i += pl->cx[z];
         j += pl->cy[z];
-        size_t cx = i - i0, cy = j - j0, lj = cx + cy;
-        double bj = (double)(i0 + j0) + (double)lj / 2.0;
-        double w = (double)lj / N;
-        double den = bj * (N - bj) - (double)((n1 + n2) * lj) / 4.0;
-        double mx = (double)i - (double)cx / 2.0;
-        double my = (double)j - (double)cy / 2.0;
-        double dx = N * mx - bj * (double)n1;
-        double dy = N * my - bj * (double)n2;
-        inner_x[z] = w * (dx * dx) / den;
-        inner_y[z] = w * (dy * dy) / den;
+        a2akn_term(i0, j0, i, j, n1, n2, &inner_x[z], &inner_y[z]);
     }
     size_t nd = pl->nd;
-    double a2 = 0.0;
-    a2 += np_sum(inner_x, nd) / (double)n1;
-    a2 += np_sum(inner_y, nd) / (double)n2;
-    a2 *= (N - 1.0) / N;
-    return a2;
+    return a2akn_total(inner_x, inner_y, nd, n1, n2);
 }
 
 /* np.polyfit(x, y, 2) for 7 points: numpy scales the Vandermonde columns to

@@ -273,6 +273,22 @@ static int cvm_finish(u128 sx, u128 sy, size_t n1, size_t n2, double *t, double 
     return 0;
 }
 
+/* Add one distinct value's terms to the rank sums, from the values of x and
+ * y below it (i0, j0) and up to it (i, j): (2 * (midrank - position))^2 for
+ * each value at it, integers, so exact in any order. */
+static inline void cvm_rank_terms(size_t i0, size_t j0, size_t i, size_t j, u128 *sx, u128 *sy)
+{
+    int64_t tworank = (int64_t)(2 * (i0 + j0) + (i - i0) + (j - j0) + 1);
+    for (size_t r = i0; r < i; r++) {
+        uint64_t d = (uint64_t)llabs(tworank - 2 * (int64_t)(r + 1));
+        *sx += (u128)d * d;
+    }
+    for (size_t r = j0; r < j; r++) {
+        uint64_t d = (uint64_t)llabs(tworank - 2 * (int64_t)(r + 1));
+        *sy += (u128)d * d;
+    }
+}
+
 /* Cramer-von Mises two-sample test, scipy's cramervonmises_2samp (method='auto')
  * after Anderson (1962) eqs. 9-15. */
 int stats_cvm_2samp(const double *x, size_t n1, const double *y, size_t n2, double *t, double *p)
@@ -292,15 +308,7 @@ int stats_cvm_2samp(const double *x, size_t n1, const double *y, size_t n2, doub
             i++;
         while (j < n2 && y[j] <= v)
             j++;
-        int64_t tworank = (int64_t)(2 * (i0 + j0) + (i - i0) + (j - j0) + 1);
-        for (size_t r = i0; r < i; r++) {
-            uint64_t d = (uint64_t)llabs(tworank - 2 * (int64_t)(r + 1));
-            sx += (u128)d * d;
-        }
-        for (size_t r = j0; r < j; r++) {
-            uint64_t d = (uint64_t)llabs(tworank - 2 * (int64_t)(r + 1));
-            sy += (u128)d * d;
-        }
+        cvm_rank_terms(i0, j0, i, j, &sx, &sy);
     }
 
     return cvm_finish(sx, sy, n1, n2, t, p);
@@ -320,15 +328,7 @@ int stats_cvm_2samp_pooled(const struct stats_pooled *pl, double *t, double *p)
         size_t i0 = i, j0 = j;
         i += pl->cx[z];
         j += pl->cy[z];
-        int64_t tworank = (int64_t)(2 * (i0 + j0) + (i - i0) + (j - j0) + 1);
-        for (size_t r = i0; r < i; r++) {
-            uint64_t d = (uint64_t)llabs(tworank - 2 * (int64_t)(r + 1));
-            sx += (u128)d * d;
-        }
-        for (size_t r = j0; r < j; r++) {
-            uint64_t d = (uint64_t)llabs(tworank - 2 * (int64_t)(r + 1));
-            sy += (u128)d * d;
-        }
+        cvm_rank_terms(i0, j0, i, j, &sx, &sy);
     }
     return cvm_finish(sx, sy, n1, n2, t, p);
 }

@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -131,6 +132,37 @@ static void nats_fail(const char *what, natsStatus s, jsErrCode jerr)
     fputc('\n', stderr);
 }
 
+/* nats_fail with what said printf-style (up to 300 bytes). */
+static void vfailf(natsStatus s, jsErrCode jerr, const char *fmt, va_list ap)
+{
+    char what[300];
+    vsnprintf(what, sizeof(what), fmt, ap);
+    nats_fail(what, s, jerr);
+}
+
+/* nats_fail with what said printf-style. */
+static void failf(natsStatus s, jsErrCode jerr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void failf(natsStatus s, jsErrCode jerr, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfailf(s, jerr, fmt, ap);
+    va_end(ap);
+}
+
+/* failf, then rc: the exit status of the command that failed. */
+static int fail_rc(int rc, natsStatus s, jsErrCode jerr, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail_rc(int rc, natsStatus s, jsErrCode jerr, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfailf(s, jerr, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 /* Whether a failure is what a cluster answers while it elects a leader or
  * while a node is away, so that trying again later may succeed. */
 static bool transient(natsStatus s, jsErrCode jerr)
@@ -140,6 +172,21 @@ static bool transient(natsStatus s, jsErrCode jerr)
     return jerr == JSClusterNotAvailErr || jerr == JSInsufficientResourcesErr ||
            jerr == JSClusterNoPeersErr || jerr == 10074 /* JSClusterNotLeaderErr */;
 }
+
+/* Call again what set s while it fails as a cluster does during an election
+ * (transient), every 200 ms until deadline; jerr, the JetStream error code
+ * the call sets, is cleared before each try after the first. */
+#define RETRY_TRANSIENT(s, jerr, deadline, call)                                                   \
+    while (((s) = (call)) != NATS_OK && transient((s), (jerr)) && now_s() < (deadline)) {          \
+        (jerr) = 0;                                                                                \
+        nats_Sleep(200);                                                                           \
+    }
+
+/* RETRY_TRANSIENT for the KV calls, which hide the JetStream error code. */
+#define RETRY_KV(s, deadline, call)                                                                \
+    while (((s) = (call)) != NATS_OK && transient((s), 0) && now_s() < (deadline)) {               \
+        nats_Sleep(200);                                                                           \
+    }
 
 /* Print a cJSON object on one line and free it. */
 static void print_json(cJSON *o)
@@ -235,33 +282,84 @@ static natsStatus connect_servers(const struct opts *o, natsConnection **nc)
     return s;
 }
 
-/* Connect and make a JetStream context whose API calls wait up to wait_ms. */
-static int open_js(const struct opts *o, int64_t wait_ms, natsConnection **nc, jsCtx **js)
+/* Open a KV bucket, retrying while the cluster elects; NULL after a message. */
+static kvStore *open_kv(const struct opts *o, jsCtx *js)
 {
-    natsStatus s = connect_servers(o, nc);
+    double deadline = now_s() + o->timeout;
+    kvStore *kv = NULL;
+    natsStatus s;
+    RETRY_KV(s, deadline, js_KeyValue(&kv, js, o->bucket));
     if (s != NATS_OK) {
-        char what[300];
-        snprintf(what, sizeof(what), "connect to %s", o->servers);
-        nats_fail(what, s, 0);
+        failf(s, 0, "opening KV bucket %s", o->bucket);
+        return NULL;
+    }
+    return kv;
+}
+
+/* What a command opens: the connection, its JetStream context and, for the
+ * KV commands, the bucket (NULL otherwise). */
+struct session {
+    natsConnection *nc;
+    jsCtx *js;
+    kvStore *kv;
+};
+
+/* Connect, make a JetStream context with options jo and, with bucket, open
+ * --bucket; -1 after a message, with nothing left open. */
+static int session_open_with(const struct opts *o, jsOptions *jo, bool bucket, struct session *ss)
+{
+    ss->nc = NULL;
+    ss->js = NULL;
+    ss->kv = NULL;
+    natsStatus s = connect_servers(o, &ss->nc);
+    if (s != NATS_OK) {
+        failf(s, 0, "connect to %s", o->servers);
         return -1;
     }
-    jsOptions jo;
-    jsOptions_Init(&jo);
-    jo.Wait = wait_ms;
-    s = natsConnection_JetStream(js, *nc, &jo);
+    s = natsConnection_JetStream(&ss->js, ss->nc, jo);
     if (s != NATS_OK) {
         nats_fail("JetStream context", s, 0);
-        natsConnection_Destroy(*nc);
+        natsConnection_Destroy(ss->nc);
+        return -1;
+    }
+    if (bucket && (ss->kv = open_kv(o, ss->js)) == NULL) {
+        jsCtx_Destroy(ss->js);
+        natsConnection_Destroy(ss->nc);
         return -1;
     }
     return 0;
 }
 
-/* Close what open_js opened. */
-static void close_js(natsConnection *nc, jsCtx *js)
+/* session_open_with a context whose API calls wait up to wait_ms. */
+static int session_open(const struct opts *o, int64_t wait_ms, bool bucket, struct session *ss)
 {
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = wait_ms;
+    return session_open_with(o, &jo, bucket, ss);
+}
+
+/* Close what session_open opened. */
+static void session_close(struct session *ss)
+{
+    if (ss->kv != NULL)
+        kvStore_Destroy(ss->kv);
+    jsCtx_Destroy(ss->js);
+    natsConnection_Destroy(ss->nc);
+}
+
+/* fail_rc(1, ...) for a command with a session to close: the message first,
+ * while the library's last error is still the failed call's. */
+static int fail_close(struct session *ss, natsStatus s, jsErrCode jerr, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail_close(struct session *ss, natsStatus s, jsErrCode jerr, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfailf(s, jerr, fmt, ap);
+    va_end(ap);
+    session_close(ss);
+    return 1;
 }
 
 /* Split a comma-separated list in place into at most max items. */
@@ -356,19 +454,15 @@ static int cmd_wait_js(const struct opts *o)
         }
         nats_Sleep(200);
     }
-    char what[200];
-    snprintf(what, sizeof(what), "JetStream not ready after %.0f s (last step: %s)", o->timeout,
-             step);
-    nats_fail(what, s, jerr);
-    return 1;
+    return fail_rc(1, s, jerr, "JetStream not ready after %.0f s (last step: %s)", o->timeout,
+                   step);
 }
 
 /* stream-add: create the stream (or find it there with the same config). */
 static int cmd_stream_add(const struct opts *o)
 {
-    natsConnection *nc;
-    jsCtx *js;
-    if (open_js(o, 2000, &nc, &js) != 0)
+    struct session ss;
+    if (session_open(o, 2000, false, &ss) != 0)
         return 1;
     char *subjects = strdup(o->subjects);
     const char *subj[32];
@@ -383,18 +477,11 @@ static int cmd_stream_add(const struct opts *o)
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
     natsStatus s;
-    while ((s = js_AddStream(&si, js, &cfg, NULL, &jerr)) != NATS_OK && transient(s, jerr) &&
-           now_s() < deadline) {
-        jerr = 0;
-        nats_Sleep(200);
-    }
+    RETRY_TRANSIENT(s, jerr, deadline, js_AddStream(&si, ss.js, &cfg, NULL, &jerr));
     int rc = 0;
     if (s != NATS_OK) {
-        char what[300];
-        snprintf(what, sizeof(what), "adding stream %s (subjects %s, %d replicas)", o->stream,
-                 o->subjects, o->replicas);
-        nats_fail(what, s, jerr);
-        rc = 1;
+        rc = fail_rc(1, s, jerr, "adding stream %s (subjects %s, %d replicas)", o->stream,
+                     o->subjects, o->replicas);
     } else {
         cJSON *out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "stream", o->stream);
@@ -404,7 +491,7 @@ static int cmd_stream_add(const struct opts *o)
     }
     jsStreamInfo_Destroy(si);
     free(subjects);
-    close_js(nc, js);
+    session_close(&ss);
     return rc;
 }
 
@@ -412,25 +499,17 @@ static int cmd_stream_add(const struct opts *o)
  * to find the stream's leader. */
 static int cmd_stream_info(const struct opts *o)
 {
-    natsConnection *nc;
-    jsCtx *js;
-    if (open_js(o, 2000, &nc, &js) != 0)
+    struct session ss;
+    if (session_open(o, 2000, false, &ss) != 0)
         return 1;
     double deadline = now_s() + o->timeout;
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
     natsStatus s;
-    while ((s = js_GetStreamInfo(&si, js, o->stream, NULL, &jerr)) != NATS_OK &&
-           transient(s, jerr) && now_s() < deadline) {
-        jerr = 0;
-        nats_Sleep(200);
-    }
+    RETRY_TRANSIENT(s, jerr, deadline, js_GetStreamInfo(&si, ss.js, o->stream, NULL, &jerr));
     int rc = 0;
     if (s != NATS_OK) {
-        char what[300];
-        snprintf(what, sizeof(what), "info of stream %s", o->stream);
-        nats_fail(what, s, jerr);
-        rc = 1;
+        rc = fail_rc(1, s, jerr, "info of stream %s", o->stream);
     } else {
         cJSON *out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "stream", o->stream);
@@ -444,16 +523,15 @@ static int cmd_stream_info(const struct opts *o)
         print_json(out);
     }
     jsStreamInfo_Destroy(si);
-    close_js(nc, js);
+    session_close(&ss);
     return rc;
 }
 
 /* kv-add: create a KV bucket (TTL: libnats 3.4 takes nanoseconds). */
 static int cmd_kv_add(const struct opts *o)
 {
-    natsConnection *nc;
-    jsCtx *js;
-    if (open_js(o, 2000, &nc, &js) != 0)
+    struct session ss;
+    if (session_open(o, 2000, false, &ss) != 0)
         return 1;
     kvConfig cfg;
     kvConfig_Init(&cfg);
@@ -467,7 +545,7 @@ static int cmd_kv_add(const struct opts *o)
     natsStatus s;
     /* js_CreateKeyValue hides the JetStream error code; its text is in the
      * last error. */
-    while ((s = js_CreateKeyValue(&kv, js, &cfg)) != NATS_OK && now_s() < deadline) {
+    while ((s = js_CreateKeyValue(&kv, ss.js, &cfg)) != NATS_OK && now_s() < deadline) {
         const char *last = nats_GetLastError(NULL);
         if (!transient(s, 0) && (last == NULL || (strstr(last, "temporarily unavailable") == NULL &&
                                                   strstr(last, "insufficient resources") == NULL &&
@@ -477,11 +555,8 @@ static int cmd_kv_add(const struct opts *o)
     }
     int rc = 0;
     if (s != NATS_OK) {
-        char what[300];
-        snprintf(what, sizeof(what), "adding KV bucket %s (%d replicas, TTL %g s, history %d)",
-                 o->bucket, o->replicas, o->ttl_seconds, o->history);
-        nats_fail(what, s, 0);
-        rc = 1;
+        rc = fail_rc(1, s, 0, "adding KV bucket %s (%d replicas, TTL %g s, history %d)", o->bucket,
+                     o->replicas, o->ttl_seconds, o->history);
     } else {
         cJSON *out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "bucket", o->bucket);
@@ -491,54 +566,26 @@ static int cmd_kv_add(const struct opts *o)
         print_json(out);
         kvStore_Destroy(kv);
     }
-    close_js(nc, js);
+    session_close(&ss);
     return rc;
-}
-
-/* Open a KV bucket, retrying while the cluster elects; NULL after a message. */
-static kvStore *open_kv(const struct opts *o, jsCtx *js)
-{
-    double deadline = now_s() + o->timeout;
-    kvStore *kv = NULL;
-    natsStatus s;
-    while ((s = js_KeyValue(&kv, js, o->bucket)) != NATS_OK && transient(s, 0) &&
-           now_s() < deadline)
-        nats_Sleep(200);
-    if (s != NATS_OK) {
-        char what[300];
-        snprintf(what, sizeof(what), "opening KV bucket %s", o->bucket);
-        nats_fail(what, s, 0);
-        return NULL;
-    }
-    return kv;
 }
 
 /* kv-get: the key's value and revision; 1 when absent or deleted. */
 static int cmd_kv_get(const struct opts *o)
 {
-    natsConnection *nc;
-    jsCtx *js;
-    if (open_js(o, 2000, &nc, &js) != 0)
+    struct session ss;
+    if (session_open(o, 2000, true, &ss) != 0)
         return 2;
-    kvStore *kv = open_kv(o, js);
-    if (kv == NULL) {
-        close_js(nc, js);
-        return 2;
-    }
     double deadline = now_s() + o->timeout;
     kvEntry *e = NULL;
     natsStatus s;
-    while ((s = kvStore_Get(&e, kv, o->key)) != NATS_OK && transient(s, 0) && now_s() < deadline)
-        nats_Sleep(200);
+    RETRY_KV(s, deadline, kvStore_Get(&e, ss.kv, o->key));
     int rc = 0;
     if (s == NATS_NOT_FOUND) {
         fprintf(stderr, "natsctl: key %s not found in bucket %s\n", o->key, o->bucket);
         rc = 1;
     } else if (s != NATS_OK) {
-        char what[300];
-        snprintf(what, sizeof(what), "getting key %s from bucket %s", o->key, o->bucket);
-        nats_fail(what, s, 0);
-        rc = 2;
+        rc = fail_rc(2, s, 0, "getting key %s from bucket %s", o->key, o->bucket);
     } else if (o->raw) {
         fwrite(kvEntry_Value(e), 1, (size_t)kvEntry_ValueLen(e), stdout);
     } else {
@@ -553,8 +600,7 @@ static int cmd_kv_get(const struct opts *o)
         print_json(out);
     }
     kvEntry_Destroy(e);
-    kvStore_Destroy(kv);
-    close_js(nc, js);
+    session_close(&ss);
     return rc;
 }
 
@@ -562,69 +608,49 @@ static int cmd_kv_get(const struct opts *o)
  * when absent), as a fencing writer does. */
 static int cmd_kv_put(const struct opts *o)
 {
-    natsConnection *nc;
-    jsCtx *js;
-    if (open_js(o, 2000, &nc, &js) != 0)
+    struct session ss;
+    if (session_open(o, 2000, true, &ss) != 0)
         return 1;
-    kvStore *kv = open_kv(o, js);
-    if (kv == NULL) {
-        close_js(nc, js);
-        return 1;
-    }
     uint64_t rev = 0;
     natsStatus s;
     int len = (int)strlen(o->value);
     if (o->last < 0)
-        s = kvStore_Put(&rev, kv, o->key, o->value, len);
+        s = kvStore_Put(&rev, ss.kv, o->key, o->value, len);
     else if (o->last == 0)
-        s = kvStore_Create(&rev, kv, o->key, o->value, len);
+        s = kvStore_Create(&rev, ss.kv, o->key, o->value, len);
     else
-        s = kvStore_Update(&rev, kv, o->key, o->value, len, (uint64_t)o->last);
+        s = kvStore_Update(&rev, ss.kv, o->key, o->value, len, (uint64_t)o->last);
     int rc = 0;
     if (s != NATS_OK) {
-        char what[300];
-        snprintf(what, sizeof(what), "putting key %s in bucket %s (last revision %lld)", o->key,
-                 o->bucket, o->last);
-        nats_fail(what, s, 0);
-        rc = 1;
+        rc = fail_rc(1, s, 0, "putting key %s in bucket %s (last revision %lld)", o->key, o->bucket,
+                     o->last);
     } else {
         cJSON *out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "key", o->key);
         cJSON_AddNumberToObject(out, "revision", (double)rev);
         print_json(out);
     }
-    kvStore_Destroy(kv);
-    close_js(nc, js);
+    session_close(&ss);
     return rc;
 }
 
 /* kv-del: delete the key (a delete marker; history keeps the rest). */
 static int cmd_kv_del(const struct opts *o)
 {
-    natsConnection *nc;
-    jsCtx *js;
-    if (open_js(o, 2000, &nc, &js) != 0)
+    struct session ss;
+    if (session_open(o, 2000, true, &ss) != 0)
         return 1;
-    kvStore *kv = open_kv(o, js);
-    if (kv == NULL) {
-        close_js(nc, js);
-        return 1;
-    }
-    natsStatus s = kvStore_Delete(kv, o->key);
+    natsStatus s = kvStore_Delete(ss.kv, o->key);
     int rc = 0;
     if (s != NATS_OK) {
-        char what[300];
-        snprintf(what, sizeof(what), "deleting key %s from bucket %s", o->key, o->bucket);
-        nats_fail(what, s, 0);
-        rc = 1;
+        rc = fail_rc(1, s, 0, "deleting key %s from bucket %s", o->key, o->bucket);
     } else {
         cJSON *out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "key", o->key);
         cJSON_AddBoolToObject(out, "deleted", true);
         print_json(out);
     }
-    kvStore_Destroy(kv);
-    close_js(nc, js);
+    session_close(&ss);
     return rc;
 }
 
@@ -647,30 +673,19 @@ static const char *kv_op_name(kvOperation op)
  * setting), oldest first, so that a test can check who wrote a lease when. */
 static int cmd_kv_history(const struct opts *o)
 {
-    natsConnection *nc;
-    jsCtx *js;
-    if (open_js(o, 2000, &nc, &js) != 0)
+    struct session ss;
+    if (session_open(o, 2000, true, &ss) != 0)
         return 2;
-    kvStore *kv = open_kv(o, js);
-    if (kv == NULL) {
-        close_js(nc, js);
-        return 2;
-    }
     double deadline = now_s() + o->timeout;
     kvEntryList list = {0};
     natsStatus s;
-    while ((s = kvStore_History(&list, kv, o->key, NULL)) != NATS_OK && transient(s, 0) &&
-           now_s() < deadline)
-        nats_Sleep(200);
+    RETRY_KV(s, deadline, kvStore_History(&list, ss.kv, o->key, NULL));
     int rc = 0;
     if (s == NATS_NOT_FOUND) {
         fprintf(stderr, "natsctl: key %s has no history in bucket %s\n", o->key, o->bucket);
         rc = 1;
     } else if (s != NATS_OK) {
-        char what[300];
-        snprintf(what, sizeof(what), "history of key %s in bucket %s", o->key, o->bucket);
-        nats_fail(what, s, 0);
-        rc = 2;
+        rc = fail_rc(2, s, 0, "history of key %s in bucket %s", o->key, o->bucket);
     } else {
         cJSON *out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "key", o->key);
@@ -690,33 +705,25 @@ static int cmd_kv_history(const struct opts *o)
         print_json(out);
         kvEntryList_Destroy(&list);
     }
-    kvStore_Destroy(kv);
-    close_js(nc, js);
+    session_close(&ss);
     return rc;
 }
 
 /* consumer-info: the counters a test waits on ("all acked"). */
 static int cmd_consumer_info(const struct opts *o)
 {
-    natsConnection *nc;
-    jsCtx *js;
-    if (open_js(o, 2000, &nc, &js) != 0)
+    struct session ss;
+    if (session_open(o, 2000, false, &ss) != 0)
         return 1;
     double deadline = now_s() + o->timeout;
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;
     natsStatus s;
-    while ((s = js_GetConsumerInfo(&ci, js, o->stream, o->durable, NULL, &jerr)) != NATS_OK &&
-           transient(s, jerr) && now_s() < deadline) {
-        jerr = 0;
-        nats_Sleep(200);
-    }
+    RETRY_TRANSIENT(s, jerr, deadline,
+                    js_GetConsumerInfo(&ci, ss.js, o->stream, o->durable, NULL, &jerr));
     int rc = 0;
     if (s != NATS_OK) {
-        char what[300];
-        snprintf(what, sizeof(what), "info of consumer %s on stream %s", o->durable, o->stream);
-        nats_fail(what, s, jerr);
-        rc = 1;
+        rc = fail_rc(1, s, jerr, "info of consumer %s on stream %s", o->durable, o->stream);
     } else {
         cJSON *out = cJSON_CreateObject();
         cJSON_AddStringToObject(out, "stream", o->stream);
@@ -739,7 +746,7 @@ static int cmd_consumer_info(const struct opts *o)
         print_json(out);
     }
     jsConsumerInfo_Destroy(ci);
-    close_js(nc, js);
+    session_close(&ss);
     return rc;
 }
 
@@ -749,10 +756,9 @@ static int cmd_consumer_info(const struct opts *o)
  * consumers can time them to the poll interval. */
 static int cmd_consumer_wait(const struct opts *o)
 {
-    natsConnection *nc;
-    jsCtx *js;
+    struct session ss;
     double t0 = now_s(), deadline = t0 + o->timeout;
-    if (open_js(o, 2000, &nc, &js) != 0)
+    if (session_open(o, 2000, false, &ss) != 0)
         return 1;
     char *names = strdup(o->durable);
     const char *dur[64];
@@ -767,7 +773,7 @@ static int cmd_consumer_wait(const struct opts *o)
                 continue;
             jsConsumerInfo *ci = NULL;
             jsErrCode jerr = 0;
-            natsStatus s = js_GetConsumerInfo(&ci, js, o->stream, dur[i], NULL, &jerr);
+            natsStatus s = js_GetConsumerInfo(&ci, ss.js, o->stream, dur[i], NULL, &jerr);
             double t = now_s() - t0;
             if (s == NATS_OK) {
                 if (first[i] < 0 && ci->Delivered.Stream > 0)
@@ -779,9 +785,7 @@ static int cmd_consumer_wait(const struct opts *o)
                 }
             } else if (s != NATS_NOT_FOUND && jerr != JSConsumerNotFoundErr &&
                        !transient(s, jerr)) {
-                char what[300];
-                snprintf(what, sizeof(what), "info of consumer %s on stream %s", dur[i], o->stream);
-                nats_fail(what, s, jerr);
+                failf(s, jerr, "info of consumer %s on stream %s", dur[i], o->stream);
                 left = -1;
                 break;
             }
@@ -815,7 +819,7 @@ static int cmd_consumer_wait(const struct opts *o)
         rc = 1;
     }
     free(names);
-    close_js(nc, js);
+    session_close(&ss);
     return rc;
 }
 
@@ -1029,33 +1033,20 @@ static int cmd_pub(const struct opts *o)
     pthread_mutex_init(&st.mu, NULL);
     st.acked = calloc((size_t)p.nmsgs, 1);
 
-    natsConnection *nc = NULL;
-    natsStatus s = connect_servers(o, &nc);
-    if (s != NATS_OK) {
-        char what[300];
-        snprintf(what, sizeof(what), "connect to %s", o->servers);
-        nats_fail(what, s, 0);
-        free(st.acked);
-        free(p.rec);
-        free(buf);
-        return 1;
-    }
+    struct session ss;
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = 5000;
     jo.PublishAsync.MaxPending = o->window;
     jo.PublishAsync.AckHandler = on_pub_ack;
     jo.PublishAsync.AckHandlerClosure = &st;
-    jsCtx *js = NULL;
-    s = natsConnection_JetStream(&js, nc, &jo);
-    if (s != NATS_OK) {
-        nats_fail("JetStream context", s, 0);
-        natsConnection_Destroy(nc);
+    if (session_open_with(o, &jo, false, &ss) != 0) {
         free(st.acked);
         free(p.rec);
         free(buf);
         return 1;
     }
+    natsStatus s;
 
     char *body = NULL;
     size_t cap = 0;
@@ -1070,13 +1061,11 @@ static int cmd_pub(const struct opts *o)
                 nats_Sleep((int64_t)(ahead * 1000));
         }
         /* A full window stalls the call; NATS_TIMEOUT then means "try again". */
-        while ((s = publish_one(js, o, &p, k, &body, &cap)) == NATS_TIMEOUT && now_s() < deadline)
+        while ((s = publish_one(ss.js, o, &p, k, &body, &cap)) == NATS_TIMEOUT &&
+               now_s() < deadline)
             ;
         if (s != NATS_OK) {
-            char what[300];
-            snprintf(what, sizeof(what), "publishing message %lld to %s", k, o->subject);
-            nats_fail(what, s, 0);
-            rc = 1;
+            rc = fail_rc(1, s, 0, "publishing message %lld to %s", k, o->subject);
         }
         published++;
     }
@@ -1085,11 +1074,11 @@ static int cmd_pub(const struct opts *o)
         jsPubOptions_Init(&po);
         double left = deadline - now_s();
         po.MaxWait = left > 0.1 ? (int64_t)(left * 1000) : 100;
-        s = js_PublishAsyncComplete(js, &po);
+        s = js_PublishAsyncComplete(ss.js, &po);
         if (s == NATS_TIMEOUT) {
             /* still unacked at the deadline: count them as failed */
             natsMsgList pending = {0};
-            if (js_PublishAsyncGetPendingList(&pending, js) == NATS_OK) {
+            if (js_PublishAsyncGetPendingList(&pending, ss.js) == NATS_OK) {
                 pthread_mutex_lock(&st.mu);
                 for (int i = 0; i < pending.Count; i++) {
                     long long k = msg_index(pending.Msgs[i]);
@@ -1126,7 +1115,7 @@ static int cmd_pub(const struct opts *o)
         }
         nats_Sleep(500);
         for (long long i = 0; i < todo && rc == 0; i++) {
-            while ((s = publish_one(js, o, &p, again[i], &body, &cap)) == NATS_TIMEOUT &&
+            while ((s = publish_one(ss.js, o, &p, again[i], &body, &cap)) == NATS_TIMEOUT &&
                    now_s() < deadline)
                 ;
             if (s != NATS_OK) {
@@ -1159,8 +1148,7 @@ static int cmd_pub(const struct opts *o)
     print_json(out);
     (void)published;
 
-    jsCtx_Destroy(js);
-    natsConnection_Destroy(nc);
+    session_close(&ss);
     free(st.failed);
     free(st.acked);
     free(body);
@@ -1196,9 +1184,8 @@ static long long count_records(const char *d, int len, int format)
  * records arrived; the raw rate driftd's nats input is measured against. */
 static int cmd_bench_consume(const struct opts *o)
 {
-    natsConnection *nc;
-    jsCtx *js;
-    if (open_js(o, 5000, &nc, &js) != 0)
+    struct session ss;
+    if (session_open(o, 5000, false, &ss) != 0)
         return 1;
     int format = strcmp(o->format, "csv") == 0 ? 1 : strcmp(o->format, "json") == 0 ? 2 : 0;
     double t0 = now_s(), deadline = t0 + o->timeout;
@@ -1215,19 +1202,11 @@ static int cmd_bench_consume(const struct opts *o)
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;
     natsStatus s;
-    while ((s = js_AddConsumer(&ci, js, o->stream, &cc, NULL, &jerr)) != NATS_OK &&
-           transient(s, jerr) && now_s() < deadline) {
-        jerr = 0;
-        nats_Sleep(200);
-    }
+    RETRY_TRANSIENT(s, jerr, deadline, js_AddConsumer(&ci, ss.js, o->stream, &cc, NULL, &jerr));
     jsConsumerInfo_Destroy(ci);
     if (s != NATS_OK) {
-        char what[300];
-        snprintf(what, sizeof(what), "adding durable %s on stream %s (subject %s)", o->durable,
-                 o->stream, o->subject);
-        nats_fail(what, s, jerr);
-        close_js(nc, js);
-        return 1;
+        return fail_close(&ss, s, jerr, "adding durable %s on stream %s (subject %s)", o->durable,
+                          o->stream, o->subject);
     }
     jsSubOptions so;
     jsSubOptions_Init(&so);
@@ -1235,18 +1214,11 @@ static int cmd_bench_consume(const struct opts *o)
     so.Consumer = o->durable;
     natsSubscription *sub = NULL;
     /* binding reads the consumer's info: its leader may be moving */
-    while ((s = js_PullSubscribe(&sub, js, o->subject, o->durable, NULL, &so, &jerr)) != NATS_OK &&
-           transient(s, jerr) && now_s() < deadline) {
-        jerr = 0;
-        nats_Sleep(200);
-    }
+    RETRY_TRANSIENT(s, jerr, deadline,
+                    js_PullSubscribe(&sub, ss.js, o->subject, o->durable, NULL, &so, &jerr));
     if (s != NATS_OK) {
-        char what[300];
-        snprintf(what, sizeof(what), "pull subscription to durable %s on stream %s", o->durable,
-                 o->stream);
-        nats_fail(what, s, jerr);
-        close_js(nc, js);
-        return 1;
+        return fail_close(&ss, s, jerr, "pull subscription to durable %s on stream %s", o->durable,
+                          o->stream);
     }
 
     /* The clock starts once the consumer exists and is bound: its creation
@@ -1318,7 +1290,7 @@ static int cmd_bench_consume(const struct opts *o)
         natsMsgList_Destroy(&list);
     }
     /* the acks are on the wire before the clock stops */
-    if (natsConnection_FlushTimeout(nc, 5000) != NATS_OK)
+    if (natsConnection_FlushTimeout(ss.nc, 5000) != NATS_OK)
         ack_errors++;
     double secs = now_s() - t0;
     double busy = t_first >= 0 ? now_s() - t_first : 0;
@@ -1344,7 +1316,7 @@ static int cmd_bench_consume(const struct opts *o)
     }
     free(seen);
     natsSubscription_Destroy(sub);
-    close_js(nc, js);
+    session_close(&ss);
     return rc;
 }
 
