@@ -61,15 +61,25 @@ bool replica_may_act(struct daemon *d)
     return d->leading;
 }
 
+/* Where this replica keeps the baseline of that sha256: the configured
+ * file when it is that one, else state_dir/baselines/<sha256>.json
+ * (malloc'd; NULL out of memory). */
+static char *baseline_path_of(struct daemon *d, const char *sha)
+{
+    if (strcmp(sha, adopt_config_sha(d->adopt)) == 0)
+        return strdup(d->cfg.baseline);
+    return adopt_path_of(d->adopt, sha);
+}
+
 /* Run on the baseline the shared state names, when it is not the one
- * running: a stored copy of it (state_dir/baselines/) or the configured
- * file. -1 (with why) when this replica has neither. */
+ * running: the configured file or a stored copy (baseline_path_of), its
+ * sha256 checked. -1 (with why) when this replica has neither. */
 static int follow_baseline(struct daemon *d, const char *sha, const char *run_url, const char *corr,
                            char *why, size_t len)
 {
     if (sha[0] == '\0' || strcmp(sha, d->baseline_sha256) == 0)
         return 0;
-    char *path = adopt_path_of(d->adopt, sha);
+    char *path = baseline_path_of(d, sha);
     size_t n;
     char *text = path != NULL ? file_read(path, &n) : NULL;
     struct stats_baseline *b = NULL;
@@ -91,7 +101,9 @@ static int follow_baseline(struct daemon *d, const char *sha, const char *run_ur
     }
     log_notice("cluster: running on the shared baseline %.12s (%s)", sha, path);
     /* recorded as adopted here too: status, metrics and a restart say so */
-    struct adopt_entry e = {.source = run_url[0] ? ADOPT_FROM_RUN : ADOPT_FROM_API,
+    struct adopt_entry e = {.source = strcmp(sha, adopt_config_sha(d->adopt)) == 0 ? ADOPT_FROM_FILE
+                                      : run_url[0]                                 ? ADOPT_FROM_RUN
+                                                                                   : ADOPT_FROM_API,
                             .rows = b->rows,
                             .features = b->nfeatures,
                             .at = daemon_now()};
@@ -154,7 +166,7 @@ static bool have_baseline(struct daemon *d, const char *sha)
 {
     if (strcmp(sha, d->baseline_sha256) == 0)
         return true;
-    char *path = adopt_path_of(d->adopt, sha), got[SHA256_HEX_LEN + 1];
+    char *path = baseline_path_of(d, sha), got[SHA256_HEX_LEN + 1];
     bool have = path != NULL && sha256_file_hex(path, got) == 0 && strcmp(got, sha) == 0;
     free(path);
     return have;
