@@ -208,9 +208,11 @@ static const struct ckey keys[] = {
     UINT_KEY("inputs[].max_ack_pending", I(max_ack_pending), "100000", 1, 1e9, RESTART,
              "nats: messages delivered and not yet acknowledged, at most (a message is "
              "acknowledged once the window holding it is evaluated and its outcome kept)."),
-    DURATION_KEY("inputs[].ack_wait_seconds", I(ack_wait_seconds), "0", 0, TEN_YEARS, RESTART,
-                 "nats: how long the server waits for an acknowledgement before it delivers a "
-                 "message again (0: window.seconds plus a margin of max(30, window.seconds/2))."),
+    DURATION_KEY(
+        "inputs[].ack_wait_seconds", I(ack_wait_seconds), "0", 0, TEN_YEARS, RESTART,
+        "nats: how long the server waits for an acknowledgement before it delivers a "
+        "message again (0: window.seconds plus a margin of max(30, window.seconds/2); else at "
+        "least 2)."),
     SECTION("features", RELOAD, "Which features, which tests."),
     STRLIST_KEY("features.include", CN(drift.include, drift.n_include), "[]", RELOAD,
                 "Features to evaluate (empty: all of the baseline)."),
@@ -1588,6 +1590,10 @@ static void validate(struct loader *L, struct config *c)
                      k, in->servers[k]);
         if (in->token_file != NULL && in->creds_file != NULL)
             cerr(L, "inputs[%zu]: give at most one of token_file and creds_file", i);
+        /* held messages are told "in progress" from a one-second tick */
+        if (in->ack_wait_seconds > 0 && in->ack_wait_seconds < 2)
+            cerr(L, "inputs[%zu].ack_wait_seconds: at least 2 (or 0: computed), got %g", i,
+                 in->ack_wait_seconds);
         if (in->format < 0)
             ((struct input_conf *)in)->format = READER_NDJSON;
     }

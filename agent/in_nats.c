@@ -609,9 +609,11 @@ static void nats_window_closed(struct source *s, uint64_t id)
     struct nats_in *ni = s->ctx;
     if (ni == NULL)
         return;
-    if (ni->open == NULL && (ni->open = calloc(1, sizeof(*ni->open))) == NULL)
-        return;
-    ni->open->pinged = mono_now();
+    if (ni->open == NULL) { /* a window none of whose messages is held */
+        if ((ni->open = calloc(1, sizeof(*ni->open))) == NULL)
+            return;
+        ni->open->pinged = mono_now();
+    }
     struct acks **tail = &ni->closed;
     while (*tail != NULL)
         tail = &(*tail)->next;

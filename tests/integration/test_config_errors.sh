@@ -112,4 +112,11 @@ if start_daemon "$T/c.json"; then
     stop_daemon
 fi
 
+# a nats input: a short ack wait, another kind beside it, a bad server URL
+printf '{"baseline": "%s", "inputs": [{"type": "nats", "ack_wait_seconds": 1, "servers": ["http://x"]}, {"type": "http"}]}\n' \
+    "$T/base.json" >"$T/nats.json"
+validate_fails "$T/nats.json"
+expect_err 'inputs\[0\]\.ack_wait_seconds: at least 2 \(or 0: computed\), got 1'
+expect_err 'inputs\[0\]\.servers\[0\]: expected a nats:// or tls:// URL, got "http://x"'
+expect_err 'inputs: a nats input cannot be combined with other kinds'
 finish
