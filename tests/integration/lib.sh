@@ -62,6 +62,21 @@ need_python() {
     if [ -z "$PY" ]; then fail "python3 not found: $1 needs it"; finish; exit 1; fi
 }
 
+# artifact_zip OUT MEMBER-FILE [ARCNAME]: a zip as the retrain workflow
+# uploads it (the baseline as ARCNAME, default baseline.json, beside a
+# model and its metrics), for the GitHub mock's --artifact-zip.
+artifact_zip() {
+    [ -n "${PY:-}" ] || need_python "making an artifact zip"
+    "$PY" - "$1" "$2" "${3:-baseline.json}" <<'P'
+import sys, zipfile
+out, member, arcname = sys.argv[1:4]
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    z.write(member, arcname)
+    z.writestr("model.joblib", b"\x80\x04not really a model")
+    z.writestr("metrics.json", '{"accuracy": 0.97}')
+P
+}
+
 # JSON is read through jsonq.py (its header has the path syntax), never with
 # a regex: a member that moves or a change of spacing must not break a test,
 # nor a member of the same name elsewhere make it pass.

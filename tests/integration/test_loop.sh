@@ -39,16 +39,7 @@ OLD12=$(echo "$OLD" | cut -c1-12)
 NEW12=$(echo "$NEW" | cut -c1-12)
 
 # zip NAME MEMBER-FILE [ARCNAME]: a zip as the workflow uploads it
-zip_of() {
-    "$PY" - "$T/$1" "$2" "${3:-baseline.json}" <<'P'
-import sys, zipfile
-out, member, arcname = sys.argv[1:4]
-with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-    z.write(member, arcname)
-    z.writestr("model.joblib", b"\x80\x04not really a model")
-    z.writestr("metrics.json", '{"accuracy": 0.97}')
-P
-}
+zip_of() { artifact_zip "$T/$1" "$2" "${3:-}"; }
 zip_of good.zip "$T/new.json"
 zip_of four.zip "$T/four.json"
 zip_of notbaseline.zip "$ex/train.csv"

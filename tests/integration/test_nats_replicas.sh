@@ -51,12 +51,7 @@ expect_rc 0 "$NATSCTL" kv-add $S --bucket driftd-state --replicas 3
 "$DRIFTD" baseline -i "$ex/production_clean.csv" -o "$T/posted.json" 2>/dev/null || fail "posted baseline"
 NEW=$(sha256sum "$T/new.json" | cut -c1-64)
 POSTED=$(sha256sum "$T/posted.json" | cut -c1-64)
-"$PY" - "$T/good.zip" "$T/new.json" <<'P'
-import sys, zipfile
-with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
-    z.write(sys.argv[2], "baseline.json")
-    z.writestr("metrics.json", '{"accuracy": 0.97}')
-P
+artifact_zip "$T/good.zip" "$T/new.json"
 printf 'TOKEN-nats-test\n' >"$T/gh-token"
 "$PY" "$here/mock_receiver.py" --port-file "$T/rcv.port" --log "$T/rcv.log" &
 RCV_PID=$!

@@ -1095,11 +1095,11 @@ static int cmd_pub(const struct opts *o)
         st.failed = NULL;
         st.nfailed = st.capfailed = 0;
         pthread_mutex_unlock(&st.mu);
-        long long todo = 0;
+        long long n_again = 0; /* the failed ones still not acknowledged: sent again */
         for (long long i = 0; i < nf; i++)
             if (!st.acked[again[i]])
-                again[todo++] = again[i];
-        if (todo == 0 && s == NATS_OK) {
+                again[n_again++] = again[i];
+        if (n_again == 0 && s == NATS_OK) {
             free(again);
             break;
         }
@@ -1114,7 +1114,7 @@ static int cmd_pub(const struct opts *o)
             break;
         }
         nats_Sleep(500);
-        for (long long i = 0; i < todo && rc == 0; i++) {
+        for (long long i = 0; i < n_again && rc == 0; i++) {
             while ((s = publish_one(ss.js, o, &p, again[i], &body, &cap)) == NATS_TIMEOUT &&
                    now_s() < deadline)
                 ;
