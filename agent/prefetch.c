@@ -2,6 +2,7 @@
 
 #include "agent/memfile.h"
 #include "lib/sbuf.h"
+#include "stats/numparse.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -319,7 +320,7 @@ static void sink_clear(struct sink *k)
  * that no record spans lines), are read in segments of SEGMENT_BYTES on up
  * to SEGMENT_THREADS threads at once. */
 #define PARALLEL_MIN_BYTES (4u << 20)
-#define SEGMENT_BYTES (4u << 20)
+#define SEGMENT_BYTES (1u << 20)
 #define SEGMENT_THREADS 4
 /* The reader's default limit of a record's bytes (reader_limits): a longer
  * line is left to the reader, which skips it with its message. */
@@ -379,17 +380,32 @@ static bool segment_plain(struct segment *g, size_t ncol)
         size_t nf = 0;
         for (;;) {
             const char *f = s;
-            while (s < end && *s != delim && *s != '\n')
-                s++;
             if (nf == ncol)
                 return false; /* too many fields */
-            size_t len = (size_t)(s - f);
-            pk[nf] = (struct packed){.type = len ? CELL_TEXT : CELL_MISSING,
-                                     .cls = VALUE_TEXT,
-                                     .len = (uint32_t)len,
-                                     .off = (size_t)(f - base)};
-            if (len > 0)
-                pk[nf].cls = (uint8_t)value_parse(f, len, true, &pk[nf].num);
+            /* A number that ends the field is read in one pass: value_parse
+             * of the field would find the same number (nothing to trim
+             * around it, and the parser stops at the delimiter either way). */
+            double v;
+            const char *q = stats_parse_number(f, end, &v);
+            if (q != NULL && q > f && (q == end || *q == delim || *q == '\n') &&
+                (unsigned char)*f > ' ') {
+                s = q;
+                pk[nf] = (struct packed){.type = CELL_TEXT,
+                                         .cls = isfinite(v) ? VALUE_NUMBER : VALUE_MISSING,
+                                         .len = (uint32_t)(s - f),
+                                         .off = (size_t)(f - base),
+                                         .num = v};
+            } else {
+                while (s < end && *s != delim && *s != '\n')
+                    s++;
+                size_t len = (size_t)(s - f);
+                pk[nf] = (struct packed){.type = len ? CELL_TEXT : CELL_MISSING,
+                                         .cls = VALUE_TEXT,
+                                         .len = (uint32_t)len,
+                                         .off = (size_t)(f - base)};
+                if (len > 0)
+                    pk[nf].cls = (uint8_t)value_parse(f, len, true, &pk[nf].num);
+            }
             nf++;
             if (s == end || *s == '\n')
                 break;
@@ -523,8 +539,10 @@ static void run_parallel(struct prefetch *p, const struct memfile *in, char deli
     uint64_t line_off = 0, index_off = 0;
     bool first = true;
     /* Segments of one size, at most SEGMENT_BYTES, so that every round
-     * has work for every thread (20 MB on two: three rounds of two 3.3 MB
-     * segments, not two of 4 MiB and a last one with one thread idle). */
+     * has work for every thread (20 MB on two: ten rounds of two 0.95 MiB
+     * segments, not a last round of one segment with one thread idle).
+     * Small segments keep the consumer's share of the last round short:
+     * it has the cores to itself only after the reading ends. */
     size_t data = in->len - hlen, per_round = nt * SEGMENT_BYTES;
     size_t rounds = data > per_round ? (data + per_round - 1) / per_round : 1;
     size_t seg = (data + rounds * nt - 1) / (rounds * nt);
@@ -553,13 +571,13 @@ static void run_parallel(struct prefetch *p, const struct memfile *in, char deli
         for (size_t i = 1; i < n; i++)
             started[i] = pthread_create(&tid[i], NULL, segment_run, &g[i]) == 0;
         segment_run(&g[0]);
-        for (size_t i = 1; i < n; i++) {
-            if (started[i])
-                pthread_join(tid[i], NULL);
-            else
-                segment_run(&g[i]);
-        }
+        /* each segment handed over as soon as it and those before it are
+         * read: the consumer works on the first while the others finish */
         for (size_t i = 0; i < n; i++) {
+            if (i > 0 && started[i])
+                pthread_join(tid[i], NULL);
+            else if (i > 0)
+                segment_run(&g[i]);
             if (g[i].sink.oom)
                 p->oom = true;
             if (first && i == 0) {

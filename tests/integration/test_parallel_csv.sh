@@ -24,7 +24,21 @@ make_csv() {
                 if (i % 997 == 5) sub(/^[^,]*/, "", r)
                 else if (i % 1009 == 7) sub(/,[^,]*,/, ",NA,", r)
                 else if (i % 2003 == 9) sub(/[^,]*$/, "", r)
-                else if (quote && i == 7) sub(/setosa/, "\"setosa\"", r)
+                # numbers around the one-pass parse of plain segments: spaces
+                # to trim, signs, a bare point, an exponent, an overflow
+                # and the infinities and NANs counted missing
+                else if (i % 1013 == 11) sub(/^[^,]*/, " 5.1", r)
+                else if (i % 1019 == 13) sub(/^[^,]*/, "5.1\t", r)
+                else if (i % 1021 == 15) sub(/^[^,]*/, "+5.1", r)
+                else if (i % 1031 == 17) sub(/^[^,]*/, "1e999", r)
+                else if (i % 1033 == 19) sub(/^[^,]*/, "nan", r)
+                else if (i % 1039 == 21) sub(/^[^,]*/, "-inf", r)
+                else if (i % 1049 == 23) sub(/^[^,]*/, ".5", r)
+                else if (i % 1051 == 25) sub(/^[^,]*/, "5.", r)
+                else if (i % 1061 == 27) sub(/^[^,]*/, "51E-1", r)
+                else if (i % 1063 == 29) sub(/^[^,]*/, "-0", r)
+                # besides: row 7 is also one of the NA rows
+                if (quote && i == 7) sub(/setosa/, "\"setosa\"", r)
             }
             else if (i == 3) r = "5.1,3.5"
             else if (i == 90001) r = r ",extra"
