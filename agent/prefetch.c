@@ -1,5 +1,6 @@
 #include "agent/prefetch.h"
 
+#include "agent/dict.h"
 #include "agent/memfile.h"
 #include "lib/sbuf.h"
 #include "stats/numparse.h"
@@ -70,6 +71,11 @@ struct prefetch {
     bool done, stop, oom;
 
     struct prefetch_result res;
+
+    /* NDJSON read in segments: the columns handed over so far, numbered
+     * in the order they first appear in the file, as one reader numbers
+     * them (segment_remap) */
+    struct dict *names;
 };
 
 static void batch_free(struct batch *b)
@@ -127,6 +133,7 @@ struct sink {
     struct batch *head, *tail; /* held batches */
     struct held_error *errs;   /* held messages */
     size_t nerrs, caperrs;
+    uint64_t line_off, index_off; /* added to the numbers of a sink not held */
     bool oom;
 };
 
@@ -248,8 +255,8 @@ static void on_record(void *arg, const struct reader_record *rec)
         b->cells = c;
         b->capcells = cap;
     }
-    b->line[b->nrec] = rec->line;
-    b->index[b->nrec] = rec->index;
+    b->line[b->nrec] = rec->line + k->line_off;
+    b->index[b->nrec] = rec->index + k->index_off;
     b->start[b->nrec] = b->ncells;
     for (size_t i = 0; i < rec->ncells; i++) {
         const struct cell *c = &rec->cells[i];
@@ -280,7 +287,7 @@ static void on_error(void *arg, uint64_t line, uint64_t index, enum reader_error
     (void)code;
     struct sink *k = arg;
     if (!k->held) {
-        diag_record_error(k->p->diag, line, index, msg);
+        diag_record_error(k->p->diag, line + k->line_off, index ? index + k->index_off : 0, msg);
         return;
     }
     if (k->nerrs == k->caperrs) {
@@ -316,9 +323,9 @@ static void sink_clear(struct sink *k)
     memset(k, 0, sizeof(*k));
 }
 
-/* Files at least this large, of CSV without a double quote anywhere (so
- * that no record spans lines), are read in segments of SEGMENT_BYTES on up
- * to SEGMENT_THREADS threads at once. */
+/* Files at least this large, NDJSON or CSV without a double quote
+ * anywhere (so that no record spans lines), are read in segments of
+ * SEGMENT_BYTES on up to SEGMENT_THREADS threads at once. */
 #define PARALLEL_MIN_BYTES (4u << 20)
 #define SEGMENT_BYTES (1u << 20)
 #define SEGMENT_THREADS 4
@@ -326,10 +333,12 @@ static void sink_clear(struct sink *k)
  * line is left to the reader, which skips it with its message. */
 #define PLAIN_MAX_RECORD (1u << 20)
 
-/* One segment of a file read in parallel: the header line, then whole
- * lines [data, data + len), read by a reader of its own into a held sink. */
+/* One segment of a file read in parallel: the header line (NDJSON: a blank
+ * line, so that both count one line before the data), then whole lines
+ * [data, data + len), read by a reader of its own into a held sink. */
 struct segment {
     struct prefetch *p;
+    enum reader_format fmt;
     const char *header, *data;
     size_t hlen, len;
     char delimiter;
@@ -433,31 +442,33 @@ static bool segment_plain(struct segment *g, size_t ncol)
 
 /* Read one segment: the header as its first line (so that fields are
  * counted against it), then its lines; numbered from line 2 and record 1.
- * Plain lines (segment_plain) skip the reader; a segment with any other
- * line is read again, whole, by the reader. */
+ * Plain CSV lines (segment_plain) skip the reader; a segment with any
+ * other line is read again, whole, by the reader. */
 static void *segment_run(void *arg)
 {
     struct segment *g = arg;
     struct reader_ops ops = {on_column, on_record, on_error};
     struct reader_limits lim = {0, 0, g->delimiter};
-    struct reader *r = reader_new(READER_CSV, &lim, &ops, &g->sink);
-    if (r == NULL) {
-        g->sink.oom = true;
-        return NULL;
-    }
-    reader_feed(r, g->header, g->hlen);
-    g->has_header = reader_has_header(r);
-    g->ncolumns = reader_ncolumns(r);
-    if (g->has_header && reader_index(r) == 0 && segment_plain(g, g->ncolumns)) {
+    struct reader *r = NULL;
+    if (g->fmt == READER_CSV) {
+        if ((r = reader_new(READER_CSV, &lim, &ops, &g->sink)) == NULL) {
+            g->sink.oom = true;
+            return NULL;
+        }
+        reader_feed(r, g->header, g->hlen);
+        g->has_header = reader_has_header(r);
+        g->ncolumns = reader_ncolumns(r);
+        if (g->has_header && reader_index(r) == 0 && segment_plain(g, g->ncolumns)) {
+            reader_free(r);
+            flush(&g->sink);
+            return NULL;
+        }
         reader_free(r);
-        flush(&g->sink);
-        return NULL;
+        struct sink again = {.p = g->sink.p, .held = g->sink.held, .columns = g->sink.columns};
+        sink_clear(&g->sink);
+        g->sink = again;
     }
-    reader_free(r);
-    struct sink again = {.p = g->sink.p, .held = g->sink.held, .columns = g->sink.columns};
-    sink_clear(&g->sink);
-    g->sink = again;
-    if ((r = reader_new(READER_CSV, &lim, &ops, &g->sink)) == NULL) {
+    if ((r = reader_new(g->fmt, &lim, &ops, &g->sink)) == NULL) {
         g->sink.oom = true;
         return NULL;
     }
@@ -473,32 +484,135 @@ static void *segment_run(void *arg)
     return NULL;
 }
 
-/* Can in be read in parallel segments? Large CSV, no double quote (no
- * record spans lines), and a first line that is the whole header: a reader
- * fed only that line has its header (else blank lines or a BOM alone come
- * first and the split would misplace it). *hlen is the header's length
- * with its newline. */
-static bool parallel_ok(const struct prefetch *p, const struct memfile *in, char delimiter,
-                        size_t *hlen)
+/* Threads to read a large input on: one per online CPU, at most
+ * SEGMENT_THREADS; DRIFTD_THREADS sets it (1: one reader, no segments). */
+static size_t read_threads(void)
 {
-    if (p->fmt != READER_CSV || in->len < PARALLEL_MIN_BYTES || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *env = getenv("DRIFTD_THREADS");
+    if (env != NULL && atoi(env) > 0)
+        n = atoi(env);
+    return n < 1 ? 1 : n > SEGMENT_THREADS ? SEGMENT_THREADS : (size_t)n;
+}
+
+/* What every segment's reader is fed before its lines, and where the
+ * first segment starts. */
+struct split {
+    const char *header;
+    size_t hlen, start;
+};
+
+/* Can in be read in parallel segments? Large enough, more than one thread,
+ * and no record spanning lines: NDJSON (a line is a record; a UTF-8 BOM
+ * is left out of the first segment, a blank line stands for the header),
+ * or CSV without a double quote whose first line is the whole header (a
+ * reader fed only that line has its header; else blank lines or a BOM
+ * alone come first and the split would misplace it). */
+static bool parallel_ok(const struct prefetch *p, const struct memfile *in, char delimiter,
+                        struct split *sp)
+{
+    if (in->len < PARALLEL_MIN_BYTES || read_threads() < 2)
         return false;
+    if (p->fmt == READER_NDJSON) {
+        bool bom = in->len >= 3 && memcmp(in->data, "\xEF\xBB\xBF", 3) == 0;
+        *sp = (struct split){"\n", 1, bom ? 3 : 0};
+        return true;
+    }
     if (memchr(in->data, '"', in->len) != NULL)
         return false;
     const char *nl = memchr(in->data, '\n', in->len);
     if (nl == NULL)
         return false;
-    *hlen = (size_t)(nl - in->data) + 1;
+    size_t hlen = (size_t)(nl - in->data) + 1;
+    *sp = (struct split){in->data, hlen, hlen};
     struct sink k = {.p = (struct prefetch *)p, .held = true};
     struct reader_ops ops = {on_column, on_record, on_error};
     struct reader_limits lim = {0, 0, delimiter};
     struct reader *r = reader_new(READER_CSV, &lim, &ops, &k);
     if (r == NULL)
         return false;
-    reader_feed(r, in->data, *hlen);
+    reader_feed(r, in->data, hlen);
     bool ok = reader_has_header(r) && reader_index(r) == 0 && k.head == NULL && k.cur == NULL;
     reader_free(r);
     sink_clear(&k);
+    return ok;
+}
+
+/* A reader's limit of distinct columns (reader_limits' default). */
+#define MAX_COLUMNS 4096
+
+/* NDJSON: a segment's reader numbers the keys in the order it meets them.
+ * Renumber its columns as one reader of the whole file would: the order
+ * they first appear in the file (p->names, the segments before it handed
+ * over), a column announced only where the file first has it, and each
+ * record with a cell for every column known by then (missing where it has
+ * no key). false when out of memory. */
+static bool segment_remap(struct prefetch *p, struct segment *g)
+{
+    uint32_t *to = NULL; /* this segment's column -> the file's */
+    size_t nto = 0, capto = 0;
+    bool identity = true; /* to[i] == i so far */
+    bool ok = true;
+    for (struct batch *b = g->sink.head; b != NULL && ok; b = b->next) {
+        size_t ce = 0, kept = 0, ncells = 0, cap = 0;
+        struct packed *cells = NULL;
+        bool same = identity; /* every record as it is: nothing to move */
+        for (size_t r = 0; r <= b->nrec && ok; r++) {
+            for (; ce < b->ncols && b->cols[ce].before <= r; ce++) {
+                const struct colev *c = &b->cols[ce];
+                int added = 0;
+                uint32_t id =
+                    dict_intern(p->names, b->text.data + c->off, c->len, MAX_COLUMNS, &added);
+                if (nto == capto) {
+                    capto = capto ? 2 * capto : 64;
+                    uint32_t *t = realloc(to, capto * sizeof(*t));
+                    if (t == NULL) {
+                        ok = false;
+                        break;
+                    }
+                    to = t;
+                }
+                to[nto++] = id; /* c->index == nto: the reader numbers from 0 */
+                identity = identity && id == c->index;
+                same = same && identity;
+                if (added)
+                    b->cols[kept++] = (struct colev){c->before, id, c->off, c->len};
+            }
+            if (r == b->nrec || !ok)
+                break;
+            size_t n = dict_size(p->names), from = b->start[r], m = b->start[r + 1] - from;
+            same = same && n == m;
+            if (ncells + n > cap) {
+                cap = cap ? cap : (size_t)(b->nrec + 1) * n;
+                while (cap < ncells + n)
+                    cap *= 2;
+                struct packed *t = realloc(cells, cap * sizeof(*t));
+                if (t == NULL) {
+                    ok = false;
+                    break;
+                }
+                cells = t;
+            }
+            for (size_t i = 0; i < n; i++)
+                cells[ncells + i] = (struct packed){.type = CELL_MISSING, .cls = VALUE_TEXT};
+            for (size_t i = 0; i < m && i < nto; i++)
+                if (to[i] != DICT_NONE)
+                    cells[ncells + to[i]] = b->cells[from + i];
+            b->start[r] = ncells;
+            ncells += n;
+        }
+        b->ncols = kept;
+        if (!ok || same) { /* the identity (start[] as it was): keep the cells */
+            free(cells);
+            continue;
+        }
+        b->start[b->nrec] = ncells;
+        free(b->cells);
+        b->cells = cells;
+        b->ncells = ncells;
+        b->capcells = cap;
+    }
+    free(to);
     return ok;
 }
 
@@ -528,22 +642,66 @@ static void segment_hand_over(struct prefetch *p, struct segment *g, bool first,
     g->sink.tail = NULL;
 }
 
-/* Read in (see parallel_ok) in segments, SEGMENT_THREADS at a time, and
+/* NDJSON from data to the end on this thread, after a segment met as many
+ * keys as a reader keeps columns: its reader could not know the columns
+ * the file had before it, and one reader of the whole file would have
+ * kept those. This reader is told them first (p->names, in their order),
+ * then reads on with the numbers shifted as a segment's are. */
+static void read_rest(struct prefetch *p, const char *data, size_t len, uint64_t line_off,
+                      uint64_t index_off)
+{
+    struct sink k = {.p = p, .line_off = line_off, .index_off = index_off};
+    struct reader_ops ops = {on_column, on_record, on_error};
+    struct reader *r = reader_new(READER_NDJSON, NULL, &ops, &k);
+    if (r == NULL) {
+        p->oom = true;
+        return;
+    }
+    for (uint32_t i = 0; i < dict_size(p->names); i++) {
+        size_t n;
+        const char *name = dict_key(p->names, i, &n);
+        if (reader_add_column(r, name, n) != (long)i)
+            k.oom = true;
+    }
+    k.columns = true; /* the new ones are announced */
+    reader_feed(r, "\n", 1);
+    size_t off = 0, step = 1 << 20;
+    while (off < len && !p->stop) {
+        size_t n = len - off < step ? len - off : step;
+        reader_feed(r, data + off, n);
+        off += n;
+    }
+    reader_finish(r);
+    p->res.ncolumns = reader_ncolumns(r);
+    reader_free(r);
+    flush(&k);
+    if (k.oom)
+        p->oom = true;
+}
+
+/* Read in (see parallel_ok) in segments, up to read_threads at a time, and
  * hand them over in file order. */
-static void run_parallel(struct prefetch *p, const struct memfile *in, char delimiter, size_t hlen)
+static void run_parallel(struct prefetch *p, const struct memfile *in, char delimiter,
+                         const struct split *sp)
 {
     struct segment g[SEGMENT_THREADS];
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nt = cpus < SEGMENT_THREADS ? (size_t)cpus : SEGMENT_THREADS;
-    size_t off = hlen;
-    uint64_t line_off = 0, index_off = 0;
+    size_t nt = read_threads();
+    size_t off = sp->start;
+    bool ndjson = p->fmt == READER_NDJSON;
+    /* Every segment counts its header's line: a CSV's first data line is
+     * line 2, an NDJSON's line 1 (unsigned, so - 1 is + 2^64 - 1). */
+    uint64_t line_off = ndjson ? (uint64_t)0 - 1 : 0, index_off = 0;
     bool first = true;
+    if (ndjson && (p->names = dict_new()) == NULL) {
+        p->oom = true;
+        return;
+    }
     /* Segments of one size, at most SEGMENT_BYTES, so that every round
      * has work for every thread (20 MB on two: ten rounds of two 0.95 MiB
      * segments, not a last round of one segment with one thread idle).
      * Small segments keep the consumer's share of the last round short:
      * it has the cores to itself only after the reading ends. */
-    size_t data = in->len - hlen, per_round = nt * SEGMENT_BYTES;
+    size_t data = in->len - sp->start, per_round = nt * SEGMENT_BYTES;
     size_t rounds = data > per_round ? (data + per_round - 1) / per_round : 1;
     size_t seg = (data + rounds * nt - 1) / (rounds * nt);
     while (off < in->len && !p->stop) {
@@ -557,13 +715,15 @@ static void run_parallel(struct prefetch *p, const struct memfile *in, char deli
                 const char *nl = memchr(in->data + end, '\n', in->len - end);
                 end = nl != NULL ? (size_t)(nl - in->data) + 1 : in->len;
             }
-            g[n] = (struct segment){.p = p,
-                                    .header = in->data,
-                                    .hlen = hlen,
-                                    .data = in->data + off,
-                                    .len = end - off,
-                                    .delimiter = delimiter,
-                                    .sink = {.p = p, .held = true, .columns = first && n == 0}};
+            g[n] = (struct segment){
+                .p = p,
+                .fmt = p->fmt,
+                .header = sp->header,
+                .hlen = sp->hlen,
+                .data = in->data + off,
+                .len = end - off,
+                .delimiter = delimiter,
+                .sink = {.p = p, .held = true, .columns = ndjson || (first && n == 0)}};
             off = end;
         }
         pthread_t tid[SEGMENT_THREADS];
@@ -573,23 +733,42 @@ static void run_parallel(struct prefetch *p, const struct memfile *in, char deli
         segment_run(&g[0]);
         /* each segment handed over as soon as it and those before it are
          * read: the consumer works on the first while the others finish */
+        bool rest = false; /* read_rest took over */
         for (size_t i = 0; i < n; i++) {
             if (i > 0 && started[i])
                 pthread_join(tid[i], NULL);
             else if (i > 0)
                 segment_run(&g[i]);
-            if (g[i].sink.oom)
+            if (rest) {
+                sink_clear(&g[i].sink);
+                continue;
+            }
+            if (ndjson && g[i].ncolumns >= MAX_COLUMNS) {
+                read_rest(p, g[i].data, (size_t)(in->data + in->len - g[i].data), line_off,
+                          index_off);
+                rest = true;
+                sink_clear(&g[i].sink);
+                continue;
+            }
+            bool remapped = !ndjson || segment_remap(p, &g[i]);
+            if (g[i].sink.oom || !remapped)
                 p->oom = true;
+            if (!remapped)
+                sink_clear(&g[i].sink); /* half renumbered: nothing of it is handed over */
             if (first && i == 0) {
                 p->res.has_header = g[i].has_header;
                 p->res.ncolumns = g[i].ncolumns;
             }
+            if (ndjson)
+                p->res.ncolumns = dict_size(p->names);
             segment_hand_over(p, &g[i], first && i == 0, line_off, index_off);
             /* every segment counted the header's line once */
             line_off += g[i].lines - 1;
             index_off += g[i].index;
             sink_clear(&g[i].sink);
         }
+        if (rest)
+            break;
         first = false;
     }
 }
@@ -605,9 +784,9 @@ static void *run(void *arg)
         p->res.bytes = in.len;
         p->diag->file = p->path;
         char delimiter = memfile_delimiter(&in, p->fmt, p->delimiter);
-        size_t hlen;
-        if (parallel_ok(p, &in, delimiter, &hlen)) {
-            run_parallel(p, &in, delimiter, hlen);
+        struct split sp;
+        if (parallel_ok(p, &in, delimiter, &sp)) {
+            run_parallel(p, &in, delimiter, &sp);
         } else {
             struct sink k = {.p = p, .columns = true};
             struct reader_ops ops = {on_column, on_record, on_error};
@@ -745,6 +924,7 @@ void prefetch_free(struct prefetch *p)
     }
     if (p->in_open)
         memfile_close(&p->in);
+    dict_free(p->names);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->not_full);
     pthread_cond_destroy(&p->not_empty);

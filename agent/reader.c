@@ -286,6 +286,11 @@ static long add_column(struct reader *r, const char *name, size_t len)
     return (long)id;
 }
 
+long reader_add_column(struct reader *r, const char *name, size_t len)
+{
+    return add_column(r, name, len);
+}
+
 static void reset_cells(struct reader *r)
 {
     size_t n = reader_ncolumns(r);

@@ -116,6 +116,11 @@ uint64_t reader_feed_sampled(struct reader *r, const char *p, size_t n, bool (*s
 size_t reader_ncolumns(const struct reader *r);
 const char *reader_column_name(const struct reader *r, size_t i);
 
+/* NDJSON: number a column before the records that name it, as if a record
+ * had named it first (the column callback is called); its id, or -1 when
+ * the column limit or memory is reached. */
+long reader_add_column(struct reader *r, const char *name, size_t len);
+
 /* True once a CSV header has been read. */
 bool reader_has_header(const struct reader *r);
 
