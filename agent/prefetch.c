@@ -328,6 +328,14 @@ static void sink_clear(struct sink *k)
  * SEGMENT_BYTES on up to SEGMENT_THREADS threads at once. */
 #define PARALLEL_MIN_BYTES (4u << 20)
 #define SEGMENT_BYTES (1u << 20)
+/* ... unless prefetch_split says otherwise (tests and fuzzing) */
+static size_t parallel_min_bytes = PARALLEL_MIN_BYTES, segment_bytes = SEGMENT_BYTES;
+
+void prefetch_split(size_t min_bytes, size_t seg_bytes)
+{
+    parallel_min_bytes = min_bytes;
+    segment_bytes = seg_bytes > 0 ? seg_bytes : SEGMENT_BYTES;
+}
 #define SEGMENT_THREADS 4
 /* The reader's default limit of a record's bytes (reader_limits): a longer
  * line is left to the reader, which skips it with its message. */
@@ -511,7 +519,7 @@ struct split {
 static bool parallel_ok(const struct prefetch *p, const struct memfile *in, char delimiter,
                         struct split *sp)
 {
-    if (in->len < PARALLEL_MIN_BYTES || read_threads() < 2)
+    if (in->len < parallel_min_bytes || read_threads() < 2)
         return false;
     if (p->fmt == READER_NDJSON) {
         bool bom = in->len >= 3 && memcmp(in->data, "\xEF\xBB\xBF", 3) == 0;
@@ -696,12 +704,12 @@ static void run_parallel(struct prefetch *p, const struct memfile *in, char deli
         p->oom = true;
         return;
     }
-    /* Segments of one size, at most SEGMENT_BYTES, so that every round
+    /* Segments of one size, at most segment_bytes, so that every round
      * has work for every thread (20 MB on two: ten rounds of two 0.95 MiB
      * segments, not a last round of one segment with one thread idle).
      * Small segments keep the consumer's share of the last round short:
      * it has the cores to itself only after the reading ends. */
-    size_t data = in->len - sp->start, per_round = nt * SEGMENT_BYTES;
+    size_t data = in->len - sp->start, per_round = nt * segment_bytes;
     size_t rounds = data > per_round ? (data + per_round - 1) / per_round : 1;
     size_t seg = (data + rounds * nt - 1) / (rounds * nt);
     while (off < in->len && !p->stop) {

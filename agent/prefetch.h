@@ -44,6 +44,11 @@ struct prefetch *prefetch_start(const char *path, enum reader_format fmt, char d
 void prefetch_drain(struct prefetch *p, const struct prefetch_ops *ops, void *arg,
                     struct prefetch_result *res);
 
+/* For tests and fuzzing: read files of at least min_bytes in parallel
+ * segments of at most seg_bytes (0: the default size); by default 4 MiB
+ * and 1 MiB. Set before prefetch_start, not while a prefetch runs. */
+void prefetch_split(size_t min_bytes, size_t seg_bytes);
+
 /* Stop (if still running) and free. */
 void prefetch_free(struct prefetch *p);
 
