@@ -383,9 +383,9 @@ static bool segment_plain(struct segment *g, size_t ncol)
             return false; /* a batch begun by the header's reader */
         b->cell_text = base;
         if (b->ncells + ncol > b->capcells) {
-            size_t cap = b->capcells ? b->capcells : BATCH_RECORDS * 8;
-            while (cap < b->ncells + ncol)
-                cap *= 2;
+            /* every record has ncol cells: a batch's worth at once, not
+             * doublings that touch (and fault in) twice as much */
+            size_t cap = BATCH_RECORDS * ncol;
             struct packed *c = realloc(b->cells, cap * sizeof(*c));
             if (c == NULL)
                 return false;
