@@ -115,6 +115,19 @@ jsonl_count() { _f=$1; shift; _jsonq count "$_f" "$@"; }
 # (tab-separated, one line each).
 jsonl() { _f=$1; shift; _jsonq lines "$_f" "$@"; }
 
+# same_check_output A B WHAT: the check runs kept in $T/A.out, $T/A.err
+# and $T/B.out, $T/B.err gave the same report and exit status, and the same
+# messages in any order (a parallel read hands over a segment's reader
+# messages before the type errors of its records).
+same_check_output() {
+    if cmp -s "$T/$1.out" "$T/$2.out"; then ok; else
+        fail "$3: reports differ"; diff "$T/$1.out" "$T/$2.out" | head -20 >&2; fi
+    sort "$T/$1.err" >"$T/$1.sorted"
+    sort "$T/$2.err" >"$T/$2.sorted"
+    if cmp -s "$T/$1.sorted" "$T/$2.sorted"; then ok; else
+        fail "$3: messages differ"; diff "$T/$1.sorted" "$T/$2.sorted" | head -20 >&2; fi
+}
+
 finish() {
     printf '%d passed, %d failed\n' "$passed" "$failed"
     [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

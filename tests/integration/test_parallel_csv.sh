@@ -66,13 +66,7 @@ for eol in lf crlf clean; do
         # the name of the input is the one difference
         sed -i "s|$T/$f.csv|INPUT|g; /generated_at/d" "$T/$f.out" "$T/$f.err"
     done
-    if cmp -s "$T/par.out" "$T/seq.out"; then ok; else
-        fail "$eol: reports differ"; diff "$T/par.out" "$T/seq.out" | head -20 >&2; fi
-    # messages, in any order between the reader's and the type errors'
-    sort "$T/par.err" >"$T/par.sorted"
-    sort "$T/seq.err" >"$T/seq.sorted"
-    if cmp -s "$T/par.sorted" "$T/seq.sorted"; then ok; else
-        fail "$eol: messages differ"; diff "$T/par.sorted" "$T/seq.sorted" >&2; fi
+    same_check_output par seq "$eol"
     if [ "$eol" = clean ]; then
         # no message, and the empty and NA cells counted missing
         if [ ! -s "$T/par.err" ] && grep -q '"missing_rate": 0.00' "$T/par.out"; then ok; else
