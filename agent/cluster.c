@@ -13,6 +13,7 @@
 
 #include "agent/in_nats.h"
 #include "lib/log.h"
+#include "lib/wake.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -20,7 +21,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,18 +80,14 @@ static bool lost_race(natsStatus st)
 /* Tell the loop the role may have changed (any thread). */
 static void poke(struct cluster *c)
 {
-    uint64_t one = 1;
-    ssize_t w = write(c->efd, &one, sizeof(one));
-    (void)w;
+    wake_post(c->efd);
 }
 
 static void on_poke(evutil_socket_t fd, short what, void *arg)
 {
     struct cluster *c = arg;
-    uint64_t n;
     (void)what;
-    ssize_t r = read(fd, &n, sizeof(n));
-    (void)r;
+    (void)wake_drain(fd); /* the role is read from the lease whatever */
     c->changed(c->arg);
 }
 
@@ -144,7 +140,7 @@ struct cluster *cluster_new(struct event_base *base, const struct config *cfg,
     char err[1100], name[300];
     snprintf(name, sizeof(name), "driftd %s lease %s", cfg->model, c->id);
     if (c->model == NULL || c->lease_bucket == NULL || c->state_bucket == NULL ||
-        (c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+        (c->efd = wake_open()) < 0 ||
         (c->ev = event_new(base, c->efd, EV_READ | EV_PERSIST, on_poke, c)) == NULL ||
         event_add(c->ev, NULL) != 0) {
         log_err("cluster: out of memory");

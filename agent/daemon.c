@@ -24,6 +24,7 @@
 #include "alerts/sinks.h"
 #include "lib/file.h"
 #include "lib/log.h"
+#include "lib/wake.h"
 #include "stats/baseline.h"
 
 #include <errno.h>
@@ -36,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -497,9 +497,7 @@ static void *eval_main(void *arg)
     d->eval.cur.rep = drift_evaluate(d->ds, &d->cfg.drift);
     /* the pictures need the sample, which the next window overwrites */
     d->eval.cur.view = d->eval.cur.rep != NULL ? html_view_new(d->eval.cur.rep, d->b, d->ds) : NULL;
-    uint64_t one = 1;
-    ssize_t w = write(d->eval.fd, &one, sizeof(one));
-    (void)w; /* an eventfd write fails only when its counter is full */
+    wake_post(d->eval.fd);
     return NULL;
 }
 
@@ -572,9 +570,8 @@ static void on_finish(evutil_socket_t fd, short what, void *arg)
 static void on_eval_done(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
-    uint64_t n;
     (void)what;
-    if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+    if (wake_drain(fd) != 0)
         log_warn("evaluation signal: %s", strerror(errno));
     eval_wait(d);
 }
@@ -1276,7 +1273,7 @@ struct daemon *daemon_new(struct event_base *base, const char *config_path)
         return NULL;
     }
     /* Without the eventfd windows are evaluated on the loop, as before. */
-    d->eval.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    d->eval.fd = wake_open();
     if (d->eval.fd >= 0 && ((d->eval.ev = event_new(base, d->eval.fd, EV_READ | EV_PERSIST,
                                                     on_eval_done, d)) == NULL ||
                             event_add(d->eval.ev, NULL) != 0)) {

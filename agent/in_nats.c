@@ -21,6 +21,7 @@
 #include "agent/in_http.h"
 #include "alerts/secret.h"
 #include "lib/log.h"
+#include "lib/wake.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -28,7 +29,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -414,11 +414,8 @@ static void *fetch_main(void *arg)
             ni->fetched++;
         }
         natsMsgList_Destroy(&list);
-        if (was_empty && ni->qn > 0) {
-            uint64_t one = 1;
-            ssize_t w = write(ni->efd, &one, sizeof(one));
-            (void)w;
-        }
+        if (was_empty && ni->qn > 0)
+            wake_post(ni->efd);
     }
     pthread_mutex_unlock(&ni->mu);
     return NULL;
@@ -508,10 +505,8 @@ static void read_message(struct nats_in *ni, natsMsg *m)
 static void on_messages(evutil_socket_t fd, short what, void *arg)
 {
     struct nats_in *ni = arg;
-    uint64_t n;
     (void)what;
-    ssize_t r = read(fd, &n, sizeof(n));
-    (void)r;
+    (void)wake_drain(fd); /* the queue is looked at whatever */
     /* a few batches a turn: the fetching thread may refill the queue as
      * fast as it empties, and the loop has timers, windows and the API */
     for (int turn = 0;; turn++) {
@@ -522,9 +517,7 @@ static void on_messages(evutil_socket_t fd, short what, void *arg)
         }
         if (turn == 8) { /* more next turn */
             pthread_mutex_unlock(&ni->mu);
-            uint64_t one = 1;
-            ssize_t w = write(ni->efd, &one, sizeof(one));
-            (void)w;
+            wake_post(ni->efd);
             break;
         }
         natsMsg *batch[FETCH_BATCH];
@@ -698,7 +691,7 @@ static int nats_start(struct source *s)
     ni->subject = in_nats_expand(c->subject, model);
     ni->durable = in_nats_expand(c->durable, model);
     ni->q = calloc(QUEUE_MSGS, sizeof(*ni->q));
-    ni->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ni->efd = wake_open();
     if (ni->subject == NULL || ni->durable == NULL || ni->q == NULL || ni->efd < 0 ||
         (ni->ev = event_new(s->base, ni->efd, EV_READ | EV_PERSIST, on_messages, ni)) == NULL ||
         (ni->ack_ev = event_new(s->base, -1, 0, on_ack, ni)) == NULL ||
