@@ -96,13 +96,7 @@ static double a2akn_midrank(const double *x, size_t n1, const double *y, size_t 
     size_t i = 0, j = 0, z = 0;
     double *inner_x = buf, *inner_y = buf + (n1 + n2);
 
-    while (i < n1 || j < n2) {
-        double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
-        size_t i0 = i, j0 = j;
-        while (i < n1 && x[i] <= v)
-            i++;
-        while (j < n2 && y[j] <= v)
-            j++;
+    for (size_t i0 = 0, j0 = 0; stats_tie_step(x, n1, y, n2, &i, &j); i0 = i, j0 = j) {
         a2akn_term(i0, j0, i, j, n1, n2, &inner_x[z], &inner_y[z]);
         z++;
     }

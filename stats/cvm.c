@@ -301,15 +301,8 @@ int stats_cvm_2samp(const double *x, size_t n1, const double *y, size_t n2, doub
     if (n1 < 2 || n2 < 2)
         return -1;
     /* Sums of (2 * (midrank - position))^2: integers, so exact in any order. */
-    while (i < n1 || j < n2) {
-        double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
-        size_t i0 = i, j0 = j;
-        while (i < n1 && x[i] <= v)
-            i++;
-        while (j < n2 && y[j] <= v)
-            j++;
+    for (size_t i0 = 0, j0 = 0; stats_tie_step(x, n1, y, n2, &i, &j); i0 = i, j0 = j)
         cvm_rank_terms(i0, j0, i, j, &sx, &sy);
-    }
 
     return cvm_finish(sx, sy, n1, n2, t, p);
 }

@@ -9,6 +9,7 @@
 #ifndef DRIFTD_STATS_POOLED_H
 #define DRIFTD_STATS_POOLED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +34,22 @@ int stats_pooled_init(struct stats_pooled *p, const double *x, size_t n1, const 
 void stats_pooled_diffs(struct stats_pooled *p);
 
 void stats_pooled_free(struct stats_pooled *p);
+
+/* The walks that do not pool: step *i and *j past the smallest value left
+ * in sorted x and y, a whole tie of it (-0 and +0 together), so that
+ * [i0, *i) of x and [j0, *j) of y are its values; false when both samples
+ * are used up. */
+static inline bool stats_tie_step(const double *x, size_t n1, const double *y, size_t n2,
+                                  size_t *i, size_t *j)
+{
+    if (*i >= n1 && *j >= n2)
+        return false;
+    double v = (*j >= n2 || (*i < n1 && x[*i] <= y[*j])) ? x[*i] : y[*j];
+    while (*i < n1 && x[*i] <= v)
+        (*i)++;
+    while (*j < n2 && y[*j] <= v)
+        (*j)++;
+    return true;
+}
 
 #endif
