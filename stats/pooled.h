@@ -39,8 +39,8 @@ void stats_pooled_free(struct stats_pooled *p);
  * in sorted x and y, a whole tie of it (-0 and +0 together), so that
  * [i0, *i) of x and [j0, *j) of y are its values; false when both samples
  * are used up. */
-static inline bool stats_tie_step(const double *x, size_t n1, const double *y, size_t n2,
-                                  size_t *i, size_t *j)
+static inline bool stats_tie_step(const double *x, size_t n1, const double *y, size_t n2, size_t *i,
+                                  size_t *j)
 {
     if (*i >= n1 && *j >= n2)
         return false;
