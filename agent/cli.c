@@ -2,6 +2,7 @@
  * One-shot subcommands: baseline, check, version, help.
  */
 #include "agent/cli.h"
+#include "agent/bcache.h"
 
 #include "lib/file.h"
 #include "agent/build.h"
@@ -98,6 +99,8 @@ static const char usage_check[] =
     "      --html FILE       also write the report as one self-contained HTML page\n"
     "                        (verdict, per-feature table and charts, details; inline\n"
     "                        CSS and SVG, no external request; the JSON's numbers)\n"
+    "      --no-cache        neither read nor write BASELINE.json.cache, the baseline's\n"
+    "                        samples kept beside it for the next check\n"
     "  -h, --help            this help\n"
     "\n"
     "Exit status: 0 no dataset drift, 1 dataset drift, 2 error.\n";
@@ -415,20 +418,6 @@ static int baseline_options(int argc, char **argv, struct baseline_args *a)
     return rc;
 }
 
-/* The bytes a hash thread digests. */
-struct hash_job {
-    const char *text;
-    size_t len;
-    char *out;
-};
-
-static void *hash_main(void *arg)
-{
-    struct hash_job *j = arg;
-    sha256_hex(j->text, j->len, j->out);
-    return NULL;
-}
-
 /* Complete the provenance the options began with what the build saw and
  * hand it to b; -1 on ENOMEM. */
 static int baseline_provenance(struct baseline_args *a, const struct memfile *in, uint64_t records,
@@ -463,17 +452,13 @@ static struct stats_baseline *baseline_build(struct baseline_args *a)
         return NULL;
     }
     /* the input's digest, taken beside the build's two passes over it */
-    struct hash_job job = {in.data, in.len, a->prov->input_sha256};
-    pthread_t tid;
-    bool threaded = pthread_create(&tid, NULL, hash_main, &job) == 0;
+    struct sha256_async hash;
+    sha256_async_start(&hash, in.data, in.len, a->prov->input_sha256);
     struct stats_baseline *b = NULL;
     uint64_t records = 0;
     int rc = build_baseline(&in, a->fmt, a->delimiter, a->schema != NULL ? &schema : NULL,
                             a->max_sample, a->seed, &b, &records);
-    if (threaded)
-        pthread_join(tid, NULL);
-    else
-        hash_main(&job);
+    sha256_async_join(&hash);
     if (rc == 0 && baseline_provenance(a, &in, records, b) != 0) {
         fprintf(stderr, "driftd: out of memory\n");
         stats_baseline_free(b);
@@ -514,71 +499,10 @@ int cmd_baseline(int argc, char **argv)
     return rc;
 }
 
-/* Parse a baseline's bytes and, when sha is not NULL, take their SHA-256:
- * the digest of a 100k-row baseline costs about as much as its parse, so
- * it is taken beside it, not after (no second read of the file either). */
-static struct stats_baseline *parse_and_hash(const char *path, const char *text, size_t len,
-                                             char *sha)
-{
-    struct hash_job job = {text, len, sha};
-    pthread_t tid;
-    bool threaded = sha != NULL && pthread_create(&tid, NULL, hash_main, &job) == 0;
-    struct stats_baseline *b = NULL;
-    char err[512];
-    if (stats_baseline_parse(text, len, path, &b, err, sizeof(err)) != 0)
-        fprintf(stderr, "driftd: %s\n", err);
-    if (threaded)
-        pthread_join(tid, NULL);
-    else if (sha != NULL && b != NULL)
-        sha256_hex(text, len, sha);
-    return b;
-}
-
-/* The file at path mapped read-only, or NULL (empty, unreadable, not a
- * regular file: file_read then says why). Mapped pages come from the page
- * cache; a buffer read into would be fresh memory, zeroed by the kernel
- * first, which cost as much as the parse of a large baseline. */
-static const char *map_file(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    struct stat st;
-    void *m = MAP_FAILED;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-        m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED)
-        return NULL;
-    *len = (size_t)st.st_size;
-    return m;
-}
-
-struct stats_baseline *load_baseline(const char *path, char sha[SHA256_HEX_LEN + 1])
-{
-    size_t len;
-    const char *mapped = map_file(path, &len);
-    char *text = mapped != NULL ? NULL : file_read(path, &len);
-    if (sha != NULL)
-        sha[0] = '\0';
-    if (mapped != NULL) {
-        struct stats_baseline *b = parse_and_hash(path, mapped, len, sha);
-        munmap((void *)mapped, len);
-        return b;
-    }
-    if (text == NULL) {
-        fprintf(stderr, "driftd: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    struct stats_baseline *b = parse_and_hash(path, text, len, sha);
-    free(text);
-    return b;
-}
-
 /* The command line of `driftd check`. */
 struct check_args {
     const char *baseline, *input, *format, *config, *output, *html;
-    bool json, all;
+    bool json, all, no_cache;
     enum reader_format fmt;
     char delimiter; /* 0: from the header */
 };
@@ -587,17 +511,13 @@ struct check_args {
  * --help, 2 for a usage error, with the reason printed). */
 static int check_options(int argc, char **argv, struct check_args *a)
 {
-    static const struct option opts[] = {{"baseline", required_argument, NULL, 'b'},
-                                         {"input", required_argument, NULL, 'i'},
-                                         {"format", required_argument, NULL, 'f'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"json", no_argument, NULL, 'j'},
-                                         {"all-metrics", no_argument, NULL, 'a'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"delimiter", required_argument, NULL, 'd'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {"html", required_argument, NULL, 'H'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"baseline", required_argument, NULL, 'b'}, {"input", required_argument, NULL, 'i'},
+        {"format", required_argument, NULL, 'f'},   {"config", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, 'j'},           {"all-metrics", no_argument, NULL, 'a'},
+        {"output", required_argument, NULL, 'o'},   {"delimiter", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},           {"html", required_argument, NULL, 'H'},
+        {"no-cache", no_argument, NULL, 'N'},       {NULL, 0, NULL, 0}};
     int c;
 
     *a = (struct check_args){0};
@@ -628,6 +548,9 @@ static int check_options(int argc, char **argv, struct check_args *a)
             break;
         case 'o':
             a->output = optarg;
+            break;
+        case 'N':
+            a->no_cache = true;
             break;
         case 'H':
             if (strcmp(optarg, "-") == 0 || *optarg == '\0') {
@@ -815,8 +738,9 @@ static int check_open(struct check_ctx *c)
         return -1;
     }
     c->dopts.all_metrics = a->all;
-    if ((c->b = load_baseline(c->baseline, c->baseline_sha)) == NULL ||
-        config_check_features(a->config, &c->dopts, c->b) != 0)
+    c->b = a->no_cache ? load_baseline(c->baseline, c->baseline_sha)
+                       : load_baseline_cached(c->baseline, c->baseline_sha);
+    if (c->b == NULL || config_check_features(a->config, &c->dopts, c->b) != 0)
         return -1;
     c->ds = dataset_new(c->b);
     if (c->ds == NULL) {

@@ -6,7 +6,7 @@
  *
  * usage: bench_baseline_load BASELINE.json [RUNS]
  */
-#include "agent/cli.h"
+#include "agent/bcache.h"
 #include "lib/file.h"
 #include "stats/baseline.h"
 

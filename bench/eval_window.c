@@ -6,7 +6,7 @@
  *
  * usage: bench_eval_window BASELINE.json WINDOW.csv [RUNS]
  */
-#include "agent/cli.h"
+#include "agent/bcache.h"
 #include "agent/dataset.h"
 #include "agent/drift.h"
 #include "agent/memfile.h"

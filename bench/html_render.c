@@ -7,7 +7,7 @@
  *
  * usage: bench_html_render BASELINE.json CURRENT.csv [RUNS]
  */
-#include "agent/cli.h"
+#include "agent/bcache.h"
 #include "agent/dataset.h"
 #include "agent/drift.h"
 #include "agent/html.h"

@@ -130,7 +130,8 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
         e = errno;
         goto out;
     }
-    if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 ||
+        (!(flags & FILE_NOSYNC) && fsync(fd) != 0)) {
         e = errno;
         close(fd);
         unlink(tmp);
@@ -142,7 +143,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
         unlink(tmp);
         goto out;
     }
-    int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dfd = flags & FILE_NOSYNC ? -1 : open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);

@@ -22,6 +22,9 @@ enum {
      * spool names are unique; a taken one means another writer). The temp
      * file is then path.tmp, created with O_EXCL and never reused. */
     FILE_NOREPLACE = 1,
+    /* No fsync: a file that may be lost in a crash, never half-written
+     * (a cache that is rebuilt when missing). */
+    FILE_NOSYNC = 2,
 };
 /* Write data to path atomically and durably: a temp file in the same
  * directory, fsync, rename, fsync of the directory. The file gets mode

@@ -246,3 +246,26 @@ int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN + 1])
     hex_of(&c, out);
     return 0;
 }
+
+static void *async_main(void *arg)
+{
+    struct sha256_async *a = arg;
+    sha256_hex(a->data, a->len, a->out);
+    return NULL;
+}
+
+void sha256_async_start(struct sha256_async *a, const void *data, size_t len,
+                        char out[SHA256_HEX_LEN + 1])
+{
+    *a = (struct sha256_async){.data = data, .len = len, .out = out};
+    a->started = pthread_create(&a->tid, NULL, async_main, a) == 0;
+}
+
+void sha256_async_join(struct sha256_async *a)
+{
+    if (a->started)
+        pthread_join(a->tid, NULL);
+    else
+        async_main(a);
+    a->started = false;
+}

@@ -6,6 +6,7 @@
 #ifndef DRIFTD_LIB_SHA256_H
 #define DRIFTD_LIB_SHA256_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,20 @@ void sha256_final(struct sha256 *c, unsigned char out[SHA256_DIGEST_LEN]);
 void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
 /* The same for a whole file; -1 with errno when it cannot be read. */
 int sha256_file_hex(const char *path, char out[SHA256_HEX_LEN + 1]);
+
+/* sha256_hex on a thread of its own, beside the caller's work on the same
+ * bytes: start, work, join (which hashes on the calling thread when no
+ * thread could be started). out is written by the join. */
+struct sha256_async {
+    pthread_t tid;
+    bool started;
+    const void *data;
+    size_t len;
+    char *out;
+};
+void sha256_async_start(struct sha256_async *a, const void *data, size_t len,
+                        char out[SHA256_HEX_LEN + 1]);
+void sha256_async_join(struct sha256_async *a);
 
 /* Tests only: false hashes with the portable code even where the CPU has
  * the SHA extensions (both must give the same digests). */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void bfeature_clear(struct stats_bfeature *f)
 {
@@ -31,10 +32,17 @@ void stats_baseline_free(struct stats_baseline *b)
 {
     if (b == NULL)
         return;
-    for (size_t i = 0; i < b->nfeatures; i++)
-        bfeature_clear(&b->features[i]);
+    for (size_t i = 0; i < b->nfeatures; i++) {
+        struct stats_bfeature *f = &b->features[i];
+        const char *m = b->map;
+        if (m != NULL && (const char *)f->sample >= m && (const char *)f->sample < m + b->maplen)
+            f->sample = NULL; /* in the cache's mapping */
+        bfeature_clear(f);
+    }
     free(b->features);
     stats_provenance_free(b->provenance);
+    if (b->map != NULL)
+        munmap(b->map, b->maplen);
     free(b);
 }
 
@@ -535,17 +543,63 @@ static void line_col(const char *text, size_t off, size_t *line, size_t *col)
     }
 }
 
+/* The sample arrays of text, from the cache when it fits (then *map is
+ * the mapping the samples point into), else parsed (the cache, if any,
+ * unmapped, and the new cache's part written when one is asked for). */
+static int extract_samples(const char *text, size_t len, struct stats_baseline_cache *cache,
+                           struct bsamples *sd, void **map, size_t *maplen)
+{
+    *map = NULL;
+    if (cache != NULL && cache->map != NULL) {
+        const char *m = cache->map;
+        int rc = cache->payload <= cache->maplen
+                     ? bsamples_from_payload(text, len, m + cache->payload,
+                                             cache->maplen - cache->payload, sd)
+                     : 1;
+        if (rc == 0) {
+            cache->used = true;
+            *map = cache->map;
+            *maplen = cache->maplen;
+            cache->map = NULL;
+            return 0;
+        }
+        munmap(cache->map, cache->maplen);
+        cache->map = NULL;
+        if (rc < 0)
+            return -1;
+    }
+    if (bsamples_extract(text, len, sd) != 0)
+        return -1;
+    if (cache != NULL && cache->out != NULL) {
+        size_t at = cache->out->len;
+        if (bsamples_payload(sd, cache->out) != 0)
+            cache->out->len = at; /* not cacheable: nothing written */
+    }
+    return 0;
+}
+
 int stats_baseline_parse(const char *text, size_t len, const char *source,
                          struct stats_baseline **out, char *err, size_t errlen)
+{
+    return stats_baseline_parse_cached(text, len, source, NULL, out, err, errlen);
+}
+
+int stats_baseline_parse_cached(const char *text, size_t len, const char *source,
+                                struct stats_baseline_cache *cache, struct stats_baseline **out,
+                                char *err, size_t errlen)
 {
     struct pctx c = {source, err, errlen, false};
     const char *end = NULL;
     struct stats_baseline *b = NULL;
+    void *map = NULL;
+    size_t maplen = 0;
 
     *out = NULL;
+    if (cache != NULL)
+        cache->used = false;
     /* the sample arrays first, then cJSON on the rest (bsamples.c) */
     struct bsamples sd;
-    if (bsamples_extract(text, len, &sd) != 0) {
+    if (extract_samples(text, len, cache, &sd, &map, &maplen) != 0) {
         perr(&c, "out of memory");
         return -1;
     }
@@ -561,6 +615,8 @@ int stats_baseline_parse(const char *text, size_t len, const char *source,
                  "%s:%zu:%zu: invalid JSON (is this a baseline written by driftd baseline?)",
                  source, line, col);
         bsamples_free(&sd);
+        if (map != NULL)
+            munmap(map, maplen);
         return -1;
     }
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
@@ -579,6 +635,9 @@ int stats_baseline_parse(const char *text, size_t len, const char *source,
         perr(&c, "out of memory");
         goto fail;
     }
+    b->map = map; /* from here on b unmaps it */
+    b->maplen = maplen;
+    map = NULL;
     if (!get_count(&c, root, "rows", "baseline", &b->rows) ||
         !get_count(&c, root, "sample_rows", "baseline", &b->sample_rows) ||
         !get_count(&c, root, "max_sample", "baseline", &b->max_sample) ||
@@ -665,5 +724,7 @@ fail:
     cJSON_Delete(root);
     bsamples_free(&sd);
     stats_baseline_free(b);
+    if (map != NULL)
+        munmap(map, maplen);
     return -1;
 }

@@ -67,6 +67,10 @@ struct stats_baseline {
     /* NULL in a baseline written before driftd recorded provenance; the
      * baseline owns it (stats_baseline_free frees it). */
     struct stats_provenance *provenance;
+    /* The mapped cache its samples were read from, or NULL: those samples
+     * point into it (read-only), and stats_baseline_free unmaps it. */
+    void *map;
+    size_t maplen;
 };
 
 /* Parse and validate a baseline. On error returns -1 and writes a message
@@ -74,6 +78,29 @@ struct stats_baseline {
  * prefixed with `source`, into err. */
 int stats_baseline_parse(const char *text, size_t len, const char *source,
                          struct stats_baseline **out, char *err, size_t errlen);
+
+/* A cache of a baseline's sample arrays (agent/bcache.c keeps it in a
+ * file beside the baseline): parsing them is most of a large baseline's
+ * load, reading them from a mapped file next to nothing. */
+struct stats_baseline_cache {
+    /* In: a mapped cache made for this very text (the caller checked its
+     * hash), or NULL. Taken: the baseline keeps it when its samples came
+     * from it (used), else it is unmapped before the parse returns. */
+    void *map;
+    size_t maplen;
+    size_t payload; /* where the samples' part starts in map (a multiple of 8) */
+    /* In: NULL, or where to append the samples' part of a new cache when
+     * they were parsed from the text (nothing is appended when the
+     * baseline cannot be cached: unsorted or infinite samples). */
+    struct sbuf *out;
+    bool used; /* out: the samples were read from map */
+};
+
+/* stats_baseline_parse, with the samples read from a cache when it fits
+ * the text (else parsed, and written into cache->out). cache may be NULL. */
+int stats_baseline_parse_cached(const char *text, size_t len, const char *source,
+                                struct stats_baseline_cache *cache, struct stats_baseline **out,
+                                char *err, size_t errlen);
 
 /* Serialise deterministically (same baseline, same bytes). NULL on ENOMEM. */
 char *stats_baseline_serialize(const struct stats_baseline *b, size_t *len);

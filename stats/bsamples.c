@@ -269,6 +269,42 @@ static void parse_spans(const char *text, size_t len, struct bsamples *s)
         pthread_join(tid[t], NULL);
 }
 
+/* The text for cJSON: text with each replaced span (outlen > 0) replaced
+ * by its number, numbered in order; spans' out and outlen set. s->text
+ * must hold len + 1 bytes, and each span the digits of its number. */
+static void write_text(const char *text, size_t len, struct bsamples *s)
+{
+    size_t from = 0, o = 0, count = 0;
+    for (size_t k = 0; k < s->nspans; k++) {
+        struct bsamples_span *sp = &s->spans[k];
+        if (sp->outlen == 0)
+            continue;
+        memcpy(s->text + o, text + from, sp->start - from);
+        o += sp->start - from;
+        sp->out = o;
+        sp->outlen = (size_t)snprintf(s->text + o, len + 1 - o, "%llu",
+                                      (unsigned long long)(BSAMPLES_BASE + (uint64_t)count++));
+        o += sp->outlen;
+        from = sp->end + 1;
+    }
+    memcpy(s->text + o, text + from, len - from);
+    o += len - from;
+    s->text[o] = '\0';
+    s->len = o;
+}
+
+/* The arrays of s: v, n, nonfinite, sorted for count of them, and the text
+ * for cJSON (len + 1 bytes). -1 on ENOMEM. */
+static int alloc_arrays(struct bsamples *s, size_t count, size_t len)
+{
+    size_t c = count ? count : 1;
+    if ((s->v = calloc(c, sizeof(*s->v))) == NULL || (s->n = calloc(c, sizeof(*s->n))) == NULL ||
+        (s->nonfinite = calloc(c, sizeof(*s->nonfinite))) == NULL ||
+        (s->sorted = calloc(c, sizeof(*s->sorted))) == NULL || (s->text = malloc(len + 1)) == NULL)
+        return -1;
+    return 0;
+}
+
 /* Step 3: number the parsed arrays in order and write the text for cJSON
  * with each replaced by its number. -1 on ENOMEM. */
 static int compact(const char *text, size_t len, struct bsamples *s)
@@ -276,13 +312,8 @@ static int compact(const char *text, size_t len, struct bsamples *s)
     size_t parsed = 0;
     for (size_t k = 0; k < s->nspans; k++)
         parsed += s->spans[k].v != NULL;
-    if ((s->v = calloc(parsed ? parsed : 1, sizeof(*s->v))) == NULL ||
-        (s->n = calloc(parsed ? parsed : 1, sizeof(*s->n))) == NULL ||
-        (s->nonfinite = calloc(parsed ? parsed : 1, sizeof(*s->nonfinite))) == NULL ||
-        (s->sorted = calloc(parsed ? parsed : 1, sizeof(*s->sorted))) == NULL ||
-        (s->text = malloc(len + 1)) == NULL)
+    if (alloc_arrays(s, parsed, len) != 0)
         return -1;
-    size_t from = 0, o = 0;
     for (size_t k = 0; k < s->nspans; k++) {
         struct bsamples_span *sp = &s->spans[k];
         if (sp->v == NULL)
@@ -296,13 +327,7 @@ static int compact(const char *text, size_t len, struct bsamples *s)
             sp->v = NULL;
             continue;
         }
-        memcpy(s->text + o, text + from, sp->start - from);
-        o += sp->start - from;
-        sp->out = o;
         sp->outlen = (size_t)nd;
-        memcpy(s->text + o, digits, (size_t)nd);
-        o += (size_t)nd;
-        from = sp->end + 1;
         s->v[s->count] = sp->v;
         s->n[s->count] = sp->n;
         s->nonfinite[s->count] = sp->nonfinite;
@@ -310,10 +335,7 @@ static int compact(const char *text, size_t len, struct bsamples *s)
         sp->v = NULL;
         s->count++;
     }
-    memcpy(s->text + o, text + from, len - from);
-    o += len - from;
-    s->text[o] = '\0';
-    s->len = o;
+    write_text(text, len, s);
     /* keep only the spans that were replaced, for bsamples_source_offset */
     size_t m = 0;
     for (size_t k = 0; k < s->nspans; k++)
@@ -354,7 +376,7 @@ size_t bsamples_source_offset(const struct bsamples *s, size_t off)
 
 void bsamples_free(struct bsamples *s)
 {
-    for (size_t i = 0; i < s->count; i++)
+    for (size_t i = 0; i < s->count && !s->borrowed; i++)
         free(s->v[i]);
     for (size_t k = 0; k < s->nspans; k++)
         free(s->spans[k].v);
@@ -365,4 +387,117 @@ void bsamples_free(struct bsamples *s)
     free(s->text);
     free(s->spans);
     memset(s, 0, sizeof(*s));
+}
+
+/*
+ * The payload of a cache (agent/bcache.c writes it after a header of its
+ * own): 64-bit words in the machine's order,
+ *   "BSAMPLE1", count,
+ *   for each replaced array: start, end (its brackets in the text), n,
+ *   the arrays' values, one after the other,
+ *   a checksum of every word before it.
+ */
+#define PAYLOAD_MAGIC 0x31454c504d415342ULL /* "BSAMPLE1" */
+
+/* Four lanes of multiply-xor over the n words at p (read with memcpy: any
+ * alignment), so that the loop is not one chain of multiplications; any
+ * flipped bit changes it. */
+uint64_t bsamples_checksum(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uint64_t a[4] = {1, 2, 3, 4};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int l = 0; l < 4; l++) {
+            uint64_t w;
+            memcpy(&w, b + 8 * (i + (size_t)l), sizeof(w));
+            a[l] = (a[l] ^ w) * 0x9E3779B97F4A7C15ULL;
+        }
+    for (; i < n; i++) {
+        uint64_t w;
+        memcpy(&w, b + 8 * i, sizeof(w));
+        a[0] = (a[0] ^ w) * 0x9E3779B97F4A7C15ULL;
+    }
+    return a[0] ^ (a[1] << 1 | a[1] >> 63) ^ (a[2] << 2 | a[2] >> 62) ^ (a[3] << 3 | a[3] >> 61);
+}
+
+int bsamples_payload(const struct bsamples *s, struct sbuf *out)
+{
+    size_t words = 2 + 3 * s->count + 1;
+    for (size_t i = 0; i < s->count; i++) {
+        if (!s->sorted[i] || s->nonfinite[i] < s->n[i])
+            return -1;
+        words += s->n[i];
+    }
+    size_t at = out->len;
+    uint64_t head[2] = {PAYLOAD_MAGIC, s->count};
+    sbuf_add(out, (const char *)head, sizeof(head));
+    for (size_t i = 0; i < s->count; i++) {
+        uint64_t w[3] = {s->spans[i].start, s->spans[i].end, s->n[i]};
+        sbuf_add(out, (const char *)w, sizeof(w));
+    }
+    for (size_t i = 0; i < s->count; i++)
+        sbuf_add(out, (const char *)s->v[i], s->n[i] * sizeof(double));
+    if (sbuf_failed(out))
+        return -1;
+    uint64_t sum = bsamples_checksum(out->data + at, words - 1);
+    sbuf_add(out, (const char *)&sum, sizeof(sum));
+    return sbuf_failed(out) ? -1 : 0;
+}
+
+int bsamples_from_payload(const char *text, size_t len, const void *payload, size_t plen,
+                          struct bsamples *out)
+{
+    memset(out, 0, sizeof(*out));
+    const uint64_t *w = payload;
+    if (((uintptr_t)payload & 7) != 0 || plen % 8 != 0 || plen < 3 * 8 || w[0] != PAYLOAD_MAGIC)
+        return 1;
+    size_t nw = plen / 8;
+    uint64_t count = w[1];
+    if (count > (nw - 3) / 3)
+        return 1;
+    size_t values = 0, prev_end = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t start = w[2 + 3 * i], end = w[3 + 3 * i], n = w[4 + 3 * i];
+        /* in order, inside the text, a '[' and a ']' that hold its number */
+        char digits[24];
+        int nd = snprintf(digits, sizeof(digits), "%llu",
+                          (unsigned long long)(BSAMPLES_BASE + (uint64_t)i));
+        if (start < prev_end || start >= end || end >= len || text[start] != '[' ||
+            text[end] != ']' || end + 1 - start < (uint64_t)nd || n > nw)
+            return 1;
+        prev_end = end + 1;
+        values += (size_t)n;
+    }
+    if (values != nw - 3 - 3 * count || bsamples_checksum(w, nw - 1) != w[nw - 1])
+        return 1;
+    /* the reader trusts them sorted and finite: a payload is kept only so */
+    const double *v = (const double *)(w + 2 + 3 * count);
+    for (size_t i = 0, at = 0; i < count; i++) {
+        size_t n = (size_t)w[4 + 3 * i];
+        for (size_t j = 0; j < n; j++)
+            if (!isfinite(v[at + j]) || (j > 0 && v[at + j] < v[at + j - 1]))
+                return 1;
+        at += n;
+    }
+    out->borrowed = true;
+    if ((out->spans = calloc(count ? count : 1, sizeof(*out->spans))) == NULL ||
+        alloc_arrays(out, count, len) != 0) {
+        bsamples_free(out);
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        size_t n = (size_t)w[4 + 3 * i];
+        /* outlen 1: replaced (write_text writes the real length) */
+        out->spans[i] =
+            (struct bsamples_span){.start = w[2 + 3 * i], .end = w[3 + 3 * i], .outlen = 1};
+        out->v[i] = (double *)v;
+        out->n[i] = n;
+        out->nonfinite[i] = n;
+        out->sorted[i] = true;
+        v += n;
+    }
+    out->count = out->nspans = count;
+    write_text(text, len, out);
+    return 0;
 }

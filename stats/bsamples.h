@@ -5,6 +5,8 @@
 #ifndef DRIFTD_STATS_BSAMPLES_H
 #define DRIFTD_STATS_BSAMPLES_H
 
+#include "lib/sbuf.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +33,7 @@ struct bsamples {
     size_t len;
     struct bsamples_span *spans; /* where text was shortened */
     size_t nspans;
+    bool borrowed; /* v[i] point into a payload (bsamples_from_payload) */
 };
 
 /* Find every "sample": [numbers] array of text (strings respected) and
@@ -44,5 +47,25 @@ int bsamples_extract(const char *text, size_t len, struct bsamples *out);
 size_t bsamples_source_offset(const struct bsamples *s, size_t off);
 
 void bsamples_free(struct bsamples *s);
+
+/* The parsed arrays of s (after bsamples_extract) as a payload for a cache
+ * of the same text: where each replaced array is, its values, and a
+ * checksum, appended to out. -1 when an array is unsorted or holds an
+ * infinity (such a baseline is not cached; its reader sorts or rejects
+ * it) or out of memory. */
+int bsamples_payload(const struct bsamples *s, struct sbuf *out);
+
+/* bsamples_extract of text from a payload bsamples_payload made for the
+ * same text (the caller knows by its hash): no number is parsed, and
+ * v[i] point into payload (8-byte aligned), which must outlive s and the
+ * baseline that takes them over. 0; 1 when the payload does not fit the
+ * text or fails its checksum, its order or finiteness (s is then empty);
+ * -1 out of memory. */
+/* The checksum a payload ends with, of its n words before it (any
+ * alignment); for the fuzz target, which forges payloads past it. */
+uint64_t bsamples_checksum(const void *p, size_t n);
+
+int bsamples_from_payload(const char *text, size_t len, const void *payload, size_t plen,
+                          struct bsamples *out);
 
 #endif

@@ -4,6 +4,7 @@
  * verdict sentence, the JSON report's numbers in data-v, nothing that
  * would make the page ask for anything outside itself.
  */
+#include "agent/bcache.h"
 #include "agent/cli.h"
 #include "agent/dataset.h"
 #include "agent/drift.h"
