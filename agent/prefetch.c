@@ -407,11 +407,13 @@ static bool segment_plain(struct segment *g, size_t ncol)
             if (q != NULL && q > f && (q == end || *q == delim || *q == '\n') &&
                 (unsigned char)*f > ' ') {
                 s = q;
+                /* an overflow to infinity is missing, its number 0 as
+                 * value_parse leaves it */
                 pk[nf] = (struct packed){.type = CELL_TEXT,
                                          .cls = isfinite(v) ? VALUE_NUMBER : VALUE_MISSING,
                                          .len = (uint32_t)(s - f),
                                          .off = (size_t)(f - base),
-                                         .num = v};
+                                         .num = isfinite(v) ? v : 0};
             } else {
                 while (s < end && *s != delim && *s != '\n')
                     s++;
@@ -529,8 +531,8 @@ static bool parallel_ok(const struct prefetch *p, const struct memfile *in, char
     if (memchr(in->data, '"', in->len) != NULL)
         return false;
     const char *nl = memchr(in->data, '\n', in->len);
-    if (nl == NULL)
-        return false;
+    if (nl == NULL || (size_t)(nl - in->data) + 1 == in->len)
+        return false; /* no line after the header: no segment would read it */
     size_t hlen = (size_t)(nl - in->data) + 1;
     *sp = (struct split){in->data, hlen, hlen};
     struct sink k = {.p = (struct prefetch *)p, .held = true};

@@ -86,15 +86,8 @@ static void on_record(void *arg, const struct reader_record *rec, const struct p
         fprintf(st->ev, " [%d ", (int)c->type);
         put_bytes(st->ev, c->str, c->len); /* every byte read: ASan checks the range */
         fprintf(st->ev, " %d", (int)pre[i].cls);
-        /* A text cell's number is what value_parse made of it, which only a
-         * VALUE_NUMBER has: for "1e999" (VALUE_MISSING) one reader leaves
-         * 0 and a plain CSV segment the infinity it parsed; no consumer
-         * reads either (cell_classify parses the text, dataset_add_read
-         * takes the number of a VALUE_NUMBER only). */
-        if (c->type != CELL_TEXT || pre[i].cls == VALUE_NUMBER) {
-            put_bits(st->ev, c->num);
-            put_bits(st->ev, pre[i].num);
-        }
+        put_bits(st->ev, c->num);
+        put_bits(st->ev, pre[i].num);
         fputc(']', st->ev);
     }
     fputc('\n', st->ev);
