@@ -5,10 +5,38 @@
 #include "agent/cli.h"
 
 #include <malloc.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The one-shot commands fill tens of megabytes of fresh memory (samples,
+ * columns, check's batches), and the kernel zeroing it 4 KiB at a time was
+ * a fifth of their time. Their heap gets 256 MiB of address space at once
+ * (pages are only touched as they are used), backed by transparent huge
+ * pages, and one arena: the batches check's reading threads fill and the
+ * main thread frees are then reused instead of coming, fresh, from heaps
+ * of their own (14,000 page faults a check of the bench data before,
+ * 1,300 after). glibc madvises its heap only when told before the process
+ * starts (GLIBC_TUNABLES), which cost a second exec, 5 ms;
+ * DRIFTD_NO_HUGEPAGES=1 leaves the heap as glibc makes it. */
+static void one_shot_heap(void)
+{
+    mallopt(M_ARENA_MAX, 1);
+    if (getenv("DRIFTD_NO_HUGEPAGES") != NULL)
+        return;
+    mallopt(M_TOP_PAD, 256 << 20);
+    void *p = malloc(1 << 20); /* more than the heap has left: it grows by the pad */
+    void *top = sbrk(0);
+    uintptr_t huge = 2u << 20;
+    uintptr_t from = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    if (p != NULL && top != (void *)-1 && (uintptr_t)top > from)
+        (void)madvise((void *)from, (uintptr_t)top - from, MADV_HUGEPAGE); /* a hint */
+    free(p);
+    mallopt(M_TOP_PAD, 128 << 10); /* glibc's default again */
+}
 
 int main(int argc, char **argv)
 {
@@ -18,27 +46,12 @@ int main(int argc, char **argv)
     } cmds[] = {{"baseline", cmd_baseline}, {"check", cmd_check},     {"run", cmd_run},
                 {"validate", cmd_validate}, {"version", cmd_version}, {"help", cmd_help}};
 
-    /* The one-shot commands fill tens of megabytes of fresh memory (samples,
-     * columns); with 4 KiB pages a fifth of their time went to page faults.
-     * glibc backs malloc with transparent huge pages only when told so
-     * before the process starts, so run once more with the tunable set
-     * (measured in docs/benchmarks.md; DRIFTD_NO_REEXEC=1 turns it off). */
-    if (argc >= 2 && (strcmp(argv[1], "check") == 0 || strcmp(argv[1], "baseline") == 0) &&
-        getenv("GLIBC_TUNABLES") == NULL && getenv("DRIFTD_NO_REEXEC") == NULL) {
-        setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
-        execv("/proc/self/exe", argv);
-        unsetenv("GLIBC_TUNABLES"); /* no /proc: go on with small pages */
-    }
     /* Columns and samples are large, short-lived arrays: keep freed memory
      * in the heap instead of unmapping and faulting it in again. */
     mallopt(M_MMAP_THRESHOLD, 256 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
-    /* check's reading threads fill batches the main thread drains and
-     * frees: with an arena per thread each batch came from a heap of its
-     * own, in small pages, and was seldom reused (14,000 page faults on
-     * the bench data); one arena, backed by huge pages, takes 1,500. */
     if (argc >= 2 && (strcmp(argv[1], "check") == 0 || strcmp(argv[1], "baseline") == 0))
-        mallopt(M_ARENA_MAX, 1);
+        one_shot_heap();
 
     if (argc < 2) {
         fputs(cli_usage(NULL), stderr);

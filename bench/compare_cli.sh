@@ -7,7 +7,6 @@
 # S is the source tree whose test and bench data are read (default: this one).
 D=$1; O=$2; S=${S:-$(cd "$(dirname "$0")/.." && pwd)}; G=$S/tests/golden/reports; B=$S/bench/data; ex=$S/examples/iris
 rm -rf "$O"; mkdir -p "$O/w"; W=$O/w
-export DRIFTD_NO_REEXEC=1
 n=0
 run() { # name args...
     name=$1; shift

@@ -9,9 +9,9 @@ trap 'rm -rf "$T"' EXIT
 
 # scripts/valgrind-check sets VALGRIND_LOGDIR: then every driftd a test
 # starts runs under memcheck, each process's report in a file of its own
-# there (empty: clean). Not re-exec'd: valgrind would not follow it.
+# there (empty: clean).
 if [ -n "${VALGRIND_LOGDIR:-}" ]; then
-    printf '#!/bin/sh\nDRIFTD_NO_REEXEC=1 exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite --log-file="%s/%s-%%p.log" "%s" "$@"\n' \
+    printf '#!/bin/sh\nexec valgrind -q --leak-check=full --errors-for-leak-kinds=definite --log-file="%s/%s-%%p.log" "%s" "$@"\n' \
         "$VALGRIND_LOGDIR" "$(basename "$0" .sh)" "$DRIFTD" >"$T/driftd"
     chmod +x "$T/driftd"
     DRIFTD=$T/driftd
