@@ -158,8 +158,9 @@ static const char *header_update(const char *cpath, const struct stat *st, const
     if (fd < 0)
         return strerror(errno);
     const char *why = NULL;
-    if (pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h))
-        why = errno ? strerror(errno) : "short write";
+    ssize_t n = pwrite(fd, &h, sizeof(h), 0);
+    if (n != (ssize_t)sizeof(h))
+        why = n < 0 ? strerror(errno) : "short write";
     close(fd);
     return why;
 }
@@ -194,6 +195,7 @@ struct stats_baseline *load_baseline_cached(const char *path, char sha[SHA256_HE
     }
     bool debug = getenv("DRIFTD_DEBUG") != NULL;
     struct bcache_header h;
+    memset(&h, 0, sizeof(h));
     size_t clen = 0;
     void *cmap = cache_map(cpath, &st, &h, &clen);
     /* the new cache, if one is written: its header, then the samples' part */
@@ -203,11 +205,13 @@ struct stats_baseline *load_baseline_cached(const char *path, char sha[SHA256_HE
     struct stats_baseline_cache cache = {
         .map = cmap, .maplen = clen, .payload = sizeof(h), .out = &out};
     const char *how = NULL; /* how the cache was found to be of these bytes */
+    bool hashed = false;
     sha[0] = '\0';
     if (cmap != NULL && same_status(&h, &st)) {
         how = "file status";
     } else if (cmap != NULL) {
         sha256_hex(text, len, sha);
+        hashed = true;
         if (memcmp(sha, h.sha256, SHA256_HEX_LEN) == 0)
             how = "SHA-256";
     }
@@ -220,7 +224,7 @@ struct stats_baseline *load_baseline_cached(const char *path, char sha[SHA256_HE
             if (debug)
                 fprintf(stderr, "driftd: %s: samples read from %s (the same baseline by its %s)\n",
                         path, cpath, how);
-            const char *why = how[0] == 'S' ? header_update(cpath, &st, sha) : NULL;
+            const char *why = hashed ? header_update(cpath, &st, sha) : NULL;
             if (debug && why != NULL)
                 fprintf(stderr, "driftd: %s: header not updated: %s\n", cpath, why);
             sbuf_free(&out);
@@ -229,7 +233,7 @@ struct stats_baseline *load_baseline_cached(const char *path, char sha[SHA256_HE
         }
         /* its samples' part did not fit: they were parsed, and a new cache
          * is written */
-        if (sha[0] == '\0')
+        if (!hashed)
             sha256_hex(text, len, sha);
     } else {
         if (cmap != NULL)
@@ -240,7 +244,9 @@ struct stats_baseline *load_baseline_cached(const char *path, char sha[SHA256_HE
     if (b != NULL && out.len > sizeof(h) && sha[0] != '\0') {
         header_make(&h, &st, sha);
         memcpy(out.data, &h, sizeof(h));
-        const char *why = file_write_atomic(cpath, out.data, out.len, 0644, FILE_NOSYNC) != 0
+        /* no more readable than the baseline, and writable by its writer only */
+        mode_t mode = st.st_mode & 0644;
+        const char *why = file_write_atomic(cpath, out.data, out.len, mode, FILE_NOSYNC) != 0
                               ? strerror(errno)
                               : NULL;
         if (debug)

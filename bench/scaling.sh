@@ -11,7 +11,10 @@
 #        REFERENCE=0 times driftd only (the reference columns say "-")
 #
 # The baseline of each table is built once (default --max-sample, 50,000)
-# and not timed. Data goes to bench/data/scaling/ (bench/gen_wide.py, fixed
+# and not timed; a first check, not timed either, writes its cache
+# (baseline.json.cache), which the timed check reads, as every check but
+# the first does; the nocache columns time a check --no-cache, which
+# parses the baseline's samples from the JSON. Data goes to bench/data/scaling/ (bench/gen_wide.py, fixed
 # seeds); the table, one line per run, to bench/out/scaling.txt.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +30,7 @@ data=bench/data/scaling
 out=bench/out
 mkdir -p "$data" "$out"
 table=$out/scaling.txt
-echo "rows features driftd_s driftd_rss_MB reference_s reference_rss_MB" >"$table"
+echo "rows features driftd_s driftd_rss_MB nocache_s nocache_rss_MB reference_s reference_rss_MB" >"$table"
 
 # measure CMD...: "seconds peak_MB" of one run, or "- -" when it failed or
 # took longer than LIMIT seconds.
@@ -47,7 +50,7 @@ measure() {
 for r in $ROWS; do
 	for f in $FEATURES; do
 		if [ $((r * f)) -gt "$MAXCELLS" ]; then
-			echo "$r $f skipped skipped skipped skipped" | tee -a "$table"
+			echo "$r $f skipped skipped skipped skipped skipped skipped" | tee -a "$table"
 			continue
 		fi
 		"$PYTHON" bench/gen_wide.py --rows "$r" --features "$f" --out "$data" >/dev/null
@@ -55,10 +58,14 @@ for r in $ROWS; do
 		cur=$data/cur_${r}_$f.csv
 		base=$data/base_${r}_$f.json
 		[ -f "$base" ] || "$DRIFTD" baseline --input "$ref" --output "$base" 2>/dev/null
+		rm -f "$base.cache"
+		sleep 2 # a baseline two seconds old: its cache is known by its file status
+		"$DRIFTD" check --baseline "$base" --input "$cur" --json >/dev/null 2>&1 || true
 		d=$(measure "$DRIFTD" check --baseline "$base" --input "$cur" --all-metrics --json)
+		n=$(measure "$DRIFTD" check --baseline "$base" --input "$cur" --all-metrics --json --no-cache)
 		p="- -"
 		[ "$REFERENCE" = 0 ] ||
 			p=$(measure "$PYTHON" scripts/reference_report.py --reference "$ref" --current "$cur" --all-metrics)
-		echo "$r $f $d $p" | tee -a "$table"
+		echo "$r $f $d $n $p" | tee -a "$table"
 	done
 done

@@ -54,6 +54,14 @@ check_with second
 expect_said second "samples read from $c \(the same baseline by its file status\)" "second check"
 same_as_uncached second "second check"
 
+# no more readable than the baseline
+chmod 600 "$b"
+rm -f "$c"
+check_with private
+mode=$(stat -c %a "$c" 2>/dev/null)
+if [ "$mode" = 600 ]; then ok; else fail "the cache of a 0600 baseline has mode $mode"; fi
+chmod 644 "$b"
+
 # touched: the status differs, the bytes do not: found by the hash
 touch "$b"
 check_with touched
