@@ -456,7 +456,9 @@ int bsamples_from_payload(const char *text, size_t len, const void *payload, siz
     uint64_t count = w[1];
     if (count > (nw - 3) / 3)
         return 1;
-    size_t values = 0, prev_end = 0;
+    /* the words left for values, which the counts must fill exactly (each
+     * checked against what is left, so that no sum of them can wrap) */
+    size_t room = nw - 3 - 3 * (size_t)count, values = 0, prev_end = 0;
     for (size_t i = 0; i < count; i++) {
         uint64_t start = w[2 + 3 * i], end = w[3 + 3 * i], n = w[4 + 3 * i];
         /* in order, inside the text, a '[' and a ']' that hold its number */
@@ -464,12 +466,12 @@ int bsamples_from_payload(const char *text, size_t len, const void *payload, siz
         int nd = snprintf(digits, sizeof(digits), "%llu",
                           (unsigned long long)(BSAMPLES_BASE + (uint64_t)i));
         if (start < prev_end || start >= end || end >= len || text[start] != '[' ||
-            text[end] != ']' || end + 1 - start < (uint64_t)nd || n > nw)
+            text[end] != ']' || end + 1 - start < (uint64_t)nd || n > room - values)
             return 1;
         prev_end = end + 1;
         values += (size_t)n;
     }
-    if (values != nw - 3 - 3 * count || bsamples_checksum(w, nw - 1) != w[nw - 1])
+    if (values != room || bsamples_checksum(w, nw - 1) != w[nw - 1])
         return 1;
     /* the reader trusts them sorted and finite: a payload is kept only so */
     const double *v = (const double *)(w + 2 + 3 * count);

@@ -107,6 +107,8 @@ int main(void)
         {6, w[5] + 2, "an array too short for its number"},
         {4, w[4] + 1, "a count the values do not give"},
         {1, 1000000, "more arrays than the payload holds"},
+        /* counts that wrap to the right sum: 2^63 + 2^63 + (n - 0) */
+        {4, 0x8000000000000000ULL, "a count past the words, wrapping"},
         {8, 0x7ff0000000000000ULL, "an infinity"},
         {8, 0x7ff8000000000000ULL, "a NAN"},
         {9, 0xc08f400000000000ULL, "values out of order (-1000 after -1.5)"},
