@@ -12,6 +12,7 @@
 
 #include "agent/source.h"
 
+#include "lib/jnum.h"
 #include "lib/log.h"
 
 #include <dirent.h>
@@ -512,8 +513,7 @@ static void tail_save(const struct source *s, struct source_counts *c, struct sb
 /* A counter: o's member key, or o itself when key is NULL. */
 static uint64_t u64(const cJSON *o, const char *key)
 {
-    const cJSON *v = key != NULL ? cJSON_GetObjectItemCaseSensitive(o, key) : o;
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 ? (uint64_t)v->valuedouble : 0;
+    return jnum_count_or0(key != NULL ? cJSON_GetObjectItemCaseSensitive(o, key) : o);
 }
 
 /* A position from its JSON members (counters left to the caller). */

@@ -23,6 +23,7 @@
 #include "agent/state.h"
 
 #include "lib/file.h"
+#include "lib/jnum.h"
 #include "lib/log.h"
 
 #include <cjson/cJSON.h>
@@ -318,27 +319,9 @@ uint64_t state_next_window_id(struct state *st, const struct state_parts *p)
     return ++p->counts->next_window_id;
 }
 
-/* A counter's JSON number, or 0 when it is none a uint64_t holds (a
- * state file or bucket value is input like any other: 1e300 must not
- * become undefined behaviour). */
-static uint64_t num_u64(const cJSON *v)
-{
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 18446744073709551616.0
-               ? (uint64_t)v->valuedouble
-               : 0;
-}
-
 static uint64_t u64(const cJSON *o, const char *key)
 {
-    return num_u64(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-/* A time in seconds since the epoch, or 0 when it is none before the
- * year 5000 (printed back with %.3f: an infinity would not be JSON, and
- * 1e300 would be three hundred digits). */
-static double num_time(const cJSON *v)
-{
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e11 ? v->valuedouble : 0;
+    return jnum_count_or0(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
 /* A counter resumed from the state file: its mark when the file has one
@@ -359,7 +342,7 @@ static void load_input(struct source *in, const cJSON *e)
     const cJSON *ms = cJSON_GetObjectItemCaseSensitive(e, "reasons_mark");
     for (int r = 0; r < READER_ERR_COUNT && cJSON_IsArray(rs); r++) {
         const cJSON *x = cJSON_GetArrayItem(rs, r);
-        in->reasons[r] = num_u64(x);
+        in->reasons[r] = jnum_count_or0(x);
     }
     if (in->ops->restore != NULL) {
         in->ops->restore(in, e);
@@ -368,7 +351,7 @@ static void load_input(struct source *in, const cJSON *e)
     in->records = resume(in->records, u64(e, "records_mark"), &in->mark_records);
     for (int r = 0; r < READER_ERR_COUNT; r++) {
         const cJSON *x = cJSON_IsArray(ms) ? cJSON_GetArrayItem(ms, r) : NULL;
-        uint64_t mark = num_u64(x);
+        uint64_t mark = jnum_count_or0(x);
         uint64_t was = in->reasons[r];
         in->reasons[r] = resume(was, mark, &in->mark_reasons[r]);
         in->rejected += in->reasons[r] - was;
@@ -418,7 +401,7 @@ int state_load(struct state *st, const struct state_parts *p)
         resume(u64(root, "sampled_total"), u64(root, "sampled_total_mark"), &st->mark_sampled);
     c->consecutive_drift = u64(root, "consecutive_drift");
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "last_eval_at");
-    c->last_eval_at = num_time(v);
+    c->last_eval_at = jnum_time_or0(v);
     load_alerts(p, root);
     const cJSON *le = cJSON_GetObjectItemCaseSensitive(root, "last_evaluation");
     if (cJSON_IsObject(le) && p->last_json != NULL) {
@@ -517,8 +500,8 @@ int state_shared_load(const struct state_parts *p, const char *text, size_t len,
         c->sampled_total = v;
     c->consecutive_drift = u64(root, "consecutive_drift");
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "last_eval_at");
-    if (num_time(e) > c->last_eval_at)
-        c->last_eval_at = num_time(e);
+    if (jnum_time_or0(e) > c->last_eval_at)
+        c->last_eval_at = jnum_time_or0(e);
     char url[8], corr[8];
     shared_baseline(root, sha, url, sizeof(url), corr, sizeof(corr));
     load_alerts(p, root);

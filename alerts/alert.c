@@ -1,6 +1,7 @@
 #include "alerts/alert.h"
 
 #include "lib/log.h"
+#include "lib/jnum.h"
 #include "lib/sbuf.h"
 
 #include <cjson/cJSON.h>
@@ -253,20 +254,13 @@ void alerts_state_load(struct alerts *a, const char *json, size_t len)
     const cJSON *v;
     if ((v = cJSON_GetObjectItem(j, "firing")) != NULL)
         a->firing = a->restored = cJSON_IsTrue(v);
-    /* a state file or a shared bucket is input: counts a uint64_t holds,
-     * times before the year 5000 (printed back with %.3f into a short
-     * buffer; an infinity is not JSON) */
-    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "clean")) && v->valuedouble >= 0 &&
-        v->valuedouble < 1e15)
-        a->clean = (uint64_t)v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "starts_at")) && v->valuedouble < 1e11)
-        a->starts_at = v->valuedouble > 0 ? v->valuedouble : NAN;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "last_sent")) && v->valuedouble >= 0 &&
-        v->valuedouble < 1e11)
-        a->last_sent = v->valuedouble;
-    if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "sent")) && v->valuedouble >= 0 &&
-        v->valuedouble < 1e15)
-        a->sent = (uint64_t)v->valuedouble;
+    /* a state file or a shared bucket is input (lib/jnum.h) */
+    jnum_count(cJSON_GetObjectItem(j, "clean"), &a->clean);
+    double t;
+    if (jnum_time(cJSON_GetObjectItem(j, "starts_at"), &t))
+        a->starts_at = t > 0 ? t : NAN;
+    jnum_time(cJSON_GetObjectItem(j, "last_sent"), &a->last_sent);
+    jnum_count(cJSON_GetObjectItem(j, "sent"), &a->sent);
     cJSON_Delete(j);
 }
 

@@ -1,11 +1,11 @@
 #include "alerts/retrain.h"
 
 #include "lib/file.h"
+#include "lib/jnum.h"
 #include "lib/log.h"
 
 #include <errno.h>
 #include <stdio.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -229,17 +229,7 @@ void retrain_state_json(const struct retrain *rt, struct sbuf *s)
  * every counter). */
 static uint64_t u64(const cJSON *o, const char *key)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 18446744073709551616.0
-               ? (uint64_t)v->valuedouble
-               : 0;
-}
-
-/* A time member (seconds since the epoch), or 0 when it is none before the
- * year 5000: it is printed back with %.3f, where an infinity is not JSON. */
-static double time_of(const cJSON *v)
-{
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e11 ? v->valuedouble : 0;
+    return jnum_count_or0(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
 /* Copy a string member into a fixed buffer; absent: unchanged. */
@@ -261,10 +251,10 @@ static void load_file(struct retrain *rt)
     free(text);
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "last_dispatch_at");
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "cooldown_until");
-    if (time_of(a) > rt->last_dispatch_at)
-        rt->last_dispatch_at = time_of(a);
-    if (time_of(c) > rt->cooldown_until)
-        rt->cooldown_until = time_of(c);
+    if (jnum_time_or0(a) > rt->last_dispatch_at)
+        rt->last_dispatch_at = jnum_time_or0(a);
+    if (jnum_time_or0(c) > rt->cooldown_until)
+        rt->cooldown_until = jnum_time_or0(c);
     cJSON_Delete(j);
 }
 
@@ -272,9 +262,9 @@ void retrain_state_load(struct retrain *rt, const cJSON *r)
 {
     if (cJSON_IsObject(r)) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, "last_dispatch_at");
-        rt->last_dispatch_at = time_of(v);
+        rt->last_dispatch_at = jnum_time_or0(v);
         v = cJSON_GetObjectItemCaseSensitive(r, "cooldown_until");
-        rt->cooldown_until = time_of(v);
+        rt->cooldown_until = jnum_time_or0(v);
         if (rt->github != NULL) {
             struct github_state g = *github_state(rt->github);
             take_str(r, "result", g.result, sizeof(g.result));
