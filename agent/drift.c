@@ -1,12 +1,13 @@
 #include "agent/drift.h"
 
 #include "alerts/alert.h"
+#include "lib/threads.h"
 #include "stats/sort.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 const char *const quality_names[Q_COUNT] = {"missing_rate", "type_error_rate", "unseen_rate",
                                             "out_of_range_rate"};
@@ -257,18 +258,10 @@ static void *eval_worker(void *arg)
 }
 
 /* Threads for an evaluation: features are independent, so up to one per
- * online CPU (at most 8); DRIFTD_THREADS overrides. */
+ * online CPU (at most 8; DRIFTD_THREADS overrides), no more than features. */
 static size_t eval_threads(size_t nfeatures)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    const char *env = getenv("DRIFTD_THREADS");
-    if (env != NULL && atoi(env) > 0)
-        n = atoi(env);
-    if (n < 1)
-        n = 1;
-    if (n > 8)
-        n = 8;
-    return (size_t)n < nfeatures ? (size_t)n : (nfeatures ? nfeatures : 1);
+    return threads_wanted(nfeatures > 8 ? 8 : nfeatures > 0 ? nfeatures : 1);
 }
 
 struct report *drift_evaluate(struct dataset *ds, const struct drift_opts *o)

@@ -3,6 +3,7 @@
 #include "agent/dict.h"
 #include "agent/memfile.h"
 #include "lib/sbuf.h"
+#include "lib/threads.h"
 #include "stats/numparse.h"
 
 #include <math.h>
@@ -494,15 +495,11 @@ static void *segment_run(void *arg)
     return NULL;
 }
 
-/* Threads to read a large input on: one per online CPU, at most
- * SEGMENT_THREADS; DRIFTD_THREADS sets it (1: one reader, no segments). */
+/* Threads to read a large input on (DRIFTD_THREADS=1: one reader, no
+ * segments). */
 static size_t read_threads(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    const char *env = getenv("DRIFTD_THREADS");
-    if (env != NULL && atoi(env) > 0)
-        n = atoi(env);
-    return n < 1 ? 1 : n > SEGMENT_THREADS ? SEGMENT_THREADS : (size_t)n;
+    return threads_wanted(SEGMENT_THREADS);
 }
 
 /* What every segment's reader is fed before its lines, and where the
