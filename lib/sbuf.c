@@ -55,6 +55,19 @@ static bool reserve(struct sbuf *b, size_t extra)
     return true;
 }
 
+void sbuf_reserve(struct sbuf *b, size_t extra)
+{
+    if (b->failed || b->len + extra + 1 <= b->cap)
+        return;
+    char *p = realloc(b->data, b->len + extra + 1);
+    if (p == NULL) {
+        b->failed = true;
+        return;
+    }
+    b->data = p;
+    b->cap = b->len + extra + 1;
+}
+
 void sbuf_add(struct sbuf *b, const void *data, size_t len)
 {
     if (!reserve(b, len))

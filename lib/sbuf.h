@@ -19,6 +19,9 @@ void sbuf_init(struct sbuf *b);
 void sbuf_free(struct sbuf *b);
 void sbuf_reset(struct sbuf *b);
 bool sbuf_failed(const struct sbuf *b);
+/* Room for extra more bytes at once, when their number is known: a large
+ * buffer grown by doublings is copied (and faulted in) each time. */
+void sbuf_reserve(struct sbuf *b, size_t extra);
 void sbuf_add(struct sbuf *b, const void *data, size_t len);
 void sbuf_adds(struct sbuf *b, const char *s);
 void sbuf_addc(struct sbuf *b, char c);

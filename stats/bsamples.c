@@ -430,6 +430,7 @@ int bsamples_payload(const struct bsamples *s, struct sbuf *out)
         words += s->n[i];
     }
     size_t at = out->len;
+    sbuf_reserve(out, words * 8); /* 16 MB for a 2-million-value baseline: no doublings */
     uint64_t head[2] = {PAYLOAD_MAGIC, s->count};
     sbuf_add(out, (const char *)head, sizeof(head));
     for (size_t i = 0; i < s->count; i++) {

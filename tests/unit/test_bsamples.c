@@ -61,6 +61,8 @@ int main(void)
     struct sbuf p;
     sbuf_init(&p);
     CHECK(bsamples_payload(&parsed, &p) == 0);
+    /* its size known, the buffer is sized once: no doubling */
+    CHECKF(p.cap == p.len + 1, "payload of %zu bytes in a buffer of %zu", p.len, p.cap);
     size_t n;
     uint64_t *w = words_of(&p, &n);
 
