@@ -553,17 +553,21 @@ static bool parallel_ok(const struct prefetch *p, const struct memfile *in, char
  * they first appear in the file (p->names, the segments before it handed
  * over), a column announced only where the file first has it, and each
  * record with a cell for every column known by then (missing where it has
- * no key). false when out of memory. */
+ * no key). In the common case (every segment meets the same keys in the
+ * same order) the numbers are the same and no cell moves. false when out
+ * of memory. */
 static bool segment_remap(struct prefetch *p, struct segment *g)
 {
     uint32_t *to = NULL; /* this segment's column -> the file's */
     size_t nto = 0, capto = 0;
     bool identity = true; /* to[i] == i so far */
     bool ok = true;
+    uint32_t known[BATCH_RECORDS]; /* the file's columns known at each record */
     for (struct batch *b = g->sink.head; b != NULL && ok; b = b->next) {
-        size_t ce = 0, kept = 0, ncells = 0, cap = 0;
-        struct packed *cells = NULL;
-        bool same = identity; /* every record as it is: nothing to move */
+        /* the columns this batch announces, renumbered, and whether its
+         * records already have the cells they would have */
+        size_t ce = 0, kept = 0, ncells = 0;
+        bool same = identity;
         for (size_t r = 0; r <= b->nrec && ok; r++) {
             for (; ce < b->ncols && b->cols[ce].before <= r; ce++) {
                 const struct colev *c = &b->cols[ce];
@@ -585,39 +589,36 @@ static bool segment_remap(struct prefetch *p, struct segment *g)
                 if (added)
                     b->cols[kept++] = (struct colev){c->before, id, c->off, c->len};
             }
-            if (r == b->nrec || !ok)
-                break;
-            size_t n = dict_size(p->names), from = b->start[r], m = b->start[r + 1] - from;
-            same = same && n == m;
-            if (ncells + n > cap) {
-                cap = cap ? cap : (size_t)(b->nrec + 1) * n;
-                while (cap < ncells + n)
-                    cap *= 2;
-                struct packed *t = realloc(cells, cap * sizeof(*t));
-                if (t == NULL) {
-                    ok = false;
-                    break;
-                }
-                cells = t;
+            if (r < b->nrec) {
+                known[r] = (uint32_t)dict_size(p->names);
+                same = same && known[r] == b->start[r + 1] - b->start[r];
+                ncells += known[r];
             }
-            for (size_t i = 0; i < n; i++)
-                cells[ncells + i] = (struct packed){.type = CELL_MISSING, .cls = VALUE_TEXT};
-            for (size_t i = 0; i < m && i < nto; i++)
-                if (to[i] != DICT_NONE)
-                    cells[ncells + to[i]] = b->cells[from + i];
-            b->start[r] = ncells;
-            ncells += n;
         }
         b->ncols = kept;
-        if (!ok || same) { /* the identity (start[] as it was): keep the cells */
-            free(cells);
+        if (!ok || same)
             continue;
+        /* else each record's cells move to the file's places */
+        struct packed *cells = malloc((ncells ? ncells : 1) * sizeof(*cells));
+        if (cells == NULL) {
+            ok = false;
+            break;
         }
-        b->start[b->nrec] = ncells;
+        size_t at = 0;
+        for (size_t r = 0; r < b->nrec; r++) {
+            size_t from = b->start[r], m = b->start[r + 1] - from;
+            for (size_t i = 0; i < known[r]; i++)
+                cells[at + i] = (struct packed){.type = CELL_MISSING, .cls = VALUE_TEXT};
+            for (size_t i = 0; i < m && i < nto; i++)
+                if (to[i] != DICT_NONE)
+                    cells[at + to[i]] = b->cells[from + i];
+            b->start[r] = at;
+            at += known[r];
+        }
+        b->start[b->nrec] = at;
         free(b->cells);
         b->cells = cells;
-        b->ncells = ncells;
-        b->capcells = cap;
+        b->ncells = b->capcells = ncells;
     }
     free(to);
     return ok;
