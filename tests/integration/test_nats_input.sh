@@ -56,6 +56,9 @@ P
 # windows still being evaluated (a redelivery counts them twice).
 ACKW=3
 [ -n "${VALGRIND_LOGDIR:-}" ] && ACKW=15
+# REDELIVER: how long a wait that includes a redelivery may take: the ack
+# wait to expire, then a (valgrind-slow) start, a window and its ack.
+REDELIVER=$((ACKW + 25))
 # config NAME [INPUT_EXTRA] [WINDOW] [TOP_LEVEL_EXTRA]
 config() {
     _w=${3:-'{"records": 100, "seconds": 1, "min_records": 1}'}
@@ -148,7 +151,7 @@ ns_start
 wait_until 15 status_is 'inputs[type=nats].connected=true' 'inputs[type=nats].errors.reconnect>0' &&
     ok || fail "reconnect not counted: $(head -c 600 "$T/body")"
 pub --file "$T/clean.ndjson" --per-msg 10 --count 400
-wait_until 20 acked && ok || fail "after the restart: not all acknowledged: $(cat "$T/ci")"
+wait_until $REDELIVER acked && ok || fail "after the restart: not all acknowledged: $(cat "$T/ci")"
 # the 600 records of part 3 (another durable's) are this durable's too
 wait_until 5 counted_is 1000 && ok || fail "after the server's restart: counted $(counted) of 1000"
 
@@ -163,7 +166,7 @@ wait_until 10 status_is 'inputs[type=nats].records=350' || fail "c: did not read
 stop_daemon KILL
 config c '' '{"records": 1000, "seconds": 2, "min_records": 1}'
 start_daemon "$T/c.json" || { finish; exit 1; }
-wait_until 20 acked && ok || fail "after kill -9: not all acknowledged: $(cat "$T/ci")"
+wait_until $REDELIVER acked && ok || fail "after kill -9: not all acknowledged: $(cat "$T/ci")"
 wait_until 10 counted_is 350 && ok || fail "after kill -9: counted $(counted) of 350 (redelivered)"
 stop_daemon
 
