@@ -399,26 +399,56 @@ void bsamples_free(struct bsamples *s)
  */
 #define PAYLOAD_MAGIC 0x31454c504d415342ULL /* "BSAMPLE1" */
 
-/* Four lanes of multiply-xor over the n words at p (read with memcpy: any
- * alignment), so that the loop is not one chain of multiplications; any
- * flipped bit changes it. */
-uint64_t bsamples_checksum(const void *p, size_t n)
+/* Four lanes of multiply-xor over the words of the payload, so that the
+ * loop is not one chain of multiplications; any flipped bit changes it.
+ * Word i goes to lane i % 4, except the last n % 4 words, which all go to
+ * lane 0; words are read with memcpy (any alignment). */
+struct cksum {
+    uint64_t a[4];
+};
+
+static struct cksum cksum_start(void)
+{
+    return (struct cksum){{1, 2, 3, 4}};
+}
+
+/* Add n words at p, n a multiple of 4, the first of them word 0 mod 4.
+ * The lanes are kept in locals: through c they could alias p's bytes,
+ * and every step would go through memory. */
+static void cksum_words(struct cksum *c, const void *p, size_t n)
 {
     const unsigned char *b = p;
-    uint64_t a[4] = {1, 2, 3, 4};
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int l = 0; l < 4; l++) {
-            uint64_t w;
-            memcpy(&w, b + 8 * (i + (size_t)l), sizeof(w));
-            a[l] = (a[l] ^ w) * 0x9E3779B97F4A7C15ULL;
-        }
-    for (; i < n; i++) {
+    uint64_t a0 = c->a[0], a1 = c->a[1], a2 = c->a[2], a3 = c->a[3];
+    for (size_t i = 0; i + 4 <= n; i += 4) {
+        uint64_t w[4];
+        memcpy(w, b + 8 * i, sizeof(w));
+        a0 = (a0 ^ w[0]) * 0x9E3779B97F4A7C15ULL;
+        a1 = (a1 ^ w[1]) * 0x9E3779B97F4A7C15ULL;
+        a2 = (a2 ^ w[2]) * 0x9E3779B97F4A7C15ULL;
+        a3 = (a3 ^ w[3]) * 0x9E3779B97F4A7C15ULL;
+    }
+    c->a[0] = a0, c->a[1] = a1, c->a[2] = a2, c->a[3] = a3;
+}
+
+/* Add the last n % 4 words (at p) and fold the lanes into the checksum. */
+static uint64_t cksum_end(struct cksum *c, const void *p, size_t tail)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < tail; i++) {
         uint64_t w;
         memcpy(&w, b + 8 * i, sizeof(w));
-        a[0] = (a[0] ^ w) * 0x9E3779B97F4A7C15ULL;
+        c->a[0] = (c->a[0] ^ w) * 0x9E3779B97F4A7C15ULL;
     }
-    return a[0] ^ (a[1] << 1 | a[1] >> 63) ^ (a[2] << 2 | a[2] >> 62) ^ (a[3] << 3 | a[3] >> 61);
+    return c->a[0] ^ (c->a[1] << 1 | c->a[1] >> 63) ^ (c->a[2] << 2 | c->a[2] >> 62) ^
+           (c->a[3] << 3 | c->a[3] >> 61);
+}
+
+uint64_t bsamples_checksum(const void *p, size_t n)
+{
+    struct cksum c = cksum_start();
+    size_t body = n - n % 4;
+    cksum_words(&c, p, body);
+    return cksum_end(&c, (const char *)p + 8 * body, n % 4);
 }
 
 int bsamples_payload(const struct bsamples *s, struct sbuf *out)
@@ -444,6 +474,81 @@ int bsamples_payload(const struct bsamples *s, struct sbuf *out)
     uint64_t sum = bsamples_checksum(out->data + at, words - 1);
     sbuf_add(out, (const char *)&sum, sizeof(sum));
     return sbuf_failed(out) ? -1 : 0;
+}
+
+/* Are the values of one array from index j to lim (j >= 1) each at least
+ * the one before it? A NaN fails the comparison either side of it. */
+static bool values_ordered(const double *v, size_t j, size_t lim)
+{
+    /* eight values a step, as four vectors of two (GCC's and clang's
+     * vector extension, SSE2's width; a comparison gives a lane all ones
+     * or zeros), and-ed: no branch, and no chain of one comparison */
+    typedef double v2d __attribute__((vector_size(16)));
+    typedef int64_t v2i __attribute__((vector_size(16)));
+    v2i ok[4] = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}};
+    size_t i = j;
+    for (; i + 8 <= lim; i += 8)
+        for (int l = 0; l < 4; l++) {
+            v2d cur, prev;
+            memcpy(&cur, v + i + 2 * l, sizeof(cur));
+            memcpy(&prev, v + i + 2 * l - 1, sizeof(prev));
+            ok[l] &= cur >= prev;
+        }
+    v2i all = ok[0] & ok[1] & ok[2] & ok[3];
+    bool bad = (all[0] & all[1]) != -1;
+    for (; i < lim; i++)
+        bad |= !(v[i] >= v[i - 1]);
+    return !bad;
+}
+
+/* Where payload_intact is in the arrays of values: array f starts at
+ * value fstart (values count from the first word after the header). */
+struct intact_at {
+    size_t f, fstart;
+};
+
+/* Are the values from index i to end (all inside the arrays) finite and in
+ * order within their arrays? An array in order is finite when its first
+ * and last values are: those two are looked at when its first is. */
+static bool values_intact(const uint64_t *w, size_t count, struct intact_at *at, size_t i,
+                          size_t end)
+{
+    const double *v = (const double *)(w + 2 + 3 * count);
+    while (i < end) {
+        while (at->f < count && at->fstart + w[4 + 3 * at->f] <= i)
+            at->fstart += w[4 + 3 * at->f++];
+        size_t fend = at->fstart + w[4 + 3 * at->f], lim = fend < end ? fend : end;
+        if (i == at->fstart && !(isfinite(v[i]) && isfinite(v[fend - 1])))
+            return false;
+        if (!values_ordered(v + at->fstart, i > at->fstart ? i - at->fstart : 1, lim - at->fstart))
+            return false;
+        i = lim;
+    }
+    return true;
+}
+
+/* Does the checksum (word n) match the n words before it, and are the
+ * count arrays of values (after the header, up to word n) finite and
+ * sorted? The reader trusts both, and a payload is only written so. One
+ * pass from memory: the words are summed a block at a time and the
+ * block's values checked while it is still in the first-level cache. */
+#define INTACT_BLOCK 4096 /* words: 32 kB */
+static bool payload_intact(const uint64_t *w, size_t n, size_t count)
+{
+    const size_t head = 2 + 3 * count, body = n - n % 4;
+    struct cksum c = cksum_start();
+    struct intact_at at = {0, 0};
+    for (size_t from = 0; from < n;) {
+        size_t to = body - from > INTACT_BLOCK ? from + INTACT_BLOCK : body;
+        if (from == body)
+            to = n; /* the last n % 4 words: cksum_end adds them */
+        else
+            cksum_words(&c, w + from, to - from);
+        if (to > head && !values_intact(w, count, &at, from > head ? from - head : 0, to - head))
+            return false;
+        from = to;
+    }
+    return cksum_end(&c, w + body, n % 4) == w[n];
 }
 
 int bsamples_from_payload(const char *text, size_t len, const void *payload, size_t plen,
@@ -472,17 +577,9 @@ int bsamples_from_payload(const char *text, size_t len, const void *payload, siz
         prev_end = end + 1;
         values += (size_t)n;
     }
-    if (values != room || bsamples_checksum(w, nw - 1) != w[nw - 1])
+    if (values != room || !payload_intact(w, nw - 1, count))
         return 1;
-    /* the reader trusts them sorted and finite: a payload is kept only so */
     const double *v = (const double *)(w + 2 + 3 * count);
-    for (size_t i = 0, at = 0; i < count; i++) {
-        size_t n = (size_t)w[4 + 3 * i];
-        for (size_t j = 0; j < n; j++)
-            if (!isfinite(v[at + j]) || (j > 0 && v[at + j] < v[at + j - 1]))
-                return 1;
-        at += n;
-    }
     out->borrowed = true;
     if ((out->spans = calloc(count ? count : 1, sizeof(*out->spans))) == NULL ||
         alloc_arrays(out, count, len) != 0) {

@@ -6,13 +6,16 @@
  * of order, not on brackets or too short for their number; values out of
  * order or not finite; counts that do not add up); a wrong checksum is
  * refused; and a baseline whose samples the parse had to sort is not
- * cached at all.
+ * cached at all. Arrays longer than the block the reader checks at a
+ * time are refused for a disorder or a non-finite value at any place
+ * around the blocks' edges, and taken when each is in order on its own.
  */
 #include "lib/sbuf.h"
 #include "stats/bsamples.h"
 #include "testlib.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,8 +55,64 @@ static int read_words(const uint64_t *w, size_t n)
     return rc;
 }
 
+/* Two arrays of LARGE values 0..LARGE-1, so that each crosses the reader's
+ * 4096-word blocks; the second starts below where the first ends. */
+#define LARGE 5000
+static void large_arrays(void)
+{
+    struct sbuf t;
+    sbuf_init(&t);
+    sbuf_adds(&t, "{\"features\": [");
+    for (int a = 0; a < 2; a++) {
+        sbuf_printf(&t, "%s{\"name\": \"f%d\", \"sample\": [", a ? ", " : "", a);
+        for (int i = 0; i < LARGE; i++)
+            sbuf_printf(&t, "%s%d", i ? "," : "", i);
+        sbuf_adds(&t, "]}");
+    }
+    sbuf_adds(&t, "]}\n");
+    CHECK(!sbuf_failed(&t));
+    struct bsamples parsed, back;
+    CHECK(bsamples_extract(t.data, t.len, &parsed) == 0 && parsed.count == 2);
+    struct sbuf p;
+    sbuf_init(&p);
+    CHECK(bsamples_payload(&parsed, &p) == 0);
+    size_t n;
+    uint64_t *w = words_of(&p, &n);
+    CHECK(bsamples_from_payload(t.data, t.len, w, n * 8, &back) == 0);
+    bsamples_free(&back);
+    /* the values start at word 8 (2 + 3 per array); the blocks' edges
+     * are at words 4096 and 8192, and the second array starts at 5008 */
+    double *v = (double *)(w + 8);
+    size_t edges[] = {0, 4096 - 8, 2 * 4096 - 8, LARGE, 2 * LARGE - 1};
+    for (size_t e = 0; e < sizeof(edges) / sizeof(edges[0]); e++)
+        for (size_t i = edges[e] > 2 ? edges[e] - 2 : 0; i <= edges[e] + 2 && i < 2 * LARGE; i++) {
+            double keep = v[i];
+            v[i] = i % LARGE == 0 ? 2 : v[i] - 1.5; /* out of order within its array */
+            reseal(w, n);
+            bool taken = bsamples_from_payload(t.data, t.len, w, n * 8, &back) == 0;
+            if (taken)
+                bsamples_free(&back);
+            CHECKF(!taken, "value %zu out of order and taken", i);
+            v[i] = i % 2 ? INFINITY : NAN;
+            reseal(w, n);
+            taken = bsamples_from_payload(t.data, t.len, w, n * 8, &back) == 0;
+            if (taken)
+                bsamples_free(&back);
+            CHECKF(!taken, "value %zu not finite and taken", i);
+            v[i] = keep;
+        }
+    reseal(w, n);
+    CHECK(bsamples_from_payload(t.data, t.len, w, n * 8, &back) == 0);
+    bsamples_free(&back);
+    free(w);
+    sbuf_free(&p);
+    sbuf_free(&t);
+    bsamples_free(&parsed);
+}
+
 int main(void)
 {
+    large_arrays();
     size_t len = sizeof(text) - 1;
     struct bsamples parsed;
     CHECK(bsamples_extract(text, len, &parsed) == 0);
