@@ -677,6 +677,17 @@ static void check_record(void *arg, const struct reader_record *rec, const struc
     }
 }
 
+/* The input holds about n records: room for them, and a few more, in the
+ * numerical columns. DRIFTD_DEBUG=1 prints the estimate. */
+static void check_expect(void *arg, size_t n)
+{
+    struct check_ctx *c = arg;
+    if (getenv("DRIFTD_DEBUG") != NULL)
+        fprintf(stderr, "driftd: debug: %s: about %zu records, from the first batch's bytes\n",
+                c->diag.file, n);
+    dataset_reserve(c->ds, n + n / 16 + 64);
+}
+
 /* After the messages of the first few, each feature's total of type
  * errors: how much of the column was lost, whatever was shown. */
 static void check_type_totals(const struct check_ctx *c)
@@ -754,7 +765,7 @@ static int check_open(struct check_ctx *c)
  * that is not there is only warned about); -1 with the reason printed. */
 static int check_read(struct check_ctx *c)
 {
-    struct prefetch_ops pops = {check_column, check_record};
+    struct prefetch_ops pops = {check_column, check_record, check_expect};
     prefetch_drain(c->pf, &pops, c, &c->res);
     if (!c->res.opened)
         return -1; /* memfile_open said why */

@@ -5,6 +5,7 @@
 #include "lib/sbuf.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,21 @@ static bool add_number(struct dataset_col *c, const struct stats_bfeature *f, do
     if (f->count > 0 && (v < f->min || v > f->max))
         c->out_of_range++;
     return true;
+}
+
+void dataset_reserve(struct dataset *ds, size_t n)
+{
+    for (size_t f = 0; f < ds->b->nfeatures; f++) {
+        struct dataset_col *c = &ds->cols[f];
+        if (ds->b->features[f].kind != STATS_NUMERICAL || c->cap >= n ||
+            n > SIZE_MAX / sizeof(double))
+            continue;
+        double *p = realloc(c->vals, n * sizeof(*p));
+        if (p == NULL)
+            return;
+        c->vals = p;
+        c->cap = n;
+    }
 }
 
 static bool add_category(struct dataset_col *c, const struct stats_bfeature *f, const char *s,

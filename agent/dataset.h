@@ -51,6 +51,12 @@ bool dataset_add_cell(struct dataset *ds, size_t f, const struct cell *c);
  * (type: the cell's type; cls, v: value_parse's answer for its text). */
 bool dataset_add_read(struct dataset *ds, size_t f, enum cell_type type, int cls, double v);
 
+/* Room for n values in each numerical column, so that adding n records
+ * does not grow the columns by doublings (each a copy, and the blocks
+ * left behind are memory touched for nothing). Only a hint: when memory
+ * is short, the columns stay as they are and grow as they fill. */
+void dataset_reserve(struct dataset *ds, size_t n);
+
 /* Count, for every feature, the records that had no cell of it at all (its
  * column absent from the input, or met only later) as missing: a window
  * counts a record without a feature's column so, and check must agree. */

@@ -849,9 +849,25 @@ struct prefetch *prefetch_start(const char *path, enum reader_format fmt, char d
     return p;
 }
 
+/* The records of the mapped input, estimated from batch b's: its cells
+ * point into the input, the first cell near its first record's start and
+ * the last at its last record's end. 0 when b does not tell. */
+static size_t records_expected(const struct prefetch *p, const struct batch *b)
+{
+    if (b->cell_text == NULL || b->cell_text != p->in.data || b->nrec == 0 || b->ncells == 0)
+        return 0;
+    const struct packed *first = &b->cells[0], *last = &b->cells[b->ncells - 1];
+    if (last->off + last->len <= first->off)
+        return 0;
+    double span = (double)(last->off + last->len + 1 - first->off);
+    double n = (double)b->nrec * ((double)p->in.len / span);
+    return n < (double)p->in.len ? (size_t)n : p->in.len; /* a record has a byte at least */
+}
+
 void prefetch_drain(struct prefetch *p, const struct prefetch_ops *ops, void *arg,
                     struct prefetch_result *res)
 {
+    bool first = true;
     if (!p->started)
         run(p);
     for (;;) {
@@ -870,6 +886,10 @@ void prefetch_drain(struct prefetch *p, const struct prefetch_ops *ops, void *ar
         pthread_mutex_unlock(&p->mu);
         if (b == NULL)
             break;
+        size_t expected = first && ops->expect != NULL ? records_expected(p, b) : 0;
+        if (expected > 0)
+            ops->expect(arg, expected);
+        first = false;
         size_t ce = 0;
         const char *text = b->cell_text != NULL ? b->cell_text : b->text.data;
         struct cell cells[4096];

@@ -23,6 +23,10 @@ struct precell {
 struct prefetch_ops {
     int (*column)(void *arg, size_t index, const char *name, size_t len);
     void (*record)(void *arg, const struct reader_record *rec, const struct precell *pre);
+    /* Optional: how many records the input holds, estimated from the
+     * bytes of the first batch, before that batch's records; called at
+     * most once, only for a mapped input. A hint to size storage by. */
+    void (*expect)(void *arg, size_t records);
 };
 
 struct prefetch_result {

@@ -71,6 +71,12 @@ for eol in lf crlf clean; do
         # no message, and the empty and NA cells counted missing
         if [ ! -s "$T/par.err" ] && grep -q '"missing_rate": 0.00' "$T/par.out"; then ok; else
             fail "clean: messages or missing counts"; cat "$T/par.err" >&2; fi
+        # the columns are sized from the first batch's bytes: about the
+        # 200,000 records (the rows' lengths vary by a few bytes)
+        DRIFTD_DEBUG=1 "$DRIFTD" check -b "$T/base.json" -i "$T/par.csv" --json 2>"$T/debug.err" >/dev/null
+        n=$(sed -n 's/.*: about \([0-9]*\) records, from the first batch.s bytes$/\1/p' "$T/debug.err")
+        if [ -n "$n" ] && [ "$n" -gt 180000 ] && [ "$n" -lt 220000 ]; then ok; else
+            fail "clean: records expected from the first batch: '$n'"; cat "$T/debug.err" >&2; fi
         continue
     fi
     # the numbers are the file's: the long row is line 90003, record 90002
