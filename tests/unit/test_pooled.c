@@ -27,7 +27,9 @@ static uint64_t next_u64(uint64_t *s)
 }
 
 /* n sorted values of one of several shapes: few distinct values (ties),
- * zeros of both signs, a wide spread, or one value throughout. */
+ * zeros of both signs, a wide spread, one value throughout, values drawn
+ * from 0.8 n (some four in ten repeat one before them: still walked by
+ * steps), or a spread with one value in ten a zero of either sign. */
 static double *sample(size_t n, int shape, double shift, uint64_t *s)
 {
     double *v = malloc((n ? n : 1) * sizeof(*v));
@@ -43,8 +45,16 @@ static double *sample(size_t n, int shape, double shift, uint64_t *s)
         case 2: /* spread, distinct */
             v[i] = ((double)(r >> 11) / 9007199254740992.0 - 0.5) * 1e3 + shift;
             break;
-        default: /* constant */
+        case 3: /* constant */
             v[i] = 1.5;
+            break;
+        case 4: /* partly tied */
+            v[i] = (double)(r % (n * 4 / 5 + 1)) * 0.001 + shift;
+            break;
+        default: /* spread around signed zeros */
+            v[i] = r % 10 == 0   ? (r % 20 == 0 ? -0.0 : 0.0)
+                   : r % 10 == 1 ? -((double)(r >> 11) / 9007199254740992.0)
+                                 : (double)(r >> 11) / 9007199254740992.0 + shift;
             break;
         }
     }
@@ -103,8 +113,8 @@ int main(void)
     char what[96];
     for (size_t a = 0; a < sizeof(sizes) / sizeof(sizes[0]); a++)
         for (size_t b = 0; b < sizeof(sizes) / sizeof(sizes[0]); b++)
-            for (int sx = 0; sx < 4; sx++) {
-                int sy = (sx + (int)b) % 4;
+            for (int sx = 0; sx < 6; sx++) {
+                int sy = (sx + (int)b) % 6;
                 double *x = sample(sizes[a], sx, 0.0, &s);
                 double *y = sample(sizes[b], sy, sx == 2 ? 0.25 : 1.0, &s);
                 snprintf(what, sizeof(what), "n1=%zu shape %d, n2=%zu shape %d", sizes[a], sx,
