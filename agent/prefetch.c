@@ -135,6 +135,7 @@ struct sink {
     struct held_error *errs;   /* held messages */
     size_t nerrs, caperrs;
     uint64_t line_off, index_off; /* added to the numbers of a sink not held */
+    bool quiet_header;            /* drop the header's messages (said once already) */
     bool oom;
 };
 
@@ -287,6 +288,8 @@ static void on_error(void *arg, uint64_t line, uint64_t index, enum reader_error
 {
     (void)code;
     struct sink *k = arg;
+    if (index == 0 && k->quiet_header)
+        return;
     if (!k->held) {
         diag_record_error(k->p->diag, line + k->line_off, index ? index + k->index_off : 0, msg);
         return;
@@ -324,9 +327,10 @@ static void sink_clear(struct sink *k)
     memset(k, 0, sizeof(*k));
 }
 
-/* Files at least this large, NDJSON or CSV without a double quote
- * anywhere (so that no record spans lines), are read in segments of
- * SEGMENT_BYTES on up to SEGMENT_THREADS threads at once. */
+/* Files at least this large, NDJSON or CSV, are read in segments of
+ * SEGMENT_BYTES on up to SEGMENT_THREADS threads at once; a CSV from its
+ * first segment with a double quote on (where a record could span
+ * lines) by one reader. */
 #define PARALLEL_MIN_BYTES (4u << 20)
 #define SEGMENT_BYTES (1u << 20)
 /* ... unless prefetch_split says otherwise (tests and fuzzing) */
@@ -355,6 +359,7 @@ struct segment {
     uint64_t lines, index; /* the reader's counts at its end */
     bool has_header;
     size_t ncolumns;
+    bool quoted; /* CSV: a double quote in it: not read (read_rest reads from it on) */
 };
 
 /* The segment's lines read without the reader, when every one is a plain
@@ -461,6 +466,10 @@ static void *segment_run(void *arg)
     struct reader_ops ops = {on_column, on_record, on_error};
     struct reader_limits lim = {0, 0, g->delimiter};
     struct reader *r = NULL;
+    if (g->fmt == READER_CSV && memchr(g->data, '"', g->len) != NULL) {
+        g->quoted = true; /* a quoted field may hold a newline: lines are not records */
+        return NULL;
+    }
     if (g->fmt == READER_CSV) {
         if ((r = reader_new(READER_CSV, &lim, &ops, &g->sink)) == NULL) {
             g->sink.oom = true;
@@ -512,9 +521,10 @@ struct split {
 /* Can in be read in parallel segments? Large enough, more than one thread,
  * and no record spanning lines: NDJSON (a line is a record; a UTF-8 BOM
  * is left out of the first segment, a blank line stands for the header),
- * or CSV without a double quote whose first line is the whole header (a
- * reader fed only that line has its header; else blank lines or a BOM
- * alone come first and the split would misplace it). */
+ * or CSV whose first line is the whole header (a reader fed only that line
+ * has its header; else blank lines or a BOM alone come first and the split
+ * would misplace it). A CSV's double quotes are looked for by each segment
+ * in its own lines, in parallel: lines before the first quote are records. */
 static bool parallel_ok(const struct prefetch *p, const struct memfile *in, char delimiter,
                         struct split *sp)
 {
@@ -525,8 +535,6 @@ static bool parallel_ok(const struct prefetch *p, const struct memfile *in, char
         *sp = (struct split){"\n", 1, bom ? 3 : 0};
         return true;
     }
-    if (memchr(in->data, '"', in->len) != NULL)
-        return false;
     const char *nl = memchr(in->data, '\n', in->len);
     if (nl == NULL || (size_t)(nl - in->data) + 1 == in->len)
         return false; /* no line after the header: no segment would read it */
@@ -650,37 +658,48 @@ static void segment_hand_over(struct prefetch *p, struct segment *g, bool first,
     g->sink.tail = NULL;
 }
 
-/* NDJSON from data to the end on this thread, after a segment met as many
- * keys as a reader keeps columns: its reader could not know the columns
- * the file had before it, and one reader of the whole file would have
- * kept those. This reader is told them first (p->names, in their order),
- * then reads on with the numbers shifted as a segment's are. */
-static void read_rest(struct prefetch *p, const char *data, size_t len, uint64_t line_off,
-                      uint64_t index_off)
+/* From segment g to the end of the input on this thread, by one reader:
+ * - NDJSON, after g met as many keys as a reader keeps columns: its reader
+ *   could not know the columns the file had before it, and one reader of
+ *   the whole file would have kept those; this reader is told them first
+ *   (p->names, in their order);
+ * - CSV, g being the first segment with a double quote: from there, a
+ *   quoted field may hold a newline, and lines are not records. This
+ *   reader is fed the header first, as a segment's is (its columns and
+ *   messages again only when g is the first segment).
+ * Numbers shifted as a segment's are. */
+static void read_rest(struct prefetch *p, const struct segment *g, size_t len, bool first,
+                      uint64_t line_off, uint64_t index_off)
 {
-    struct sink k = {.p = p, .line_off = line_off, .index_off = index_off};
+    bool csv = g->fmt == READER_CSV;
+    struct sink k = {
+        .p = p, .line_off = line_off, .index_off = index_off, .quiet_header = csv && !first};
     struct reader_ops ops = {on_column, on_record, on_error};
-    struct reader *r = reader_new(READER_NDJSON, NULL, &ops, &k);
+    struct reader_limits lim = {0, 0, g->delimiter};
+    struct reader *r = reader_new(g->fmt, csv ? &lim : NULL, &ops, &k);
     if (r == NULL) {
         p->oom = true;
         return;
     }
-    for (uint32_t i = 0; i < dict_size(p->names); i++) {
+    for (uint32_t i = 0; !csv && i < dict_size(p->names); i++) {
         size_t n;
         const char *name = dict_key(p->names, i, &n);
         if (reader_add_column(r, name, n) != (long)i)
             k.oom = true;
     }
-    k.columns = true; /* the new ones are announced */
-    reader_feed(r, "\n", 1);
+    k.columns = !csv || first; /* NDJSON: the new ones are announced */
+    reader_feed(r, g->header, g->hlen);
     size_t off = 0, step = 1 << 20;
     while (off < len && !p->stop) {
         size_t n = len - off < step ? len - off : step;
-        reader_feed(r, data + off, n);
+        reader_feed(r, g->data + off, n);
         off += n;
     }
     reader_finish(r);
-    p->res.ncolumns = reader_ncolumns(r);
+    if (csv && first)
+        p->res.has_header = reader_has_header(r);
+    if (!csv || first)
+        p->res.ncolumns = reader_ncolumns(r);
     reader_free(r);
     flush(&k);
     if (k.oom)
@@ -751,9 +770,9 @@ static void run_parallel(struct prefetch *p, const struct memfile *in, char deli
                 sink_clear(&g[i].sink);
                 continue;
             }
-            if (ndjson && g[i].ncolumns >= MAX_COLUMNS) {
-                read_rest(p, g[i].data, (size_t)(in->data + in->len - g[i].data), line_off,
-                          index_off);
+            if (g[i].quoted || (ndjson && g[i].ncolumns >= MAX_COLUMNS)) {
+                read_rest(p, &g[i], (size_t)(in->data + in->len - g[i].data), first && i == 0,
+                          line_off, index_off);
                 rest = true;
                 sink_clear(&g[i].sink);
                 continue;

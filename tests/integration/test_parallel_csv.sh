@@ -45,7 +45,10 @@ make_csv() {
             else if (i == 120002) r = ""
             else if (i == 150003) { sub(/^[^,]*/, "abc", r) }
             else if (i == 199998) r = "4.9,oops,1.4,0.2,setosa"
-            else if (quote && i == 7) sub(/setosa/, "\"setosa\"", r)
+            else if (quote % 2 && i == 7) sub(/setosa/, "\"setosa\"", r)
+            # quote >= 2: quotes late in the file, one around a newline
+            else if (quote >= 2 && i == 150000) sub(/[a-z]+$/, "\"seto" eol "sa\"", r)
+            else if (quote >= 2 && i == 150001) sub(/[a-z]+$/, "\"set,osa\"", r)
             printf "%s%s", r, (i < 199999 ? eol : "")
         }
     }' "$ex/train.csv"
@@ -85,5 +88,19 @@ for eol in lf crlf clean; do
     # (the blank line is no record)
     if grep -q "INPUT:200000: record 199998: feature \"sepal_width\"" "$T/par.err"; then ok; else
         fail "$eol: the type error in the last line"; cat "$T/par.err" >&2; fi
+    # Quotes only late in the file (a quoted newline at record 150001): the
+    # segments before them are read in parallel, the rest by one reader;
+    # the same as one reader of it all (the early quote makes that one).
+    make_csv "$e" 2 0 >"$T/par.csv"
+    make_csv "$e" 3 0 >"$T/seq.csv"
+    for f in par seq; do
+        "$DRIFTD" check -b "$T/base.json" -i "$T/$f.csv" --json >"$T/$f.out" 2>"$T/$f.err"
+        echo "rc=$?" >>"$T/$f.out"
+        sed -i "s|$T/$f.csv|INPUT|g; /generated_at/d" "$T/$f.out" "$T/$f.err"
+    done
+    same_check_output par seq "$eol, late quotes"
+    # the record after the quoted newline keeps its line: 150003 + 1
+    if grep -q "INPUT:200001: record 199998: feature \"sepal_width\"" "$T/par.err"; then ok; else
+        fail "$eol, late quotes: the type error in the last line"; cat "$T/par.err" >&2; fi
 done
 finish
