@@ -667,13 +667,14 @@ static void segment_hand_over(struct prefetch *p, struct segment *g, bool first,
  *   quoted field may hold a newline, and lines are not records. This
  *   reader is fed the header first, as a segment's is (its columns and
  *   messages again only when g is the first segment).
- * Numbers shifted as a segment's are. */
+ * Lines numbered from the header's as the file's (the reader's own, so
+ * that a message's text names the file's line too), records shifted as a
+ * segment's are. */
 static void read_rest(struct prefetch *p, const struct segment *g, size_t len, bool first,
                       uint64_t line_off, uint64_t index_off)
 {
     bool csv = g->fmt == READER_CSV;
-    struct sink k = {
-        .p = p, .line_off = line_off, .index_off = index_off, .quiet_header = csv && !first};
+    struct sink k = {.p = p, .index_off = index_off, .quiet_header = csv && !first};
     struct reader_ops ops = {on_column, on_record, on_error};
     struct reader_limits lim = {0, 0, g->delimiter};
     struct reader *r = reader_new(g->fmt, csv ? &lim : NULL, &ops, &k);
@@ -688,6 +689,7 @@ static void read_rest(struct prefetch *p, const struct segment *g, size_t len, b
             k.oom = true;
     }
     k.columns = !csv || first; /* NDJSON: the new ones are announced */
+    reader_start_line(r, line_off + 1);
     reader_feed(r, g->header, g->hlen);
     size_t off = 0, step = 1 << 20;
     while (off < len && !p->stop) {

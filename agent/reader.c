@@ -193,6 +193,11 @@ uint64_t reader_lines(const struct reader *r)
     return r->line - 1;
 }
 
+void reader_start_line(struct reader *r, uint64_t line)
+{
+    r->line = r->rec_line = line;
+}
+
 uint64_t reader_index(const struct reader *r)
 {
     return r->index;

@@ -108,7 +108,7 @@ static void read_story(enum reader_format fmt, char delimiter, struct story *st)
     stderr = msg;
     struct prefetch *p = prefetch_start(input_path, fmt, delimiter, &d);
     if (p != NULL) {
-        struct prefetch_ops ops = {on_column, on_record};
+        struct prefetch_ops ops = {on_column, on_record, NULL};
         prefetch_drain(p, &ops, st, &st->res);
         prefetch_free(p);
     }
