@@ -363,10 +363,13 @@ struct segment {
 };
 
 /* The segment's lines read without the reader, when every one is a plain
- * record: not blank, no carriage return, as many fields as the header,
- * shorter than a record may be. Cells point into the input (no copy).
- * Returns false at the first line that is not plain, leaving what it made
- * in the sink for the caller to throw away. */
+ * record: not blank, no carriage return or double quote, as many fields as
+ * the header, shorter than a record may be. Cells point into the input (no
+ * copy). Returns false at the first line that is not plain, leaving what
+ * it made in the sink for the caller to throw away, with g->quoted set if
+ * a double quote was why. Every byte is looked at once: in a number (which
+ * has neither a quote nor a carriage return), a delimiter, or the scan of
+ * a field that is not a number, which stops at either. */
 static bool segment_plain(struct segment *g, size_t ncol)
 {
     struct sink *k = &g->sink;
@@ -377,7 +380,7 @@ static bool segment_plain(struct segment *g, size_t ncol)
     uint64_t line = 2, index = 0;
     if (delim == '\0' || delim == '"' || delim == '\n' || delim == '\r')
         delim = ','; /* as reader_new decides */
-    if (ncol == 0 || memchr(s, '\r', g->len) != NULL)
+    if (ncol == 0)
         return false;
     while (s < end) {
         if (*s == '\n')
@@ -421,8 +424,12 @@ static bool segment_plain(struct segment *g, size_t ncol)
                                          .off = (size_t)(f - base),
                                          .num = isfinite(v) ? v : 0};
             } else {
-                while (s < end && *s != delim && *s != '\n')
+                while (s < end && *s != delim && *s != '\n' && *s != '"' && *s != '\r')
                     s++;
+                if (s < end && (*s == '"' || *s == '\r')) {
+                    g->quoted = *s == '"';
+                    return false;
+                }
                 size_t len = (size_t)(s - f);
                 pk[nf] = (struct packed){.type = len ? CELL_TEXT : CELL_MISSING,
                                          .cls = VALUE_TEXT,
@@ -466,10 +473,6 @@ static void *segment_run(void *arg)
     struct reader_ops ops = {on_column, on_record, on_error};
     struct reader_limits lim = {0, 0, g->delimiter};
     struct reader *r = NULL;
-    if (g->fmt == READER_CSV && memchr(g->data, '"', g->len) != NULL) {
-        g->quoted = true; /* a quoted field may hold a newline: lines are not records */
-        return NULL;
-    }
     if (g->fmt == READER_CSV) {
         if ((r = reader_new(READER_CSV, &lim, &ops, &g->sink)) == NULL) {
             g->sink.oom = true;
@@ -487,6 +490,11 @@ static void *segment_run(void *arg)
         struct sink again = {.p = g->sink.p, .held = g->sink.held, .columns = g->sink.columns};
         sink_clear(&g->sink);
         g->sink = again;
+        /* a quoted field may hold a newline: its lines are not records */
+        if (g->quoted || memchr(g->data, '"', g->len) != NULL) {
+            g->quoted = true;
+            return NULL;
+        }
     }
     if ((r = reader_new(g->fmt, &lim, &ops, &g->sink)) == NULL) {
         g->sink.oom = true;
