@@ -209,6 +209,8 @@ static void eval_one(struct eval_job *job, size_t k)
         stats_sort(c->vals, c->n);
         d.ref = bf->sample;
         d.n_ref = bf->n_sample;
+        d.has_ref_std = bf->has_sample_std;
+        d.ref_std = bf->sample_std;
         d.cur = c->vals;
         d.n_cur = c->n;
         rf->reference_count = bf->n_sample;

@@ -228,6 +228,8 @@ static bool parse_numerical(struct pctx *c, const cJSON *jf, const char *where,
         f->sample = sd->v[k];
         sd->v[k] = NULL;
         f->n_sample = n;
+        f->has_sample_std = sd->sorted[k] && !isnan(sd->stddev[k]);
+        f->sample_std = sd->stddev[k];
         if (sd->nonfinite[k] < n) {
             perr(c, "%s.sample[%zu]: expected a finite number", where, sd->nonfinite[k]);
             return false;

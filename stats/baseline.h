@@ -28,6 +28,10 @@ struct stats_bfeature {
     /* Numerical: present values of the sampled rows, ascending. */
     double *sample;
     size_t n_sample;
+    /* stats_std of the sample when a cache recorded it (has_sample_std),
+     * so that the evaluation need not compute it again */
+    bool has_sample_std;
+    double sample_std;
     /* Categorical: categories sorted by byte order, each with its count in
      * the training data and in the sampled rows. */
     size_t n_cats;

@@ -15,6 +15,7 @@
  */
 #include "stats/bsamples.h"
 
+#include "stats/metrics.h"
 #include "stats/numparse.h"
 
 #include <math.h>
@@ -300,8 +301,11 @@ static int alloc_arrays(struct bsamples *s, size_t count, size_t len)
     size_t c = count ? count : 1;
     if ((s->v = calloc(c, sizeof(*s->v))) == NULL || (s->n = calloc(c, sizeof(*s->n))) == NULL ||
         (s->nonfinite = calloc(c, sizeof(*s->nonfinite))) == NULL ||
-        (s->sorted = calloc(c, sizeof(*s->sorted))) == NULL || (s->text = malloc(len + 1)) == NULL)
+        (s->sorted = calloc(c, sizeof(*s->sorted))) == NULL ||
+        (s->stddev = malloc(c * sizeof(*s->stddev))) == NULL || (s->text = malloc(len + 1)) == NULL)
         return -1;
+    for (size_t i = 0; i < c; i++)
+        s->stddev[i] = NAN;
     return 0;
 }
 
@@ -384,6 +388,7 @@ void bsamples_free(struct bsamples *s)
     free(s->n);
     free(s->nonfinite);
     free(s->sorted);
+    free(s->stddev);
     free(s->text);
     free(s->spans);
     memset(s, 0, sizeof(*s));
@@ -392,12 +397,17 @@ void bsamples_free(struct bsamples *s)
 /*
  * The payload of a cache (agent/bcache.c writes it after a header of its
  * own): 64-bit words in the machine's order,
- *   "BSAMPLE1", count,
+ *   "BSAMPLE2", count,
  *   for each replaced array: start, end (its brackets in the text), n,
+ *     and its stats_std (a double's bits; the evaluation's scale of a
+ *     Wasserstein distance, not worth computing again at every check),
  *   the arrays' values, one after the other,
  *   a checksum of every word before it.
+ * A payload of another version ("BSAMPLE1": no standard deviations) is
+ * not read, and the cache is written anew.
  */
-#define PAYLOAD_MAGIC 0x31454c504d415342ULL /* "BSAMPLE1" */
+#define PAYLOAD_MAGIC 0x32454c504d415342ULL /* "BSAMPLE2" */
+#define ARRAY_WORDS 4                       /* start, end, n, stddev */
 
 /* Four lanes of multiply-xor over the words of the payload, so that the
  * loop is not one chain of multiplications; any flipped bit changes it.
@@ -453,7 +463,7 @@ uint64_t bsamples_checksum(const void *p, size_t n)
 
 int bsamples_payload(const struct bsamples *s, struct sbuf *out)
 {
-    size_t words = 2 + 3 * s->count + 1;
+    size_t words = 2 + ARRAY_WORDS * s->count + 1;
     for (size_t i = 0; i < s->count; i++) {
         if (!s->sorted[i] || s->nonfinite[i] < s->n[i])
             return -1;
@@ -464,7 +474,9 @@ int bsamples_payload(const struct bsamples *s, struct sbuf *out)
     uint64_t head[2] = {PAYLOAD_MAGIC, s->count};
     sbuf_add(out, (const char *)head, sizeof(head));
     for (size_t i = 0; i < s->count; i++) {
-        uint64_t w[3] = {s->spans[i].start, s->spans[i].end, s->n[i]};
+        double sd = stats_std(s->v[i], s->n[i]);
+        uint64_t w[ARRAY_WORDS] = {s->spans[i].start, s->spans[i].end, s->n[i], 0};
+        memcpy(&w[3], &sd, sizeof(sd));
         sbuf_add(out, (const char *)w, sizeof(w));
     }
     for (size_t i = 0; i < s->count; i++)
@@ -501,6 +513,17 @@ static bool values_ordered(const double *v, size_t j, size_t lim)
     return !bad;
 }
 
+/* The words of array i's header in payload w, and its count of values. */
+static inline const uint64_t *array_words(const uint64_t *w, size_t i)
+{
+    return w + 2 + ARRAY_WORDS * i;
+}
+
+static inline size_t array_n(const uint64_t *w, size_t i)
+{
+    return (size_t)array_words(w, i)[2];
+}
+
 /* Where payload_intact is in the arrays of values: array f starts at
  * value fstart (values count from the first word after the header). */
 struct intact_at {
@@ -513,11 +536,11 @@ struct intact_at {
 static bool values_intact(const uint64_t *w, size_t count, struct intact_at *at, size_t i,
                           size_t end)
 {
-    const double *v = (const double *)(w + 2 + 3 * count);
+    const double *v = (const double *)(w + 2 + ARRAY_WORDS * count);
     while (i < end) {
-        while (at->f < count && at->fstart + w[4 + 3 * at->f] <= i)
-            at->fstart += w[4 + 3 * at->f++];
-        size_t fend = at->fstart + w[4 + 3 * at->f], lim = fend < end ? fend : end;
+        while (at->f < count && at->fstart + array_n(w, at->f) <= i)
+            at->fstart += array_n(w, at->f++);
+        size_t fend = at->fstart + array_n(w, at->f), lim = fend < end ? fend : end;
         if (i == at->fstart && !(isfinite(v[i]) && isfinite(v[fend - 1])))
             return false;
         if (!values_ordered(v + at->fstart, i > at->fstart ? i - at->fstart : 1, lim - at->fstart))
@@ -535,7 +558,7 @@ static bool values_intact(const uint64_t *w, size_t count, struct intact_at *at,
 #define INTACT_BLOCK 4096 /* words: 32 kB */
 static bool payload_intact(const uint64_t *w, size_t n, size_t count)
 {
-    const size_t head = 2 + 3 * count, body = n - n % 4;
+    const size_t head = 2 + ARRAY_WORDS * count, body = n - n % 4;
     struct cksum c = cksum_start();
     struct intact_at at = {0, 0};
     for (size_t from = 0; from < n;) {
@@ -560,13 +583,14 @@ int bsamples_from_payload(const char *text, size_t len, const void *payload, siz
         return 1;
     size_t nw = plen / 8;
     uint64_t count = w[1];
-    if (count > (nw - 3) / 3)
+    if (count > (nw - 3) / ARRAY_WORDS)
         return 1;
     /* the words left for values, which the counts must fill exactly (each
      * checked against what is left, so that no sum of them can wrap) */
-    size_t room = nw - 3 - 3 * (size_t)count, values = 0, prev_end = 0;
+    size_t room = nw - 3 - ARRAY_WORDS * (size_t)count, values = 0, prev_end = 0;
     for (size_t i = 0; i < count; i++) {
-        uint64_t start = w[2 + 3 * i], end = w[3 + 3 * i], n = w[4 + 3 * i];
+        const uint64_t *a = array_words(w, i);
+        uint64_t start = a[0], end = a[1], n = a[2];
         /* in order, inside the text, a '[' and a ']' that hold its number */
         char digits[24];
         int nd = snprintf(digits, sizeof(digits), "%llu",
@@ -579,7 +603,7 @@ int bsamples_from_payload(const char *text, size_t len, const void *payload, siz
     }
     if (values != room || !payload_intact(w, nw - 1, count))
         return 1;
-    const double *v = (const double *)(w + 2 + 3 * count);
+    const double *v = (const double *)(w + 2 + ARRAY_WORDS * count);
     out->borrowed = true;
     if ((out->spans = calloc(count ? count : 1, sizeof(*out->spans))) == NULL ||
         alloc_arrays(out, count, len) != 0) {
@@ -587,14 +611,19 @@ int bsamples_from_payload(const char *text, size_t len, const void *payload, siz
         return -1;
     }
     for (size_t i = 0; i < count; i++) {
-        size_t n = (size_t)w[4 + 3 * i];
+        const uint64_t *a = array_words(w, i);
+        size_t n = (size_t)a[2];
         /* outlen 1: replaced (write_text writes the real length) */
-        out->spans[i] =
-            (struct bsamples_span){.start = w[2 + 3 * i], .end = w[3 + 3 * i], .outlen = 1};
+        out->spans[i] = (struct bsamples_span){.start = a[0], .end = a[1], .outlen = 1};
         out->v[i] = (double *)v;
         out->n[i] = n;
         out->nonfinite[i] = n;
         out->sorted[i] = true;
+        /* a standard deviation that is not one (checksummed, but not made
+         * here) is left unknown, to be computed again */
+        double sd;
+        memcpy(&sd, &a[3], sizeof(sd));
+        out->stddev[i] = sd >= 0 && isfinite(sd) ? sd : NAN;
         v += n;
     }
     out->count = out->nspans = count;

@@ -28,6 +28,9 @@ struct bsamples {
     size_t *n;
     size_t *nonfinite;
     bool *sorted;
+    /* stats_std of each array as a cache payload recorded it (its arrays
+     * are sorted), NAN when not known: bsamples_extract does not compute it */
+    double *stddev;
     size_t count;
     char *text; /* NUL-terminated, len bytes */
     size_t len;

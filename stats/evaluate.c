@@ -230,7 +230,8 @@ static void numeric_metrics(const struct stats_feature_data *d, const bool *want
         if (want[STATS_WASSERSTEIN])
             set_metric(r, STATS_WASSERSTEIN, w, NAN);
         if (want[STATS_WASSERSTEIN_NORMED])
-            set_metric(r, STATS_WASSERSTEIN_NORMED, w / fmax(stats_std(x, n1), 0.001), NAN);
+            set_metric(r, STATS_WASSERSTEIN_NORMED,
+                       w / fmax(d->has_ref_std ? d->ref_std : stats_std(x, n1), 0.001), NAN);
         if (want[STATS_ENERGY_DISTANCE])
             set_metric(r, STATS_ENERGY_DISTANCE, e, NAN);
     }

@@ -71,6 +71,8 @@ struct stats_feature_data {
     size_t reference_rows; /* rows of the reference sample, for the auto rule */
     const double *ref, *cur;
     size_t n_ref, n_cur;
+    bool has_ref_std; /* ref_std is stats_std(ref, n_ref), known beforehand */
+    double ref_std;
     const double *ref_counts, *cur_counts;
     size_t k, first;
 };

@@ -23,9 +23,10 @@ check_with() {
     sed -i '/generated_at/d' "$T/$name.out"
 }
 
-# same_as_uncached NAME WHAT: the report is the one --no-cache gives now
+# same_as_uncached NAME WHAT [OPTIONS]: the report is the one --no-cache
+# gives now (with the same OPTIONS)
 same_as_uncached() {
-    check_with plain --no-cache
+    check_with plain --no-cache ${3:-}
     if cmp -s "$T/$1.out" "$T/plain.out"; then ok; else
         fail "$2: the report differs from the one without a cache"
         diff "$T/$1.out" "$T/plain.out" | head -10 >&2
@@ -53,6 +54,13 @@ same_as_uncached first "first check"
 check_with second
 expect_said second "samples read from $c \(the same baseline by its file status\)" "second check"
 same_as_uncached second "second check"
+# every metric, the normed Wasserstein distance among them, whose scale
+# (the sample's standard deviation) the cache records
+check_with second_all --all-metrics
+expect_said second_all "samples read from $c" "second check, --all-metrics"
+if grep -q '"wasserstein_normed"' "$T/second_all.out"; then ok; else
+    fail "--all-metrics: no wasserstein_normed in the report"; fi
+same_as_uncached second_all "second check, --all-metrics" --all-metrics
 
 # no more readable than the baseline
 chmod 600 "$b"

@@ -12,6 +12,7 @@
  */
 #include "lib/sbuf.h"
 #include "stats/bsamples.h"
+#include "stats/metrics.h"
 #include "testlib.h"
 
 #include <math.h>
@@ -80,10 +81,10 @@ static void large_arrays(void)
     uint64_t *w = words_of(&p, &n);
     CHECK(bsamples_from_payload(t.data, t.len, w, n * 8, &back) == 0);
     bsamples_free(&back);
-    /* the values start at word 8 (2 + 3 per array); the blocks' edges
-     * are at words 4096 and 8192, and the second array starts at 5008 */
-    double *v = (double *)(w + 8);
-    size_t edges[] = {0, 4096 - 8, 2 * 4096 - 8, LARGE, 2 * LARGE - 1};
+    /* the values start at word 10 (2 + 4 per array); the blocks' edges
+     * are at words 4096 and 8192, and the second array starts at 5010 */
+    double *v = (double *)(w + 10);
+    size_t edges[] = {0, 4096 - 10, 2 * 4096 - 10, LARGE, 2 * LARGE - 1};
     for (size_t e = 0; e < sizeof(edges) / sizeof(edges[0]); e++)
         for (size_t i = edges[e] > 2 ? edges[e] - 2 : 0; i <= edges[e] + 2 && i < 2 * LARGE; i++) {
             double keep = v[i];
@@ -135,6 +136,11 @@ int main(void)
         CHECKF(memcmp(back.v[i], parsed.v[i], parsed.n[i] * sizeof(double)) == 0,
                "array %zu differs", i);
         CHECK(back.sorted[i] && back.nonfinite[i] == back.n[i]);
+        /* the standard deviation the payload recorded: stats_std's bits */
+        double sd = stats_std(parsed.v[i], parsed.n[i]);
+        CHECKF(memcmp(&back.stddev[i], &sd, sizeof(sd)) == 0, "array %zu: stddev %.17g, not %.17g",
+               i, back.stddev[i], sd);
+        CHECK(isnan(parsed.stddev[i])); /* the parse does not compute it */
         CHECK(back.v[i] >= (double *)w && back.v[i] < (double *)(w + n)); /* not copied */
     }
     CHECK(back.len == parsed.len && memcmp(back.text, parsed.text, parsed.len) == 0);
@@ -153,8 +159,8 @@ int main(void)
         w[i] ^= 1ULL << (i % 64);
     }
     /* with a right checksum, each thing that does not fit: words 2, 3, 4
-     * are the first array's start, end and count, 5, 6, 7 the second's,
-     * the values from 8 */
+     * are the first array's start, end and count (5 its standard
+     * deviation), 6, 7, 8 the second's (9), the values from 10 */
     struct {
         size_t word;
         uint64_t value;
@@ -163,16 +169,16 @@ int main(void)
         {2, w[2] + 1, "a start not on '['"},
         {3, w[3] - 1, "an end not on ']'"},
         {3, len + 7, "an end past the text"},
-        {2, w[5], "a first array starting where the second does"},
-        {5, w[2], "the second array before the first"},
-        {6, w[5] + 2, "an array too short for its number"},
+        {2, w[6], "a first array starting where the second does"},
+        {6, w[2], "the second array before the first"},
+        {7, w[6] + 2, "an array too short for its number"},
         {4, w[4] + 1, "a count the values do not give"},
         {1, 1000000, "more arrays than the payload holds"},
         /* counts that wrap to the right sum: 2^63 + 2^63 + (n - 0) */
         {4, 0x8000000000000000ULL, "a count past the words, wrapping"},
-        {8, 0x7ff0000000000000ULL, "an infinity"},
-        {8, 0x7ff8000000000000ULL, "a NAN"},
-        {9, 0xc08f400000000000ULL, "values out of order (-1000 after -1.5)"},
+        {10, 0x7ff0000000000000ULL, "an infinity"},
+        {10, 0x7ff8000000000000ULL, "a NAN"},
+        {11, 0xc08f400000000000ULL, "values out of order (-1000 after -1.5)"},
         {0, 0, "no magic"},
     };
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
@@ -184,12 +190,25 @@ int main(void)
         reseal(w, n);
     }
     CHECK(read_words(w, n) == 0);
+    /* a standard deviation that is not one: taken, but as unknown */
+    static const double not_sd[] = {-1.0, INFINITY, NAN};
+    for (size_t k = 0; k < sizeof(not_sd) / sizeof(not_sd[0]); k++) {
+        uint64_t keep = w[5];
+        memcpy(&w[5], &not_sd[k], sizeof(double));
+        reseal(w, n);
+        CHECK(bsamples_from_payload(text, len, w, n * 8, &back) == 0);
+        CHECKF(isnan(back.stddev[0]) && !isnan(back.stddev[1]), "stddev %g read as %g", not_sd[k],
+               back.stddev[0]);
+        bsamples_free(&back);
+        w[5] = keep;
+        reseal(w, n);
+    }
     /* "b"'s empty array: on its brackets, in the text, but too short to
      * hold the number cJSON's text would put there */
     const char *empty = strstr(text, "[]");
-    uint64_t one[6] = {w[0], 1, (uint64_t)(empty - text), (uint64_t)(empty - text) + 1, 0, 0};
-    reseal(one, 6);
-    CHECK(read_words(one, 6) == 1);
+    uint64_t one[7] = {w[0], 1, (uint64_t)(empty - text), (uint64_t)(empty - text) + 1, 0, 0, 0};
+    reseal(one, 7);
+    CHECK(read_words(one, 7) == 1);
     /* cut short, a length not of words, a place not aligned */
     CHECK(bsamples_from_payload(text, len, w, (n - 1) * 8, &back) == 1);
     CHECK(bsamples_from_payload(text, len, w, n * 8 - 3, &back) == 1);
