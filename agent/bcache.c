@@ -43,15 +43,18 @@ bool bcache_header_ok(const void *data, size_t len, uint64_t json_bytes)
  * unreadable, not a regular file: file_read then says why). Mapped pages
  * come from the page cache; a buffer read into would be fresh memory,
  * zeroed by the kernel first, which cost as much as the parse of a large
- * baseline. */
-static void *map_file(const char *path, int flags, size_t *len, struct stat *st)
+ * baseline. populate: map every page now, for a file read whole (else
+ * pages are mapped as they are read: a baseline whose samples come from
+ * its cache is read only around them, 0.45 ms less for the bench's). */
+static void *map_file(const char *path, int flags, bool populate, size_t *len, struct stat *st)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
     if (fd < 0)
         return NULL;
     void *m = MAP_FAILED;
     if (fstat(fd, st) == 0 && S_ISREG(st->st_mode) && st->st_size > 0)
-        m = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        m = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0),
+                 fd, 0);
     close(fd);
     if (m == MAP_FAILED)
         return NULL;
@@ -81,7 +84,7 @@ struct stats_baseline *load_baseline(const char *path, char sha[SHA256_HEX_LEN +
 {
     size_t len;
     struct stat st;
-    const char *mapped = map_file(path, 0, &len, &st);
+    const char *mapped = map_file(path, 0, true, &len, &st);
     char *text = mapped != NULL ? NULL : file_read(path, &len);
     if (sha != NULL)
         sha[0] = '\0';
@@ -171,7 +174,7 @@ static void *cache_map(const char *cpath, const struct stat *st, struct bcache_h
                        size_t *len)
 {
     struct stat cst;
-    void *m = map_file(cpath, O_NOFOLLOW, len, &cst);
+    void *m = map_file(cpath, O_NOFOLLOW, true, len, &cst);
     if (m == NULL)
         return NULL;
     if (!cache_trusted(&cst, st) || !bcache_header_ok(m, *len, (uint64_t)st->st_size)) {
@@ -187,7 +190,7 @@ struct stats_baseline *load_baseline_cached(const char *path, char sha[SHA256_HE
     char cpath[PATH_MAX];
     size_t len;
     struct stat st;
-    const char *text = map_file(path, 0, &len, &st);
+    const char *text = map_file(path, 0, false, &len, &st);
     if (text == NULL || !cache_path(path, cpath)) {
         if (text != NULL)
             munmap((void *)text, len);
