@@ -56,8 +56,20 @@ static double value(int shape, uint64_t *s)
         r = 0x3FF0000000000000ULL | (r & 0xFFFFF); /* 1.0 plus low bits */
         memcpy(&d, &r, sizeof(d));
         return d;
-    default:
+    case 4:
         return -2.5;
+    case 5: /* few small integers: their keys differ in a few low bits */
+        return (double)(r % 13);
+    case 6: /* clusters inside clusters: each split leaves most keys together */
+        return 1.0 + ldexp((double)(r >> 11) / 9007199254740992.0, -(int)(11 * (r % 5)));
+    case 7: /* two narrow clusters, one negative */
+        return r & 1 ? 1e6 + (double)(r >> 40) * 1e-6 : -3.0 - (double)(r >> 44) * 1e-9;
+    case 8: /* subnormals of both signs */
+        r &= 0x800FFFFFFFFFFFFFULL;
+        memcpy(&d, &r, sizeof(d));
+        return d;
+    default: /* ascending then descending halves */
+        return (double)(*s % 100000) * ((*s & 1) ? 1.0 : -1.0);
     }
 }
 
@@ -85,9 +97,13 @@ static void check_sort(size_t n, int shape, uint64_t *s)
 int main(void)
 {
     uint64_t s = 7;
-    for (int shape = 0; shape < 5; shape++) {
+    for (int shape = 0; shape < 10; shape++) {
         for (size_t n = 0; n <= 300; n++)
             check_sort(n, shape, &s);
+        /* around the bucket sizes where the sort changes method */
+        static const size_t sizes[] = {511, 512, 513, 2047, 2049, 4095, 4097, 65535, 65537};
+        for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+            check_sort(sizes[i], shape, &s);
         check_sort(100000, shape, &s);
         check_sort(262147, shape, &s);
     }
