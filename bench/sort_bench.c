@@ -61,12 +61,12 @@ static double g6(double x)
     return strtod(buf, NULL);
 }
 
-#define NSYN 16
+#define NSYN 19
 static const char *const syn_names[NSYN] = {
-    "syn_uniform",     "syn_normal_g6", "syn_lognormal3", "syn_pareto1",
-    "syn_mixture_far", "syn_ints0_9",   "syn_all_equal",  "syn_two_values",
-    "syn_any_bits",    "syn_sorted",    "syn_reversed",   "syn_decades",
-    "syn_subnormal",   "syn_nested",    "syn_zeros_pm",   "syn_one_outlier"};
+    "syn_uniform",     "syn_normal_g6",   "syn_lognormal3",   "syn_pareto1",  "syn_mixture_far",
+    "syn_ints0_9",     "syn_all_equal",   "syn_two_values",   "syn_any_bits", "syn_sorted",
+    "syn_reversed",    "syn_decades",     "syn_subnormal",    "syn_nested",   "syn_zeros_pm",
+    "syn_one_outlier", "syn_near_sorted", "syn_100_distinct", "syn_sawtooth"};
 
 /* Value i of synthetic column c. */
 static double synthetic(int c, size_t i, size_t n, uint64_t *s)
@@ -111,8 +111,15 @@ static double synthetic(int c, size_t i, size_t n, uint64_t *s)
         return 1.0 + ldexp(unit(s), -(int)(11 * (r % 5)));
     case 14:
         return next_u64(s) % 3 == 0 ? -0.0 : (next_u64(s) & 1 ? 0.0 : unit(s) - 0.5);
-    default:
+    case 15:
         return i == n / 2 ? 1e300 : unit(s);
+    case 16: /* a time column with jitter */
+        return (double)i + 20.0 * gauss(s);
+    case 17: /* 100 distinct values, any exponent */
+        r = next_u64(s) % 100;
+        return exp(0.37 * (double)r - 18.0) * (r & 1 ? -1.0 : 1.0);
+    default: /* ascending runs of 1000 */
+        return (double)(i % 1000) * 0.001;
     }
 }
 
