@@ -5,13 +5,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef SORT_TRACE
-#include <stdio.h>
-int trace_depth;
-#define TRACE(...) (n >= 2000 ? fprintf(stderr, "%*s", 2 * trace_depth, ""), fprintf(stderr, __VA_ARGS__) : 0)
-#else
-#define TRACE(...) ((void)0)
-#endif
 
 /* Order-preserving map of a double's bits to an unsigned key (Herf,
  * "Radix Tricks", 2001): flip all bits of negatives, the sign bit of the rest. */
@@ -49,30 +42,28 @@ static void insertion(double *v, size_t n)
 #define RADIX_SIZE (1u << RADIX_BITS)
 #define RADIX_PASSES 6
 
-#ifndef SMALL
+/* Tuned on bench/sort_bench.c (bench/data/cur.csv's columns and synthetic
+ * ones, 10^4 to 10^6 values). Up to SMALL keys are sorted by insertion. */
 #define SMALL 16
-#endif
-#ifndef SLACK
+/* Keys sorted on log2(n) + SLACK of their top bits are nearly in order. */
 #define SLACK 3
-#endif
-#ifndef BUDGET
+/* Moves an insertion sort may make a key, on average, before giving up. */
 #define BUDGET 4
-#endif
-#ifndef CROWD
+/* More than CROWD keys a key sharing a slot of the top bits: split. */
 #define CROWD 2
-#endif
-#ifndef FILL_BITS
+/* Keys that vary in at most FILL_BITS bits are counted, not moved. */
 #define FILL_BITS 8
-#endif
-#ifndef DOMINANT
+/* A split where one part keeps more than 1 - 1/DOMINANT of the keys does
+ * not pay: LSD on every bit instead. */
 #define DOMINANT 4
-#endif
-#ifndef RUNS
+/* Two streams when more than 1/RUNS of the keys have the digit of the key
+ * before them. */
 #define RUNS 4
-#endif
-#ifndef WIDE_N
+/* From WIDE_N keys, whole eleven-bit digits (fewer below: the counts are
+ * then what costs). */
 #define WIDE_N 2048
-#endif
+/* Splits inside splits at most: each holds 33 KiB of counts on the stack. */
+#define MAX_DEPTH 3
 
 static void insertion_keys(uint64_t *k, size_t n)
 {
@@ -177,7 +168,7 @@ static void lsd(uint64_t *k, uint64_t *tmp, double *out, size_t n, int lo, int b
         src = dst;
         dst = t;
     }
-    write_values(out, src, n); /* no digit varies */
+    write_values(out, src, n); /* not reached: bit lo + bits - 1 varies */
 }
 
 /* Keys that differ only in their bits [lo, lo + bits), bits <= FILL_BITS:
@@ -207,24 +198,20 @@ static void count_fill(const uint64_t *k, double *out, size_t n, int lo, int bit
     }
 }
 
-static void sort_varying(uint64_t *k, uint64_t *tmp, double *out, size_t n, int low, int high);
+static void sort_varying(uint64_t *k, uint64_t *tmp, double *out, size_t n, int low, int high,
+                         int depth);
 
-/* Sort keys k[0..n) (tmp, the same size, is scratch) and write their values
- * to out. */
-static void sort_keys(uint64_t *k, uint64_t *tmp, double *out, size_t n)
+/* Sort keys k[0..n), n > SMALL (tmp, the same size, is scratch) and write
+ * their values to out. */
+static void sort_keys(uint64_t *k, uint64_t *tmp, double *out, size_t n, int depth)
 {
-    if (n <= SMALL) {
-        insertion_keys(k, n);
-        write_values(out, k, n);
-        return;
-    }
     uint64_t k0 = k[0], x = 0;
     for (size_t i = 0; i < n; i++)
         x |= k[i] ^ k0;
     if (x == 0)
         write_values(out, k, n);
     else
-        sort_varying(k, tmp, out, n, __builtin_ctzll(x), 64 - __builtin_clzll(x));
+        sort_varying(k, tmp, out, n, __builtin_ctzll(x), 64 - __builtin_clzll(x), depth);
 }
 
 /* A digit's counts in each half of the keys: the scatters run the two
@@ -264,8 +251,8 @@ static void scatter_halves(const uint64_t *src, uint64_t *dst, size_t n, int sh,
 
 /* scatter_halves for a first pass of two: counts the digit at bit sh2 in
  * each half of dst, for the second (next[] zero on entry). */
-static void scatter_halves_next(const uint64_t *src, uint64_t *dst, size_t n, int sh,
-                                uint32_t mask, halves start, int sh2, halves next)
+static void scatter_halves_next(const uint64_t *src, uint64_t *dst, size_t n, int sh, uint32_t mask,
+                                halves start, int sh2, halves next)
 {
     size_t half = n / 2;
     const uint64_t *src1 = src + half;
@@ -306,7 +293,7 @@ static void scatter_halves_out(const uint64_t *src, double *out, size_t n, int s
  * are in count, then sort each bucket while it is in cache, runs of small
  * buckets by one insertion sort (no key moves out of its bucket). */
 static void split(uint64_t *k, uint64_t *tmp, double *out, size_t n, int shift, int bits,
-                  halves count)
+                  halves count, int depth)
 {
     uint32_t nb = 1u << bits;
     halves_to_starts(count, nb);
@@ -318,14 +305,8 @@ static void split(uint64_t *k, uint64_t *tmp, double *out, size_t n, int shift, 
         if (end - begin > SMALL || d == nb) {
             insertion_keys(tmp + run, begin - run);
             write_values(out + run, tmp + run, begin - run);
-#ifdef SORT_TRACE
-            trace_depth++;
-#endif
             if (d < nb)
-                sort_keys(tmp + begin, k + begin, out + begin, end - begin);
-#ifdef SORT_TRACE
-            trace_depth--;
-#endif
+                sort_keys(tmp + begin, k + begin, out + begin, end - begin, depth + 1);
             run = end;
         }
         begin = end;
@@ -334,11 +315,11 @@ static void split(uint64_t *k, uint64_t *tmp, double *out, size_t n, int shift, 
 
 /* sort_keys for keys whose bits below low and from high on are all the
  * same, bits low and high - 1 not. */
-static void sort_varying(uint64_t *k, uint64_t *tmp, double *out, size_t n, int low, int high)
+static void sort_varying(uint64_t *k, uint64_t *tmp, double *out, size_t n, int low, int high,
+                         int depth)
 {
     int span = high - low;
     if (span <= FILL_BITS) {
-        TRACE("fill n=%zu span=%d\n", n, span);
         count_fill(k, out, n, low, span);
         return;
     }
@@ -399,18 +380,14 @@ static void sort_varying(uint64_t *k, uint64_t *tmp, double *out, size_t n, int 
             most = c > most ? c : most;
         }
         pairs >>= passes == 1 ? 0 : w;
-        TRACE("n=%zu low=%d high=%d w=%d passes=%d pairs/n=%.2f most=%u\n", n, low, high, w,
-              passes, (double)pairs / n, most);
         if (pairs > (uint64_t)n * CROWD) {
             /* unless one top digit holds nearly all: a split would leave
              * most keys to sort on the same bits again, where an LSD pass
-             * a digit costs less */
-            if (most > n - n / DOMINANT) {
-                TRACE("dominant: lsd span %d\n", span);
+             * a digit costs less (and splits nest MAX_DEPTH deep at most) */
+            if (most > n - n / DOMINANT || depth >= MAX_DEPTH)
                 lsd(k, tmp, out, n, low, span);
-            } else {
-                split(k, tmp, out, n, high - w, w, top);
-            }
+            else
+                split(k, tmp, out, n, high - w, w, top, depth);
             return;
         }
     }
@@ -451,13 +428,10 @@ static void sort_varying(uint64_t *k, uint64_t *tmp, double *out, size_t n, int 
             return;
         }
         if (p < last) {
-            /* the next pass's halves are those of dst */
-            halves next;
-            memset(next[0], 0, nb * sizeof(next[0][0]));
-            memset(next[1], 0, nb * sizeof(next[1][0]));
-            scatter_halves_next(src, dst, n, sh, mask, count[p], sh + w, next);
-            memcpy(count[p + 1][0], next[0], nb * sizeof(next[0][0]));
-            memcpy(count[p + 1][1], next[1], nb * sizeof(next[1][0]));
+            /* the next pass's halves are those of dst: counted anew */
+            memset(count[p + 1][0], 0, nb * sizeof(count[p + 1][0][0]));
+            memset(count[p + 1][1], 0, nb * sizeof(count[p + 1][1][0]));
+            scatter_halves_next(src, dst, n, sh, mask, count[p], sh + w, count[p + 1]);
         } else {
             scatter_halves(src, dst, n, sh, mask, count[p]);
         }
@@ -504,13 +478,13 @@ int stats_sort(double *v, size_t n)
         return n <= UINT32_MAX ? -1 : 0;
     }
     uint64_t k0 = key_of(v[0]), x = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (i = 0; i < n; i++) {
         uint64_t k = key_of(v[i]);
         a[i] = k;
         x |= k ^ k0;
     }
     if (x != 0)
-        sort_varying(a, b, v, n, __builtin_ctzll(x), 64 - __builtin_clzll(x));
+        sort_varying(a, b, v, n, __builtin_ctzll(x), 64 - __builtin_clzll(x), 0);
     free(a);
     free(b);
     return 0;
