@@ -61,12 +61,13 @@ static double g6(double x)
     return strtod(buf, NULL);
 }
 
-#define NSYN 19
+#define NSYN 21
 static const char *const syn_names[NSYN] = {
     "syn_uniform",     "syn_normal_g6",   "syn_lognormal3",   "syn_pareto1",  "syn_mixture_far",
     "syn_ints0_9",     "syn_all_equal",   "syn_two_values",   "syn_any_bits", "syn_sorted",
     "syn_reversed",    "syn_decades",     "syn_subnormal",    "syn_nested",   "syn_zeros_pm",
-    "syn_one_outlier", "syn_near_sorted", "syn_100_distinct", "syn_sawtooth"};
+    "syn_one_outlier", "syn_near_sorted", "syn_100_distinct", "syn_sawtooth", "syn_zero_inflated",
+    "syn_spike_noise"};
 
 /* Value i of synthetic column c. */
 static double synthetic(int c, size_t i, size_t n, uint64_t *s)
@@ -118,8 +119,12 @@ static double synthetic(int c, size_t i, size_t n, uint64_t *s)
     case 17: /* 100 distinct values, any exponent */
         r = next_u64(s) % 100;
         return exp(0.37 * (double)r - 18.0) * (r & 1 ? -1.0 : 1.0);
-    default: /* ascending runs of 1000 */
+    case 18: /* ascending runs of 1000 */
         return (double)(i % 1000) * 0.001;
+    case 19: /* 80 % zeros, the rest lognormal: amounts, counts of events */
+        return next_u64(s) % 5 ? 0.0 : g6(exp(gauss(s)));
+    default: /* 80 % one value with noise in its last bits, the rest spread */
+        return next_u64(s) % 5 ? 100.0 + 1e-9 * unit(s) : 1000.0 * unit(s);
     }
 }
 

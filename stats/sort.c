@@ -1,5 +1,29 @@
 #include "stats/sort.h"
 
+/*
+ * The sort works on keys (key_of) in two buffers and writes the values back
+ * in order. Where the old LSD sort made six passes of eleven bits over the
+ * whole array whatever the data, this one looks at which bits vary (the OR
+ * of every key's difference with the first) and at the counts of the top
+ * digits before it moves anything:
+ *
+ *  - keys varying in 8 bits or fewer (integers, few distinct values) are
+ *    counted and written from the counts;
+ *  - keys varying in at most the bits two passes cover are LSD-sorted on
+ *    them, exactly;
+ *  - otherwise an LSD sort on the top log2(n) + 3 varying bits leaves each
+ *    key next to the few that share them, and one insertion sort finishes
+ *    (giving up for an LSD sort on every bit if it moves too much);
+ *  - unless the counts show the keys crowded into a few top digits (the
+ *    exponents of a float column): then an MSD split on the top digit, and
+ *    each part sorted the same way while it is in cache.
+ *
+ * Most columns take two or three passes instead of six or seven. Input
+ * already in order, up or down, is detected first. Counts and scatters run
+ * two halves of the input side by side where runs of one digit would make
+ * each key wait for the previous one's counter.
+ */
+
 #include <gsl/gsl_sort.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -54,7 +78,8 @@ static void insertion(double *v, size_t n)
 /* Keys that vary in at most FILL_BITS bits are counted, not moved. */
 #define FILL_BITS 8
 /* A split where one part keeps more than 1 - 1/DOMINANT of the keys does
- * not pay: LSD on every bit instead. */
+ * not pay, but for the first (it separates a value most keys have, as
+ * zeros, from the rest): LSD on every bit instead. */
 #define DOMINANT 4
 /* Two streams when more than 1/RUNS of the keys have the digit of the key
  * before them. */
@@ -63,7 +88,7 @@ static void insertion(double *v, size_t n)
  * then what costs). */
 #define WIDE_N 2048
 /* Splits inside splits at most: each holds 33 KiB of counts on the stack. */
-#define MAX_DEPTH 3
+#define MAX_DEPTH 2
 
 static void insertion_keys(uint64_t *k, size_t n)
 {
@@ -381,10 +406,11 @@ static void sort_varying(uint64_t *k, uint64_t *tmp, double *out, size_t n, int 
         }
         pairs >>= passes == 1 ? 0 : w;
         if (pairs > (uint64_t)n * CROWD) {
-            /* unless one top digit holds nearly all: a split would leave
-             * most keys to sort on the same bits again, where an LSD pass
-             * a digit costs less (and splits nest MAX_DEPTH deep at most) */
-            if (most > n - n / DOMINANT || depth >= MAX_DEPTH)
+            /* unless one top digit holds nearly all, below the first split
+             * (DOMINANT): another would leave most keys to sort on the same
+             * bits again, where an LSD pass a digit costs less; and splits
+             * nest MAX_DEPTH deep at most */
+            if ((most > n - n / DOMINANT && depth > 0) || depth >= MAX_DEPTH)
                 lsd(k, tmp, out, n, low, span);
             else
                 split(k, tmp, out, n, high - w, w, top, depth);
