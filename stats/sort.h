@@ -1,7 +1,8 @@
 /*
  * Sorting doubles. GSL's gsl_sort is a heapsort: correct but several times
  * slower than needed on the 10^5-value columns driftd sorts on every check,
- * so this is an LSD radix sort on the IEEE-754 bit patterns.
+ * so this is a radix sort on the IEEE-754 bit patterns (MSD splits where the
+ * values crowd, LSD passes on the bits that vary; stats/sort.c says how).
  */
 #ifndef DRIFTD_STATS_SORT_H
 #define DRIFTD_STATS_SORT_H
