@@ -102,7 +102,10 @@ for part in baseline input dataset features; do
         fail "check's $part differs without libcurl"
 done
 rm -f "$T/state/listen"
-expect_rc 2 hidden "$DRIFTD" run --config "$T/run.json"
+# The binary itself, not under valgrind: glibc 2.36 leaks the path it found
+# in ld.so.cache when dlopen then refuses the file (dl-load.c), a report
+# that is not driftd's.
+expect_rc 2 hidden "$BIN" run --config "$T/run.json"
 expect_err "cannot load libcurl\.so\.4: .*libcurl\.so\.4: .+"
 expect_err "cannot set up outbound delivery"
 
