@@ -21,12 +21,12 @@ trap 'for p in $DAEMON_PID $RCV_PID; do kill "$p" 2>/dev/null; done; rm -rf "$T"
 
 # --- 1. the binary ----------------------------------------------------------
 if readelf -d "$BIN" >"$T/dyn" 2>&1 && grep -q NEEDED "$T/dyn"; then
-    grep -q 'NEEDED.*libcurl' "$T/dyn" && fail "$BIN needs libcurl: $(grep libcurl "$T/dyn")" || ok
+    if grep -q 'NEEDED.*libcurl' "$T/dyn"; then fail "$BIN needs libcurl: $(grep libcurl "$T/dyn")"; else ok; fi
 else
     fail "readelf -d $BIN: $(head -3 "$T/dyn")"
 fi
 if nm -D --defined-only "$BIN" >"$T/dynsym" 2>&1; then
-    grep -E ' curl_' "$T/dynsym" >"$T/exported" && fail "exported: $(cat "$T/exported")" || ok
+    if grep -E ' curl_' "$T/dynsym" >"$T/exported"; then fail "exported: $(cat "$T/exported")"; else ok; fi
 else
     fail "nm -D $BIN: $(head -3 "$T/dynsym")"
 fi
