@@ -7,6 +7,7 @@
  */
 #include "alerts/http_client.h"
 
+#include "alerts/curl_dl.h"
 #include "lib/log.h"
 
 #include <curl/curl.h>
@@ -356,8 +357,12 @@ struct http_client *http_client_new(struct event_base *base, const char *user_ag
 {
     static bool global_init;
     if (!global_init) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        /* the first call loads libcurl (alerts/curl_dl.h) */
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            const char *why = curl_dl_error();
+            log_err("http client: %s", why[0] ? why : "curl_global_init failed");
             return NULL;
+        }
         global_init = true;
     }
     struct http_client *c = calloc(1, sizeof(*c));
