@@ -880,7 +880,10 @@ struct prefetch *prefetch_start(const char *path, enum reader_format fmt, char d
 
 /* The records of the mapped input, estimated from batch b's: its cells
  * point into the input, the first cell near its first record's start and
- * the last at its last record's end. 0 when b does not tell. */
+ * the last at its last record's end. At most what the input can hold, a
+ * byte a cell (a delimiter or the newline), so that a first batch of short
+ * records cannot ask for much more than the input's size. 0 when b does
+ * not tell. */
 static size_t records_expected(const struct prefetch *p, const struct batch *b)
 {
     if (b->cell_text == NULL || b->cell_text != p->in.data || b->nrec == 0 || b->ncells == 0)
@@ -890,7 +893,8 @@ static size_t records_expected(const struct prefetch *p, const struct batch *b)
         return 0;
     double span = (double)(last->off + last->len + 1 - first->off);
     double n = (double)b->nrec * ((double)p->in.len / span);
-    return n < (double)p->in.len ? (size_t)n : p->in.len; /* a record has a byte at least */
+    size_t most = p->in.len / (b->ncells / b->nrec ? b->ncells / b->nrec : 1);
+    return n < (double)most ? (size_t)n : most;
 }
 
 void prefetch_drain(struct prefetch *p, const struct prefetch_ops *ops, void *arg,
