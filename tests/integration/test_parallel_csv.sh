@@ -54,6 +54,17 @@ make_csv() {
     }' "$ex/train.csv"
 }
 
+# check_both: check par.csv and seq.csv, reports and messages in
+# $T/par.{out,err} and $T/seq.{out,err}, the input's name replaced (the one
+# difference)
+check_both() {
+    for f in par seq; do
+        "$DRIFTD" check -b "$T/base.json" -i "$T/$f.csv" --json >"$T/$f.out" 2>"$T/$f.err"
+        echo "rc=$?" >>"$T/$f.out"
+        sed -i "s|$T/$f.csv|INPUT|g; /generated_at/d" "$T/$f.out" "$T/$f.err"
+    done
+}
+
 for eol in lf crlf clean; do
     e='\n'
     [ "$eol" = crlf ] && e='\r\n'
@@ -63,12 +74,7 @@ for eol in lf crlf clean; do
     make_csv "$e" 1 $c >"$T/seq.csv"
     size=$(wc -c <"$T/par.csv")
     if [ "$size" -lt 5000000 ]; then fail "$eol: the file is too small to be split ($size bytes)"; fi
-    for f in par seq; do
-        "$DRIFTD" check -b "$T/base.json" -i "$T/$f.csv" --json >"$T/$f.out" 2>"$T/$f.err"
-        echo "rc=$?" >>"$T/$f.out"
-        # the name of the input is the one difference
-        sed -i "s|$T/$f.csv|INPUT|g; /generated_at/d" "$T/$f.out" "$T/$f.err"
-    done
+    check_both
     same_check_output par seq "$eol"
     if [ "$eol" = clean ]; then
         # no message, and the empty and NA cells counted missing
@@ -93,11 +99,7 @@ for eol in lf crlf clean; do
     # the same as one reader of it all (the early quote makes that one).
     make_csv "$e" 2 0 >"$T/par.csv"
     make_csv "$e" 3 0 >"$T/seq.csv"
-    for f in par seq; do
-        "$DRIFTD" check -b "$T/base.json" -i "$T/$f.csv" --json >"$T/$f.out" 2>"$T/$f.err"
-        echo "rc=$?" >>"$T/$f.out"
-        sed -i "s|$T/$f.csv|INPUT|g; /generated_at/d" "$T/$f.out" "$T/$f.err"
-    done
+    check_both
     same_check_output par seq "$eol, late quotes"
     # the record after the quoted newline keeps its line: 150003 + 1
     if grep -q "INPUT:200001: record 199998: feature \"sepal_width\"" "$T/par.err"; then ok; else

@@ -54,36 +54,6 @@ static void serve(struct evhttp_request *req, const struct tl_request *got, void
     evbuffer_free(out);
 }
 
-/* Fork a server on 127.0.0.1 port 0; its port comes back through a pipe. */
-static pid_t start_server(int *port)
-{
-    int p[2];
-    if (pipe(p) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(p[0]);
-        struct event_base *base = event_base_new();
-        struct tl_server *srv = tl_server_new(base);
-        if (srv == NULL)
-            _exit(1);
-        tl_server_respond(srv, serve, NULL);
-        int bound = tl_server_port(srv);
-        if (write(p[1], &bound, sizeof(bound)) != sizeof(bound))
-            _exit(1);
-        close(p[1]);
-        event_base_dispatch(base);
-        _exit(0);
-    }
-    close(p[1]);
-    if (pid < 0 || read(p[0], port, sizeof(*port)) != sizeof(*port)) {
-        close(p[0]);
-        return -1;
-    }
-    close(p[0]);
-    return pid;
-}
-
 /* curl_easy_perform is not one of the functions driftd calls, so the shim
  * has none: a transfer runs on a multi handle driven with poll(2), through
  * the shim's socket, timer and action calls as the daemon's loop drives
@@ -319,7 +289,7 @@ static void multi_options(int port)
 int main(void)
 {
     int port = 0;
-    pid_t pid = start_server(&port);
+    pid_t pid = tl_server_fork(serve, NULL, &port);
     CHECK(pid > 0);
     if (pid <= 0)
         return tl_done();

@@ -85,36 +85,6 @@ static void serve(struct evhttp_request *req, const struct tl_request *got, void
     evbuffer_free(out);
 }
 
-/* Fork a server on 127.0.0.1 port 0; its port comes back through a pipe. */
-static pid_t start_server(int *port)
-{
-    int p[2];
-    if (pipe(p) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(p[0]);
-        struct event_base *base = event_base_new();
-        struct tl_server *srv = tl_server_new(base);
-        if (srv == NULL)
-            _exit(1);
-        tl_server_respond(srv, serve, NULL);
-        int bound = tl_server_port(srv);
-        if (write(p[1], &bound, sizeof(bound)) != sizeof(bound))
-            _exit(1);
-        close(p[1]);
-        event_base_dispatch(base);
-        _exit(0);
-    }
-    close(p[1]);
-    if (pid < 0 || read(p[0], port, sizeof(*port)) != sizeof(*port)) {
-        close(p[0]);
-        return -1;
-    }
-    close(p[0]);
-    return pid;
-}
-
 /* What the done callback was given. */
 struct answer {
     bool done;
@@ -193,7 +163,7 @@ static void on_first(void *arg, const struct http_response *res)
 int main(void)
 {
     int port;
-    pid_t pid = start_server(&port);
+    pid_t pid = tl_server_fork(serve, NULL, &port);
     CHECK(pid > 0);
     if (pid <= 0)
         return tl_done();

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 int tl_passed, tl_failed;
 
@@ -472,6 +473,35 @@ void tl_server_respond(struct tl_server *srv, tl_responder_fn fn, void *arg)
 {
     srv->respond = fn;
     srv->respond_arg = arg;
+}
+
+pid_t tl_server_fork(tl_responder_fn fn, void *arg, int *port)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        struct event_base *base = event_base_new();
+        struct tl_server *srv = tl_server_new(base);
+        if (srv == NULL)
+            _exit(1);
+        tl_server_respond(srv, fn, arg);
+        int bound = tl_server_port(srv);
+        if (write(p[1], &bound, sizeof(bound)) != sizeof(bound))
+            _exit(1);
+        close(p[1]);
+        event_base_dispatch(base);
+        _exit(0);
+    }
+    close(p[1]);
+    if (pid < 0 || read(p[0], port, sizeof(*port)) != sizeof(*port)) {
+        close(p[0]);
+        return -1;
+    }
+    close(p[0]);
+    return pid;
 }
 
 /* What tests wait for and compare. */

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 
 struct event_base;
@@ -167,5 +168,10 @@ void tl_server_clear(struct tl_server *srv);
 /* Run the server's loop until n requests have arrived or about `seconds`
  * pass; returns whether they arrived. */
 bool tl_server_wait(struct tl_server *srv, size_t n, double seconds);
+
+/* A server answered by fn in a child process of its own, for a client
+ * that runs a loop of its own in the test (the child's port in *port).
+ * The child's pid, to kill when done, or -1. */
+pid_t tl_server_fork(tl_responder_fn fn, void *arg, int *port);
 
 #endif
