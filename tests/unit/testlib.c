@@ -12,6 +12,7 @@
 #include <ftw.h>
 #include <math.h>
 #include <regex.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -475,6 +476,13 @@ void tl_server_respond(struct tl_server *srv, tl_responder_fn fn, void *arg)
     srv->respond_arg = arg;
 }
 
+/* tl_server_fork's child: the test is done with it. */
+static void stop_loop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    event_base_loopbreak(arg);
+}
+
 pid_t tl_server_fork(tl_responder_fn fn, void *arg, int *port)
 {
     int p[2];
@@ -485,7 +493,10 @@ pid_t tl_server_fork(tl_responder_fn fn, void *arg, int *port)
         close(p[0]);
         struct event_base *base = event_base_new();
         struct tl_server *srv = tl_server_new(base);
-        if (srv == NULL)
+        /* SIGTERM (the test's kill) ends the loop, and the server is
+         * freed: valgrind, which follows the child, finds nothing left */
+        struct event *term = evsignal_new(base, SIGTERM, stop_loop, base);
+        if (srv == NULL || term == NULL || event_add(term, NULL) != 0)
             _exit(1);
         tl_server_respond(srv, fn, arg);
         int bound = tl_server_port(srv);
@@ -493,6 +504,9 @@ pid_t tl_server_fork(tl_responder_fn fn, void *arg, int *port)
             _exit(1);
         close(p[1]);
         event_base_dispatch(base);
+        event_free(term);
+        tl_server_free(srv);
+        event_base_free(base);
         _exit(0);
     }
     close(p[1]);
