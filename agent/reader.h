@@ -133,6 +133,7 @@ uint64_t reader_lines(const struct reader *r);
  * file: every line it reports, and the one a message's text names, is
  * then the file's). Before the first reader_feed. */
 void reader_start_line(struct reader *r, uint64_t line);
+
 /* The number of the last record delivered or skipped (0 before the first):
  * what a reader of the input that follows would count from. */
 uint64_t reader_index(const struct reader *r);

@@ -8,7 +8,8 @@
 
 #include <stddef.h>
 
-/* Wasserstein-1 distance between sorted samples (scipy.stats.wasserstein_distance). */
+/* Wasserstein-1 distance between sorted samples of finite values, as every
+ * sample of a baseline or a window is (scipy.stats.wasserstein_distance). */
 double stats_wasserstein(const double *x, size_t n1, const double *y, size_t n2);
 
 /* Both at once, one pass over the pooled values. */
