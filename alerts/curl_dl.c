@@ -144,6 +144,22 @@ void curl_easy_cleanup(CURL *curl)
  */
 typedef void (*curl_dl_callback)(void);
 
+/* rc = setopt(handle, option, the next argument of ap as its range reads
+ * it): one dispatch for curl_easy_setopt and curl_multi_setopt. */
+#define SETOPT_FORWARD(rc, setopt, handle, option, ap)                                             \
+    do {                                                                                           \
+        if ((option) < CURLOPTTYPE_OBJECTPOINT)                                                    \
+            (rc) = (setopt)((handle), (option), va_arg((ap), long));                               \
+        else if ((option) < CURLOPTTYPE_FUNCTIONPOINT)                                             \
+            (rc) = (setopt)((handle), (option), va_arg((ap), void *));                             \
+        else if ((option) < CURLOPTTYPE_OFF_T)                                                     \
+            (rc) = (setopt)((handle), (option), va_arg((ap), curl_dl_callback));                   \
+        else if ((option) < CURLOPTTYPE_BLOB)                                                      \
+            (rc) = (setopt)((handle), (option), va_arg((ap), curl_off_t));                         \
+        else                                                                                       \
+            (rc) = (setopt)((handle), (option), va_arg((ap), struct curl_blob *));                 \
+    } while (0)
+
 CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...)
 {
     if (curl_dl_load() != 0)
@@ -151,16 +167,7 @@ CURLcode curl_easy_setopt(CURL *curl, CURLoption option, ...)
     va_list ap;
     CURLcode rc;
     va_start(ap, option);
-    if (option < CURLOPTTYPE_OBJECTPOINT)
-        rc = fn.curl_easy_setopt(curl, option, va_arg(ap, long));
-    else if (option < CURLOPTTYPE_FUNCTIONPOINT)
-        rc = fn.curl_easy_setopt(curl, option, va_arg(ap, void *));
-    else if (option < CURLOPTTYPE_OFF_T)
-        rc = fn.curl_easy_setopt(curl, option, va_arg(ap, curl_dl_callback));
-    else if (option < CURLOPTTYPE_BLOB)
-        rc = fn.curl_easy_setopt(curl, option, va_arg(ap, curl_off_t));
-    else
-        rc = fn.curl_easy_setopt(curl, option, va_arg(ap, struct curl_blob *));
+    SETOPT_FORWARD(rc, fn.curl_easy_setopt, curl, option, ap);
     va_end(ap);
     return rc;
 }
@@ -175,16 +182,7 @@ CURLMcode curl_multi_setopt(CURLM *multi, CURLMoption option, ...)
     va_list ap;
     CURLMcode rc;
     va_start(ap, option);
-    if (option < CURLOPTTYPE_OBJECTPOINT)
-        rc = fn.curl_multi_setopt(multi, option, va_arg(ap, long));
-    else if (option < CURLOPTTYPE_FUNCTIONPOINT)
-        rc = fn.curl_multi_setopt(multi, option, va_arg(ap, void *));
-    else if (option < CURLOPTTYPE_OFF_T)
-        rc = fn.curl_multi_setopt(multi, option, va_arg(ap, curl_dl_callback));
-    else if (option < CURLOPTTYPE_BLOB)
-        rc = fn.curl_multi_setopt(multi, option, va_arg(ap, curl_off_t));
-    else
-        rc = fn.curl_multi_setopt(multi, option, va_arg(ap, struct curl_blob *));
+    SETOPT_FORWARD(rc, fn.curl_multi_setopt, multi, option, ap);
     va_end(ap);
     return rc;
 }
