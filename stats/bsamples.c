@@ -17,6 +17,7 @@
 
 #include "stats/metrics.h"
 #include "stats/numparse.h"
+#include "stats/vec2.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -492,21 +493,18 @@ int bsamples_payload(const struct bsamples *s, struct sbuf *out)
  * the one before it? A NaN fails the comparison either side of it. */
 static bool values_ordered(const double *v, size_t j, size_t lim)
 {
-    /* eight values a step, as four vectors of two (GCC's and clang's
-     * vector extension, SSE2's width; a comparison gives a lane all ones
-     * or zeros), and-ed: no branch, and no chain of one comparison */
-    typedef double v2d __attribute__((vector_size(16)));
-    typedef int64_t v2i __attribute__((vector_size(16)));
-    v2i ok[4] = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}};
+    /* eight values a step, as four vectors of two (stats/vec2.h), and-ed:
+     * no branch, and no chain of one comparison */
+    stats_v2i ok[4] = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}};
     size_t i = j;
     for (; i + 8 <= lim; i += 8)
         for (int l = 0; l < 4; l++) {
-            v2d cur, prev;
+            stats_v2d cur, prev;
             memcpy(&cur, v + i + 2 * l, sizeof(cur));
             memcpy(&prev, v + i + 2 * l - 1, sizeof(prev));
             ok[l] &= cur >= prev;
         }
-    v2i all = ok[0] & ok[1] & ok[2] & ok[3];
+    stats_v2i all = ok[0] & ok[1] & ok[2] & ok[3];
     bool bad = (all[0] & all[1]) != -1;
     for (; i < lim; i++)
         bad |= !(v[i] >= v[i - 1]);

@@ -19,6 +19,7 @@
 #include "stats/kolmogorov.h"
 #include "stats/pooled.h"
 #include "stats/smirnov.h"
+#include "stats/vec2.h"
 
 #include <float.h>
 #include <limits.h>
@@ -756,7 +757,6 @@ static double prob_outside_square(long n, long h)
 /* Columns of the lattice processed together by outer_prob_inside, two at a
  * time in a GCC vector of two doubles (SSE2 on x86-64). */
 #define KS_LANES 32
-typedef double ks_v2d __attribute__((vector_size(2 * sizeof(double))));
 
 /* Proportion of lattice paths from (0,0) to (m,n) that leave the band
  * |x/m - y/n| < h/lcm(m,n): Hodges' (1958) inside method rewritten by
@@ -858,9 +858,9 @@ static double outer_prob_inside(long m, long n, long g, long h)
             if (s >= sa && s < stay) {
                 /* Every lane inside its window: plain arithmetic, which the
                  * compiler vectorises. */
-                ks_v2d vs = {ds, ds};
+                stats_v2d vs = {ds, ds};
                 for (int c = 0; c < KS_LANES; c += 2) {
-                    ks_v2d p, v, vi, vc, vj, q;
+                    stats_v2d p, v, vi, vc, vj, q;
                     memcpy(&p, prv + c, sizeof(p));
                     memcpy(&v, prv + 1 + c, sizeof(v));
                     memcpy(&vi, di + c, sizeof(vi));

@@ -7,6 +7,7 @@
 #include "stats/metrics.h"
 
 #include "stats/pooled.h"
+#include "stats/vec2.h"
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_sort.h>
@@ -84,16 +85,13 @@ static void cdf_walk_steps(const double *x, size_t n1, const double *y, size_t n
 }
 
 /* How many of the n values equal the one before them: two comparisons a
- * step as an SSE2-wide vector (GCC's and clang's vector extension; a
- * lane of a comparison is -1 where true), not one chain of them. */
+ * step as a vector of two (stats/vec2.h), not one chain of them. */
 static size_t repeats(const double *x, size_t n)
 {
-    typedef double v2d __attribute__((vector_size(16)));
-    typedef int64_t v2i __attribute__((vector_size(16)));
-    v2i acc = {0, 0};
+    stats_v2i acc = {0, 0};
     size_t i = 1;
     for (; i + 2 <= n; i += 2) {
-        v2d cur, prev;
+        stats_v2d cur, prev;
         memcpy(&cur, x + i, sizeof(cur));
         memcpy(&prev, x + i - 1, sizeof(prev));
         acc -= cur == prev;
