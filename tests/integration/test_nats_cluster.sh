@@ -176,6 +176,21 @@ if wait_until 30 other_leader; then
 else
     fail "PREDICTIONS still led by paused n$l after 30 s"
 fi
+# Making a consumer is the meta leader's work: when the paused node also
+# led the meta group (it does when it took over from the killed n2), wait
+# for the others to elect one of them. Under valgrind-loaded CI that took
+# longer than natsctl's 30 s of retries ("JetStream system temporarily
+# unavailable", 10008).
+if [ "$(nats_meta_leader 2>/dev/null || echo "$l")" = "$l" ]; then
+    t0=$(nats_now)
+    if m2=$(nats_wait_meta_leader_not "$l" 90); then
+        ok
+        printf 'meta leader n%s paused too: n%s leads the meta group after %ss\n' \
+            "$l" "$m2" "$(nats_since "$t0")"
+    else
+        fail "no meta leader but the paused n$l after 90 s"
+    fi
+fi
 head -n 1000 "$T/records.ndjson" >"$T/thousand.ndjson"
 expect_rc 0 "$NATSCTL" pub $S --subject predictions.iris --file "$T/thousand.ndjson" --per-msg 10 --timeout 30
 expect_json "$T/out" records=1000 messages=100
